@@ -1,0 +1,22 @@
+"""landia: land-surface image data assimilation.
+
+CoLM soil columns, domain-decomposed over MPI ranks, corrected every analysis
+time by a 3D-Var whose cost J = JB + JO + JI includes an *image* term measured
+in curvelet space (Shen et al., GMD 17, 3447, 2024).
+
+The package reads in the order of one assimilation cycle::
+
+    columns -> exchange -> analysis -> exchange -> checkpoint
+
+This release contains the analysis core (``landia.operators``,
+``landia.analysis``) and its file formats (``landia.io``).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("landia")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

@@ -1,0 +1,261 @@
+"""One analysis: from a background and an observation image to the analysis.
+
+:func:`build_problem` checks the inputs, quality-controls the observations and
+assembles the active cost terms over the control vector; :func:`run_analysis`
+minimises J and gathers the diagnostics (cost history, per-term values, SCC).
+
+Control vector layout: ``x[l * n_land + i]`` is the soil moisture (m3 m-3) of
+layer ``l`` (0 = top) at the ``i``-th land cell in row-major order.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from landia.analysis.cost import CostFunction
+from landia.analysis.minimisers import MinimiserResult, minimise
+from landia.analysis.terms import BackgroundTerm, ImageLayer, ImageTerm, PointObservationTerm
+from landia.config import Settings
+from landia.errors import ConfigError, InputError
+from landia.grid import LatLonGrid
+from landia.io.fields import SoilMoistureField
+from landia.log import get_logger
+from landia.operators import CoefficientSelection, CurveletTransform, HarmonicEmbedding, PointSelection
+from landia.verification import rmse, spatial_correlation
+
+
+@dataclass
+class AnalysisProblem:
+    """Everything the minimiser needs, plus what the diagnostics refer to."""
+
+    grid: LatLonGrid
+    depth: np.ndarray
+    layers: int
+    background: np.ndarray      # x_b, (layers * n_land,)
+    lower: np.ndarray
+    upper: np.ndarray
+    cost: CostFunction
+    observation: np.ndarray     # (layers, ny, nx), NaN where not used
+    qc: dict = field(default_factory=dict)
+    curvelet: CurveletTransform | None = None
+    embeddings: list = field(default_factory=list)
+
+    def to_fields(self, x: np.ndarray) -> np.ndarray:
+        """(layers, ny, nx) image of a control vector, NaN off land."""
+        return self.grid.to_field(x.reshape(self.layers, self.grid.n_land))
+
+
+@dataclass
+class AnalysisResult:
+    """An analysis and its diagnostics."""
+
+    problem: AnalysisProblem
+    minimiser: MinimiserResult
+    background_field: np.ndarray
+    analysis_field: np.ndarray
+    terms_before: dict
+    terms_after: dict
+    scores: dict
+    timings: dict
+
+    @property
+    def increment_field(self) -> np.ndarray:
+        return self.analysis_field - self.background_field
+
+
+def _check_same_grid(bg: SoilMoistureField, obs: SoilMoistureField) -> None:
+    if bg.shape != obs.shape:
+        raise InputError(f"{obs.source}: observation grid {obs.shape} differs from the "
+                         f"background grid {bg.shape} of {bg.source}; regrid it first")
+    for name in ("lat", "lon"):
+        a, b = getattr(bg, name), getattr(obs, name)
+        if not np.allclose(a, b, atol=1e-6):
+            raise InputError(f"{obs.source}: coordinate {name!r} differs from {bg.source} "
+                             f"(max difference {np.max(np.abs(a - b)):.3g} degrees)")
+
+
+def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
+                  settings: Settings) -> AnalysisProblem:
+    """Check inputs, QC the observations and assemble the cost function.
+
+    Raises
+    ------
+    InputError
+        Inconsistent grids, too few layers, NaN in the background on land, invalid
+        variances, or no usable observation for an active observation term.
+    ConfigError
+        ``upper_bound = "porosity"`` without a porosity variable.
+    """
+    log = get_logger("landia.analysis")
+    cfg = settings.analysis
+    nl = cfg.layers
+    for f, role in ((background, "background"), (observation, "observation")):
+        if f.n_layers < nl:
+            raise InputError(f"{f.source}: {role} has {f.n_layers} layer(s); analysis.layers "
+                             f"= {nl} needs at least {nl}")
+    _check_same_grid(background, observation)
+    xb_field = background.values[:nl]
+    land = np.isfinite(xb_field[0])
+    if not land.any():
+        raise InputError(f"{background.source}: 'soil_moisture' of layer 1 has no finite "
+                         "value: no land cell to analyse")
+    for k in range(1, nl):
+        bad = land & ~np.isfinite(xb_field[k])
+        if bad.any():
+            raise InputError(f"{background.source}: 'soil_moisture' layer {k + 1} is missing "
+                             f"at {int(bad.sum())} land cells where layer 1 has values")
+    grid = LatLonGrid(background.lat, background.lon, land)
+    n = grid.n_land
+    xb = np.concatenate([xb_field[k][land] for k in range(nl)])
+
+    # B: per cell and layer, from the file or a constant.
+    if background.error_variance is not None:
+        bvar = np.concatenate([background.error_variance[k][land] for k in range(nl)])
+        if not np.all(np.isfinite(bvar) & (bvar > 0)):
+            raise InputError(f"{background.source}: 'background_error_variance' must be "
+                             f"finite and > 0 on every land cell ({int(np.sum(~(bvar > 0)))} "
+                             "cells are not)")
+    else:
+        bvar = np.full(xb.size, cfg.background_error_variance)
+
+    # Bounds.
+    lower = np.full(xb.size, cfg.lower_bound)
+    if cfg.upper_bound == "porosity":
+        if background.porosity is None:
+            raise ConfigError(f"analysis.upper_bound = 'porosity' but {background.source} has "
+                              "no 'porosity' variable; add it or set analysis.upper_bound to a "
+                              "number (m3 m-3)")
+        upper = np.concatenate([background.porosity[k][land] for k in range(nl)])
+        if not np.all(np.isfinite(upper)) or np.any(upper <= lower):
+            raise InputError(f"{background.source}: 'porosity' must be finite and above "
+                             f"analysis.lower_bound on every land cell")
+    else:
+        upper = np.full(xb.size, float(cfg.upper_bound))
+    outside = int(np.sum((xb < lower) | (xb > upper)))
+    if outside:
+        log.warning("background_outside_bounds", cells=outside,
+                    note="minimisation starts from the background clipped into bounds")
+
+    # Observation QC per layer: valid = land & finite & within bounds & positive variance.
+    obs_used = np.full((nl,) + grid.shape, np.nan)
+    valid_masks, qc = [], {"missing": 0, "outside_bounds": 0, "bad_variance": 0,
+                           "layers_refused": 0, "used": 0}
+    ovar_field = observation.error_variance
+    for k in range(nl):
+        y = observation.values[k]
+        finite = land & np.isfinite(y)
+        qc["missing"] += int(np.sum(land & ~np.isfinite(y)))
+        lo = grid.to_field(lower[k * n:(k + 1) * n])
+        hi = grid.to_field(upper[k * n:(k + 1) * n])
+        with np.errstate(invalid="ignore"):
+            inside = finite & (y >= lo) & (y <= hi)
+        qc["outside_bounds"] += int(np.sum(finite & ~inside))
+        valid = inside
+        if ovar_field is not None:
+            with np.errstate(invalid="ignore"):
+                good_var = np.isfinite(ovar_field[k]) & (ovar_field[k] > 0)
+            qc["bad_variance"] += int(np.sum(valid & ~good_var))
+            valid &= good_var
+        if valid.sum() < cfg.min_valid_cells:
+            qc["layers_refused"] += 1
+            log.warning("observation_layer_refused", layer=k + 1, valid_cells=int(valid.sum()),
+                        min_valid_cells=cfg.min_valid_cells, file=observation.source)
+            valid = np.zeros_like(valid)
+        obs_used[k][valid] = y[valid]
+        valid_masks.append(valid)
+        qc["used"] += int(valid.sum())
+    rejected = {k: v for k, v in qc.items() if k not in ("used",) and v}
+    if rejected:
+        log.info("observation_qc", file=observation.source, used=qc["used"], **rejected)
+    obs_terms = [t for t in cfg.terms if t in ("point", "image")]
+    if obs_terms and qc["used"] == 0:
+        raise InputError(f"{observation.source}: no usable observation on land in the top "
+                         f"{nl} layer(s) after QC ({qc}); terms {obs_terms} cannot be built")
+
+    terms = []
+    if "background" in cfg.terms:
+        terms.append(BackgroundTerm(xb, bvar))
+    land_pos = np.full(grid.shape, -1, dtype=np.int64)
+    land_pos[land] = np.arange(n)
+    if "point" in cfg.terms:
+        cells, yv, rv = [], [], []
+        for k, valid in enumerate(valid_masks):
+            cells.append(k * n + land_pos[valid])
+            yv.append(observation.values[k][valid])
+            rv.append(ovar_field[k][valid] if ovar_field is not None
+                      else np.full(int(valid.sum()), cfg.observation_error_variance))
+        cells = np.concatenate(cells)
+        terms.append(PointObservationTerm(PointSelection(xb.size, cells), np.concatenate(yv),
+                                          np.concatenate(rv)))
+    curvelet, embeddings = None, []
+    if "image" in cfg.terms:
+        cs = settings.curvelet
+        curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend)
+        cache: dict[bytes, HarmonicEmbedding] = {}
+        layers = []
+        for k, valid in enumerate(valid_masks):
+            if not valid.any():
+                continue
+            key = np.packbits(valid).tobytes()
+            if key not in cache:
+                cache[key] = HarmonicEmbedding(valid, curvelet.image_shape, cs.fill_sweeps,
+                                               cs.exact_fill_cells)
+            emb = cache[key]
+            coeffs = curvelet.matvec(emb.matvec(observation.values[k][valid]))
+            select = CoefficientSelection(coeffs, cs.sigma)
+            layers.append(ImageLayer(cells=k * n + land_pos[valid],
+                                     operator=select @ curvelet @ emb,
+                                     target=select.matvec(coeffs)))
+        embeddings = list(cache.values())
+        terms.append(ImageTerm(layers, cfg.image_error_variance))
+    if not terms:
+        raise ConfigError("analysis.terms: no active cost term")
+    return AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
+                           background=xb, lower=lower, upper=upper, cost=CostFunction(terms),
+                           observation=obs_used, qc=qc, curvelet=curvelet,
+                           embeddings=embeddings)
+
+
+def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
+    """SCC and RMSE of each layer of ``fields`` against the observation image."""
+    return {f"layer{k + 1}": {"scc": spatial_correlation(fields[k], observation[k]),
+                              "rmse": rmse(fields[k], observation[k])}
+            for k in range(fields.shape[0])}
+
+
+def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
+                 settings: Settings) -> AnalysisResult:
+    """Build and minimise J = JB + JO + JI; return the analysis and diagnostics."""
+    log = get_logger("landia.analysis")
+    t0 = time.perf_counter()
+    problem = build_problem(background, observation, settings)
+    t1 = time.perf_counter()
+    x0 = np.clip(problem.background, problem.lower, problem.upper)
+    terms_before = problem.cost.term_values(x0)
+    log.info("analysis_start", land_cells=problem.grid.n_land, layers=problem.layers,
+             unknowns=int(x0.size), terms=list(terms_before), J=sum(terms_before.values()),
+             solver=("tao:" + settings.minimiser.tao_type) if settings.minimiser.backend == "tao"
+             else "scipy:L-BFGS-B")
+    result = minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
+    t2 = time.perf_counter()
+    terms_after = problem.cost.term_values(result.x)
+    bg = problem.to_fields(problem.background)
+    an = problem.to_fields(result.x)
+    scores = {"background": layer_scores(bg, problem.observation),
+              "analysis": layer_scores(an, problem.observation)}
+    timings = {"build_seconds": t1 - t0, "minimise_seconds": t2 - t1,
+               "cost_seconds": problem.cost.seconds, "evaluations": problem.cost.evaluations}
+    if problem.curvelet is not None:
+        timings["curvelet_seconds"] = problem.curvelet.seconds
+        timings["embedding_seconds"] = sum(e.seconds for e in problem.embeddings)
+    log.info("analysis_done", iterations=result.iterations, reason=result.reason,
+             J_before=sum(terms_before.values()), J_after=sum(terms_after.values()),
+             scc_before=scores["background"]["layer1"]["scc"],
+             scc_after=scores["analysis"]["layer1"]["scc"],
+             seconds=round(t2 - t0, 3))
+    return AnalysisResult(problem=problem, minimiser=result, background_field=bg,
+                          analysis_field=an, terms_before=terms_before, terms_after=terms_after,
+                          scores=scores, timings=timings)

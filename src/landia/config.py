@@ -1,0 +1,303 @@
+"""Typed, validated configuration loaded from TOML.
+
+A configuration file has one table per component. Every key is declared in
+the dataclasses below with its type, allowed range and meaning; anything else
+is refused with an error that names the key and says what was expected.
+``landia validate CONFIG`` runs exactly this loader and nothing else, and
+``docs/configuration.md`` is generated from the same declarations
+(``landia config-keys``), so the documentation cannot drift from the code.
+
+Example
+-------
+::
+
+    [analysis]
+    layers = 3
+    terms = ["background", "image"]
+    image_error_variance = 4.0e-4
+
+    [curvelet]
+    sigma = 0.5
+
+    [minimiser]
+    backend = "tao"
+    tao_type = "blmvm"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from landia.errors import ConfigError
+
+TERMS = ("background", "point", "image")
+
+
+def _key(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
+         choices: tuple | None = None, lo_open: bool = False) -> Any:
+    """Declare a configuration key with its default, documentation and valid range."""
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "lo_open": lo_open}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The 3D-Var problem: control vector, active cost terms, error variances, bounds."""
+
+    layers: int = _key(3, "Number of model layers from the top in the control vector "
+                          "(CoLM layers 1-3 span 0-9 cm).", lo=1, hi=10)
+    terms: list = _key(["background", "image"],
+                       "Active cost terms, any of 'background' (JB), 'point' (JO) and "
+                       "'image' (JI). The paper's image 3D-Var is background+image.",
+                       choices=TERMS)
+    background_error_variance: float = _key(
+        2.5e-3, "B diagonal, (m3 m-3)^2, used where the background file has no "
+                "`background_error_variance` variable.", lo=0.0, lo_open=True)
+    observation_error_variance: float = _key(
+        4.0e-4, "Point-observation error variance (O+F diagonal), (m3 m-3)^2, used where "
+                "the observation file has no `observation_error_variance` variable.",
+        lo=0.0, lo_open=True)
+    image_error_variance: float = _key(
+        4.0e-4, "s2 in JI = 1/(2 s2) ||P C E (x - y)||^2, (m3 m-3)^2. 1.0 reproduces the "
+                "paper's unweighted image term, which barely moves the analysis.",
+        lo=0.0, lo_open=True)
+    lower_bound: float = _key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
+    upper_bound: Union[str, float] = _key(
+        "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "
+                    "or a number in m3 m-3.", lo=0.0, hi=1.0)
+    min_valid_cells: int = _key(10, "Observation images with fewer valid land cells in a "
+                                    "layer are refused for that layer.", lo=1)
+
+
+@dataclass(frozen=True)
+class CurveletSettings:
+    """The image structure operator Hc = P C E."""
+
+    backend: str = _key("udct", "'udct' (package `curvelets`, always available) or 'fdct' "
+                                "(CurveLab via the optional package `curvelops`).",
+                        choices=("udct", "fdct"))
+    sigma: float = _key(0.5, "Fraction of the observed image's curvelet coefficients kept, "
+                             "largest modulus first (paper: 0.5).", lo=0.0, hi=1.0,
+                        lo_open=True)
+    scales: int = _key(0, "Number of scales including the low-pass one; 0 chooses "
+                          "ceil(log2(min(ny, nx))) - 3, at least 2 (CurveLab's rule).",
+                       lo=0, hi=12)
+    wedges: int = _key(3, "Angular wedges per direction at the coarsest scale "
+                          "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
+    fill_sweeps: int = _key(4, "Jacobi sweeps per pyramid level of the sea/missing-cell "
+                               "fill on large grids (small grids are filled exactly).",
+                            lo=0, hi=100)
+    exact_fill_cells: int = _key(
+        80000, "Grids with at most this many cells to fill get the exact harmonic fill "
+               "(sparse LU); larger ones the multilevel approximation.", lo=0)
+
+
+@dataclass(frozen=True)
+class MinimiserSettings:
+    """How J is minimised."""
+
+    backend: str = _key("tao", "'tao' (PETSc/TAO via petsc4py) or 'scipy' (L-BFGS-B), "
+                               "the fallback where petsc4py is absent.",
+                        choices=("tao", "scipy"))
+    tao_type: str = _key("blmvm", "TAO solver type; bounded: blmvm, bqnls, bncg, tron "
+                                  "(needs Hessian), unbounded: lmvm, cg, nls.",
+                         choices=("blmvm", "bqnls", "bncg", "lmvm", "cg", "bqnkls",
+                                  "bqnktr", "bqnktl"))
+    gttol: float = _key(1.0e-6, "Stop when the projected gradient norm ||g|| <= gttol "
+                                "||g0|| (relative to the first gradient; TAO's gttol).",
+                        lo=0.0)
+    gatol: float = _key(0.0, "Stop when ||g|| <= gatol (absolute; its meaning depends on "
+                             "how J is scaled).", lo=0.0)
+    max_iterations: int = _key(200, "Iteration limit; reaching it without convergence is "
+                                    "an error.", lo=1)
+    petsc_options: str = _key("", "Extra PETSc options, e.g. '-tao_monitor -tao_view' "
+                                  "(the command line and PETSC_OPTIONS work too).")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log output."""
+
+    format: str = _key("console", "'console' (human-readable) or 'json' (JSON lines).",
+                       choices=("console", "json"))
+    level: str = _key("info", "Threshold on rank 0; other ranks log warnings only.",
+                      choices=("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A whole landia configuration."""
+
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    curvelet: CurveletSettings = field(default_factory=CurveletSettings)
+    minimiser: MinimiserSettings = field(default_factory=MinimiserSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+
+    def replace(self, section: str, **changes: Any) -> "Settings":
+        """Return a copy with keys of one section changed (validated like a file)."""
+        current = dataclasses.asdict(self)
+        current[section].update(changes)
+        return settings_from_dict(current, source="<replace>")
+
+
+SECTIONS: dict[str, type] = {
+    "analysis": AnalysisSettings,
+    "curvelet": CurveletSettings,
+    "minimiser": MinimiserSettings,
+    "logging": LoggingSettings,
+}
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Load and validate a TOML configuration file.
+
+    Raises
+    ------
+    ConfigError
+        File missing or not TOML, unknown section or key, wrong type or value out of
+        range; the message names the file and the key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return settings_from_dict(raw, source=str(path))
+
+
+def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
+    """Validate a nested mapping (as read from TOML) into :class:`Settings`."""
+    sections = {}
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{name}]; expected one of "
+                              f"{', '.join('[' + s + ']' for s in SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table of keys, got "
+                              f"{type(value).__name__}")
+        sections[name] = _section(SECTIONS[name], name, value, source)
+    settings = Settings(**sections)
+    _cross_checks(settings, source)
+    return settings
+
+
+def _section(cls: type, name: str, values: dict[str, Any], source: str) -> Any:
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        where = f"{source}: {name}.{key}"
+        if key not in fields:
+            close = [k for k in fields if k.startswith(key[:3])]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}: unknown key{hint}; [{name}] accepts "
+                              f"{', '.join(sorted(fields))}")
+        kwargs[key] = _check_value(where, value, hints[key], fields[key].metadata)
+    return cls(**kwargs)
+
+
+def _check_value(where: str, value: Any, hint: Any, meta: Any) -> Any:
+    allowed = get_args(hint) if get_origin(hint) is Union else (hint,)
+    lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+    if bool in allowed or (isinstance(value, bool) and bool not in allowed):
+        if not isinstance(value, bool) or bool not in allowed:
+            raise ConfigError(f"{where}: expected {_describe(allowed)}, got {value!r}")
+    if isinstance(value, str) and str in allowed:
+        if choices and value not in choices and not (float in allowed):
+            raise ConfigError(f"{where}: expected one of {', '.join(map(repr, choices))}, "
+                              f"got {value!r}")
+        if float in allowed and value != "porosity":  # only string alternative today
+            raise ConfigError(f"{where}: expected 'porosity' or a number, got {value!r}")
+        return value
+    if isinstance(value, list) and list in allowed:
+        if choices:
+            for item in value:
+                if item not in choices:
+                    raise ConfigError(f"{where}: expected a list drawn from "
+                                      f"{', '.join(map(repr, choices))}, got {item!r}")
+            if len(set(value)) != len(value):
+                raise ConfigError(f"{where}: repeated entries in {value!r}")
+        return list(value)
+    if isinstance(value, int) and not isinstance(value, bool) and int in allowed:
+        number = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and float in allowed:
+        number = float(value)
+    else:
+        raise ConfigError(f"{where}: expected {_describe(allowed)}, got "
+                          f"{type(value).__name__} {value!r}")
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    open_lo = meta.get("lo_open")
+    if lo is not None and (number < lo or (open_lo and number == lo)):
+        raise ConfigError(f"{where}: expected a value {'>' if open_lo else '>='} {lo}, "
+                          f"got {value!r}")
+    if hi is not None and number > hi:
+        raise ConfigError(f"{where}: expected a value <= {hi}, got {value!r}")
+    return number
+
+
+def _describe(allowed: tuple) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", list: "a list",
+             bool: "true/false"}
+    return " or ".join(names.get(a, getattr(a, "__name__", str(a))) for a in allowed)
+
+
+def _cross_checks(settings: Settings, source: str) -> None:
+    if not settings.analysis.terms:
+        raise ConfigError(f"{source}: analysis.terms: expected at least one of "
+                          f"{', '.join(TERMS)}, got an empty list")
+    if settings.curvelet.wedges % 3:
+        raise ConfigError(f"{source}: curvelet.wedges: expected a multiple of 3 "
+                          f"(UDCT's decimation needs it), got {settings.curvelet.wedges}")
+    if settings.curvelet.scales == 1:
+        raise ConfigError(f"{source}: curvelet.scales: expected 0 (automatic) or >= 2, got 1")
+    ub = settings.analysis.upper_bound
+    if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
+        raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "
+                          f"analysis.lower_bound={settings.analysis.lower_bound}, got {ub}")
+
+
+def describe_keys() -> str:
+    """Markdown documentation of every section and key, generated from the declarations."""
+    lines = ["# Configuration keys", "",
+             "Generated by `landia config-keys` from `src/landia/config.py`; every key is",
+             "optional and unknown keys are errors.", ""]
+    for name, cls in SECTIONS.items():
+        lines += [f"## [{name}]", "", (cls.__doc__ or "").strip(), "",
+                  "| key | default | allowed | meaning |", "|---|---|---|---|"]
+        hints = get_type_hints(cls)
+        defaults = cls()
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            allowed = []
+            if meta.get("choices"):
+                allowed.append(", ".join(f"`{c}`" for c in meta["choices"]))
+            if meta.get("lo") is not None:
+                allowed.append(f"{'>' if meta.get('lo_open') else '>='} {meta['lo']}")
+            if meta.get("hi") is not None:
+                allowed.append(f"<= {meta['hi']}")
+            kind = _describe(get_args(hints[f.name]) if get_origin(hints[f.name]) is Union
+                             else (hints[f.name],))
+            default = getattr(defaults, f.name)
+            lines.append(f"| `{f.name}` | `{default!r}` | {kind}; {'; '.join(allowed) or 'any'} "
+                         f"| {meta['doc']} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""Model grid: a regular latitude/longitude box, its land mask, and CoLM layers.
+
+The control vector of the analysis lives on the land cells of this grid, in
+row-major (lat, lon) order of ``np.flatnonzero(grid.land)``. That order is the
+*global order* used everywhere else (exchange, checkpoints).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from landia.errors import InputError
+
+#: Number of CoLM2014 soil layers.
+N_SOIL_LAYERS = 10
+
+
+def colm_node_depths(n: int = N_SOIL_LAYERS) -> np.ndarray:
+    """CoLM soil layer node depths (m).
+
+    Notes
+    -----
+    .. math:: z_j = 0.025\\,(\\exp(0.5 (j - 0.5)) - 1), \\quad j = 1..10
+
+    giving 0.0071, 0.0279, 0.0623, 0.1189, 0.2122, 0.3661, 0.6198, 1.038, 1.728,
+    2.865 m.
+    """
+    j = np.arange(1, n + 1, dtype=float)
+    return 0.025 * (np.exp(0.5 * (j - 0.5)) - 1.0)
+
+
+def colm_layer_thickness(n: int = N_SOIL_LAYERS) -> np.ndarray:
+    """CoLM layer thicknesses dz (m): (z2+z1)/2 first, z10-z9 last, half-differences else."""
+    z = colm_node_depths(n)
+    dz = np.empty(n)
+    dz[0] = 0.5 * (z[0] + z[1])
+    dz[1:-1] = 0.5 * (z[2:] - z[:-2])
+    dz[-1] = z[-1] - z[-2]
+    return dz
+
+
+def colm_interface_depths(n: int = N_SOIL_LAYERS) -> np.ndarray:
+    """Depths (m) of the bottom interface of each layer: node midpoints, last z10 + dz10/2."""
+    z = colm_node_depths(n)
+    zi = np.empty(n)
+    zi[:-1] = 0.5 * (z[:-1] + z[1:])
+    zi[-1] = z[-1] + 0.5 * colm_layer_thickness(n)[-1]
+    return zi
+
+
+@dataclass(frozen=True)
+class LatLonGrid:
+    """A regular latitude/longitude grid with a land mask.
+
+    Parameters
+    ----------
+    lat : ndarray, shape (ny,)
+        Cell-centre latitudes, degrees_north, strictly monotonic.
+    lon : ndarray, shape (nx,)
+        Cell-centre longitudes, degrees_east, strictly increasing.
+    land : ndarray of bool, shape (ny, nx)
+        True where the cell is land (part of the control vector).
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    land: np.ndarray
+
+    def __post_init__(self) -> None:
+        lat = np.asarray(self.lat, dtype=float)
+        lon = np.asarray(self.lon, dtype=float)
+        land = np.asarray(self.land, dtype=bool)
+        if lat.ndim != 1 or lon.ndim != 1:
+            raise InputError(f"grid: lat and lon must be 1-D, got shapes {lat.shape}, {lon.shape}")
+        if land.shape != (lat.size, lon.size):
+            raise InputError(f"grid: land mask shape {land.shape} does not match "
+                             f"(lat, lon) = ({lat.size}, {lon.size})")
+        for name, c in (("lat", lat), ("lon", lon)):
+            if not np.all(np.isfinite(c)):
+                raise InputError(f"grid: coordinate {name} has non-finite values")
+            if c.size > 1 and not (np.all(np.diff(c) > 0) or (name == "lat" and np.all(np.diff(c) < 0))):
+                raise InputError(f"grid: coordinate {name} must be strictly monotonic")
+        if np.any(np.abs(lat) > 90):
+            raise InputError("grid: latitudes must lie within [-90, 90] degrees_north")
+        object.__setattr__(self, "lat", lat)
+        object.__setattr__(self, "lon", lon)
+        object.__setattr__(self, "land", land)
+
+    @classmethod
+    def from_box(cls, south: float, north: float, west: float, east: float,
+                 resolution: float, land: np.ndarray | None = None) -> "LatLonGrid":
+        """Grid of cells of ``resolution`` degrees covering [south, north] x [west, east].
+
+        The paper's domain ``from_box(23, 68, 73, 117, 1.4)`` has 32 x 31 cells. The
+        number of cells is ``round((north - south) / resolution)``, centres start half
+        a cell inside the south-west corner.
+        """
+        ny = max(1, int(round((north - south) / resolution)))
+        nx = max(1, int(round((east - west) / resolution)))
+        lat = south + resolution * (np.arange(ny) + 0.5)
+        lon = west + resolution * (np.arange(nx) + 0.5)
+        if land is None:
+            land = np.ones((ny, nx), dtype=bool)
+        return cls(lat, lon, land)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(ny, nx)."""
+        return self.land.shape
+
+    @property
+    def n_land(self) -> int:
+        """Number of land cells (length of one layer of the control vector)."""
+        return int(self.land.sum())
+
+    @property
+    def land_index(self) -> np.ndarray:
+        """Flat (row-major) indices of land cells: the global order."""
+        return np.flatnonzero(self.land)
+
+    @property
+    def is_global(self) -> bool:
+        """True when the longitudes wrap around the sphere (periodic in x)."""
+        if self.lon.size < 2:
+            return False
+        d = self.lon[1] - self.lon[0]
+        return bool(np.isclose(d * self.lon.size, 360.0, rtol=1e-6))
+
+    def to_land(self, field: np.ndarray) -> np.ndarray:
+        """Values of a (..., ny, nx) field on the land cells, shape (..., n_land)."""
+        return np.asarray(field)[..., self.land]
+
+    def to_field(self, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        """Scatter (..., n_land) land values into a (..., ny, nx) field, ``fill`` elsewhere."""
+        values = np.asarray(values)
+        out = np.full(values.shape[:-1] + self.shape, fill, dtype=float)
+        out[..., self.land] = values
+        return out

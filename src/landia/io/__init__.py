@@ -1,0 +1,1 @@
+"""File formats: model-grid field files (netCDF, CF) and atomic writes."""

@@ -1,0 +1,187 @@
+"""Soil-moisture field files on the model grid (netCDF4, CF-1.8).
+
+Layout (see ``docs/field-files.md``)::
+
+    dimensions:  layer, lat, lon
+    variables:   lat(lat)     degrees_north
+                 lon(lon)     degrees_east
+                 layer(layer) 1-based CoLM layer index
+                 depth(layer) node depth, m
+                 soil_moisture(layer, lat, lon)              m3 m-3, NaN/_FillValue off land
+                 background_error_variance(layer, lat, lon)  (m3 m-3)^2, optional
+                 observation_error_variance(layer, lat, lon) (m3 m-3)^2, optional
+                 porosity(layer, lat, lon) or (lat, lon)     m3 m-3, optional
+
+Every problem found while reading is an :class:`~landia.errors.InputError` that
+names the file and the variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from landia.errors import InputError
+from landia.grid import colm_node_depths
+
+VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
+VARIANCE_UNITS = {"m6 m-6", "(m3 m-3)2", "(m3 m-3)^2", "m6/m6", "1", "(m3/m3)^2", "(m3/m3)2"}
+
+
+@dataclass
+class SoilMoistureField:
+    """Soil moisture of some layers on a lat/lon grid, with optional error and bound data.
+
+    Attributes
+    ----------
+    lat, lon : ndarray
+        Cell centres, degrees.
+    depth : ndarray (nlayer,)
+        Node depth of each layer, m.
+    values : ndarray (nlayer, ny, nx)
+        Volumetric soil moisture, m3 m-3; NaN where not land or missing.
+    error_variance : ndarray (nlayer, ny, nx) or None
+        Background or observation error variance, (m3 m-3)^2.
+    porosity : ndarray (nlayer, ny, nx) or None
+        Upper physical bound, m3 m-3.
+    source : str
+        Where it came from (file path), for messages.
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    depth: np.ndarray
+    values: np.ndarray
+    error_variance: np.ndarray | None = None
+    porosity: np.ndarray | None = None
+    source: str = "<memory>"
+
+    @property
+    def n_layers(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape[1:]
+
+
+def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bool = True):
+    if name not in ds.variables:
+        if required:
+            raise InputError(f"{path}: variable {name!r} not found; the file has "
+                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+        return None
+    var = ds.variables[name]
+    var.set_auto_maskandscale(True)
+    try:
+        data = var[...]
+    except (RuntimeError, OSError, IndexError) as exc:
+        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
+                         f"file?): {exc}") from None
+    if units_ok is not None:
+        units = getattr(var, "units", None)
+        if units is None:
+            raise InputError(f"{path}: variable {name!r} has no 'units' attribute; expected "
+                             f"one of {sorted(units_ok)}")
+        if units.strip() not in units_ok:
+            hint = ""
+            if "kg" in units:
+                hint = (" (a mass per area such as GLDAS kg m-2 must be divided by 1000 x "
+                        "layer thickness in m first)")
+            raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
+                             f"volumetric soil moisture in one of {sorted(units_ok)}{hint}")
+    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+
+
+def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
+    """Read a field file, checking dimensions, units and values.
+
+    Parameters
+    ----------
+    path : path-like
+        netCDF file in the layout of the module docstring.
+    role : {"background", "observation", "field"}
+        Which error-variance variable to read (``background_error_variance`` or
+        ``observation_error_variance``).
+    """
+    import netCDF4
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: {role} file not found")
+    try:
+        ds = netCDF4.Dataset(path, "r")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open {role} file as netCDF (truncated or not "
+                         f"netCDF?): {exc}") from None
+    with ds:
+        sm_var = ds.variables.get("soil_moisture")
+        if sm_var is None:
+            raise InputError(f"{path}: variable 'soil_moisture' not found; the file has "
+                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+        if sm_var.dimensions != ("layer", "lat", "lon"):
+            raise InputError(f"{path}: variable 'soil_moisture' has dimensions "
+                             f"{sm_var.dimensions}; expected ('layer', 'lat', 'lon')")
+        values = _read_var(ds, path, "soil_moisture", VOLUMETRIC_UNITS)
+        lat = _read_var(ds, path, "lat", None)
+        lon = _read_var(ds, path, "lon", None)
+        for name, c in (("lat", lat), ("lon", lon)):
+            if c.ndim != 1 or not np.all(np.isfinite(c)):
+                raise InputError(f"{path}: coordinate {name!r} must be 1-D and finite")
+        if "depth" in ds.variables:
+            depth = _read_var(ds, path, "depth", None)
+        else:
+            depth = colm_node_depths()[: values.shape[0]]
+        variance_name = {"background": "background_error_variance",
+                         "observation": "observation_error_variance"}.get(role)
+        variance = (_read_var(ds, path, variance_name, VARIANCE_UNITS, required=False)
+                    if variance_name else None)
+        porosity = _read_var(ds, path, "porosity", VOLUMETRIC_UNITS, required=False)
+    if np.any(np.isinf(values)):
+        raise InputError(f"{path}: variable 'soil_moisture' contains infinite values")
+    if variance is not None and variance.shape != values.shape:
+        raise InputError(f"{path}: variable {variance_name!r} has shape {variance.shape}; "
+                         f"expected {values.shape} like 'soil_moisture'")
+    if porosity is not None:
+        if porosity.shape == values.shape[1:]:
+            porosity = np.broadcast_to(porosity, values.shape).copy()
+        if porosity.shape != values.shape:
+            raise InputError(f"{path}: variable 'porosity' has shape {porosity.shape}; "
+                             f"expected (lat, lon) or (layer, lat, lon) = {values.shape}")
+    if depth.shape != (values.shape[0],):
+        raise InputError(f"{path}: variable 'depth' has shape {depth.shape}; expected "
+                         f"({values.shape[0]},) for the layer dimension")
+    return SoilMoistureField(lat=lat, lon=lon, depth=depth, values=values,
+                             error_variance=variance, porosity=porosity, source=str(path))
+
+
+def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
+                title: str = "landia soil moisture field") -> None:
+    """Write a field file atomically (used by tests, the demo and tools)."""
+    from landia.io.atomic import atomic_path
+    from landia.io.netcdf import create_grid_file
+
+    with atomic_path(path) as tmp:
+        with create_grid_file(tmp, field.lat, field.lon, field.depth, title) as ds:
+            var = ds.createVariable("soil_moisture", "f8", ("layer", "lat", "lon"),
+                                    fill_value=np.nan, zlib=True)
+            var.units = "m3 m-3"
+            var.standard_name = "volume_fraction_of_condensed_water_in_soil"
+            var.long_name = "volumetric soil moisture"
+            var[...] = field.values
+            if field.error_variance is not None:
+                name = {"background": "background_error_variance",
+                        "observation": "observation_error_variance"}[role]
+                v = ds.createVariable(name, "f8", ("layer", "lat", "lon"), fill_value=np.nan,
+                                      zlib=True)
+                v.units = "m6 m-6"
+                v.long_name = f"{role} error variance of volumetric soil moisture"
+                v[...] = field.error_variance
+            if field.porosity is not None:
+                v = ds.createVariable("porosity", "f8", ("layer", "lat", "lon"),
+                                      fill_value=np.nan, zlib=True)
+                v.units = "m3 m-3"
+                v.long_name = "soil porosity (upper bound of soil moisture)"
+                v[...] = field.porosity
