@@ -12,7 +12,15 @@ This release contains the analysis core (``landia.operators``,
 ``landia.analysis``) and its file formats (``landia.io``).
 """
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# Reproducibility: landia is parallel over MPI ranks, not BLAS threads. Threaded
+# OpenBLAS reductions made two identical analyses differ by 6e-14 (measured), which
+# would break bit-for-bit restarts. One thread per process unless the user chose.
+# (Effective for libraries loaded after this import: PETSc always, numpy if first.)
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 try:
     __version__ = version("landia")

@@ -118,8 +118,10 @@ class MinimiserSettings:
     gttol: float = _key(1.0e-6, "Stop when the projected gradient norm ||g|| <= gttol "
                                 "||g0|| (relative to the first gradient; TAO's gttol).",
                         lo=0.0)
-    gatol: float = _key(0.0, "Stop when ||g|| <= gatol (absolute; its meaning depends on "
-                             "how J is scaled).", lo=0.0)
+    gatol: float = _key(1.0e-5, "Also stop when ||g|| <= gatol, a floor for cases whose first "
+                                "gradient is already tiny (J's round-off stalls line searches "
+                                "near 1e-6); 1e-5 means analysis errors below ~1e-7 m3 m-3 "
+                                "for B variances up to 0.01.", lo=0.0)
     max_iterations: int = _key(200, "Iteration limit; reaching it without convergence is "
                                     "an error.", lo=1)
     petsc_options: str = _key("", "Extra PETSc options, e.g. '-tao_monitor -tao_view' "

@@ -1,0 +1,342 @@
+"""Benchmarks of the curvelet operator and of the image 3D-Var analysis.
+
+``landia bench [--quick] [--json FILE]`` prints one ``name: value`` line per
+figure (and optionally writes the same figures to a JSON object). Benchmarks
+measure; they never assert. Wherever a ratio makes sense it is taken against a
+reference measured in the same run, so that figures can be compared across
+machines; absolute seconds and MB are printed for information. MB are MiB
+(2**20 bytes). Every case runs in its own fresh process
+(``python -m landia.bench --case NAME``), so that peak memory, caches and
+one-off builds of one case do not pollute another.
+
+Figures
+-------
+Machine (first lines)
+    ``load_1m``, ``load_5m``, ``load_15m`` (``os.getloadavg()`` at the start),
+    ``cpus``, ``machine`` (``platform.platform()``), ``python``, ``numpy``. Read
+    every timing with the load in mind: the machine may be shared.
+
+Curvelet cost, for images 256x256, 1024x1024 and 1800x3600 (``--quick``: not
+the last), suffix ``_{ny}x{nx}``:
+
+``curvelet_ratio``
+    Median seconds of one forward + adjoint of
+    :class:`~landia.operators.CurveletTransform` (``rmatvec(matvec(x))`` on a
+    random image) divided by the median seconds of
+    ``np.fft.ifft2(np.fft.fft2(img))`` on the same image: the cost of C in
+    "FFT pairs".
+``curvelet_udct_ratio``
+    The same for the bare library (``UDCT.backward(UDCT.forward(img))`` on the
+    transform shape); the difference to ``curvelet_ratio`` is the wrapper's
+    overhead (padding, NaN check, vectorising, real/complex views).
+``curvelet_pair_s``, ``curvelet_udct_pair_s``, ``fft_pair_s``
+    The median seconds behind those ratios.
+``curvelet_build_s``
+    One-off construction of the operator (UDCT windows plus the reconstruction
+    check), excluded from the ratios.
+``curvelet_peak_mb``
+    Peak resident memory of the process that built and applied the transform.
+
+Analysis cost, for the cases ``paper_32x31`` (23-68 N, 73-117 E at 1.4 deg,
+the paper's grid), ``global_1deg`` (180 x 360) and ``global_025deg``
+(720 x 1440; ``--quick`` skips it), prefix ``analysis_{case}_``. Land from
+``global_land_mask``; synthetic truth, background (truth + smooth error of std
+0.05), observation (truth + white noise of std 0.02), 3 layers, porosity 0.45;
+:func:`landia.analysis.run_analysis` with default :class:`~landia.config.Settings`.
+
+``ny``, ``nx``, ``land_cells``, ``unknowns``
+    Grid size and control-vector length (3 layers x land cells).
+``build_s``, ``minimise_s``, ``total_s``
+    Problem assembly (QC, E, C, P), the TAO minimisation (including J at the
+    start point), and the whole ``run_analysis`` call (also scoring).
+``iterations``, ``evaluations``, ``reason``
+    Minimiser iterations, J-and-gradient evaluations, TAO's converged reason.
+``cost_share``
+    Fraction of ``minimise_s`` spent evaluating J and its gradient (the rest is
+    TAO's own work: line search bookkeeping, L-BFGS updates).
+``curvelet_share``, ``embedding_share``
+    Fraction of ``total_s`` spent in C/C^T and in E/E^T. They are shares of the
+    whole call, not of ``minimise_s``, because the operators' counters also
+    include the few applications made while building and scoring.
+``pair_s``, ``total_in_pairs``
+    Median seconds of one curvelet forward + adjoint at the case's transform
+    shape (``transform_ny``, ``transform_nx``), and ``total_s`` expressed in
+    such pairs. The gradient of JI costs one pair per layer, so a converged
+    analysis costs at least ``3 x evaluations`` pairs.
+``peak_mb``, ``import_mb``
+    Peak resident memory of the case's process at its end, and after the
+    imports only (the floor: Python, numpy, scipy, PETSc, curvelets).
+``control_vector_mb``, ``image_mb``, ``peak_in_images``
+    Size of one control vector and of one float64 image of the grid, and
+    ``peak_mb - import_mb`` in such images: the memory references.
+``scc_before``, ``scc_after``
+    Spatial correlation of the top layer with the observation image, for the
+    background and for the analysis.
+
+A comment line states the targets the 0.25 deg case is read against (at most
+20 iterations, under 10 s, under 1 GB); they are not checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from functools import partial
+
+import numpy as np
+
+TARGETS = ("# targets for analysis_global_025deg (read, not asserted): iterations <= 20, "
+           "total_s < 10, peak_mb < 1024")
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process, MiB (ru_maxrss is KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _pair_seconds(op, repeats: int) -> float:
+    """Median seconds of ``op.rmatvec(op.matvec(x))`` on a random image."""
+    x = np.random.default_rng(1).standard_normal(op.shape[1])
+    return _median_seconds(lambda: op.rmatvec(op.matvec(x)), repeats)
+
+
+# -- cases -----------------------------------------------------------------------------
+def curvelet_case(shape: tuple[int, int]) -> dict:
+    """Curvelet forward+adjoint cost on one image shape, against an FFT pair."""
+    from landia.operators import CurveletTransform
+
+    tag = f"{shape[0]}x{shape[1]}"
+    repeats = 5 if shape[0] * shape[1] <= 2**20 else 3
+    t0 = time.perf_counter()
+    op = CurveletTransform(shape)
+    build = time.perf_counter() - t0
+    img = np.random.default_rng(1).standard_normal(shape)
+    pair = _pair_seconds(op, repeats)
+    udct = op._udct_transform  # the bare library, for the wrapper's overhead
+    padded = np.zeros(op.transform_shape)
+    padded[: shape[0], : shape[1]] = img
+    udct_pair = _median_seconds(lambda: udct.backward(udct.forward(padded)), repeats)
+    fft = _median_seconds(lambda: np.fft.ifft2(np.fft.fft2(img)), repeats)
+    return {f"curvelet_ratio_{tag}": pair / fft,
+            f"curvelet_udct_ratio_{tag}": udct_pair / fft,
+            f"curvelet_pair_s_{tag}": pair,
+            f"curvelet_udct_pair_s_{tag}": udct_pair,
+            f"fft_pair_s_{tag}": fft,
+            f"curvelet_build_s_{tag}": build,
+            f"curvelet_peak_mb_{tag}": _peak_mb()}
+
+
+def _grid(case: str):
+    """(lat, lon) cell centres of a case; lon in -180..180."""
+    from landia.grid import LatLonGrid
+
+    if case == "paper_32x31":
+        g = LatLonGrid.from_box(23, 68, 73, 117, 1.4)
+        return g.lat, g.lon
+    res = {"global_1deg": 1.0, "global_025deg": 0.25}[case]
+    ny, nx = round(180 / res), round(360 / res)
+    return 90 - res * (np.arange(ny) + 0.5), -180 + res * (np.arange(nx) + 0.5)
+
+
+_LAND_MASK_CHILD = """
+import json, sys
+import numpy as np
+from global_land_mask import globe
+lat, lon = (np.asarray(c, dtype=float) for c in json.load(sys.stdin))
+land = globe.is_land(*np.meshgrid(lat, lon, indexing="ij"))
+sys.stdout.buffer.write(np.packbits(land).tobytes())
+"""
+
+
+def land_mask(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Land mask of cell centres from ``global_land_mask`` (lon in -180..180).
+
+    That package holds a 1 km global mask (0.9 GB) in memory from its import on;
+    it is therefore asked in a child process, so as not to count in the peak
+    memory of the case.
+    """
+    coords = json.dumps([[float(v) for v in lat], [float(v) for v in lon]]).encode()
+    out = subprocess.run([sys.executable, "-c", _LAND_MASK_CHILD], input=coords,
+                         stdout=subprocess.PIPE, check=True).stdout
+    bits = np.unpackbits(np.frombuffer(out, dtype=np.uint8))[: lat.size * lon.size]
+    return bits.reshape(lat.size, lon.size).astype(bool)
+
+
+def make_case(case: str, seed: int = 20160501):
+    """Synthetic (background, observation) fields of an analysis case.
+
+    Truth: two scales (8 and 1.5 degrees) of smoothed noise, scaled to
+    0.05-0.40 m3 m-3 on land; background: truth + smooth error (3 degrees, std
+    0.05); observation: truth + white noise (std 0.02). Layers below the top get
+    the same images damped towards the land mean with depth. NaN off land,
+    porosity 0.45 on land.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    from landia.grid import colm_node_depths
+    from landia.io.fields import SoilMoistureField
+
+    lat, lon = _grid(case)
+    res = abs(float(lat[1] - lat[0]))
+    land = land_mask(lat, lon)
+    rng = np.random.default_rng(seed)
+    wrap = ("nearest", "wrap") if case.startswith("global") else "nearest"
+
+    def smooth(degrees: float) -> np.ndarray:
+        f = gaussian_filter(rng.standard_normal(land.shape), degrees / res, mode=wrap)
+        return f / f[land].std()
+
+    t = 0.7 * smooth(8.0) + 0.3 * smooth(1.5)
+    t = 0.05 + 0.35 * (t - t[land].min()) / (t[land].max() - t[land].min())
+    bg = np.clip(t + 0.05 * smooth(3.0), 0.01, 0.44)
+    obs = t + 0.02 * rng.standard_normal(land.shape)
+    depth = colm_node_depths()[:3]
+    damp = np.exp(-depth / 0.2)[:, None, None]
+
+    def layers(f: np.ndarray) -> np.ndarray:
+        mean = f[land].mean()
+        out = mean + (f[None] - mean) * damp
+        out[:, ~land] = np.nan
+        return out
+
+    porosity = np.where(land, 0.45, np.nan)[None].repeat(3, axis=0)
+    background = SoilMoistureField(lat=lat, lon=lon, depth=depth, values=layers(bg),
+                                   porosity=porosity, source=f"bench:{case}:background")
+    observation = SoilMoistureField(lat=lat, lon=lon, depth=depth, values=layers(obs),
+                                    source=f"bench:{case}:observation")
+    return background, observation
+
+
+def analysis_case(case: str) -> dict:
+    """One default-settings analysis of a case; its figures, prefixed ``analysis_{case}_``."""
+    import curvelets.numpy  # noqa: F401  (imported lazily by the analysis; counted here)
+
+    from landia.analysis import run_analysis
+    from landia.analysis.minimisers.tao import init_petsc
+    from landia.config import Settings
+
+    init_petsc()
+    from petsc4py import PETSc  # noqa: F401
+
+    import_mb = _peak_mb()
+    background, observation = make_case(case)
+    t0 = time.perf_counter()
+    result = run_analysis(background, observation, Settings())
+    total = time.perf_counter() - t0
+    peak = _peak_mb()  # before the extra pair timing below
+    tm, grid, curvelet = result.timings, result.problem.grid, result.problem.curvelet
+    pair = _pair_seconds(curvelet, 3)
+    unknowns = int(result.problem.background.size)
+    image_mb = grid.shape[0] * grid.shape[1] * 8 / 2**20
+    figures = {
+        "ny": grid.shape[0], "nx": grid.shape[1], "land_cells": grid.n_land,
+        "unknowns": unknowns,
+        "build_s": tm["build_seconds"], "minimise_s": tm["minimise_seconds"], "total_s": total,
+        "iterations": result.minimiser.iterations, "evaluations": tm["evaluations"],
+        "reason": result.minimiser.reason,
+        "cost_share": tm["cost_seconds"] / tm["minimise_seconds"],
+        "curvelet_share": tm["curvelet_seconds"] / total,
+        "embedding_share": tm["embedding_seconds"] / total,
+        "transform_ny": curvelet.image_shape[0], "transform_nx": curvelet.image_shape[1],
+        "pair_s": pair, "total_in_pairs": total / pair,
+        "peak_mb": peak, "import_mb": import_mb,
+        "control_vector_mb": unknowns * 8 / 2**20, "image_mb": image_mb,
+        "peak_in_images": (peak - import_mb) / image_mb,
+        "scc_before": result.scores["background"]["layer1"]["scc"],
+        "scc_after": result.scores["analysis"]["layer1"]["scc"],
+    }
+    return {f"analysis_{case}_{k}": v for k, v in figures.items()}
+
+
+CURVELET_CASES = {f"curvelet_{ny}x{nx}": partial(curvelet_case, (ny, nx))
+                  for ny, nx in ((256, 256), (1024, 1024), (1800, 3600))}
+ANALYSIS_CASES = {c: partial(analysis_case, c)
+                  for c in ("paper_32x31", "global_1deg", "global_025deg")}
+CASES = {**CURVELET_CASES, **ANALYSIS_CASES}
+QUICK_SKIPS = {"curvelet_1800x3600", "global_025deg"}
+
+
+# -- driver ----------------------------------------------------------------------------
+def machine_figures() -> dict:
+    """Load and machine description, printed first."""
+    load = os.getloadavg()
+    return {"load_1m": load[0], "load_5m": load[1], "load_15m": load[2],
+            "cpus": os.cpu_count(), "machine": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__}
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _run_case(name: str) -> dict | None:
+    """Run one case in a fresh interpreter; its figures, or None when it failed."""
+    proc = subprocess.run([sys.executable, "-m", "landia.bench", "--case", name],
+                          stdout=subprocess.PIPE, text=True, check=False)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return None
+    return json.loads(lines[-1])
+
+
+def run_benchmarks(quick: bool = False, json_path: str | None = None) -> int:
+    """Run every benchmark case and print its figures; 1 if a case failed, else 0."""
+    figures: dict = {}
+    status = 0
+
+    def emit(new: dict) -> None:
+        figures.update(new)
+        for key, value in new.items():
+            print(f"{key}: {_format(value)}", flush=True)
+
+    print(f"# landia bench{' --quick' if quick else ''}", flush=True)
+    emit(machine_figures())
+    for name in CASES:
+        if quick and name in QUICK_SKIPS:
+            continue
+        if name == "paper_32x31":
+            print(TARGETS, flush=True)
+        result = _run_case(name)
+        if result is None:
+            status = 1
+            emit({f"{name}_failed": True})
+        else:
+            emit(result)
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump(figures, fh, indent=1)
+    return status
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m landia.bench --case NAME``: one case, its figures as one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m landia.bench")
+    parser.add_argument("--case", required=True, choices=sorted(CASES))
+    args = parser.parse_args(argv)
+    from landia.log import configure_logging
+
+    configure_logging("console", "warning")
+    print(json.dumps(CASES[args.case]()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
