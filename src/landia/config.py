@@ -162,8 +162,17 @@ SECTIONS: dict[str, type] = {
 }
 
 
+def shipped_configs() -> dict[str, Path]:
+    """Example configurations shipped with the package, by name (file stem)."""
+    folder = Path(__file__).with_name("configs")
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
 def load_settings(path: str | Path) -> Settings:
-    """Load and validate a TOML configuration file.
+    """Load and validate a TOML configuration file, or a shipped one by name.
+
+    ``path`` may name a shipped example (``image3dvar``, ``point3dvar``, ``hybrid``)
+    when no such file exists.
 
     Raises
     ------
@@ -172,10 +181,13 @@ def load_settings(path: str | Path) -> Settings:
         range; the message names the file and the key.
     """
     path = Path(path)
+    if not path.exists() and str(path) in shipped_configs():
+        path = shipped_configs()[str(path)]
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
+        raise ConfigError(f"{path}: configuration file not found (shipped configurations: "
+                          f"{', '.join(shipped_configs())})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration file: {exc}") from None
     try:
