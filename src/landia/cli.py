@@ -129,16 +129,23 @@ def _root_only(comm, rank: int, work) -> int:
 
     The analysis is global (the curvelet transform couples all cells), so it runs
     on the root; until the cycling service distributes the model, other ranks wait.
+    A landia error on the root is logged there and gives status 2 on every rank.
     """
-    status = 1
-    if rank == 0:
-        try:
-            status = work()
-        finally:
-            if comm is not None and comm.Get_size() > 1:
-                comm.bcast(status, root=0)
-        return status
-    return comm.bcast(None, root=0)
+    if rank != 0:
+        return comm.bcast(None, root=0)
+    status, error = 1, None
+    try:
+        status = work()
+    except LandiaError as exc:
+        get_logger("landia").error("failed", error=str(exc), kind=type(exc).__name__)
+        status = 2
+    except BaseException as exc:  # still tell the other ranks before dying
+        error = exc
+    if comm is not None and comm.Get_size() > 1:
+        comm.bcast(status, root=0)
+    if error is not None:
+        raise error
+    return status
 
 
 def _validate(path: str) -> int:

@@ -27,14 +27,22 @@ def petsc_available() -> bool:
 
 
 def init_petsc(argv: list[str] | None = None) -> None:
-    """Initialise petsc4py once, passing PETSc options from the command line.
+    """Initialise petsc4py once, on this process alone, with PETSc options from ``argv``.
 
-    Must be called before ``from petsc4py import PETSc`` anywhere; later calls are
-    no-ops (petsc4py ignores re-initialisation).
+    TAO runs on the root only, so ``PETSC_COMM_WORLD`` is ``MPI_COMM_SELF``: PETSc's
+    initialisation (which broadcasts options over its world communicator) must not
+    be collective over the job while the other ranks wait elsewhere. Must run
+    before ``from petsc4py import PETSc``; later calls are no-ops.
     """
     import petsc4py
 
-    petsc4py.init(["landia"] + list(argv or []))
+    try:
+        from mpi4py import MPI
+
+        comm = MPI.COMM_SELF
+    except ImportError:  # serial installation without mpi4py
+        comm = None
+    petsc4py.init(["landia"] + list(argv or []), comm=comm)
 
 
 class _TaoProblem:
