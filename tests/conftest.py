@@ -52,8 +52,8 @@ def make_case(shape=(16, 16), layers=2, seed=0, land_fraction=0.8, obs_missing=0
     obv[:, ~land] = np.nan
     obv[:, rng.random(shape) < obs_missing] = np.nan
     por = np.where(land, porosity, np.nan)
-    lat = np.linspace(30, 30 + ny - 1, ny)
-    lon = np.linspace(80, 80 + nx - 1, nx)
+    lat = np.linspace(20, 60, ny)
+    lon = np.linspace(80, 130, nx)
     background = SoilMoistureField(lat=lat, lon=lon, depth=depth, values=bgv,
                                    porosity=stack(por), source="test:background")
     observation = SoilMoistureField(lat=lat, lon=lon, depth=depth, values=obv,

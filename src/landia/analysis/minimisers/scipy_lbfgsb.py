@@ -7,6 +7,7 @@ from scipy.optimize import minimize
 
 from landia.analysis.minimisers import MinimiserResult, projected_gradient_norm
 from landia.errors import MinimisationError
+from landia.log import get_logger
 
 
 def minimise_scipy(cost, x0, lower, upper, settings) -> MinimiserResult:
@@ -39,6 +40,8 @@ def minimise_scipy(cost, x0, lower, upper, settings) -> MinimiserResult:
         result.cost.append(float(f))
         result.gradient_norm.append(pg)
         result.x = x.copy()
+        get_logger("landia.scipy").info("minimiser_iteration", iteration=result.iterations,
+                                        J=float(f), gradient_norm=pg)
         if pg <= target:
             raise StopIteration
 

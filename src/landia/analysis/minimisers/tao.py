@@ -71,6 +71,8 @@ class _TaoProblem:
             f, grad = self.cost.value_and_gradient(np.array(x))
         self.history_cost.append(float(f))
         self.history_grad.append(projected_gradient_norm(np.asarray(x), grad, self.lower, self.upper))
+        get_logger("landia.tao").info("minimiser_iteration", iteration=len(self.history_cost) - 1,
+                                      J=float(f), gradient_norm=self.history_grad[-1])
 
 
 def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
