@@ -124,7 +124,8 @@ def test_switched_off_terms_change_nothing():
     a = run_analysis(bg, obs, settings(analysis={"terms": ["background", "image"]}))
     b = run_analysis(bg, obs, settings(analysis={"terms": ["background", "image"],
                                                  "observation_error_variance": 0.5}))
-    np.testing.assert_array_equal(a.analysis_field, b.analysis_field)
+    # Equal to round-off (TAO runs were seen to differ by 1 ulp about once in 30 repeats).
+    np.testing.assert_allclose(a.analysis_field, b.analysis_field, rtol=0, atol=1e-14)
     assert set(a.terms_after) == {"background", "image"}
 
 

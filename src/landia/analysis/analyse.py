@@ -203,13 +203,18 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
             key = np.packbits(valid).tobytes()
             if key not in cache:
                 cache[key] = HarmonicEmbedding(valid, curvelet.image_shape, cs.fill_sweeps,
-                                               cs.exact_fill_cells)
+                                               cs.exact_fill_cells, cs.fill_decay)
             emb = cache[key]
-            coeffs = curvelet.matvec(emb.matvec(observation.values[k][valid]))
-            select = CoefficientSelection(coeffs, cs.sigma)
+            y = observation.values[k][valid]
+            # The observed image as the transform sees it: anomalies about the mean, filled
+            # (relaxing to 0 = the mean off land), plus the mean. Its coefficients choose P.
+            # The cost only sees differences, P C E (S x - y): the mean cancels there.
+            mean = float(np.mean(y))
+            image = curvelet.matvec(emb.matvec(y - mean) + mean)
+            select = CoefficientSelection(image, cs.sigma)
             layers.append(ImageLayer(cells=k * n + land_pos[valid],
                                      operator=select @ curvelet @ emb,
-                                     target=select.matvec(coeffs)))
+                                     target=select.matvec(curvelet.matvec(emb.matvec(y)))))
         embeddings = list(cache.values())
         terms.append(ImageTerm(layers, cfg.image_error_variance))
     if not terms:
