@@ -53,12 +53,6 @@ def _interp_1d(n_fine: int, n_coarse: int) -> sp.csr_matrix:
     return sp.csr_matrix((vals, (rows, cols)), shape=(n_fine, n_coarse))
 
 
-def _block_sum_1d(n_fine: int, n_coarse: int) -> sp.csr_matrix:
-    """Sum of pairs of fine cells into coarse cells (the last one may hold a single cell)."""
-    return sp.csr_matrix((np.ones(n_fine), (np.arange(n_fine) // 2, np.arange(n_fine))),
-                         shape=(n_coarse, n_fine))
-
-
 class _ExactFill:
     """(Screened) harmonic fill by one sparse LU factorisation: u_F = A_FF^{-1} W_FV v_V.
 
@@ -100,57 +94,91 @@ class _ExactFill:
         return out
 
 
+def _neighbour_sum(u: np.ndarray) -> np.ndarray:
+    """Sum of the 4 torus neighbours of every cell of a 2-D array (symmetric operator)."""
+    out = np.empty_like(u)
+    out[1:] = u[:-1]
+    out[0] = u[-1]
+    out[:-1] += u[1:]
+    out[-1] += u[0]
+    out[:, 1:] += u[:, :-1]
+    out[:, 0] += u[:, -1]
+    out[:, :-1] += u[:, 1:]
+    out[:, -1] += u[:, 0]
+    return out
+
+
 class _PyramidFill:
-    """Approximate harmonic fill for large images: coarse fill, prolong, relax.
+    """Approximate (screened) harmonic fill for large images: coarse fill, prolong, relax.
 
     One level of a cascadic multigrid: the valid values are averaged onto a grid
     coarsened by 2 (mean over the valid fine cells of each 2x2 block), filled there
     (recursively, exactly at the coarsest level), interpolated bilinearly back to
-    the cells to fill, then relaxed by ``sweeps`` damped Jacobi sweeps of the
-    Laplace equation with the valid cells held fixed. Every step is a fixed sparse
-    matrix, so the fill is linear and its adjoint is the product of the transposes
-    in reverse order: exact to round-off.
+    the cells to fill, then relaxed by ``sweeps`` damped Jacobi sweeps of
+    :math:`(4 + \\kappa) u_i = \\sum_{j \\sim i} u_j` with the valid cells held fixed.
+    Every step is a fixed linear map applied matrix-free (array slicing, separable
+    1-D interpolation), and the adjoint applies the transposed steps in reverse
+    order: exact to round-off, O(n) time and no stored n x n matrix.
     """
 
     def __init__(self, valid: np.ndarray, sweeps: int, exact_cells: int, kappa: float = 0.0,
                  omega: float = 0.8) -> None:
         self.shape = valid.shape
         ny, nx = self.shape
-        flat = valid.ravel().astype(float)
-        self.size = flat.size
-        self.m_valid = flat
-        self.m_fill = 1.0 - flat
+        self.size = ny * nx
+        self.m_valid = valid.astype(float)
+        self.m_fill = 1.0 - self.m_valid
         cy, cx = (ny + 1) // 2, (nx + 1) // 2
-        block = sp.kron(_block_sum_1d(ny, cy), _block_sum_1d(nx, cx)).tocsr()
-        count = block @ flat
+        self.coarse_shape = (cy, cx)
+        count = self._block_sum(self.m_valid)
         coarse_valid = count > 0
-        inv = np.where(coarse_valid, 1.0 / np.maximum(count, 1.0), 0.0)
-        self.restrict = (sp.diags(inv) @ block @ sp.diags(flat)).tocsr()
-        self.restrict_t = self.restrict.T  # transposed views: no second copy in memory
-        self.prolong = sp.kron(_interp_1d(ny, cy), _interp_1d(nx, cx)).tocsr()
-        self.prolong_t = self.prolong.T
-        w = _torus_adjacency(self.shape)
-        degree = np.asarray(w.sum(axis=1)).ravel()
-        jac = (sp.diags(1.0 - omega * self.m_fill)
-               + sp.diags(omega * self.m_fill / (degree + kappa)) @ w)
-        self.jacobi = jac.tocsr()
-        self.jacobi_t = self.jacobi.T
+        self.inv_count = np.where(coarse_valid, 1.0 / np.maximum(count, 1.0), 0.0)
+        self.interp_y = _interp_1d(ny, cy)
+        self.interp_x = _interp_1d(nx, cx)
+        self.omega = omega
+        self.relax = omega / (4.0 + kappa)  # torus: every cell has 4 neighbours
         self.sweeps = int(sweeps)
         # A coarse cell is twice as wide: the same decay length is half as many cells.
-        self.coarse = make_fill(coarse_valid.reshape(cy, cx), sweeps, exact_cells, 4.0 * kappa)
+        self.coarse = make_fill(coarse_valid, sweeps, exact_cells, 4.0 * kappa)
+
+    def _block_sum(self, f: np.ndarray) -> np.ndarray:
+        ny, nx = self.shape
+        cy, cx = self.coarse_shape
+        padded = np.zeros((2 * cy, 2 * cx))
+        padded[:ny, :nx] = f
+        return padded.reshape(cy, 2, cx, 2).sum(axis=(1, 3))
+
+    def _block_spread(self, c: np.ndarray) -> np.ndarray:
+        """Transpose of :meth:`_block_sum`: copy each coarse value to its fine cells."""
+        ny, nx = self.shape
+        return np.repeat(np.repeat(c, 2, axis=0), 2, axis=1)[:ny, :nx]
+
+    def _sweep(self, u: np.ndarray) -> np.ndarray:
+        return self.m_valid * u + self.m_fill * ((1.0 - self.omega) * u
+                                                 + self.relax * _neighbour_sum(u))
+
+    def _sweep_t(self, z: np.ndarray) -> np.ndarray:
+        zf = self.m_fill * z
+        return self.m_valid * z + (1.0 - self.omega) * zf + self.relax * _neighbour_sum(zf)
 
     def forward(self, f: np.ndarray) -> np.ndarray:
-        uc = self.coarse.forward(self.restrict @ f)
-        u = self.m_valid * f + self.m_fill * (self.prolong @ uc)
+        f = f.reshape(self.shape)
+        coarse_in = self.inv_count * self._block_sum(self.m_valid * f)
+        uc = self.coarse.forward(coarse_in.ravel()).reshape(self.coarse_shape)
+        prolonged = (self.interp_x @ (self.interp_y @ uc).T).T
+        u = self.m_valid * f + self.m_fill * prolonged
         for _ in range(self.sweeps):
-            u = self.jacobi @ u
-        return u
+            u = self._sweep(u)
+        return u.ravel()
 
     def adjoint(self, z: np.ndarray) -> np.ndarray:
+        z = z.reshape(self.shape)
         for _ in range(self.sweeps):
-            z = self.jacobi_t @ z
-        zc = self.coarse.adjoint(self.prolong_t @ (self.m_fill * z))
-        return self.m_valid * z + self.restrict_t @ zc
+            z = self._sweep_t(z)
+        zp = self.m_fill * z
+        zc = self.interp_y.T @ (self.interp_x.T @ zp.T).T
+        cin = self.coarse.adjoint(zc.ravel()).reshape(self.coarse_shape)
+        return (self.m_valid * z + self.m_valid * self._block_spread(self.inv_count * cin)).ravel()
 
 
 def make_fill(valid: np.ndarray, sweeps: int = 4, exact_cells: int = 80000,
