@@ -104,19 +104,21 @@ class CurveletSettings:
                                "fill on large grids (small grids are filled exactly).",
                             lo=0, hi=100)
     exact_fill_cells: int = _key(
-        80000, "Grids with at most this many cells to fill get the exact harmonic fill "
-               "(sparse LU); larger ones the multilevel approximation.", lo=0)
+        80000, "Grids with at most this many cells to fill get the exact fill (sparse LU); "
+               "larger ones the matrix-free multilevel approximation.", lo=0)
 
 
 @dataclass(frozen=True)
 class MinimiserSettings:
     """How J is minimised."""
 
-    backend: str = _key("tao", "'tao' (PETSc/TAO via petsc4py) or 'scipy' (L-BFGS-B), "
-                               "the fallback where petsc4py is absent.",
+    backend: str = _key("tao", "'tao' (PETSc/TAO via petsc4py) or 'scipy' (L-BFGS-B); "
+                               "'tao' falls back to 'scipy', with a warning, where petsc4py "
+                               "is not importable.",
                         choices=("tao", "scipy"))
-    tao_type: str = _key("blmvm", "TAO solver type; bounded: blmvm, bqnls, bncg, tron "
-                                  "(needs Hessian), unbounded: lmvm, cg, nls.",
+    tao_type: str = _key("blmvm", "TAO solver type; bounded: blmvm, bqnls, bncg, bqnkls, "
+                                  "bqnktr, bqnktl; unbounded (bounds then only clip the "
+                                  "result): lmvm, cg.",
                          choices=("blmvm", "bqnls", "bncg", "lmvm", "cg", "bqnkls",
                                   "bqnktr", "bqnktl"))
     gttol: float = _key(1.0e-6, "Stop when the projected gradient norm ||g|| <= gttol "

@@ -177,3 +177,13 @@ def test_diverged_minimisation_is_a_clear_error():
     s = settings(analysis={"layers": 1}, minimiser={"max_iterations": 1, "gttol": 1e-14})
     with pytest.raises(MinimisationError, match="MAXITS"):
         run_analysis(bg, obs, s)
+
+
+def test_scipy_serves_where_petsc4py_is_absent(monkeypatch):
+    import landia.analysis.minimisers.tao as tao
+
+    monkeypatch.setattr(tao, "petsc_available", lambda: False)
+    bg, obs = make_case()
+    result = run_analysis(bg, obs, settings())
+    assert result.minimiser.solver == "scipy:L-BFGS-B"
+    assert result.minimiser.reason.startswith("CONVERGED")

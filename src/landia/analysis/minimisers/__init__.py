@@ -56,15 +56,36 @@ def prepare(settings) -> None:
     2e-14 (measured). Initialising first makes every analysis in a process, and
     under any number of MPI ranks, bit-identical.
     """
-    if settings.backend == "tao":
+    if _use_tao(settings):
         from landia.analysis.minimisers.tao import init_petsc
 
         init_petsc()
 
 
+def _use_tao(settings) -> bool:
+    """True for the TAO backend when petsc4py imports; warns once when it does not."""
+    if settings.backend != "tao":
+        return False
+    from landia.analysis.minimisers.tao import petsc_available
+
+    if petsc_available():
+        return True
+    if not _warned:
+        from landia.log import get_logger
+
+        get_logger("landia.minimiser").warning(
+            "petsc4py_unavailable", note="minimiser.backend = 'tao' but petsc4py does not "
+            "import; using scipy L-BFGS-B (same analysis, same stopping rule)")
+        _warned.append(True)
+    return False
+
+
+_warned: list = []
+
+
 def minimise(cost, x0, lower, upper, settings) -> MinimiserResult:
     """Dispatch to the configured backend (``settings`` is a MinimiserSettings)."""
-    if settings.backend == "tao":
+    if _use_tao(settings):
         from landia.analysis.minimisers.tao import minimise_tao
 
         return minimise_tao(cost, x0, lower, upper, settings)

@@ -23,7 +23,7 @@ def petsc_available() -> bool:
         import petsc4py  # noqa: F401
     except ImportError:
         return False
-    return True
+    return True  # a broken PETSc build fails loudly at init, not silently here
 
 
 def init_petsc(argv: list[str] | None = None) -> None:
