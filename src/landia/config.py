@@ -97,7 +97,7 @@ class CurveletSettings:
     wedges: int = _key(3, "Angular wedges per direction at the coarsest scale "
                           "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
     fill_decay: float = _key(
-        2.0, "Screening length, in grid cells, over which the fill of sea/missing cells "
+        1.5, "Screening length, in grid cells, over which the fill of sea/missing cells "
              "relaxes from the valid values to their mean; 0 gives the pure harmonic fill, "
              "whose conditioning worsens with resolution (docs/analysis.md).", lo=0.0, hi=1e6)
     fill_sweeps: int = _key(4, "Jacobi sweeps per pyramid level of the sea/missing-cell "
