@@ -77,6 +77,57 @@ def _check_same_grid(bg: SoilMoistureField, obs: SoilMoistureField) -> None:
                              f"(max difference {np.max(np.abs(a - b)):.3g} degrees)")
 
 
+def _quality_control(observation: SoilMoistureField, grid: LatLonGrid, lower: np.ndarray,
+                     upper: np.ndarray, nl: int, min_valid_cells: int):
+    """Per layer, the observations usable on land: finite, within the bounds, with a finite
+    positive error variance (when given). Rejections are counted by reason and logged.
+
+    Returns
+    -------
+    obs_used : ndarray (nl, ny, nx)
+        The observations kept, NaN elsewhere.
+    valid_masks : list of ndarray of bool
+        Kept cells of each layer (all False for a layer with fewer than
+        ``min_valid_cells`` kept cells: it is refused as a whole).
+    qc : dict
+        Counts: missing, outside_bounds, bad_variance, layers_refused, used.
+    """
+    log = get_logger("landia.analysis")
+    n = grid.n_land
+    land = grid.land
+    obs_used = np.full((nl,) + grid.shape, np.nan)
+    valid_masks, qc = [], {"missing": 0, "outside_bounds": 0, "bad_variance": 0,
+                           "layers_refused": 0, "used": 0}
+    ovar_field = observation.error_variance
+    for k in range(nl):
+        y = observation.values[k]
+        finite = land & np.isfinite(y)
+        qc["missing"] += int(np.sum(land & ~np.isfinite(y)))
+        lo = grid.to_field(lower[k * n:(k + 1) * n])
+        hi = grid.to_field(upper[k * n:(k + 1) * n])
+        with np.errstate(invalid="ignore"):
+            inside = finite & (y >= lo) & (y <= hi)
+        qc["outside_bounds"] += int(np.sum(finite & ~inside))
+        valid = inside
+        if ovar_field is not None:
+            with np.errstate(invalid="ignore"):
+                good_var = np.isfinite(ovar_field[k]) & (ovar_field[k] > 0)
+            qc["bad_variance"] += int(np.sum(valid & ~good_var))
+            valid &= good_var
+        if valid.sum() < min_valid_cells:
+            qc["layers_refused"] += 1
+            log.warning("observation_layer_refused", layer=k + 1, valid_cells=int(valid.sum()),
+                        min_valid_cells=min_valid_cells, file=observation.source)
+            valid = np.zeros_like(valid)
+        obs_used[k][valid] = y[valid]
+        valid_masks.append(valid)
+        qc["used"] += int(valid.sum())
+    rejected = {k: v for k, v in qc.items() if k != "used" and v}
+    if rejected:
+        log.info("observation_qc", file=observation.source, used=qc["used"], **rejected)
+    return obs_used, valid_masks, qc
+
+
 def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                   settings: Settings) -> AnalysisProblem:
     """Check inputs, QC the observations and assemble the cost function.
@@ -140,37 +191,8 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         log.warning("background_outside_bounds", cells=outside,
                     note="minimisation starts from the background clipped into bounds")
 
-    # Observation QC per layer: valid = land & finite & within bounds & positive variance.
-    obs_used = np.full((nl,) + grid.shape, np.nan)
-    valid_masks, qc = [], {"missing": 0, "outside_bounds": 0, "bad_variance": 0,
-                           "layers_refused": 0, "used": 0}
-    ovar_field = observation.error_variance
-    for k in range(nl):
-        y = observation.values[k]
-        finite = land & np.isfinite(y)
-        qc["missing"] += int(np.sum(land & ~np.isfinite(y)))
-        lo = grid.to_field(lower[k * n:(k + 1) * n])
-        hi = grid.to_field(upper[k * n:(k + 1) * n])
-        with np.errstate(invalid="ignore"):
-            inside = finite & (y >= lo) & (y <= hi)
-        qc["outside_bounds"] += int(np.sum(finite & ~inside))
-        valid = inside
-        if ovar_field is not None:
-            with np.errstate(invalid="ignore"):
-                good_var = np.isfinite(ovar_field[k]) & (ovar_field[k] > 0)
-            qc["bad_variance"] += int(np.sum(valid & ~good_var))
-            valid &= good_var
-        if valid.sum() < cfg.min_valid_cells:
-            qc["layers_refused"] += 1
-            log.warning("observation_layer_refused", layer=k + 1, valid_cells=int(valid.sum()),
-                        min_valid_cells=cfg.min_valid_cells, file=observation.source)
-            valid = np.zeros_like(valid)
-        obs_used[k][valid] = y[valid]
-        valid_masks.append(valid)
-        qc["used"] += int(valid.sum())
-    rejected = {k: v for k, v in qc.items() if k not in ("used",) and v}
-    if rejected:
-        log.info("observation_qc", file=observation.source, used=qc["used"], **rejected)
+    obs_used, valid_masks, qc = _quality_control(observation, grid, lower, upper, nl,
+                                                 cfg.min_valid_cells)
     obs_terms = [t for t in cfg.terms if t in ("point", "image")]
     if obs_terms and qc["used"] == 0:
         raise InputError(f"{observation.source}: no usable observation on land in the top "
@@ -186,7 +208,8 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         for k, valid in enumerate(valid_masks):
             cells.append(k * n + land_pos[valid])
             yv.append(observation.values[k][valid])
-            rv.append(ovar_field[k][valid] if ovar_field is not None
+            rv.append(observation.error_variance[k][valid]
+                      if observation.error_variance is not None
                       else np.full(int(valid.sum()), cfg.observation_error_variance))
         cells = np.concatenate(cells)
         terms.append(PointObservationTerm(PointSelection(xb.size, cells), np.concatenate(yv),

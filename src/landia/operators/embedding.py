@@ -135,8 +135,11 @@ class _PyramidFill:
         self.inv_count = np.where(coarse_valid, 1.0 / np.maximum(count, 1.0), 0.0)
         self.interp_y = _interp_1d(ny, cy)
         self.interp_x = _interp_1d(nx, cx)
-        self.omega = omega
-        self.relax = omega / (4.0 + kappa)  # torus: every cell has 4 neighbours
+        # Damped Jacobi on the cells to fill, valid cells fixed:
+        #   u <- u + a N(u) - b u,  a = omega m_fill / (4 + kappa),  b = omega m_fill
+        # (the torus gives every cell 4 neighbours; N sums them and is symmetric).
+        self.jac_a = omega * self.m_fill / (4.0 + kappa)
+        self.jac_b = omega * self.m_fill
         self.sweeps = int(sweeps)
         # A coarse cell is twice as wide: the same decay length is half as many cells.
         self.coarse = make_fill(coarse_valid, sweeps, exact_cells, 4.0 * kappa)
@@ -154,12 +157,17 @@ class _PyramidFill:
         return np.repeat(np.repeat(c, 2, axis=0), 2, axis=1)[:ny, :nx]
 
     def _sweep(self, u: np.ndarray) -> np.ndarray:
-        return self.m_valid * u + self.m_fill * ((1.0 - self.omega) * u
-                                                 + self.relax * _neighbour_sum(u))
+        out = _neighbour_sum(u)
+        out *= self.jac_a
+        out += u
+        out -= self.jac_b * u
+        return out
 
     def _sweep_t(self, z: np.ndarray) -> np.ndarray:
-        zf = self.m_fill * z
-        return self.m_valid * z + (1.0 - self.omega) * zf + self.relax * _neighbour_sum(zf)
+        out = _neighbour_sum(self.jac_a * z)
+        out += z
+        out -= self.jac_b * z
+        return out
 
     def forward(self, f: np.ndarray) -> np.ndarray:
         f = f.reshape(self.shape)
