@@ -16,6 +16,7 @@ bench            benchmarks of the curvelet operator and the analysis
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             from landia.analysis.minimisers.tao import init_petsc
 
             init_petsc(petsc_args)
+        elif petsc_args:
+            log.warning("petsc_options_ignored", options=" ".join(petsc_args),
+                        note="minimiser.backend is 'scipy'")
         if args.command == "bench":
             from landia.bench import run_benchmarks
 
@@ -151,14 +155,8 @@ def _root_only(comm, rank: int, work) -> int:
 def _validate(path: str) -> int:
     settings = load_settings(path)
     print(f"{path}: valid landia configuration")
-    print(json.dumps(_as_dict(settings), indent=2))
+    print(json.dumps(dataclasses.asdict(settings), indent=2))
     return 0
-
-
-def _as_dict(settings: Settings) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(settings)
 
 
 def _analyse(args, settings: Settings) -> int:
