@@ -15,7 +15,8 @@ def write_analysis(path, result, settings) -> None:
 
     Variables: ``analysis``, ``increment``, ``background``, ``observation``
     (layer, lat, lon; m3 m-3), ``cost`` and ``gradient_norm`` (iteration),
-    ``cost_before`` and ``cost_after`` (term), ``term_name`` (term). Global
+    ``cost_before`` and ``cost_after`` (term); ``term`` is an integer coordinate
+    whose ``flag_meanings`` name the terms. Global
     attributes: solver, converged reason, iterations, terms, sigma, s2, QC counts,
     scores (JSON).
     """
@@ -51,10 +52,14 @@ def write_analysis(path, result, settings) -> None:
             v[:] = mres.gradient_norm
             names = list(result.terms_before)
             ds.createDimension("term", len(names))
-            v = ds.createVariable("term_name", str, ("term",))
-            v.long_name = "cost term (background = JB, point = JO, image = JI)"
-            for i, name in enumerate(names):
-                v[i] = name
+            # An integer coordinate with flag meanings rather than a string variable:
+            # CDO skips netCDF string variables.
+            v = ds.createVariable("term", "i4", ("term",))
+            v.long_name = "cost term"
+            v.flag_values = np.arange(1, len(names) + 1, dtype=np.int32)
+            v.flag_meanings = " ".join(names)
+            v.comment = "background = JB, point = JO, image = JI"
+            v[:] = np.arange(1, len(names) + 1)
             for key, values in (("cost_before", result.terms_before),
                                 ("cost_after", result.terms_after)):
                 v = ds.createVariable(key, "f8", ("term",))
