@@ -7,6 +7,7 @@ the serial result computed in-process.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def shared_dir():
     path = Path(COMM.bcast(path, root=0))
     yield path
     COMM.Barrier()
+    if COMM.rank == 0:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _files(d: Path):
