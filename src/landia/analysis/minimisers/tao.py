@@ -29,7 +29,7 @@ def petsc_available() -> bool:
 def init_petsc(argv: list[str] | None = None) -> None:
     """Initialise petsc4py once, on this process alone, with PETSc options from ``argv``.
 
-    TAO runs on the root only, so ``PETSC_COMM_WORLD`` is ``MPI_COMM_SELF``: PETSc's
+    TAO runs on the root only, so PETSc's world communicator is ``MPI_COMM_SELF``: PETSc's
     initialisation (which broadcasts options over its world communicator) must not
     be collective over the job while the other ranks wait elsewhere. Must run
     before ``from petsc4py import PETSc``; later calls are no-ops.
