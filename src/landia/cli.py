@@ -23,7 +23,7 @@ from pathlib import Path
 
 import landia
 from landia.config import Settings, describe_keys, load_settings
-from landia.errors import LandiaError
+from landia.errors import InputError, LandiaError
 from landia.log import configure_logging, get_logger
 
 
@@ -165,6 +165,9 @@ def _analyse(args, settings: Settings) -> int:
     from landia.io.fields import read_field
 
     log = get_logger("landia")
+    out_dir = Path(args.output).resolve().parent
+    if not out_dir.is_dir():  # fail before the work, not after it
+        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
     background = read_field(args.background, "background")
     observation = read_field(args.obs, "observation")
     if args.check:

@@ -72,7 +72,8 @@ def test_petsc_options_pass_through_and_json_logs(case_files):
         assert ds.tao_type == "lmvm"
 
 
-@pytest.mark.parametrize("problem", ["missing_obs", "bad_config", "nan_background", "bad_units"])
+@pytest.mark.parametrize("problem", ["missing_obs", "bad_config", "nan_background", "bad_units",
+                                     "no_output_dir"])
 def test_failures_are_clear_and_write_nothing(case_files, problem, capsys):
     d = case_files
     args = {"config": d / "c.toml", "background": d / "bg.nc", "obs": d / "obs.nc"}
@@ -90,13 +91,16 @@ def test_failures_are_clear_and_write_nothing(case_files, problem, capsys):
         write_field(d / "nanbg.nc", bg, "background")
         args["background"] = d / "nanbg.nc"
         expect = "layer 2 is missing"
-    else:
+    elif problem == "bad_units":
         with netCDF4.Dataset(d / "obs.nc", "a") as ds:
             ds["soil_moisture"].units = "percent"
         expect = "units 'percent'"
+    output = d / "missing-dir" / "out.nc" if problem == "no_output_dir" else d / "out.nc"
+    if problem == "no_output_dir":
+        expect = "output directory"
     status = main(["analyse", "--config", str(args["config"]), "--background",
                    str(args["background"]), "--obs", str(args["obs"]), "--output",
-                   str(d / "out.nc")])
+                   str(output)])
     assert status == 2
     assert expect in capsys.readouterr().err
     assert not (d / "out.nc").exists()
