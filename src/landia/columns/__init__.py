@@ -1,0 +1,21 @@
+"""The land model: many independent CoLM2014 soil columns stepped together with numpy.
+
+Physics only: nothing here imports MPI, file I/O, the CLI or the analysis. Arrays of per-layer
+quantities are shaped ``(N, nlayer)``: N columns, CoLM's 10 soil layers top to bottom.
+"""
+
+from landia.columns.runoff import base_flow, max_infiltration, saturated_fraction, surface_runoff
+from landia.columns.soil import SoilParameters
+from landia.columns.soilwater import SoilWaterResult, soilwater
+from landia.columns.tridiagonal import solve_tridiagonal
+
+__all__ = [
+    "SoilParameters",
+    "SoilWaterResult",
+    "base_flow",
+    "max_infiltration",
+    "saturated_fraction",
+    "soilwater",
+    "solve_tridiagonal",
+    "surface_runoff",
+]

@@ -1,0 +1,316 @@
+"""CoLM2014 soil water: implicit linearised Richards equation over 10 layers, many columns.
+
+State convention: liquid and ice water of each layer in mm of water (kg m-2), as CoLM's
+``wliq_soisno`` and ``wice_soisno``: ``w_liq = theta_liq * dz * 1000`` with dz in m and
+``w_ice = theta_ice * dz * rho_ice``. Per-layer arrays are shaped (N columns, nlayer), top first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from landia.columns.soil import SoilParameters
+from landia.columns.tridiagonal import solve_tridiagonal
+from landia.grid import colm_layer_thickness, colm_node_depths
+
+#: Density of liquid water (kg m-3): 1 mm of water per m2 is 1 kg m-2.
+RHO_WATER = 1000.0
+#: Density of ice (kg m-3), CoLM's denice.
+RHO_ICE = 917.0
+#: Freezing point (K), CoLM's tfrz.
+T_FREEZE = 273.16
+#: Latent heat of fusion (J kg-1), CoLM's hfus.
+LATENT_HEAT_FUSION = 0.3336e6
+#: Gravity (m s-2), CoLM's grav.
+GRAVITY = 9.80616
+#: Lowest matric potential (mm).
+PSI_MIN = -1.0e8
+#: Lowest saturation used in the retention curve.
+S_MIN = 0.01
+#: Effective porosity below which a layer is impermeable (m3 m-3), CoLM's wimp.
+EFFECTIVE_POROSITY_MIN = 0.05
+#: Liquid water content at or below which a layer conducts no water (m3 m-3).
+THETA_LIQ_MIN = 1.0e-3
+#: Ice impedance exponent: K is multiplied by 10^(-6 f_ice).
+ICE_IMPEDANCE = 6.0
+#: Water that may pond on the surface before it runs off (mm), CoLM's pondmx.
+POND_MAX = 10.0
+
+_BOTTOM_CONDITIONS = ("free", "zero")
+
+
+@dataclass(frozen=True)
+class SoilWaterResult:
+    """New state and fluxes of one soil-water step for N columns.
+
+    Attributes
+    ----------
+    w_liq : ndarray, shape (N, nlayer)
+        Liquid water per layer after the step (mm), within [0, (porosity - theta_ice) dz].
+    pond : ndarray, shape (N,)
+        Water ponding on the surface after the step (mm), within [0, 10].
+    infiltration : ndarray, shape (N,)
+        Infiltration into the top of the column (mm s-1), as given.
+    transpiration : ndarray, shape (N,)
+        Transpiration taken from the layers by the roots (mm s-1), as given.
+    drainage : ndarray, shape (N,)
+        Flux out of the bottom of the column (mm s-1): the free-drainage K of the last
+        layer, or zero.
+    runoff : ndarray, shape (N,)
+        Saturation excess beyond the ponding limit, leaving as runoff (mm s-1), >= 0.
+    correction : ndarray, shape (N,)
+        Water added to refill layers the step left negative (mm s-1), >= 0; CoLM takes it
+        from the runoff.
+
+    Notes
+    -----
+    Per column, to round-off,
+
+    .. math:: \\Delta\\Big(\\sum_j w_{liq,j} + w_{pond}\\Big) =
+              (i - T - q_{drain} - r + c)\\, \\Delta t
+    """
+
+    w_liq: np.ndarray
+    pond: np.ndarray
+    infiltration: np.ndarray
+    transpiration: np.ndarray
+    drainage: np.ndarray
+    runoff: np.ndarray
+    correction: np.ndarray
+
+
+def _column_field(name: str, value: np.ndarray | float, n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name}: expected a scalar or shape ({n},); got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: expected finite values (mm s-1); found NaN or inf")
+    return arr
+
+
+def _layer_depths(values: np.ndarray | None, default, n_layers: int, name: str) -> np.ndarray:
+    arr = default(n_layers) if values is None else np.asarray(values, dtype=float)
+    if arr.shape != (n_layers,):
+        raise ValueError(f"{name}: expected shape ({n_layers},) in m; got shape {arr.shape}")
+    return arr
+
+
+def soilwater(
+    w_liq: np.ndarray,
+    params: SoilParameters,
+    infiltration: np.ndarray | float,
+    transpiration: np.ndarray | float,
+    root_fraction: np.ndarray,
+    dt: float,
+    *,
+    w_ice: np.ndarray | None = None,
+    pond: np.ndarray | None = None,
+    t_soil: np.ndarray | None = None,
+    dz: np.ndarray | None = None,
+    z: np.ndarray | None = None,
+    bottom: str = "free",
+) -> SoilWaterResult:
+    """One implicit step of CoLM2014's soil-water scheme for N columns at once.
+
+    Parameters
+    ----------
+    w_liq : ndarray, shape (N, nlayer)
+        Liquid water per layer (mm), within [0, (porosity - theta_ice) dz 1000].
+    params : SoilParameters
+        Porosity, psi_sat, b and k_sat per column and layer.
+    infiltration : array_like, shape (N,) or scalar
+        Water entering the top of the soil (mm s-1), e.g. from
+        :func:`landia.columns.runoff.surface_runoff`; may be negative (net evaporation).
+    transpiration : array_like, shape (N,) or scalar
+        Water taken by the roots (mm s-1), >= 0.
+    root_fraction : ndarray, shape (N, nlayer) or (nlayer,)
+        Share of the transpiration taken from each layer, >= 0, summing to 1 per column.
+    dt : float
+        Time step (s); CoLM: 1800.
+    w_ice : ndarray, shape (N, nlayer), optional
+        Ice per layer (mm); default none.
+    pond : ndarray, shape (N,), optional
+        Water ponding on the surface (mm) from the previous step; it is offered to the soil
+        with the infiltration. Default none.
+    t_soil : ndarray, shape (N, nlayer), optional
+        Soil temperature (K). Where it is below freezing, the matric potential is that of
+        liquid water in equilibrium with ice and does not depend on the water content.
+        Default: all layers above freezing.
+    dz, z : ndarray, shape (nlayer,), optional
+        Layer thicknesses and node depths (m); default CoLM's
+        (:func:`landia.grid.colm_layer_thickness`, :func:`landia.grid.colm_node_depths`).
+    bottom : {"free", "zero"}
+        Bottom boundary: free drainage at the conductivity of the last layer (CoLM), or no
+        flux (for tests of equilibrium).
+
+    Returns
+    -------
+    SoilWaterResult
+        New liquid water and pond, and the fluxes over the step.
+
+    Notes
+    -----
+    With depth z positive downward (mm), theta = w_liq / (1000 dz) and s = theta / porosity,
+    the Clapp-Hornberger retention is
+
+    .. math::
+        \\psi = \\max(-10^8, \\psi_{sat} \\max(s, 0.01)^{-b}), \\qquad
+        \\frac{d\\psi}{d\\theta} = -\\frac{b\\,\\psi}{s\\,\\theta_{sat}}
+
+    and, below freezing, :math:`\\psi = 10^3 L_f (T - T_f) / (g T)` with
+    :math:`d\\psi/d\\theta = 0`. The downward flux across the interface below layer j is
+
+    .. math::
+        q_j = -K_j \\alpha_j, \\qquad
+        \\alpha_j = \\frac{\\psi_{j+1} - \\psi_j}{z_{j+1} - z_j} - 1, \\qquad
+        K_j = 10^{-6 \\bar f_{ice}} k_{sat,u} (\\theta_u / \\theta_{sat,u})^{2 b_u + 3}
+
+    with u the upstream layer (j when the flow is downward, j+1 otherwise),
+    :math:`\\bar f_{ice}` the mean of the two layers' ice fractions theta_ice / porosity, and
+    K = 0 where either layer's effective porosity porosity - theta_ice is below 0.05 or
+    theta_liq,u <= 1e-3. The top flux q_0 is the infiltration (plus the pond, released over
+    the step); the bottom flux is :math:`K_N = 10^{-6 f_{ice,N}} k_{sat,N} s_N^{2b_N+3}`
+    (free drainage) or zero. K is taken at the start of the step; psi is linearised,
+
+    .. math::
+        q_j^{n+1} = q_j^n + \\frac{\\partial q_j}{\\partial\\theta_j}\\Delta\\theta_j
+                  + \\frac{\\partial q_j}{\\partial\\theta_{j+1}}\\Delta\\theta_{j+1},
+
+    and the tridiagonal system
+    :math:`1000\\,dz_j \\Delta\\theta_j / \\Delta t = q_{j-1}^{n+1} - q_j^{n+1} - T r_j`
+    is solved for all columns at once. The new water is then updated from the interface
+    fluxes :math:`q^{n+1}` themselves, so that the column's budget telescopes exactly:
+    change in storage = (infiltration - transpiration - drainage) dt to round-off.
+
+    Post-solve fixes, in CoLM's order: water above the liquid capacity
+    (porosity - theta_ice) dz of a layer moves up to the layer above; above the first layer
+    it ponds on the surface up to 10 mm and the rest is runoff. Then negative water is
+    refilled from the layer below, and below the last layer from outside (``correction``).
+    """
+    if bottom not in _BOTTOM_CONDITIONS:
+        raise ValueError(f"bottom: expected one of {_BOTTOM_CONDITIONS}; got {bottom!r}")
+    if not dt > 0:
+        raise ValueError(f"dt: expected a positive time step (s); got {dt}")
+    n, nl = params.n_columns, params.n_layers
+    w = np.asarray(w_liq, dtype=float)
+    if w.shape != (n, nl):
+        raise ValueError(f"w_liq: expected shape {(n, nl)} like params; got {w.shape}")
+    dz = _layer_depths(dz, colm_layer_thickness, nl, "dz")
+    z = _layer_depths(z, colm_node_depths, nl, "z")
+    dz_mm = RHO_WATER * dz
+    infiltration = _column_field("infiltration", infiltration, n)
+    transpiration = _column_field("transpiration", transpiration, n)
+    if np.any(transpiration < 0):
+        raise ValueError(f"transpiration: expected >= 0 mm s-1; found min {transpiration.min():g}")
+    roots = np.broadcast_to(np.asarray(root_fraction, dtype=float), (n, nl))
+    if np.any(roots < 0) or not np.allclose(roots.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+        raise ValueError("root_fraction: expected values >= 0 summing to 1 over the layers of each column")
+    pond = np.zeros(n) if pond is None else np.asarray(pond, dtype=float)
+    if pond.shape != (n,) or np.any(pond < 0):
+        raise ValueError(f"pond: expected shape ({n},) with values >= 0 mm")
+
+    por = params.porosity
+    if w_ice is None:
+        theta_ice = np.zeros((n, nl))
+    else:
+        theta_ice = np.asarray(w_ice, dtype=float) / (RHO_ICE * dz)
+        if theta_ice.shape != (n, nl) or np.any(theta_ice < 0):
+            raise ValueError(f"w_ice: expected shape {(n, nl)} with values >= 0 mm")
+    if np.any(theta_ice > por * (1 + 1e-12)):
+        raise ValueError("w_ice: ice fills more than the pore space (theta_ice > porosity)")
+    eff_por = np.maximum(por - theta_ice, 0.0)
+    capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
+    if np.any(w < 0) or np.any(w > capacity * (1 + 1e-12) + 1e-12):
+        raise ValueError(
+            "w_liq: expected liquid water in [0, (porosity - theta_ice) dz] mm in every layer"
+        )
+    f_ice = theta_ice / por
+
+    # Retention curve and conductivity of each layer (log form: one log, two exp).
+    theta = w / dz_mm
+    s = theta / por
+    log_s = np.log(np.clip(s, THETA_LIQ_MIN, 1.0))
+    psi = np.maximum(PSI_MIN, params.psi_sat * np.exp(-params.b * np.maximum(log_s, np.log(S_MIN))))
+    dpsi = -params.b * psi / (np.clip(s, S_MIN, 1.0) * por)
+    if t_soil is not None:
+        t_soil = np.asarray(t_soil, dtype=float)
+        frozen = t_soil < T_FREEZE
+        if np.any(frozen):
+            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_soil - T_FREEZE) / t_soil
+            psi = np.where(frozen, np.maximum(PSI_MIN, psi_frozen), psi)
+            dpsi = np.where(frozen, 0.0, dpsi)
+    k_layer = params.k_sat * np.exp((2.0 * params.b + 3.0) * log_s)
+    k_layer[theta <= THETA_LIQ_MIN] = 0.0
+    permeable = eff_por >= EFFECTIVE_POROSITY_MIN
+
+    # Interfaces j = 0..nl-2 (below layer j).
+    dzn = RHO_WATER * np.diff(z)
+    alpha = (psi[:, 1:] - psi[:, :-1]) / dzn - 1.0
+    k_int = np.where(alpha <= 0.0, k_layer[:, :-1], k_layer[:, 1:])
+    k_int *= 10.0 ** (-ICE_IMPEDANCE * 0.5 * (f_ice[:, :-1] + f_ice[:, 1:]))
+    k_int *= permeable[:, :-1] & permeable[:, 1:]
+    q = -k_int * alpha
+    dq_upper = k_int * dpsi[:, :-1] / dzn  # d q_j / d theta_j
+    dq_lower = -k_int * dpsi[:, 1:] / dzn  # d q_j / d theta_{j+1}
+
+    q_top = infiltration + pond / dt
+    if bottom == "free":
+        q_bottom = k_layer[:, -1] * 10.0 ** (-ICE_IMPEDANCE * f_ice[:, -1]) * permeable[:, -1]
+    else:
+        q_bottom = np.zeros(n)
+    sink = transpiration[:, None] * roots
+
+    lower = np.zeros((n, nl))
+    upper = np.zeros((n, nl))
+    diag = np.broadcast_to(dz_mm / dt, (n, nl)).copy()
+    lower[:, 1:] = -dq_upper
+    upper[:, :-1] = dq_lower
+    diag[:, :-1] += dq_upper
+    diag[:, 1:] -= dq_lower
+    q_in = np.empty((n, nl))
+    q_out = np.empty((n, nl))
+    q_in[:, 0] = q_top
+    q_in[:, 1:] = q
+    q_out[:, :-1] = q
+    q_out[:, -1] = q_bottom
+    dtheta = solve_tridiagonal(lower, diag, upper, q_in - q_out - sink)
+
+    # Interface fluxes at the new time level; the update from them telescopes exactly.
+    q_new = q + dq_upper * dtheta[:, :-1] + dq_lower * dtheta[:, 1:]
+    q_in[:, 1:] = q_new
+    q_out[:, :-1] = q_new
+    w_new = w + dt * (q_in - q_out - sink)
+
+    # Water above a layer's liquid capacity moves up; above layer 1 it ponds, then runs off.
+    for j in range(nl - 1, 0, -1):
+        excess = np.maximum(w_new[:, j] - capacity[:, j], 0.0)
+        w_new[:, j] -= excess
+        w_new[:, j - 1] += excess
+    excess = np.maximum(w_new[:, 0] - capacity[:, 0], 0.0)
+    w_new[:, 0] -= excess
+    pond_new = excess
+    runoff = np.maximum(pond_new - POND_MAX, 0.0)
+    pond_new = pond_new - runoff
+    # Negative water is refilled from the layer below, and below the last layer from outside.
+    for j in range(nl - 1):
+        deficit = np.maximum(-w_new[:, j], 0.0)
+        w_new[:, j] += deficit
+        w_new[:, j + 1] -= deficit
+    correction = np.maximum(-w_new[:, -1], 0.0)
+    w_new[:, -1] += correction
+    # Round-off of the moves above may leave a layer an ulp outside [0, capacity].
+    np.clip(w_new, 0.0, capacity, out=w_new)
+
+    return SoilWaterResult(
+        w_liq=w_new,
+        pond=pond_new,
+        infiltration=infiltration,
+        transpiration=transpiration,
+        drainage=q_bottom,
+        runoff=runoff / dt,
+        correction=correction / dt,
+    )

@@ -1,0 +1,259 @@
+"""CoLM soil water: Cosby parameters, Richards step against analytic cases, budget, runoff."""
+
+import numpy as np
+import pytest
+
+from landia.columns import (
+    SoilParameters,
+    base_flow,
+    max_infiltration,
+    saturated_fraction,
+    soilwater,
+    surface_runoff,
+)
+from landia.columns.soilwater import POND_MAX, RHO_ICE
+from landia.grid import colm_layer_thickness, colm_node_depths
+
+DT = 1800.0
+DZ_MM = 1000.0 * colm_layer_thickness()
+Z_MM = 1000.0 * colm_node_depths()
+ROOTS = np.full(10, 0.1)
+
+
+def _k_unsat(p, theta):
+    return p.k_sat * (theta / p.porosity) ** (2 * p.b + 3)
+
+
+def _budget_residual(w0, pond0, r):
+    change = r.w_liq.sum(axis=1) + r.pond - w0.sum(axis=1) - pond0
+    net = r.infiltration - r.transpiration - r.drainage - r.runoff + r.correction
+    return change - net * DT
+
+
+# --- Cosby 1984 -------------------------------------------------------------------------
+
+# sand, clay (%) -> porosity, psi_sat (mm), b, k_sat (mm/s), computed by hand from
+# science.md section 5 (psi_sat cm -> mm x10; k_sat cm/day -> mm/s x10/86400).
+COSBY_CASES = [
+    (0.0, 0.0, 0.489, -758.5776, 2.91, 9.2158e-4),
+    (40.0, 20.0, 0.4386, -229.0868, 6.09, 3.77159e-3),
+    (92.0, 3.0, 0.37308, -48.30588, 3.387, 0.02355761),
+]
+
+
+@pytest.mark.parametrize("sand, clay, porosity, psi_sat, b, k_sat", COSBY_CASES)
+def test_cosby_parameters_match_hand_computed_values(sand, clay, porosity, psi_sat, b, k_sat):
+    p = SoilParameters.from_sand_clay(np.array([sand]), np.array([clay]))
+    assert p.porosity.shape == (1, 10)
+    np.testing.assert_allclose(p.porosity, porosity, rtol=1e-6)
+    np.testing.assert_allclose(p.psi_sat, psi_sat, rtol=1e-5)
+    np.testing.assert_allclose(p.b, b, rtol=1e-6)
+    np.testing.assert_allclose(p.k_sat, k_sat, rtol=1e-4)
+
+
+def test_cosby_per_layer_texture():
+    sand = np.linspace(10, 80, 10)[None, :].repeat(3, axis=0)
+    p = SoilParameters.from_sand_clay(sand, np.full((3, 10), 10.0))
+    assert p.n_columns == 3 and p.n_layers == 10
+    np.testing.assert_allclose(p.porosity[0], 0.489 - 0.00126 * sand[0])
+
+
+@pytest.mark.parametrize(
+    "sand, clay, message",
+    [(120.0, 0.0, "sand"), (50.0, -1.0, "clay"), (70.0, 40.0, "sand \\+ clay"), (np.nan, 10.0, "sand")],
+)
+def test_cosby_rejects_impossible_textures(sand, clay, message):
+    with pytest.raises(ValueError, match=message):
+        SoilParameters.from_sand_clay(np.array([sand]), np.array([clay]))
+
+
+def test_parameters_are_validated():
+    good = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
+    with pytest.raises(ValueError, match="psi_sat.*negative"):
+        SoilParameters(good.porosity, -good.psi_sat, good.b, good.k_sat)
+    with pytest.raises(ValueError, match="porosity"):
+        SoilParameters(good.porosity + 1.0, good.psi_sat, good.b, good.k_sat)
+    with pytest.raises(ValueError, match="k_sat.*shape"):
+        SoilParameters(good.porosity, good.psi_sat, good.b, good.k_sat[:, :5])
+
+
+# --- Richards step against analytic cases ------------------------------------------------
+
+
+@pytest.mark.parametrize("layered", [False, True])
+def test_hydrostatic_equilibrium_stays_put(layered):
+    """psi - depth constant (water table 4 m down), no fluxes in or out: nothing moves."""
+    n = 5
+    sand = np.linspace(20, 80, 10)[None, :].repeat(n, axis=0) if layered else np.full((n, 10), 40.0)
+    p = SoilParameters.from_sand_clay(sand, np.full((n, 10), 15.0))
+    water_table = np.linspace(4000.0, 8000.0, n)[:, None]  # mm
+    psi = Z_MM[None, :] - water_table
+    theta = p.porosity * (psi / p.psi_sat) ** (-1.0 / p.b)
+    assert np.all(theta / p.porosity > 0.01) and np.all(theta < p.porosity)
+    w = theta * DZ_MM
+    w0 = w.copy()
+    for _ in range(48):
+        r = soilwater(w, p, 0.0, 0.0, ROOTS, DT, bottom="zero")
+        w = r.w_liq
+    np.testing.assert_allclose(w, w0, rtol=1e-10, atol=0)
+    assert np.all(r.runoff == 0) and np.all(r.correction == 0) and np.all(r.drainage == 0)
+
+
+def test_uniform_column_drains_at_unsaturated_conductivity():
+    """Uniform wet soil: unit gradient, so the bottom flux is K(theta) = k_sat s^(2b+3)."""
+    sand = np.array([10.0, 40.0, 85.0])
+    p = SoilParameters.from_sand_clay(sand, np.array([30.0, 20.0, 5.0]))
+    theta = 0.7 * p.porosity
+    k = _k_unsat(p, theta)[:, -1]
+    w = theta * DZ_MM
+    # with the same flux coming in at the top, the column is in steady state
+    r = soilwater(w, p, k, 0.0, ROOTS, DT)
+    np.testing.assert_allclose(r.drainage, k, rtol=1e-12)
+    np.testing.assert_allclose(r.w_liq, w, rtol=1e-10)
+    # without it the top dries but the bottom still drains at K(theta)
+    r = soilwater(w, p, 0.0, 0.0, ROOTS, DT)
+    np.testing.assert_allclose(r.drainage, k, rtol=1e-12)
+    assert np.all(r.w_liq[:, 0] < w[:, 0])
+    np.testing.assert_allclose(r.w_liq[:, 5:], w[:, 5:], rtol=1e-3)
+
+
+def test_partly_frozen_bottom_layer_drains_with_ice_impedance():
+    p = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
+    theta_ice = np.zeros((1, 10))
+    theta_ice[0, -1] = 0.2 * p.porosity[0, -1]
+    theta = 0.5 * p.porosity
+    r = soilwater(theta * DZ_MM, p, 0.0, 0.0, ROOTS, DT, w_ice=theta_ice * RHO_ICE * DZ_MM / 1000.0)
+    expected = _k_unsat(p, theta)[0, -1] * 10.0 ** (-6 * 0.2)
+    np.testing.assert_allclose(r.drainage, expected, rtol=1e-12)
+
+
+def test_fully_frozen_layer_passes_no_water():
+    """A layer whose pores are all ice separates the column: nothing crosses it."""
+    n = 4
+    p = SoilParameters.from_sand_clay(np.full(n, 30.0), np.full(n, 20.0))
+    w_ice = np.zeros((n, 10))
+    w_ice[:, 4] = p.porosity[:, 4] * RHO_ICE * DZ_MM[4] / 1000.0
+    w = np.zeros((n, 10))
+    w[:, :4] = 0.95 * p.porosity[:, :4] * DZ_MM[:4]  # wet above
+    w[:, 5:] = 0.2 * p.porosity[:, 5:] * DZ_MM[5:]  # dry below
+    t_soil = np.full((n, 10), 280.0)
+    t_soil[:, 4] = 268.0
+    roots = np.zeros(10)
+    roots[:4] = 0.25
+    below0 = w[:, 5:].sum(axis=1)
+    above0 = w[:, :4].sum(axis=1)
+    pond = np.zeros(n)
+    runoff = 0.0
+    for _ in range(100):
+        r = soilwater(w, p, 2e-3, 1e-4, roots, DT, w_ice=w_ice, pond=pond, t_soil=t_soil, bottom="zero")
+        runoff = runoff + r.runoff * DT
+        w, pond = r.w_liq, r.pond
+    assert np.all(w[:, 4] == 0.0)
+    np.testing.assert_allclose(w[:, 5:].sum(axis=1), below0, rtol=1e-12)
+    above = w[:, :4].sum(axis=1) + pond + runoff
+    np.testing.assert_allclose(above, above0 + 100 * DT * (2e-3 - 1e-4), rtol=1e-12)
+    assert np.all(runoff > 0)  # the rain could not go down, so it ran off
+
+
+# --- post-solve fixes and the water budget ----------------------------------------------
+
+
+def test_rain_on_saturated_soil_ponds_then_runs_off():
+    p = SoilParameters.from_sand_clay(np.array([40.0, 60.0]), np.array([20.0, 10.0]))
+    w = p.porosity * DZ_MM
+    r = soilwater(w, p, 0.1, 0.0, ROOTS, DT, bottom="zero")
+    np.testing.assert_allclose(r.w_liq, w, rtol=1e-12)
+    np.testing.assert_allclose(r.pond, POND_MAX)
+    np.testing.assert_allclose(r.runoff * DT, 0.1 * DT - POND_MAX, rtol=1e-12)
+
+
+def test_overdrawn_column_is_refilled_and_reported():
+    p = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
+    w = np.full((1, 10), 0.5)  # almost dry
+    r = soilwater(w, p, 0.0, 0.05, ROOTS, DT)  # 90 mm demand on 5 mm of water
+    assert np.all(r.w_liq >= 0.0)
+    assert r.correction[0] > 0.0
+    assert abs(_budget_residual(w, np.zeros(1), r)[0]) < 1e-10
+
+
+def test_water_budget_closes_and_bounds_hold_under_random_forcing():
+    """1000 random columns x 200 steps: heavy rain, evaporation, transpiration, ice, frost."""
+    rng = np.random.default_rng(20240601)
+    n, steps = 1000, 200
+    sand = rng.uniform(3.0, 95.0, size=(n, 10))
+    clay = rng.uniform(0.0, 1.0, size=(n, 10)) * (100.0 - sand)
+    p = SoilParameters.from_sand_clay(sand, clay)
+    frozen = rng.uniform(size=(n, 10)) < 0.1
+    theta_ice = np.where(frozen, rng.uniform(0.0, 1.0, size=(n, 10)) * p.porosity, 0.0)
+    w_ice = theta_ice * RHO_ICE * DZ_MM / 1000.0
+    t_soil = np.where(frozen, rng.uniform(260.0, 273.0, size=(n, 10)), 285.0)
+    capacity = (p.porosity - theta_ice) * DZ_MM
+    w = rng.uniform(0.0, 1.0, size=(n, 10)) * capacity
+    w[rng.uniform(size=(n, 10)) < 0.05] = 0.0  # some bone-dry layers
+    pond = np.zeros(n)
+    roots = rng.uniform(size=(n, 10)) ** 3
+    roots /= roots.sum(axis=1, keepdims=True)
+    worst = 0.0
+    for _ in range(steps):
+        heavy = rng.uniform(size=n) < 0.15
+        infiltration = np.where(
+            heavy, rng.uniform(0.0, 0.1, size=n), rng.uniform(-2e-4, 1e-3, size=n)
+        )
+        transpiration = rng.uniform(0.0, 2e-4, size=n)
+        r = soilwater(
+            w, p, infiltration, transpiration, roots, DT, w_ice=w_ice, pond=pond, t_soil=t_soil
+        )
+        worst = max(worst, np.abs(_budget_residual(w, pond, r)).max())
+        assert np.all(r.w_liq >= 0.0), "negative"
+        # exact without ice; with ice, capacity here and in soilwater differ by an ulp
+        assert np.all(r.w_liq[~frozen] <= capacity[~frozen])
+        assert np.all(r.w_liq[frozen] <= capacity[frozen] * (1.0 + 1e-12))
+        assert np.all(r.pond >= 0.0) and np.all(r.pond <= POND_MAX)
+        assert np.all(r.runoff >= 0.0) and np.all(r.correction >= 0.0)
+        assert np.all(r.drainage >= 0.0)
+        w, pond = r.w_liq, r.pond
+    # storages are ~1000 mm: a residual of 1e-10 mm is round-off
+    assert worst < 1e-10
+
+
+def test_soilwater_rejects_bad_input():
+    p = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
+    w = 0.3 * p.porosity * DZ_MM
+    with pytest.raises(ValueError, match="bottom"):
+        soilwater(w, p, 0.0, 0.0, ROOTS, DT, bottom="open")
+    with pytest.raises(ValueError, match="w_liq"):
+        soilwater(w[:, :5], p, 0.0, 0.0, ROOTS, DT)
+    with pytest.raises(ValueError, match="w_liq"):
+        soilwater(2.0 * p.porosity * DZ_MM, p, 0.0, 0.0, ROOTS, DT)
+    with pytest.raises(ValueError, match="root_fraction"):
+        soilwater(w, p, 0.0, 0.0, np.full(10, 0.2), DT)
+    with pytest.raises(ValueError, match="transpiration"):
+        soilwater(w, p, 0.0, -1.0, ROOTS, DT)
+    with pytest.raises(ValueError, match="infiltration"):
+        soilwater(w, p, np.nan, 0.0, ROOTS, DT)
+
+
+# --- SIMTOP runoff and base flow ---------------------------------------------------------
+
+
+def test_saturated_fraction_and_base_flow():
+    z_wt = np.array([-1.0, 0.0, 4.0, 80.0])
+    np.testing.assert_allclose(saturated_fraction(z_wt), [0.38, 0.38, 0.38 * np.exp(-1.0), 0.38 * np.exp(-20.0)])
+    np.testing.assert_allclose(base_flow(np.array([0.0, 2.0])), [5.5e-3, 5.5e-3 * np.exp(-5.0)])
+
+
+def test_max_infiltration_is_the_least_impeded_k_sat_of_the_top_three_layers():
+    k_sat = np.array([[3e-3, 2e-3, 4e-3, 1e-6] + [1e-3] * 6])
+    ice = np.zeros((1, 10))
+    np.testing.assert_allclose(max_infiltration(k_sat, ice), [2e-3])
+    ice[0, 0] = 0.5
+    np.testing.assert_allclose(max_infiltration(k_sat, ice), [3e-6])
+
+
+def test_surface_runoff_splits_the_input():
+    g = np.array([1e-3, 1e-3, 5e-3, -1e-4])
+    f_sat = np.array([0.2, 0.0, 0.3, 0.3])
+    q_max = np.array([2e-3, 5e-4, 2e-3, 2e-3])
+    runoff, infiltration = surface_runoff(g, f_sat, q_max)
+    np.testing.assert_allclose(runoff, [0.2e-3, 0.5e-3, 0.3 * 5e-3 + 0.7 * 3e-3, 0.0])
+    np.testing.assert_allclose(runoff + infiltration, g)

@@ -1,0 +1,50 @@
+"""The vectorised Thomas solver against scipy's banded solver."""
+
+import numpy as np
+import pytest
+from scipy.linalg import solve_banded
+
+from landia.columns.tridiagonal import solve_tridiagonal
+
+
+@pytest.mark.parametrize("n_systems, n", [(1, 1), (1, 10), (500, 10), (64, 3)])
+def test_matches_solve_banded(n_systems, n):
+    rng = np.random.default_rng(42 + n)
+    lower = rng.normal(size=(n_systems, n))
+    upper = rng.normal(size=(n_systems, n))
+    diag = np.abs(lower) + np.abs(upper) + rng.uniform(0.1, 2.0, size=(n_systems, n))
+    diag *= rng.choice([-1.0, 1.0], size=(n_systems, n))
+    rhs = rng.normal(size=(n_systems, n))
+    x = solve_tridiagonal(lower, diag, upper, rhs)
+    assert x.shape == (n_systems, n)
+    for i in range(n_systems):
+        ab = np.zeros((3, n))
+        ab[0, 1:] = upper[i, :-1]
+        ab[1] = diag[i]
+        ab[2, :-1] = lower[i, 1:]
+        np.testing.assert_allclose(x[i], solve_banded((1, 1), ab, rhs[i]), rtol=1e-10, atol=1e-12)
+
+
+def test_ignores_unused_corners_and_keeps_inputs():
+    rng = np.random.default_rng(0)
+    lower, upper = rng.normal(size=(2, 20, 10))
+    diag = 3.0 + np.abs(lower) + np.abs(upper)
+    rhs = rng.normal(size=(20, 10))
+    copies = [a.copy() for a in (lower, diag, upper, rhs)]
+    x = solve_tridiagonal(lower, diag, upper, rhs)
+    lower2, upper2 = lower.copy(), upper.copy()
+    lower2[:, 0] = 1e6
+    upper2[:, -1] = -1e6
+    np.testing.assert_array_equal(solve_tridiagonal(lower2, diag, upper2, rhs), x)
+    for a, b in zip((lower, diag, upper, rhs), copies):
+        np.testing.assert_array_equal(a, b)
+    # the residual of the full system is round-off
+    resid = diag * x - rhs
+    resid[:, 1:] += lower[:, 1:] * x[:, :-1]
+    resid[:, :-1] += upper[:, :-1] * x[:, 1:]
+    assert np.abs(resid).max() < 1e-12
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="same shape"):
+        solve_tridiagonal(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 3)))
