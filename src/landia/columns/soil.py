@@ -66,6 +66,18 @@ class SoilParameters:
         _check_range("psi_sat", self.psi_sat, -1e5, -1e-3, "mm (negative)")
         _check_range("b", self.b, 0.1, 50.0, "(dimensionless)")
         _check_range("k_sat", self.k_sat, 1e-12, 10.0, "mm s-1")
+        # Layer-major copies (nlayer, N) for the solvers, made once: a per-layer row is then
+        # contiguous, which makes the loops over layers several times faster.
+        object.__setattr__(
+            self, "_layer_major", tuple(np.array(getattr(self, n).T, order="C") for n in names)
+        )
+
+    def layer_major(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(porosity, psi_sat, b, k_sat), each transposed to a C-contiguous (nlayer, N) array.
+
+        The arrays are shared, not copied: do not modify them.
+        """
+        return self._layer_major
 
     @property
     def n_columns(self) -> int:

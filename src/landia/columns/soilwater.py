@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.columns.soil import SoilParameters
-from landia.columns.tridiagonal import solve_tridiagonal
+from landia.columns.tridiagonal import solve_tridiagonal_layer_major
 from landia.grid import colm_layer_thickness, colm_node_depths
 
 #: Density of liquid water (kg m-3): 1 mm of water per m2 is 1 kg m-2.
@@ -201,112 +201,141 @@ def soilwater(
         raise ValueError(f"w_liq: expected shape {(n, nl)} like params; got {w.shape}")
     dz = _layer_depths(dz, colm_layer_thickness, nl, "dz")
     z = _layer_depths(z, colm_node_depths, nl, "z")
-    dz_mm = RHO_WATER * dz
     infiltration = _column_field("infiltration", infiltration, n)
     transpiration = _column_field("transpiration", transpiration, n)
     if np.any(transpiration < 0):
         raise ValueError(f"transpiration: expected >= 0 mm s-1; found min {transpiration.min():g}")
-    roots = np.broadcast_to(np.asarray(root_fraction, dtype=float), (n, nl))
-    if np.any(roots < 0) or not np.allclose(roots.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+    roots = np.asarray(root_fraction, dtype=float)
+    if roots.shape not in ((nl,), (n, nl)):
+        raise ValueError(f"root_fraction: expected shape ({nl},) or {(n, nl)}; got {roots.shape}")
+    if np.any(roots < 0) or not np.allclose(roots.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
         raise ValueError("root_fraction: expected values >= 0 summing to 1 over the layers of each column")
     pond = np.zeros(n) if pond is None else np.asarray(pond, dtype=float)
     if pond.shape != (n,) or np.any(pond < 0):
         raise ValueError(f"pond: expected shape ({n},) with values >= 0 mm")
 
-    por = params.porosity
+    # Everything below is layer-major, (nlayer, N): a layer is a contiguous row of N columns.
+    por, psi_sat, b, k_sat = params.layer_major()
+    dz_mm = (RHO_WATER * dz)[:, None]
+    w = np.array(w.T, order="C")
     if w_ice is None:
-        theta_ice = np.zeros((n, nl))
+        has_ice = False
     else:
-        theta_ice = np.asarray(w_ice, dtype=float) / (RHO_ICE * dz)
-        if theta_ice.shape != (n, nl) or np.any(theta_ice < 0):
+        w_ice = np.asarray(w_ice, dtype=float)
+        if w_ice.shape != (n, nl) or np.any(w_ice < 0):
             raise ValueError(f"w_ice: expected shape {(n, nl)} with values >= 0 mm")
-    if np.any(theta_ice > por * (1 + 1e-12)):
-        raise ValueError("w_ice: ice fills more than the pore space (theta_ice > porosity)")
-    eff_por = np.maximum(por - theta_ice, 0.0)
+        has_ice = bool(np.any(w_ice > 0))
+    if has_ice:
+        theta_ice = w_ice.T / (RHO_ICE * dz[:, None])
+        if np.any(theta_ice > por * (1 + 1e-12)):
+            raise ValueError("w_ice: ice fills more than the pore space (theta_ice > porosity)")
+        eff_por = np.maximum(por - theta_ice, 0.0)
+        f_ice = theta_ice / por
+    else:
+        eff_por = por
     capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
     if np.any(w < 0) or np.any(w > capacity * (1 + 1e-12) + 1e-12):
         raise ValueError(
             "w_liq: expected liquid water in [0, (porosity - theta_ice) dz] mm in every layer"
         )
-    f_ice = theta_ice / por
 
     # Retention curve and conductivity of each layer (log form: one log, two exp).
     theta = w / dz_mm
     s = theta / por
     log_s = np.log(np.clip(s, THETA_LIQ_MIN, 1.0))
-    psi = np.maximum(PSI_MIN, params.psi_sat * np.exp(-params.b * np.maximum(log_s, np.log(S_MIN))))
-    dpsi = -params.b * psi / (np.clip(s, S_MIN, 1.0) * por)
+    psi = psi_sat * np.exp(-b * np.maximum(log_s, np.log(S_MIN)))
+    np.maximum(psi, PSI_MIN, out=psi)
+    dpsi = -b * psi / (np.clip(s, S_MIN, 1.0) * por)
     if t_soil is not None:
         t_soil = np.asarray(t_soil, dtype=float)
+        if t_soil.shape != (n, nl) or np.any(~(t_soil > 0)):
+            raise ValueError(f"t_soil: expected shape {(n, nl)} with positive temperatures (K)")
+        t_soil = t_soil.T
         frozen = t_soil < T_FREEZE
         if np.any(frozen):
             psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_soil - T_FREEZE) / t_soil
             psi = np.where(frozen, np.maximum(PSI_MIN, psi_frozen), psi)
             dpsi = np.where(frozen, 0.0, dpsi)
-    k_layer = params.k_sat * np.exp((2.0 * params.b + 3.0) * log_s)
+    k_layer = k_sat * np.exp((2.0 * b + 3.0) * log_s)
     k_layer[theta <= THETA_LIQ_MIN] = 0.0
     permeable = eff_por >= EFFECTIVE_POROSITY_MIN
 
     # Interfaces j = 0..nl-2 (below layer j).
-    dzn = RHO_WATER * np.diff(z)
-    alpha = (psi[:, 1:] - psi[:, :-1]) / dzn - 1.0
-    k_int = np.where(alpha <= 0.0, k_layer[:, :-1], k_layer[:, 1:])
-    k_int *= 10.0 ** (-ICE_IMPEDANCE * 0.5 * (f_ice[:, :-1] + f_ice[:, 1:]))
-    k_int *= permeable[:, :-1] & permeable[:, 1:]
+    dzn = RHO_WATER * np.diff(z)[:, None]
+    alpha = (psi[1:] - psi[:-1]) / dzn - 1.0
+    k_int = np.where(alpha <= 0.0, k_layer[:-1], k_layer[1:])
+    k_int *= permeable[:-1] & permeable[1:]
+    if has_ice:
+        k_int *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
     q = -k_int * alpha
-    dq_upper = k_int * dpsi[:, :-1] / dzn  # d q_j / d theta_j
-    dq_lower = -k_int * dpsi[:, 1:] / dzn  # d q_j / d theta_{j+1}
+    dq_upper = k_int * dpsi[:-1] / dzn  # d q_j / d theta_j
+    dq_lower = -k_int * dpsi[1:] / dzn  # d q_j / d theta_{j+1}
 
     q_top = infiltration + pond / dt
     if bottom == "free":
-        q_bottom = k_layer[:, -1] * 10.0 ** (-ICE_IMPEDANCE * f_ice[:, -1]) * permeable[:, -1]
+        q_bottom = k_layer[-1] * permeable[-1]
+        if has_ice:
+            q_bottom *= 10.0 ** (-ICE_IMPEDANCE * f_ice[-1])
     else:
         q_bottom = np.zeros(n)
-    sink = transpiration[:, None] * roots
+    sink = roots.T[:, None] * transpiration if roots.ndim == 1 else roots.T * transpiration
 
-    lower = np.zeros((n, nl))
-    upper = np.zeros((n, nl))
-    diag = np.broadcast_to(dz_mm / dt, (n, nl)).copy()
-    lower[:, 1:] = -dq_upper
-    upper[:, :-1] = dq_lower
-    diag[:, :-1] += dq_upper
-    diag[:, 1:] -= dq_lower
-    q_in = np.empty((n, nl))
-    q_out = np.empty((n, nl))
-    q_in[:, 0] = q_top
-    q_in[:, 1:] = q
-    q_out[:, :-1] = q
-    q_out[:, -1] = q_bottom
-    dtheta = solve_tridiagonal(lower, diag, upper, q_in - q_out - sink)
+    lower = np.empty((nl, n))
+    upper = np.empty((nl, n))
+    diag = np.empty((nl, n))
+    lower[0] = 0.0
+    np.negative(dq_upper, out=lower[1:])
+    upper[:-1] = dq_lower
+    upper[-1] = 0.0
+    diag[:] = dz_mm / dt
+    diag[:-1] += dq_upper
+    diag[1:] -= dq_lower
+    q_in = np.empty((nl, n))
+    q_out = np.empty((nl, n))
+    q_in[0] = q_top
+    q_in[1:] = q
+    q_out[:-1] = q
+    q_out[-1] = q_bottom
+    dtheta = solve_tridiagonal_layer_major(lower, diag, upper, q_in - q_out - sink)
 
     # Interface fluxes at the new time level; the update from them telescopes exactly.
-    q_new = q + dq_upper * dtheta[:, :-1] + dq_lower * dtheta[:, 1:]
-    q_in[:, 1:] = q_new
-    q_out[:, :-1] = q_new
+    q_new = q + dq_upper * dtheta[:-1] + dq_lower * dtheta[1:]
+    q_in[1:] = q_new
+    q_out[:-1] = q_new
     w_new = w + dt * (q_in - q_out - sink)
 
-    # Water above a layer's liquid capacity moves up; above layer 1 it ponds, then runs off.
-    for j in range(nl - 1, 0, -1):
-        excess = np.maximum(w_new[:, j] - capacity[:, j], 0.0)
-        w_new[:, j] -= excess
-        w_new[:, j - 1] += excess
-    excess = np.maximum(w_new[:, 0] - capacity[:, 0], 0.0)
-    w_new[:, 0] -= excess
-    pond_new = excess
-    runoff = np.maximum(pond_new - POND_MAX, 0.0)
-    pond_new = pond_new - runoff
-    # Negative water is refilled from the layer below, and below the last layer from outside.
-    for j in range(nl - 1):
-        deficit = np.maximum(-w_new[:, j], 0.0)
-        w_new[:, j] += deficit
-        w_new[:, j + 1] -= deficit
-    correction = np.maximum(-w_new[:, -1], 0.0)
-    w_new[:, -1] += correction
-    # Round-off of the moves above may leave a layer an ulp outside [0, capacity].
-    np.clip(w_new, 0.0, capacity, out=w_new)
+    # Post-solve fixes, only on the columns that need them.
+    pond_new = np.zeros(n)
+    runoff = np.zeros(n)
+    over = np.flatnonzero(np.any(w_new > capacity, axis=0))
+    if over.size:
+        # Water above a layer's capacity moves up; above layer 1 it ponds, then runs off.
+        ws = w_new[:, over]
+        cap = capacity[:, over]
+        for j in range(nl - 1, 0, -1):
+            excess = np.maximum(ws[j] - cap[j], 0.0)
+            ws[j] = np.minimum(ws[j], cap[j])
+            ws[j - 1] += excess
+        excess = np.maximum(ws[0] - cap[0], 0.0)
+        ws[0] = np.minimum(ws[0], cap[0])
+        runoff[over] = np.maximum(excess - POND_MAX, 0.0)
+        pond_new[over] = excess - runoff[over]
+        w_new[:, over] = ws
+    correction = np.zeros(n)
+    under = np.flatnonzero(np.any(w_new < 0.0, axis=0))
+    if under.size:
+        # Negative water is refilled from the layer below, below the last layer from outside.
+        ws = w_new[:, under]
+        for j in range(nl - 1):
+            deficit = np.maximum(-ws[j], 0.0)
+            ws[j] += deficit
+            ws[j + 1] -= deficit
+        correction[under] = np.maximum(-ws[-1], 0.0)
+        ws[-1] += correction[under]
+        w_new[:, under] = ws
 
     return SoilWaterResult(
-        w_liq=w_new,
+        w_liq=np.ascontiguousarray(w_new.T),
         pond=pond_new,
         infiltration=infiltration,
         transpiration=transpiration,

@@ -53,23 +53,38 @@ def solve_tridiagonal(
             "solve_tridiagonal: lower, diag, upper and rhs must all be 2-D with the same "
             f"shape (N, n); got {lower.shape}, {diag.shape}, {upper.shape}, {rhs.shape}"
         )
-    n = shape[1]
-    # Work layer-major (n, N) so that each step touches a contiguous slab of N systems.
-    a = lower.T
-    b = diag.T
-    c = upper.T
-    d = rhs.T
-    cp = np.empty((n, shape[0]))
-    dp = np.empty((n, shape[0]))
-    denom = b[0].copy()
-    cp[0] = c[0] / denom
-    dp[0] = d[0] / denom
-    for j in range(1, n):
-        denom = b[j] - a[j] * cp[j - 1]
-        cp[j] = c[j] / denom
-        dp[j] = (d[j] - a[j] * dp[j - 1]) / denom
-    x = np.empty((n, shape[0]))
-    x[-1] = dp[-1]
-    for j in range(n - 2, -1, -1):
-        x[j] = dp[j] - cp[j] * x[j + 1]
+    # Work layer-major (n, N), contiguous, so that each step touches one slab of N systems.
+    x = solve_tridiagonal_layer_major(
+        *(np.array(m.T, order="C") for m in (lower, diag, upper, rhs))
+    )
     return np.ascontiguousarray(x.T)
+
+
+def solve_tridiagonal_layer_major(
+    lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray
+) -> np.ndarray:
+    """As :func:`solve_tridiagonal`, for arrays laid out (n, N): unknown first, system second.
+
+    This is the fast path (each elimination step reads contiguous rows of N values); the
+    arrays should be C-contiguous. ``lower[0]`` and ``upper[-1]`` are ignored. ``diag`` and
+    ``rhs`` are overwritten: ``diag`` with the pivots, ``rhs`` with the solution, which is
+    also returned.
+    """
+    n = rhs.shape[0]
+    cp = np.empty_like(rhs)
+    tmp = np.empty_like(rhs[0])
+    # Forward elimination: diag[j] becomes the pivot, rhs[j] becomes d'_j, cp[j] is c'_j.
+    np.divide(upper[0], diag[0], out=cp[0])
+    np.divide(rhs[0], diag[0], out=rhs[0])
+    for j in range(1, n):
+        np.multiply(lower[j], cp[j - 1], out=tmp)
+        np.subtract(diag[j], tmp, out=diag[j])
+        np.divide(upper[j], diag[j], out=cp[j])
+        np.multiply(lower[j], rhs[j - 1], out=tmp)
+        np.subtract(rhs[j], tmp, out=rhs[j])
+        np.divide(rhs[j], diag[j], out=rhs[j])
+    x = rhs
+    for j in range(n - 2, -1, -1):
+        np.multiply(cp[j], x[j + 1], out=tmp)
+        np.subtract(x[j], tmp, out=x[j])
+    return x
