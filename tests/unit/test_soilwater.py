@@ -8,7 +8,7 @@ from landia.columns import (
     base_flow,
     max_infiltration,
     saturated_fraction,
-    soilwater,
+    soil_water_step,
     surface_runoff,
 )
 from landia.columns.soilwater import POND_MAX, RHO_ICE
@@ -93,10 +93,17 @@ def test_hydrostatic_equilibrium_stays_put(layered):
     w = theta * DZ_MM
     w0 = w.copy()
     for _ in range(48):
-        r = soilwater(w, p, 0.0, 0.0, ROOTS, DT, bottom="zero")
+        r = soil_water_step(w, p, 0.0, 0.0, ROOTS, DT, bottom="zero")
         w = r.w_liq
     np.testing.assert_allclose(w, w0, rtol=1e-10, atol=0)
     assert np.all(r.runoff == 0) and np.all(r.correction == 0) and np.all(r.drainage == 0)
+
+
+def _linearised_drainage(p, theta_old, theta_new, impedance=1.0):
+    """K at the new time level, linearised about the old one as the scheme does."""
+    k = _k_unsat(p, theta_old)[:, -1] * impedance
+    dk = (2 * p.b[:, -1] + 3) * k / theta_old[:, -1]
+    return k + dk * (theta_new[:, -1] - theta_old[:, -1])
 
 
 def test_uniform_column_drains_at_unsaturated_conductivity():
@@ -107,12 +114,16 @@ def test_uniform_column_drains_at_unsaturated_conductivity():
     k = _k_unsat(p, theta)[:, -1]
     w = theta * DZ_MM
     # with the same flux coming in at the top, the column is in steady state
-    r = soilwater(w, p, k, 0.0, ROOTS, DT)
+    r = soil_water_step(w, p, k, 0.0, ROOTS, DT)
     np.testing.assert_allclose(r.drainage, k, rtol=1e-12)
     np.testing.assert_allclose(r.w_liq, w, rtol=1e-10)
-    # without it the top dries but the bottom still drains at K(theta)
-    r = soilwater(w, p, 0.0, 0.0, ROOTS, DT)
-    np.testing.assert_allclose(r.drainage, k, rtol=1e-12)
+    # without it the top dries, and the bottom drains at K of the new water content,
+    # linearised (implicit in K as in CoLM), which the bottom layer barely changes
+    r = soil_water_step(w, p, 0.0, 0.0, ROOTS, DT)
+    theta_new = r.w_liq / DZ_MM
+    np.testing.assert_allclose(r.drainage, _linearised_drainage(p, theta, theta_new), rtol=1e-12)
+    np.testing.assert_allclose(r.drainage, _k_unsat(p, theta_new)[:, -1], rtol=1e-9)
+    np.testing.assert_allclose(r.drainage, k, rtol=1e-6)
     assert np.all(r.w_liq[:, 0] < w[:, 0])
     np.testing.assert_allclose(r.w_liq[:, 5:], w[:, 5:], rtol=1e-3)
 
@@ -122,9 +133,11 @@ def test_partly_frozen_bottom_layer_drains_with_ice_impedance():
     theta_ice = np.zeros((1, 10))
     theta_ice[0, -1] = 0.2 * p.porosity[0, -1]
     theta = 0.5 * p.porosity
-    r = soilwater(theta * DZ_MM, p, 0.0, 0.0, ROOTS, DT, w_ice=theta_ice * RHO_ICE * DZ_MM / 1000.0)
-    expected = _k_unsat(p, theta)[0, -1] * 10.0 ** (-6 * 0.2)
+    r = soil_water_step(theta * DZ_MM, p, 0.0, 0.0, ROOTS, DT, w_ice=theta_ice * RHO_ICE * DZ_MM / 1000.0)
+    impedance = 10.0 ** (-6 * 0.2)
+    expected = _linearised_drainage(p, theta, r.w_liq / DZ_MM, impedance)
     np.testing.assert_allclose(r.drainage, expected, rtol=1e-12)
+    np.testing.assert_allclose(r.drainage, _k_unsat(p, theta)[0, -1] * impedance, rtol=1e-5)
 
 
 def test_fully_frozen_layer_passes_no_water():
@@ -145,7 +158,7 @@ def test_fully_frozen_layer_passes_no_water():
     pond = np.zeros(n)
     runoff = 0.0
     for _ in range(100):
-        r = soilwater(w, p, 2e-3, 1e-4, roots, DT, w_ice=w_ice, pond=pond, t_soil=t_soil, bottom="zero")
+        r = soil_water_step(w, p, 2e-3, 1e-4, roots, DT, w_ice=w_ice, pond=pond, t_soil=t_soil, bottom="zero")
         runoff = runoff + r.runoff * DT
         w, pond = r.w_liq, r.pond
     assert np.all(w[:, 4] == 0.0)
@@ -161,7 +174,7 @@ def test_fully_frozen_layer_passes_no_water():
 def test_rain_on_saturated_soil_ponds_then_runs_off():
     p = SoilParameters.from_sand_clay(np.array([40.0, 60.0]), np.array([20.0, 10.0]))
     w = p.porosity * DZ_MM
-    r = soilwater(w, p, 0.1, 0.0, ROOTS, DT, bottom="zero")
+    r = soil_water_step(w, p, 0.1, 0.0, ROOTS, DT, bottom="zero")
     np.testing.assert_allclose(r.w_liq, w, rtol=1e-12)
     np.testing.assert_allclose(r.pond, POND_MAX)
     np.testing.assert_allclose(r.runoff * DT, 0.1 * DT - POND_MAX, rtol=1e-12)
@@ -170,7 +183,7 @@ def test_rain_on_saturated_soil_ponds_then_runs_off():
 def test_overdrawn_column_is_refilled_and_reported():
     p = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
     w = np.full((1, 10), 0.5)  # almost dry
-    r = soilwater(w, p, 0.0, 0.05, ROOTS, DT)  # 90 mm demand on 5 mm of water
+    r = soil_water_step(w, p, 0.0, 0.05, ROOTS, DT)  # 90 mm demand on 5 mm of water
     assert np.all(r.w_liq >= 0.0)
     assert r.correction[0] > 0.0
     assert abs(_budget_residual(w, np.zeros(1), r)[0]) < 1e-10
@@ -200,7 +213,7 @@ def test_water_budget_closes_and_bounds_hold_under_random_forcing():
             heavy, rng.uniform(0.0, 0.1, size=n), rng.uniform(-2e-4, 1e-3, size=n)
         )
         transpiration = rng.uniform(0.0, 2e-4, size=n)
-        r = soilwater(
+        r = soil_water_step(
             w, p, infiltration, transpiration, roots, DT, w_ice=w_ice, pond=pond, t_soil=t_soil
         )
         worst = max(worst, np.abs(_budget_residual(w, pond, r)).max())
@@ -220,17 +233,17 @@ def test_soilwater_rejects_bad_input():
     p = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
     w = 0.3 * p.porosity * DZ_MM
     with pytest.raises(ValueError, match="bottom"):
-        soilwater(w, p, 0.0, 0.0, ROOTS, DT, bottom="open")
+        soil_water_step(w, p, 0.0, 0.0, ROOTS, DT, bottom="open")
     with pytest.raises(ValueError, match="w_liq"):
-        soilwater(w[:, :5], p, 0.0, 0.0, ROOTS, DT)
+        soil_water_step(w[:, :5], p, 0.0, 0.0, ROOTS, DT)
     with pytest.raises(ValueError, match="w_liq"):
-        soilwater(2.0 * p.porosity * DZ_MM, p, 0.0, 0.0, ROOTS, DT)
+        soil_water_step(2.0 * p.porosity * DZ_MM, p, 0.0, 0.0, ROOTS, DT)
     with pytest.raises(ValueError, match="root_fraction"):
-        soilwater(w, p, 0.0, 0.0, np.full(10, 0.2), DT)
+        soil_water_step(w, p, 0.0, 0.0, np.full(10, 0.2), DT)
     with pytest.raises(ValueError, match="transpiration"):
-        soilwater(w, p, 0.0, -1.0, ROOTS, DT)
+        soil_water_step(w, p, 0.0, -1.0, ROOTS, DT)
     with pytest.raises(ValueError, match="infiltration"):
-        soilwater(w, p, np.nan, 0.0, ROOTS, DT)
+        soil_water_step(w, p, np.nan, 0.0, ROOTS, DT)
 
 
 # --- SIMTOP runoff and base flow ---------------------------------------------------------
@@ -257,3 +270,32 @@ def test_surface_runoff_splits_the_input():
     runoff, infiltration = surface_runoff(g, f_sat, q_max)
     np.testing.assert_allclose(runoff, [0.2e-3, 0.5e-3, 0.3 * 5e-3 + 0.7 * 3e-3, 0.0])
     np.testing.assert_allclose(runoff + infiltration, g)
+
+
+def test_pond_is_offered_to_the_soil_next_step():
+    p = SoilParameters.from_sand_clay(np.array([60.0]), np.array([10.0]))
+    w = 0.3 * p.porosity * DZ_MM
+    r = soil_water_step(w, p, 0.0, 0.0, ROOTS, DT, pond=np.array([5.0]), bottom="zero")
+    assert r.pond[0] == 0.0 and r.runoff[0] == 0.0
+    np.testing.assert_allclose(r.w_liq.sum(), w.sum() + 5.0, rtol=1e-13)
+
+
+def test_layer_major_parameters_are_transposed_copies():
+    p = SoilParameters.from_sand_clay(np.array([10.0, 50.0]), np.array([40.0, 5.0]))
+    for lm, full in zip(p.layer_major(), (p.porosity, p.psi_sat, p.b, p.k_sat)):
+        assert lm.flags.c_contiguous
+        np.testing.assert_array_equal(lm, full.T)
+
+
+def test_columns_package_knows_nothing_of_mpi_files_cli_or_analysis():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, landia.columns\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('mpi4py', 'petsc4py', 'netCDF4', 'h5py')"
+        " or m.startswith(('landia.cli', 'landia.io', 'landia.analysis', 'landia.operators'))]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

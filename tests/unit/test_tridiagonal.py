@@ -48,3 +48,14 @@ def test_ignores_unused_corners_and_keeps_inputs():
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match="same shape"):
         solve_tridiagonal(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 3)))
+
+
+def test_layer_major_path_gives_the_same_solution():
+    from landia.columns.tridiagonal import solve_tridiagonal_layer_major
+
+    rng = np.random.default_rng(7)
+    lower, upper, rhs = rng.normal(size=(3, 300, 10))
+    diag = 2.5 + np.abs(lower) + np.abs(upper)
+    x = solve_tridiagonal(lower, diag, upper, rhs)
+    x_lm = solve_tridiagonal_layer_major(*(np.array(m.T, order="C") for m in (lower, diag, upper, rhs)))
+    np.testing.assert_array_equal(x_lm.T, x)

@@ -6,7 +6,7 @@ quantities are shaped ``(N, nlayer)``: N columns, CoLM's 10 soil layers top to b
 
 from landia.columns.runoff import base_flow, max_infiltration, saturated_fraction, surface_runoff
 from landia.columns.soil import SoilParameters
-from landia.columns.soilwater import SoilWaterResult, soilwater
+from landia.columns.soilwater import SoilWaterResult, soil_water_step
 from landia.columns.tridiagonal import solve_tridiagonal
 
 __all__ = [
@@ -15,7 +15,7 @@ __all__ = [
     "base_flow",
     "max_infiltration",
     "saturated_fraction",
-    "soilwater",
+    "soil_water_step",
     "solve_tridiagonal",
     "surface_runoff",
 ]

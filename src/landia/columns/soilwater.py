@@ -99,7 +99,7 @@ def _layer_depths(values: np.ndarray | None, default, n_layers: int, name: str) 
     return arr
 
 
-def soilwater(
+def soil_water_step(
     w_liq: np.ndarray,
     params: SoilParameters,
     infiltration: np.ndarray | float,
@@ -114,7 +114,7 @@ def soilwater(
     z: np.ndarray | None = None,
     bottom: str = "free",
 ) -> SoilWaterResult:
-    """One implicit step of CoLM2014's soil-water scheme for N columns at once.
+    r"""One implicit step of CoLM2014's soil-water scheme for N columns at once.
 
     Parameters
     ----------
@@ -158,30 +158,33 @@ def soilwater(
     the Clapp-Hornberger retention is
 
     .. math::
-        \\psi = \\max(-10^8, \\psi_{sat} \\max(s, 0.01)^{-b}), \\qquad
-        \\frac{d\\psi}{d\\theta} = -\\frac{b\\,\\psi}{s\\,\\theta_{sat}}
+        \psi = \max(-10^8, \psi_{sat} \max(s, 0.01)^{-b}), \qquad
+        \frac{d\psi}{d\theta} = -\frac{b\,\psi}{s\,\theta_{sat}}
 
-    and, below freezing, :math:`\\psi = 10^3 L_f (T - T_f) / (g T)` with
-    :math:`d\\psi/d\\theta = 0`. The downward flux across the interface below layer j is
+    and, below freezing, :math:`\psi = 10^3 L_f (T - T_f) / (g T)` with
+    :math:`d\psi/d\theta = 0`. The downward flux across the interface below layer j is
 
     .. math::
-        q_j = -K_j \\alpha_j, \\qquad
-        \\alpha_j = \\frac{\\psi_{j+1} - \\psi_j}{z_{j+1} - z_j} - 1, \\qquad
-        K_j = 10^{-6 \\bar f_{ice}} k_{sat,u} (\\theta_u / \\theta_{sat,u})^{2 b_u + 3}
+        q_j = -K_j \alpha_j, \qquad
+        \alpha_j = \frac{\psi_{j+1} - \psi_j}{z_{j+1} - z_j} - 1, \qquad
+        K_j = 10^{-6 \bar f_{ice}} k_{sat,u} (\theta_u / \theta_{sat,u})^{2 b_u + 3}
 
     with u the upstream layer (j when the flow is downward, j+1 otherwise),
-    :math:`\\bar f_{ice}` the mean of the two layers' ice fractions theta_ice / porosity, and
+    :math:`\bar f_{ice}` the mean of the two layers' ice fractions theta_ice / porosity, and
     K = 0 where either layer's effective porosity porosity - theta_ice is below 0.05 or
     theta_liq,u <= 1e-3. The top flux q_0 is the infiltration (plus the pond, released over
     the step); the bottom flux is :math:`K_N = 10^{-6 f_{ice,N}} k_{sat,N} s_N^{2b_N+3}`
-    (free drainage) or zero. K is taken at the start of the step; psi is linearised,
+    (free drainage) or zero. As in CoLM, both psi and K are linearised about the start of
+    the step (K through the upstream layer's water content,
+    :math:`dK/d\theta = (2b+3) K / \theta`),
 
     .. math::
-        q_j^{n+1} = q_j^n + \\frac{\\partial q_j}{\\partial\\theta_j}\\Delta\\theta_j
-                  + \\frac{\\partial q_j}{\\partial\\theta_{j+1}}\\Delta\\theta_{j+1},
+        q_j^{n+1} = q_j^n + \frac{\partial q_j}{\partial\theta_j}\Delta\theta_j
+                  + \frac{\partial q_j}{\partial\theta_{j+1}}\Delta\theta_{j+1},
+        \qquad q_N^{n+1} = K_N + \frac{dK_N}{d\theta_N} \Delta\theta_N \ (\ge 0),
 
     and the tridiagonal system
-    :math:`1000\\,dz_j \\Delta\\theta_j / \\Delta t = q_{j-1}^{n+1} - q_j^{n+1} - T r_j`
+    :math:`1000\,dz_j \Delta\theta_j / \Delta t = q_{j-1}^{n+1} - q_j^{n+1} - T r_j`
     is solved for all columns at once. The new water is then updated from the interface
     fluxes :math:`q^{n+1}` themselves, so that the column's budget telescopes exactly:
     change in storage = (infiltration - transpiration - drainage) dt to round-off.
@@ -258,26 +261,33 @@ def soilwater(
             dpsi = np.where(frozen, 0.0, dpsi)
     k_layer = k_sat * np.exp((2.0 * b + 3.0) * log_s)
     k_layer[theta <= THETA_LIQ_MIN] = 0.0
+    dk_layer = (2.0 * b + 3.0) * k_layer / np.maximum(theta, THETA_LIQ_MIN)  # dK/dtheta
     permeable = eff_por >= EFFECTIVE_POROSITY_MIN
 
-    # Interfaces j = 0..nl-2 (below layer j).
+    # Interfaces j = 0..nl-2 (below layer j); K and dK/dtheta from the upstream layer.
     dzn = RHO_WATER * np.diff(z)[:, None]
     alpha = (psi[1:] - psi[:-1]) / dzn - 1.0
-    k_int = np.where(alpha <= 0.0, k_layer[:-1], k_layer[1:])
-    k_int *= permeable[:-1] & permeable[1:]
+    down = alpha <= 0.0
+    factor = (permeable[:-1] & permeable[1:]).astype(float)
     if has_ice:
-        k_int *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
+        factor *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
+    k_int = np.where(down, k_layer[:-1], k_layer[1:]) * factor
+    dk_int = np.where(down, dk_layer[:-1], dk_layer[1:]) * factor
     q = -k_int * alpha
-    dq_upper = k_int * dpsi[:-1] / dzn  # d q_j / d theta_j
-    dq_lower = -k_int * dpsi[1:] / dzn  # d q_j / d theta_{j+1}
+    dq_k = -alpha * dk_int  # change of q_j with the upstream water content through K
+    dq_upper = k_int * dpsi[:-1] / dzn + dq_k * down  # d q_j / d theta_j
+    dq_lower = -k_int * dpsi[1:] / dzn + dq_k * ~down  # d q_j / d theta_{j+1}
 
     q_top = infiltration + pond / dt
     if bottom == "free":
-        q_bottom = k_layer[-1] * permeable[-1]
+        factor_bottom = permeable[-1].astype(float)
         if has_ice:
-            q_bottom *= 10.0 ** (-ICE_IMPEDANCE * f_ice[-1])
+            factor_bottom *= 10.0 ** (-ICE_IMPEDANCE * f_ice[-1])
+        q_bottom = k_layer[-1] * factor_bottom
+        dq_bottom = dk_layer[-1] * factor_bottom
     else:
         q_bottom = np.zeros(n)
+        dq_bottom = np.zeros(n)
     sink = roots.T[:, None] * transpiration if roots.ndim == 1 else roots.T * transpiration
 
     lower = np.empty((nl, n))
@@ -290,6 +300,7 @@ def soilwater(
     diag[:] = dz_mm / dt
     diag[:-1] += dq_upper
     diag[1:] -= dq_lower
+    diag[-1] += dq_bottom
     q_in = np.empty((nl, n))
     q_out = np.empty((nl, n))
     q_in[0] = q_top
@@ -302,6 +313,9 @@ def soilwater(
     q_new = q + dq_upper * dtheta[:-1] + dq_lower * dtheta[1:]
     q_in[1:] = q_new
     q_out[:-1] = q_new
+    # Free drainage never pumps water up into the column.
+    q_bottom = np.maximum(q_bottom + dq_bottom * dtheta[-1], 0.0)
+    q_out[-1] = q_bottom
     w_new = w + dt * (q_in - q_out - sink)
 
     # Post-solve fixes, only on the columns that need them.

@@ -40,7 +40,7 @@ def solve_tridiagonal(
     and back substitution :math:`x_{n-1} = d'_{n-1}`, :math:`x_j = d'_j - c'_j x_{j+1}`.
     There is no pivoting: the systems must be diagonally dominant (or otherwise safe for
     elimination without pivoting), as the implicit Richards systems of
-    :func:`landia.columns.soilwater.soilwater` are. The only Python loop runs over the n
+    :func:`landia.columns.soilwater.soil_water_step` are. The only Python loop runs over the n
     unknowns; every operation acts on all N systems.
     """
     lower = np.asarray(lower, dtype=float)
