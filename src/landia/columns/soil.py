@@ -68,9 +68,10 @@ class SoilParameters:
         _check_range("k_sat", self.k_sat, 1e-12, 10.0, "mm s-1")
         # Layer-major copies (nlayer, N) for the solvers, made once: a per-layer row is then
         # contiguous, which makes the loops over layers several times faster.
-        object.__setattr__(
-            self, "_layer_major", tuple(np.array(getattr(self, n).T, order="C") for n in names)
-        )
+        layer_major = tuple(np.array(getattr(self, n).T, order="C") for n in names)
+        object.__setattr__(self, "_layer_major", layer_major)
+        b = layer_major[2]
+        object.__setattr__(self, "_layer_major_exponents", (-b, 2.0 * b + 3.0))
 
     def layer_major(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(porosity, psi_sat, b, k_sat), each transposed to a C-contiguous (nlayer, N) array.
@@ -78,6 +79,13 @@ class SoilParameters:
         The arrays are shared, not copied: do not modify them.
         """
         return self._layer_major
+
+    def layer_major_exponents(self) -> tuple[np.ndarray, np.ndarray]:
+        """(-b, 2b + 3), the retention and conductivity exponents, layer-major (nlayer, N).
+
+        Shared, not copied: do not modify them.
+        """
+        return self._layer_major_exponents
 
     @property
     def n_columns(self) -> int:

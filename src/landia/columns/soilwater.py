@@ -242,13 +242,22 @@ def soil_water_step(
             "w_liq: expected liquid water in [0, (porosity - theta_ice) dz] mm in every layer"
         )
 
-    # Retention curve and conductivity of each layer (log form: one log, two exp).
+    # Retention curve and conductivity of each layer: one log and two exp on 10 N values,
+    # in place where possible (this block is the largest cost of the step).
+    neg_b, k_exponent = params.layer_major_exponents()  # -b, 2b + 3
     theta = w / dz_mm
     s = theta / por
-    log_s = np.log(np.clip(s, THETA_LIQ_MIN, 1.0))
-    psi = psi_sat * np.exp(-b * np.maximum(log_s, np.log(S_MIN)))
+    log_s = np.clip(s, THETA_LIQ_MIN, 1.0)
+    np.log(log_s, out=log_s)
+    psi = np.maximum(log_s, np.log(S_MIN))
+    psi *= neg_b
+    np.exp(psi, out=psi)
+    psi *= psi_sat
     np.maximum(psi, PSI_MIN, out=psi)
-    dpsi = -b * psi / (np.clip(s, S_MIN, 1.0) * por)
+    np.clip(s, S_MIN, 1.0, out=s)
+    s *= por
+    dpsi = np.divide(psi, s, out=s)
+    dpsi *= neg_b  # dpsi/dtheta = -b psi / (s porosity)
     if t_soil is not None:
         t_soil = np.asarray(t_soil, dtype=float)
         if t_soil.shape != (n, nl) or np.any(~(t_soil > 0)):
@@ -259,9 +268,12 @@ def soil_water_step(
             psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_soil - T_FREEZE) / t_soil
             psi = np.where(frozen, np.maximum(PSI_MIN, psi_frozen), psi)
             dpsi = np.where(frozen, 0.0, dpsi)
-    k_layer = k_sat * np.exp((2.0 * b + 3.0) * log_s)
+    k_layer = np.multiply(k_exponent, log_s, out=log_s)
+    np.exp(k_layer, out=k_layer)
+    k_layer *= k_sat
     k_layer[theta <= THETA_LIQ_MIN] = 0.0
-    dk_layer = (2.0 * b + 3.0) * k_layer / np.maximum(theta, THETA_LIQ_MIN)  # dK/dtheta
+    dk_layer = k_exponent * k_layer
+    dk_layer /= np.maximum(theta, THETA_LIQ_MIN, out=theta)  # dK/dtheta = (2b+3) K / theta
     permeable = eff_por >= EFFECTIVE_POROSITY_MIN
 
     # Interfaces j = 0..nl-2 (below layer j); K and dK/dtheta from the upstream layer.
