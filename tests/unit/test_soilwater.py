@@ -339,3 +339,33 @@ def test_vectorised_step_matches_the_per_column_reference(bottom):
         paths = {k: paths[k] or bool(np.any(getattr(r, k) > 0)) for k in paths}
         w, pond = r.w_liq, r.pond
     assert all(paths.values()), paths  # both post-solve fixes were exercised
+
+
+# --- root-zone water stress --------------------------------------------------------------
+
+
+def test_root_water_stress_wet_dry_and_frozen():
+    from landia.columns import root_water_stress
+    from landia.columns.transpiration import PSI_WILT
+
+    p = SoilParameters.from_sand_clay(np.full(4, 40.0), np.full(4, 20.0))
+    roots = np.array([0.3, 0.3, 0.2, 0.1, 0.1, 0, 0, 0, 0, 0])
+    w = np.empty((4, 10))
+    w[0] = p.porosity[0] * DZ_MM  # saturated: no stress
+    w[1] = 0.0  # bone dry: psi = -1e8 << wilting point
+    w[2] = p.porosity[2] * DZ_MM
+    w[2, :2] = 0.0  # top dry, rest wet: only the wet layers supply water
+    # a layer exactly at half way between saturation and wilting in potential
+    psi_half = 0.5 * (p.psi_sat[3, 0] + PSI_WILT)
+    w[3] = p.porosity[3] * (psi_half / p.psi_sat[3]) ** (-1.0 / p.b[3]) * DZ_MM
+    t_soil = np.full((4, 10), 280.0)
+    stress, uptake = root_water_stress(w, p, roots)
+    np.testing.assert_allclose(stress, [1.0, 0.0, 0.4, 0.5], rtol=1e-12)
+    np.testing.assert_allclose(uptake.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(uptake[0], roots)
+    np.testing.assert_allclose(uptake[1], roots)  # nothing to take: stays a valid fraction
+    np.testing.assert_allclose(uptake[2], [0, 0, 0.5, 0.25, 0.25, 0, 0, 0, 0, 0], atol=1e-15)
+    t_soil[0, :3] = 270.0  # frozen top: roots take nothing there
+    stress, uptake = root_water_stress(w, p, roots, t_soil=t_soil)
+    np.testing.assert_allclose(stress[0], 0.2)
+    np.testing.assert_allclose(uptake[0], [0, 0, 0, 0.5, 0.5, 0, 0, 0, 0, 0], atol=1e-15)
