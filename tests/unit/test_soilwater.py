@@ -369,3 +369,17 @@ def test_root_water_stress_wet_dry_and_frozen():
     stress, uptake = root_water_stress(w, p, roots, t_soil=t_soil)
     np.testing.assert_allclose(stress[0], 0.2)
     np.testing.assert_allclose(uptake[0], [0, 0, 0, 0.5, 0.5, 0, 0, 0, 0, 0], atol=1e-15)
+
+
+def test_steady_rain_wets_the_column_to_the_conductivity_that_carries_it():
+    """Constant infiltration q on a dry uniform column: the steady state is uniform theta*
+    with K(theta*) = q (unit gradient), draining q at the bottom."""
+    p = SoilParameters.from_sand_clay(np.array([40.0, 70.0]), np.array([20.0, 10.0]))
+    q = 0.2 * p.k_sat[:, 0]
+    theta_star = p.porosity[:, 0] * (q / p.k_sat[:, 0]) ** (1.0 / (2 * p.b[:, 0] + 3))
+    w = 0.15 * p.porosity * DZ_MM
+    for _ in range(2000):  # ~42 days
+        r = soil_water_step(w, p, q, 0.0, ROOTS, DT)
+        w = r.w_liq
+    np.testing.assert_allclose(w / DZ_MM, np.repeat(theta_star[:, None], 10, axis=1), rtol=1e-9)
+    np.testing.assert_allclose(r.drainage, q, rtol=1e-9)
