@@ -77,7 +77,8 @@ def test_cng_selection_and_interpolation(shared_data):
 
 # ---------------------------------------------------------------- reader errors
 
-def write_alma(path, n=8, drop=(), units=None, fill_at=None, nan_at=None, zone=""):
+def write_alma(path, n=8, drop=(), units=None, fill_at=None, nan_at=None, zone="",
+               time_units=None):
     import netCDF4
 
     units = units or {}
@@ -86,7 +87,7 @@ def write_alma(path, n=8, drop=(), units=None, fill_at=None, nan_at=None, zone="
         ds.createDimension("y", 1)
         ds.createDimension("x", 1)
         t = ds.createVariable("time", "f8", ("time",))
-        t.units = "seconds since 2008-01-01 00:00:00" + zone
+        t.units = time_units or "seconds since 2008-01-01 00:00:00" + zone
         t.calendar = "standard"
         t[:] = np.arange(n) * 1800.0
         for name, value in (("latitude", 44.6), ("longitude", 123.5)):
@@ -118,6 +119,14 @@ def test_small_file_reads(tmp_path):
 def test_zone_in_units_is_applied(tmp_path):
     f = read_alma(write_alma(tmp_path / "z.nc", zone=" +08:00"))
     assert f.times[0] == np.datetime64("2007-12-31T16:00") and f.utc_offset_hours == 0.0
+
+
+def test_utc_units_and_date_only_units(tmp_path):
+    f = read_alma(write_alma(tmp_path / "utc.nc", zone=" UTC"))
+    assert f.times[0] == np.datetime64("2008-01-01T00:00") and f.utc_offset_hours == 0.0
+    # "-01" of a bare date is no zone: local time, offset from the longitude (123.5 E: +8)
+    f = read_alma(write_alma(tmp_path / "d.nc", time_units="days since 2008-01-01"))
+    assert f.utc_offset_hours == 8.0 and f.times[0] == np.datetime64("2007-12-31T16:00")
 
 
 def test_missing_variable(tmp_path):

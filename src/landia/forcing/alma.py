@@ -109,7 +109,10 @@ def _coordinate(ds, path: Path, names: tuple[str, ...]) -> np.ndarray:
     raise InputError(f"{path}: no {' / '.join(names)} variable; expected the site position")
 
 
-_ZONE = re.compile(r"(?:[+-]\d{1,2}(?::?\d{2})?|Z|UTC|GMT)\s*$", re.IGNORECASE)
+# A zone after the reference time ("... 00:00:00 +08:00", "...T00:00Z", "... UTC"); a bare
+# date such as "days since 2008-01-01" has none (its "-01" is not an offset).
+_ZONE = re.compile(r"(?:\d:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:[+-]\d{1,2}(?::?\d{2})?|Z)"
+                   r"|\b(?:UTC|GMT))\s*$", re.IGNORECASE)
 
 
 def read_alma(path, start=None, end=None, utc_offset_hours: float | None = None) -> Forcing:
