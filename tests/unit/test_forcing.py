@@ -96,6 +96,8 @@ def write_alma(path, n=8, drop=(), units=None, fill_at=None, nan_at=None, zone="
         values = {"Tair": (280.0, "K"), "Qair": (0.005, "kg/kg"), "Psurf": (1e5, "Pa"),
                   "Wind": (3.0, "m/s"), "SWdown": (100.0, "W/m2"), "LWdown": (300.0, "W/m2"),
                   "Precip": (1e-4, "kg/m2/s")}
+        if "Precip" in drop and "split" in drop:
+            values.update(Rainf=(6e-5, "kg m-2 s-1"), Snowf=(4e-5, "mm/s"))
         for name, (value, unit) in values.items():
             if name in drop:
                 continue
@@ -132,6 +134,14 @@ def test_utc_units_and_date_only_units(tmp_path):
 def test_missing_variable(tmp_path):
     with pytest.raises(InputError, match=r"z\.nc.*'Qair' not found"):
         read_alma(write_alma(tmp_path / "z.nc", drop=("Qair",)))
+
+
+def test_rain_and_snow(tmp_path):
+    f = read_alma(write_alma(tmp_path / "rs.nc", drop=("Precip", "split")))
+    np.testing.assert_allclose(f.precip, f.rain + f.snow)
+    np.testing.assert_allclose(f.precip, 1e-4, rtol=1e-6)
+    g = interpolate_forcing(f, f.times[0], f.times[-1])
+    np.testing.assert_allclose(g.rain.sum() + g.snow.sum(), g.precip.sum(), rtol=1e-12)
 
 
 def test_missing_precipitation(tmp_path):
