@@ -207,6 +207,15 @@ def test_validation_names_variable_and_range(name, value, expected):
         f.validate()
 
 
+def test_select():
+    f = synthetic(n_times=8, step_s=3600)
+    g = f.select("2008-06-01T02:00", "2008-06-01T05:00")
+    assert g.n_times == 3 and g.tair.shape == (3, 3) and g.lwdown.shape == (3, 3)
+    np.testing.assert_array_equal(g.precip, f.precip[2:5])
+    with pytest.raises(InputError, match="no forcing time"):
+        f.select("2009-01-01")
+
+
 def test_validation_passes_and_shapes():
     f = synthetic().validate()
     f.wind = f.wind[:, :2]

@@ -5,13 +5,13 @@ All arrays are (T, N): time first, column second, float64, SI units as CoLM read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from landia.errors import InputError
 
-#: (attribute, description, units, lower, upper, lower inclusive, upper inclusive)
+#: attribute -> (description, units, lower, upper, lower inclusive, upper inclusive)
 PHYSICAL_RANGES = {
     "tair": ("air temperature", "K", 150.0, 350.0, False, False),
     "qair": ("specific humidity", "kg/kg", 0.0, 0.1, True, False),
@@ -73,13 +73,12 @@ class Forcing:
     snow: np.ndarray | None = None
     source: str = "<memory>"
     utc_offset_hours: float = 0.0
-    _fields: tuple = field(default=tuple(PHYSICAL_RANGES), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.times = np.asarray(self.times).astype("datetime64[s]")
         self.lat = np.atleast_1d(np.asarray(self.lat, dtype=float))
         self.lon = np.atleast_1d(np.asarray(self.lon, dtype=float))
-        for name in self._fields:
+        for name in PHYSICAL_RANGES:
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, np.asarray(value, dtype=float))
@@ -151,5 +150,5 @@ class Forcing:
         if not keep.any():
             raise InputError(f"{self.source}: no forcing time in [{start}, {end}); the record "
                              f"covers {self.times[0]} to {self.times[-1]} UTC")
-        changes = {n: getattr(self, n)[keep] for n in self._fields if getattr(self, n) is not None}
+        changes = {n: getattr(self, n)[keep] for n in PHYSICAL_RANGES if getattr(self, n) is not None}
         return replace(self, times=self.times[keep], **changes)
