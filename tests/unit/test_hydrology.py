@@ -253,3 +253,11 @@ def test_snowmelt_comes_from_the_snow_store():
         water_step(s, p, 0.0, 1.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="rain"):
         water_step(s, p, -1.0, 0.0, 0.0, 0.0)
+
+
+def test_snowmelt_already_taken_from_the_snow_counts_as_an_input():
+    p = _uniform(1)
+    s = ColumnState.default(p.soil).replace(snow=np.array([1.0]))
+    new, f = water_step(s, p, 0.0, 2e-3, 0.0, 0.0, snowmelt_from_store=False)
+    assert new.snow[0] == 1.0  # left alone: the energy half's snow_step already melted it
+    assert f.snowmelt[0] == 2e-3 and abs(f.residual).max() < 1e-9

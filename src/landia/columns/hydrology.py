@@ -44,7 +44,8 @@ class WaterFluxes:
         the runoff).
     residual : water-budget residual (mm per step, not per second):
         change of :meth:`ColumnState.total_water` minus
-        (rain - evaporation - transpiration - runoff - base_flow + correction) dt.
+        (rain - evaporation - transpiration - runoff - base_flow + correction) dt
+        (+ snowmelt dt when ``water_step(..., snowmelt_from_store=False)``).
     """
 
     rain: np.ndarray
@@ -86,6 +87,8 @@ def water_step(
     soil_evaporation_demand,
     transpiration_demand,
     dt: float = DT,
+    *,
+    snowmelt_from_store: bool = True,
 ) -> tuple[ColumnState, WaterFluxes]:
     """Advance the water of N columns by one step.
 
@@ -100,6 +103,11 @@ def water_step(
         belong to the energy half.
     dt : float
         Time step (s), default 1800.
+    snowmelt_from_store : bool
+        True (default): the melt is taken from ``state.snow`` here, and the budget counts the
+        snow store. False: the caller has already removed the melt from the snow (as
+        :func:`landia.columns.snow.snow_step` does); ``state.snow`` is left as it is and the
+        melt counts as an input of the budget, like the rain.
 
     Returns
     -------
@@ -135,7 +143,7 @@ def water_step(
     snowmelt = _rate("snowmelt", snowmelt, n)
     e_demand = _rate("soil_evaporation_demand", soil_evaporation_demand, n)
     t_demand = _rate("transpiration_demand", transpiration_demand, n)
-    if np.any(snowmelt * dt > state.snow * (1 + 1e-12) + 1e-12):
+    if snowmelt_from_store and np.any(snowmelt * dt > state.snow * (1 + 1e-12) + 1e-12):
         raise ValueError("snowmelt: expected snowmelt * dt <= the snow store (mm)")
     dz = colm_layer_thickness(nl)
 
@@ -172,13 +180,14 @@ def water_step(
         w_ice=state.w_ice,
         t_soil=state.t_soil,
         pond=soil_result.pond,
-        snow=np.maximum(state.snow - snowmelt * dt, 0.0),
+        snow=np.maximum(state.snow - snowmelt * dt, 0.0) if snowmelt_from_store else state.snow,
         wa=aquifer.wa,
         z_wt=aquifer.z_wt,
     )
     runoff = runoff_surface + soil_result.runoff + aquifer.overflow
+    external_melt = 0.0 if snowmelt_from_store else snowmelt
     residual = (new_state.total_water() - state.total_water()) - dt * (
-        rain - evaporation - transpiration - runoff - aquifer.base_flow + soil_result.correction
+        rain + external_melt - evaporation - transpiration - runoff - aquifer.base_flow + soil_result.correction
     )
     fluxes = WaterFluxes(
         rain=rain,
