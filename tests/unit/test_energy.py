@@ -344,3 +344,27 @@ def test_snow_mass_and_energy_conserved_random():
         used = e_after - e_before + LATENT_HEAT_FUSION * r.melt * 1800 + r.ground_heat_flux * 1800
         np.testing.assert_allclose(used, q * 1800, rtol=1e-12, atol=1e-6)
         swe, t = r.swe, r.t_snow
+
+
+def test_snow_then_soil_conserves_energy_and_water():
+    """The energy chain of a step: Q into the pack, what it passes on into the soil."""
+    rng = np.random.default_rng(5)
+    n = 300
+    thermal, t, w_liq, w_ice = _random_state(rng, n)
+    swe = np.zeros(n)
+    t_snow = np.full(n, T_FREEZE)
+    for step in range(80):
+        fall = rng.uniform(0, 1e-3, n) * (step < 20)
+        q = rng.uniform(-150, 150, n) if step < 30 else rng.uniform(200, 600, n)
+        h0 = column_heat_content(t, w_liq, w_ice, thermal)
+        e0 = C_ICE * swe * (t_snow - T_FREEZE) - LATENT_HEAT_FUSION * swe
+        s = snow_step(swe, t_snow, fall, q, t_snowfall=T_FREEZE)
+        r = soil_temperature_step(t, w_liq, w_ice, thermal, s.ground_heat_flux)
+        h1 = column_heat_content(r.t_soil, r.w_liq, r.w_ice, thermal)
+        e1 = C_ICE * s.swe * (s.t_snow - T_FREEZE) - LATENT_HEAT_FUSION * s.swe
+        # Snowfall at T_FREEZE brings -L_f per kg; melt water leaves at T_FREEZE with 0.
+        inflow = q * 1800 - LATENT_HEAT_FUSION * fall * 1800
+        np.testing.assert_allclose((h1 - h0) + (e1 - e0), inflow, rtol=0, atol=1e-4)
+        np.testing.assert_allclose(s.swe - swe, (fall - s.melt) * 1800, atol=1e-11)
+        t, w_liq, w_ice, swe, t_snow = r.t_soil, r.w_liq, r.w_ice, s.swe, s.t_snow
+    assert np.all(swe == 0)  # the pack built up, then melted out
