@@ -1,0 +1,147 @@
+"""Initial-state files of a single column (netCDF4, CF-1.8).
+
+Layout (see ``docs/column-files.md``)::
+
+    dimensions:  layer (10)
+    variables:   layer(layer)             1-based CoLM layer index
+                 depth(layer)             node depth, m (optional on reading)
+                 soil_moisture(layer)     m3 m-3, in [0, porosity]
+                 soil_temperature(layer)  K, optional, in [150, 350]
+
+Errors are :class:`~landia.errors.InputError` naming the file and the variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+import landia
+from landia.errors import InputError
+from landia.grid import N_SOIL_LAYERS, colm_node_depths
+from landia.io.fields import VOLUMETRIC_UNITS
+
+TEMPERATURE_UNITS = {"K", "k", "kelvin", "Kelvin"}
+#: Plausible soil temperature range (K).
+TEMPERATURE_RANGE = (150.0, 350.0)
+
+
+@dataclass
+class ColumnInitialState:
+    """Initial soil moisture (m3 m-3) and optional soil temperature (K) per layer."""
+
+    soil_moisture: np.ndarray
+    soil_temperature: np.ndarray | None = None
+    source: str = "<memory>"
+
+
+def _read(ds, path: Path, name: str, units_ok: set[str], n_layers: int, required: bool):
+    if name not in ds.variables:
+        if required:
+            raise InputError(f"{path}: variable {name!r} not found; the file has "
+                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+        return None
+    var = ds.variables[name]
+    if var.dimensions != ("layer",):
+        raise InputError(f"{path}: variable {name!r} has dimensions {var.dimensions}; "
+                         "expected ('layer',)")
+    units = getattr(var, "units", None)
+    if units is None or str(units).strip() not in units_ok:
+        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected one of "
+                         f"{sorted(units_ok)}")
+    var.set_auto_maskandscale(True)
+    arr = np.ma.filled(np.ma.asarray(var[...], dtype=float), np.nan)
+    if arr.shape != (n_layers,):
+        raise InputError(f"{path}: variable {name!r} has {arr.size} layers; expected "
+                         f"{n_layers} CoLM soil layers")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{path}: variable {name!r} contains NaN, inf or fill values; "
+                         "expected a finite value in every layer")
+    return arr
+
+
+def read_column_state(path: str | Path, porosity: np.ndarray | None = None,
+                      n_layers: int = N_SOIL_LAYERS) -> ColumnInitialState:
+    """Read an initial-state file, checking units, shape and range.
+
+    Parameters
+    ----------
+    path : path-like
+    porosity : array_like, shape (n_layers,), optional
+        Upper bound of soil moisture per layer (m3 m-3); without it the bound is 1.
+    n_layers : int
+    """
+    import netCDF4
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: initial-state file not found")
+    try:
+        ds = netCDF4.Dataset(path, "r")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open initial-state file as netCDF: {exc}") from None
+    with ds:
+        sm = _read(ds, path, "soil_moisture", VOLUMETRIC_UNITS, n_layers, True)
+        temp = _read(ds, path, "soil_temperature", TEMPERATURE_UNITS, n_layers, False)
+    upper = np.ones(n_layers) if porosity is None else np.asarray(porosity, float).reshape(-1)
+    if upper.shape != (n_layers,):
+        raise ValueError(f"porosity: expected shape ({n_layers},); got {upper.shape}")
+    bad = (sm < 0.0) | (sm > upper + 1e-9)
+    if np.any(bad):
+        k = int(np.argmax(bad))
+        raise InputError(f"{path}: variable 'soil_moisture' = {sm[k]:g} m3 m-3 in layer {k + 1}; "
+                         f"expected values in [0, porosity = {upper[k]:g}]")
+    if temp is not None:
+        lo, hi = TEMPERATURE_RANGE
+        if np.any(temp < lo) or np.any(temp > hi):
+            raise InputError(f"{path}: variable 'soil_temperature': expected values in "
+                             f"[{lo:g}, {hi:g}] K; found min {temp.min():g}, max {temp.max():g}"
+                             " (degrees Celsius instead of K?)")
+    return ColumnInitialState(soil_moisture=sm, soil_temperature=temp, source=str(path))
+
+
+def write_column_state(path: str | Path, soil_moisture, soil_temperature=None,
+                       title: str = "landia column initial state") -> None:
+    """Write an initial-state file atomically (a failed write leaves no file)."""
+    import netCDF4
+
+    from landia.io.atomic import atomic_path
+
+    sm = np.asarray(soil_moisture, dtype=float).reshape(-1)
+    n = sm.size
+    temp = None if soil_temperature is None else np.asarray(soil_temperature, float).reshape(-1)
+    if temp is not None and temp.shape != (n,):
+        raise ValueError(f"soil_temperature: expected shape ({n},) like soil_moisture; got "
+                         f"{temp.shape}")
+    with atomic_path(path) as tmp:
+        with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
+            ds.Conventions = "CF-1.8"
+            ds.title = title
+            ds.institution = "landia"
+            ds.source = f"landia {landia.__version__}"
+            ds.history = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} created by landia"
+            ds.createDimension("layer", n)
+            v = ds.createVariable("layer", "i4", ("layer",))
+            v.long_name = "CoLM soil layer index (1 = top)"
+            v.axis, v.positive = "Z", "down"
+            v[:] = np.arange(1, n + 1)
+            v = ds.createVariable("depth", "f8", ("layer",))
+            v.units, v.standard_name, v.positive = "m", "depth", "down"
+            v.long_name = "soil layer node depth"
+            v[:] = colm_node_depths(n)
+            v = ds.createVariable("soil_moisture", "f8", ("layer",))
+            v.units = "m3 m-3"
+            v.standard_name = "volume_fraction_of_condensed_water_in_soil"
+            v.long_name = "initial volumetric soil moisture"
+            v.coordinates = "depth"
+            v[:] = sm
+            if temp is not None:
+                v = ds.createVariable("soil_temperature", "f8", ("layer",))
+                v.units = "K"
+                v.standard_name = "soil_temperature"
+                v.long_name = "initial soil temperature"
+                v.coordinates = "depth"
+                v[:] = temp
