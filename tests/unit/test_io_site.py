@@ -143,3 +143,12 @@ def test_nan_and_fill(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="not found"):
         read_site(tmp_path / "nope.nc")
+
+
+def test_column_parameters_from_site(tmp_path):
+    from landia.io.site import column_parameters
+
+    params = column_parameters(read_site(_write(tmp_path / "s.nc")))
+    assert params.n_columns == 1
+    assert params.land_cover == ("grassland",)
+    np.testing.assert_allclose(params.root_fraction.sum(), 1.0)

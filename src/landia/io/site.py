@@ -303,3 +303,11 @@ def read_site(path: str | Path, hydraulics: str = "auto",
         pft_types=pft, pft_percent=pct, sand=sand, clay=clay, residual_content=theta_r,
         hydraulics=mode, source=str(path),
     )
+
+
+def column_parameters(site: SiteParameters):
+    """:class:`~landia.columns.state.ColumnParameters` of the site's single column: its soil and
+    the Schenk and Jackson root fractions of its land cover."""
+    from landia.columns.state import ColumnParameters
+
+    return ColumnParameters.from_land_cover(site.soil, site.land_cover)
