@@ -29,7 +29,7 @@ from landia.columns.energy import soil_temperature_step
 from landia.columns.hydrology import water_step
 from landia.columns.snow import snow_step
 from landia.columns.soilwater import RHO_ICE, T_FREEZE
-from landia.columns.thermal import C_ICE
+from landia.columns.thermal import C_ICE, SoilThermalParameters, heat_capacity
 from landia.columns.state import ColumnParameters, ColumnState
 from landia.columns.surface import (
     LATENT_HEAT_SUBLIMATION,
@@ -188,6 +188,10 @@ def step(
     demand = surface_demand(
         f["tair"], f["qair"], f["psurf"], f["wind"], f["swdown"], f["lwdown"], t_g, psi1, lai,
         params.land_cover, has_roots=params.has_roots, z_ref=z_ref,
+        ground_heat_capacity=heat_capacity(
+            cols.w_liq, cols.w_ice, SoilThermalParameters.from_soil(soil), dz
+        )[:, 0],
+        dt=dt,
     )
     snowy = cols.snow + snowfall * dt > 0
     r_a_snow = aerodynamic_resistance(f["wind"], np.zeros(n), z_ref)  # snow: z0m = Z0_BARE
