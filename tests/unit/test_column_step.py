@@ -180,3 +180,17 @@ def test_precipitation_split_ramp():
 def test_every_land_cover_gives_finite_demands(cover):
     d = _demand(cover=cover, lai=0.0 if cover == "bare_soil" else 3.0)
     assert np.isfinite(d.potential_evaporation).all() and d.potential_evaporation[0] > 0
+
+
+def test_soil_surface_follows_the_air_under_strong_coupling():
+    """Ground-air coupling is stable (implicit) and pulls a hot top layer towards the air."""
+    rng = np.random.default_rng(7)
+    params = _params(rng, 2, covers=("evergreen_forest", "bare_soil"))
+    state = ModelState.default(params.soil, saturation=0.6, t_soil=300.0)
+    air = {"tair": 290.0, "qair": 0.009, "psurf": 1e5, "wind": 12.0, "swdown": 0.0,
+           "lwdown": 5.670374419e-8 * 290.0**4, "precip": 0.0}
+    for _ in range(48):
+        state, fx = step(state, params, air, np.array([5.0, 0.0]))
+        assert np.all(np.abs(fx.ground_heat_flux) < 2000.0)
+    top = state.columns.t_soil[:, 0]
+    assert np.all(top < 293.0) and np.all(top > 285.0)
