@@ -106,8 +106,22 @@ R_GL = 100.0
 DEFAULT_COVER = "grassland"
 
 
+_LOOKUP_CACHE: dict = {}
+
+
 def _lookup(table: dict, land_cover) -> np.ndarray:
-    return np.array([table.get(c, table[DEFAULT_COVER]) for c in land_cover], dtype=float)
+    """Per-column values of a land-cover table (cached per table and cover tuple: the step
+    calls it every time with the same covers). Returns a read-only array."""
+    cover = tuple(land_cover)
+    key = (id(table), cover)
+    hit = _LOOKUP_CACHE.get(key)
+    if hit is None:
+        if len(_LOOKUP_CACHE) > 64:
+            _LOOKUP_CACHE.clear()
+        hit = np.array([table.get(c, table[DEFAULT_COVER]) for c in cover], dtype=float)
+        hit.setflags(write=False)
+        _LOOKUP_CACHE[key] = hit
+    return hit
 
 
 def land_cover_albedo(land_cover) -> np.ndarray:
