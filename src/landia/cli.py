@@ -11,6 +11,7 @@ validate         check a configuration file, run nothing
 config-keys      print the documentation of every configuration key
 demo             the embedded demonstration (builds its own case)
 bench            benchmarks of the curvelet operator and the analysis
+column           run one CoLM-style soil column at a site (hourly netCDF output)
 """
 
 from __future__ import annotations
@@ -56,6 +57,25 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for the case files and the analysis (default %(default)s)")
     d.add_argument("--config", default=None, help="optional TOML configuration")
     d.add_argument("--seed", type=int, default=20160501)
+
+    c = sub.add_parser("column", help="run one soil column at a site over a period",
+                       description="Run one CoLM-style soil column with ALMA/PLUMBER2 site "
+                                   "forcing (dt = 1800 s) and write hourly CF netCDF output. "
+                                   "--start/--end are ISO dates or date-times in UTC "
+                                   "(e.g. 2008-01-01 or 2008-01-01T00:00); the run covers "
+                                   "[start, end).")
+    c.add_argument("--forcing", required=True, help="ALMA/PLUMBER2 forcing file (netCDF)")
+    c.add_argument("--site", required=True, help="CoLM/PLUMBER2 site file (netCDF)")
+    c.add_argument("--initial-state", default=None,
+                   help="initial soil_moisture(layer) [m3 m-3] and optional "
+                        "soil_temperature(layer) [K] (default: half saturated, 283.15 K)")
+    c.add_argument("--start", required=True, help="first instant, ISO date/time, UTC")
+    c.add_argument("--end", required=True, help="end instant (exclusive), ISO date/time, UTC")
+    c.add_argument("--output", required=True, help="hourly output file to write (netCDF)")
+    c.add_argument("--utc-offset", type=float, default=None,
+                   help="hours local minus UTC of the forcing clock when its time units carry "
+                        "no zone (default: from the longitude, PLUMBER2 local standard time)")
+    c.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
     b = sub.add_parser("bench", help="benchmarks (printed as 'name: value' lines)")
     b.add_argument("--quick", action="store_true", help="small sizes only")
@@ -214,7 +234,134 @@ def _demo(args, settings: Settings) -> int:
     return 0
 
 
-_COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo}
+def _parse_utc(option: str, text: str):
+    """``text`` as a numpy datetime64[s] in UTC; InputError naming ``option`` otherwise."""
+    import numpy as np
+
+    t = text.strip()
+    if t.endswith("Z"):
+        t = t[:-1]
+    try:
+        value = np.datetime64(t.replace(" ", "T"), "s")
+    except ValueError:
+        raise InputError(f"{option} {text!r}: expected an ISO date or date-time in UTC, e.g. "
+                         "2008-01-01 or 2008-01-01T00:00") from None
+    if np.isnat(value):
+        raise InputError(f"{option} {text!r}: expected an ISO date or date-time in UTC")
+    return value
+
+
+class _Progress:
+    """A progress line on stderr, refreshed every 5 % (no dependency)."""
+
+    def __init__(self, enabled: bool):
+        import time
+
+        self.enabled, self.last, self.t0, self.time = enabled, -1, time.perf_counter(), time
+
+    def __call__(self, k: int, n: int) -> None:
+        if not self.enabled:
+            return
+        pct = (100 * k) // n
+        if pct // 5 == self.last // 5 and k != n:
+            return
+        self.last = pct
+        bar = "#" * (pct // 5) + "." * (20 - pct // 5)
+        elapsed = self.time.perf_counter() - self.t0
+        eta = elapsed * (n - k) / k if k else 0.0
+        end = "\n" if k == n else ""
+        print(f"\rcolumn [{bar}] {pct:3d}% step {k}/{n} {elapsed:6.1f} s, eta {eta:6.1f} s",
+              end=end, file=sys.stderr, flush=True)
+
+
+def _column(args, settings: Settings) -> int:
+    import numpy as np
+
+    from landia.columns.run import initial_model_state, lai_series, run_steps
+    from landia.forcing.alma import read_alma
+    from landia.forcing.interpolate import interpolate_forcing
+    from landia.io.column_output import ColumnOutput, hourly_means, write_column_output
+    from landia.io.column_state import read_column_state
+    from landia.io.site import column_parameters, read_site
+
+    log = get_logger("landia")
+    dt = 1800.0
+    start = _parse_utc("--start", args.start)
+    end = _parse_utc("--end", args.end)
+    if end <= start:
+        raise InputError(f"--end {args.end}: must be after --start {args.start}")
+    if (end - start).astype(np.int64) % 3600:
+        raise InputError(f"--start {args.start} / --end {args.end}: the period must be a whole "
+                         "number of hours (the output is hourly)")
+    out_path = Path(args.output)
+    out_dir = out_path.resolve().parent
+    if not out_dir.is_dir():  # fail before the work, not after it
+        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
+    for option, path in (("--forcing", args.forcing), ("--site", args.site),
+                         ("--initial-state", args.initial_state)):
+        if path is not None and not Path(path).exists():
+            raise InputError(f"{option} {path}: file not found")
+    site = read_site(args.site)
+    init = None
+    if args.initial_state is not None:
+        init = read_column_state(args.initial_state, porosity=site.soil.porosity[0])
+    forcing = read_alma(args.forcing, utc_offset_hours=args.utc_offset)
+    model = interpolate_forcing(forcing, start, end, dt)
+    params = column_parameters(site)
+    state = initial_model_state(site.soil, None if init is None else init.soil_moisture,
+                                None if init is None else init.soil_temperature)
+    z_ref = _reference_height(args.site)
+    # LAI follows the site's monthly climatology on the forcing's local clock.
+    offset = np.timedelta64(int(round(forcing.utc_offset_hours * 3600)), "s")
+    lai = lai_series(lambda y: site.lai_for_year(y)[0],
+                     np.asarray(model.times).astype("datetime64[s]") + offset)
+    log.info("column_start", forcing=str(args.forcing), site=str(args.site),
+             start=str(start), end=str(end), steps=len(model.times), land_cover=site.land_cover,
+             hydraulics=site.hydraulics, initial_state=str(args.initial_state or "default"))
+    run = run_steps(state, params, model, lai, dt, z_ref=z_ref, keep_layers=True,
+                    progress=_Progress(not args.no_progress))
+    step_end = np.asarray(model.times).astype("datetime64[s]") + np.timedelta64(int(dt), "s")
+    hour_end, rec = hourly_means(
+        step_end, dt,
+        states={"soil_moisture": run.soil_moisture, "soil_temperature": run.soil_temperature},
+        fluxes={"evapotranspiration": run.evapotranspiration, "runoff": run.runoff,
+                "drainage": run.drainage},
+        sums={"water_budget_residual": run.residual})
+    out = ColumnOutput(time=hour_end, latitude=site.latitude, longitude=site.longitude,
+                       attributes={"forcing_file": str(args.forcing), "site_file": str(args.site),
+                                   "initial_state": str(args.initial_state or "default"),
+                                   "land_cover": site.land_cover, "model_step_seconds": dt},
+                       **rec)
+    write_column_output(out_path, out)
+    water_end = float(run.state.columns.total_water()[0])
+    log.info("column_done", output=str(out_path), hours=len(hour_end),
+             et_mm=round(float(run.evapotranspiration.sum() * dt), 2),
+             precip_mm=round(float(run.precipitation.sum() * dt), 2),
+             runoff_mm=round(float(run.runoff.sum() * dt), 2),
+             drainage_mm=round(float(run.drainage.sum() * dt), 2),
+             storage_change_mm=round(water_end - run.start_water, 2),
+             max_abs_residual_mm=float(np.abs(run.residual).max()),
+             runtime_s=round(run.runtime_s, 2))
+    return 0
+
+
+def _reference_height(path) -> float:
+    """The site file's ``reference_height`` (m), 10 m when it has none."""
+    import netCDF4
+    import numpy as np
+
+    with netCDF4.Dataset(path) as ds:
+        if "reference_height" not in ds.variables:
+            return 10.0
+        z = np.ma.filled(np.ma.asarray(ds["reference_height"][...], float), np.nan)
+        z = float(z.ravel()[0])
+    if not np.isfinite(z) or z <= 0:
+        raise InputError(f"{path}: variable 'reference_height' = {z}; expected a positive "
+                         "height in m")
+    return z
+
+
+_COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo, "column": _column}
 
 
 if __name__ == "__main__":

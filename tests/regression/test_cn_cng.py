@@ -15,13 +15,12 @@ growing season (May-September), water budget closed.
 
 from __future__ import annotations
 
-import time
-
 import netCDF4
 import numpy as np
 import pytest
 
-from landia.columns.model import ModelState, forcing_at, step
+from landia.columns.model import ModelState
+from landia.columns.run import monthly_lai, run_steps
 from landia.columns.soil import SoilParameters
 from landia.columns.state import ColumnParameters
 from landia.forcing.alma import read_alma
@@ -44,22 +43,13 @@ def run_cn_cng_2008(folder):
         z_ref = float(site["reference_height"][...])
     with netCDF4.Dataset(folder / f"{PREFIX}Flux.nc") as flux:
         qle = np.ma.filled(flux["Qle"][:STEPS], np.nan).ravel().astype(float)
-    day_of_year = np.arange(STEPS) / 48.0
-    mid = (np.arange(12) + 0.5) * 366.0 / 12.0
-    lai = np.interp(day_of_year, np.r_[mid[-1] - 366.0, mid, mid[0] + 366.0],
-                    np.r_[lai_monthly[-1], lai_monthly, lai_monthly[0]])
+    lai = monthly_lai(lai_monthly, np.arange(STEPS) / 48.0, 366.0)
 
     soil = SoilParameters.from_sand_clay(np.array([40.0]), np.array([20.0]))
     params = ColumnParameters.from_land_cover(soil, "grassland")
-    state = ModelState.default(soil)
-    start_water = state.columns.total_water()[0]
-    et, residual, p, r = (np.zeros(STEPS) for _ in range(4))
-    t0 = time.perf_counter()
-    for k in range(STEPS):
-        state, fx = step(state, params, forcing_at(model, k), lai[k], DT, z_ref=z_ref)
-        et[k], residual[k] = fx.evapotranspiration[0], fx.residual[0]
-        p[k], r[k] = fx.precipitation[0], fx.total_runoff[0]
-    runtime = time.perf_counter() - t0
+    run = run_steps(ModelState.default(soil), params, model, lai, DT, z_ref=z_ref)
+    et, residual, p, r = run.evapotranspiration, run.residual, run.precipitation, run.total_runoff
+    state, start_water, runtime = run.state, run.start_water, run.runtime_s
 
     obs = qle / LAMBDA_OBS * DT  # mm per half hour
     model_daily = (et * DT).reshape(366, 48).sum(axis=1)
