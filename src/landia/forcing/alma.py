@@ -28,6 +28,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.forcing.record import Forcing
+from landia.io.netcdf import open_netcdf
 from landia.log import get_logger
 
 
@@ -55,15 +56,7 @@ HINTS["Rainf"] = HINTS["Snowf"] = HINTS["Precip"]
 
 
 def _open(path: Path):
-    import netCDF4
-
-    if not path.exists():
-        raise InputError(f"{path}: forcing file not found")
-    try:
-        return netCDF4.Dataset(path, "r")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open forcing file as netCDF (truncated or not "
-                         f"netCDF?): {exc}") from None
+    return open_netcdf(path, "forcing")
 
 
 def _check_units(path: Path, name: str, var) -> None:

@@ -23,6 +23,7 @@ import landia
 from landia.errors import InputError
 from landia.grid import N_SOIL_LAYERS, colm_node_depths
 from landia.io.fields import VOLUMETRIC_UNITS
+from landia.io.netcdf import missing_variable, open_netcdf
 
 TEMPERATURE_UNITS = {"K", "k", "kelvin", "Kelvin"}
 #: Plausible soil temperature range (K).
@@ -41,8 +42,7 @@ class ColumnInitialState:
 def _read(ds, path: Path, name: str, units_ok: set[str], n_layers: int, required: bool):
     if name not in ds.variables:
         if required:
-            raise InputError(f"{path}: variable {name!r} not found; the file has "
-                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+            raise InputError(missing_variable(path, name, ds))
         return None
     var = ds.variables[name]
     if var.dimensions != ("layer",):
@@ -74,16 +74,8 @@ def read_column_state(path: str | Path, porosity: np.ndarray | None = None,
         Upper bound of soil moisture per layer (m3 m-3); without it the bound is 1.
     n_layers : int
     """
-    import netCDF4
-
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: initial-state file not found")
-    try:
-        ds = netCDF4.Dataset(path, "r")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open initial-state file as netCDF: {exc}") from None
-    with ds:
+    with open_netcdf(path, "initial-state") as ds:
         sm = _read(ds, path, "soil_moisture", VOLUMETRIC_UNITS, n_layers, True)
         temp = _read(ds, path, "soil_temperature", TEMPERATURE_UNITS, n_layers, False)
     upper = np.ones(n_layers) if porosity is None else np.asarray(porosity, float).reshape(-1)

@@ -25,6 +25,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.grid import colm_node_depths
+from landia.io.netcdf import missing_variable, open_netcdf
 
 VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
 VARIANCE_UNITS = {"m6 m-6", "(m3 m-3)2", "(m3 m-3)^2", "m6/m6", "1", "(m3/m3)^2", "(m3/m3)2"}
@@ -70,8 +71,7 @@ class SoilMoistureField:
 def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bool = True):
     if name not in ds.variables:
         if required:
-            raise InputError(f"{path}: variable {name!r} not found; the file has "
-                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+            raise InputError(missing_variable(path, name, ds))
         return None
     var = ds.variables[name]
     var.set_auto_maskandscale(True)
@@ -106,21 +106,11 @@ def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
         Which error-variance variable to read (``background_error_variance`` or
         ``observation_error_variance``).
     """
-    import netCDF4
-
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: {role} file not found")
-    try:
-        ds = netCDF4.Dataset(path, "r")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open {role} file as netCDF (truncated or not "
-                         f"netCDF?): {exc}") from None
-    with ds:
+    with open_netcdf(path, role) as ds:
         sm_var = ds.variables.get("soil_moisture")
         if sm_var is None:
-            raise InputError(f"{path}: variable 'soil_moisture' not found; the file has "
-                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+            raise InputError(missing_variable(path, "soil_moisture", ds))
         if sm_var.dimensions != ("layer", "lat", "lon"):
             raise InputError(f"{path}: variable 'soil_moisture' has dimensions "
                              f"{sm_var.dimensions}; expected ('layer', 'lat', 'lon')")

@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 import landia
+
+
+def open_netcdf(path, role: str):
+    """Open an input netCDF file for reading, or raise InputError naming it and its role.
+
+    ``role`` says what the file is for in messages ("background", "forcing", ...).
+    """
+    import netCDF4
+
+    from landia.errors import InputError
+
+    if not Path(path).exists():
+        raise InputError(f"{path}: {role} file not found")
+    try:
+        return netCDF4.Dataset(path, "r")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open {role} file as netCDF (truncated or not "
+                         f"netCDF?): {exc}") from None
+
+
+def missing_variable(path, name: str, ds) -> str:
+    """The message for a variable that is not in a file, listing what the file has."""
+    return (f"{path}: variable {name!r} not found; the file has "
+            f"{', '.join(sorted(ds.variables)) or 'no variables'}")
 
 
 @contextlib.contextmanager

@@ -51,6 +51,7 @@ import numpy as np
 from landia.columns.soil import SoilParameters
 from landia.errors import InputError
 from landia.grid import N_SOIL_LAYERS
+from landia.io.netcdf import missing_variable, open_netcdf
 
 HYDRAULIC_VARIABLES = ("soil_theta_s", "soil_psi_s", "soil_lambda", "soil_k_s")
 
@@ -134,8 +135,7 @@ def _units(var) -> str | None:
 def _values(ds, path: Path, name: str, required: bool = True) -> np.ndarray | None:
     if name not in ds.variables:
         if required:
-            raise InputError(f"{path}: variable {name!r} not found; the file has "
-                             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
+            raise InputError(missing_variable(path, name, ds))
         return None
     var = ds.variables[name]
     var.set_auto_maskandscale(True)
@@ -198,18 +198,10 @@ def read_site(path: str | Path, hydraulics: str = "auto",
     n_layers : int
         Expected number of soil layers (CoLM: 10).
     """
-    import netCDF4
-
     if hydraulics not in ("auto", "file", "sand_clay"):
         raise ValueError(f"hydraulics: expected 'auto', 'file' or 'sand_clay'; got {hydraulics!r}")
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: site file not found")
-    try:
-        ds = netCDF4.Dataset(path, "r")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open site file as netCDF: {exc}") from None
-    with ds:
+    with open_netcdf(path, "site") as ds:
         if "soil" in ds.dimensions and len(ds.dimensions["soil"]) != n_layers:
             raise InputError(f"{path}: dimension 'soil' has {len(ds.dimensions['soil'])} "
                              f"layers; expected {n_layers} CoLM soil layers")
