@@ -7,7 +7,6 @@ against (benchmarks). Same inputs, same outputs, same numbers to round-off.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

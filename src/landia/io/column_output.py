@@ -20,12 +20,10 @@ The file is written atomically: a failed write leaves no file (and an older file
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-import landia
 from landia.grid import colm_node_depths
 
 SECONDS_PER_HOUR = 3600
@@ -164,6 +162,7 @@ def write_column_output(path: str | Path, out: ColumnOutput,
     import netCDF4
 
     from landia.io.atomic import atomic_path
+    from landia.io.netcdf import write_cf_header, write_layer_coordinates
 
     nt, nl = out.soil_moisture.shape
     units = time_units(out.time[0]) if nt else "seconds since 1970-01-01 00:00:00"
@@ -171,17 +170,12 @@ def write_column_output(path: str | Path, out: ColumnOutput,
     seconds = (out.time - ref).astype(np.int64).astype(float)
     with atomic_path(path) as tmp:
         with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
-            ds.Conventions = "CF-1.8"
-            ds.title = title
-            ds.institution = "landia"
-            ds.source = f"landia {landia.__version__} CoLM-style soil column"
-            ds.history = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} created by landia"
+            write_cf_header(ds, title, "CoLM-style soil column")
             ds.featureType = "timeSeries"
             ds.time_coverage_resolution = "PT1H"
             for k, v in out.attributes.items():
                 ds.setncattr(k, v)
             ds.createDimension("time", None)
-            ds.createDimension("layer", nl)
             ds.createDimension("nv", 2)
             v = ds.createVariable("time", "f8", ("time",))
             v.units, v.calendar, v.standard_name, v.axis = units, "standard", "time", "T"
@@ -196,14 +190,7 @@ def write_column_output(path: str | Path, out: ColumnOutput,
             v = ds.createVariable("lon", "f8", ())
             v.units, v.standard_name, v.long_name = "degrees_east", "longitude", "longitude"
             v[...] = out.longitude
-            v = ds.createVariable("layer", "i4", ("layer",))
-            v.long_name = "CoLM soil layer index (1 = top)"
-            v.axis, v.positive = "Z", "down"
-            v[:] = np.arange(1, nl + 1)
-            v = ds.createVariable("depth", "f8", ("layer",))
-            v.units, v.standard_name, v.positive = "m", "depth", "down"
-            v.long_name = "soil layer node depth"
-            v[:] = colm_node_depths(nl)
+            write_layer_coordinates(ds, colm_node_depths(nl))
             for name, (u, long_name, std, cell) in OUTPUT_VARIABLES.items():
                 dims = ("time", "layer") if name in LAYERED else ("time",)
                 v = ds.createVariable(name, "f8", dims, fill_value=np.nan, zlib=True)

@@ -14,16 +14,15 @@ Errors are :class:`~landia.errors.InputError` naming the file and the variable.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-import landia
 from landia.errors import InputError
 from landia.grid import N_SOIL_LAYERS, colm_node_depths
 from landia.io.fields import VOLUMETRIC_UNITS
-from landia.io.netcdf import missing_variable, open_netcdf
+from landia.io.netcdf import (missing_variable, open_netcdf, write_cf_header,
+                               write_layer_coordinates)
 
 TEMPERATURE_UNITS = {"K", "k", "kelvin", "Kelvin"}
 #: Plausible soil temperature range (K).
@@ -110,20 +109,8 @@ def write_column_state(path: str | Path, soil_moisture, soil_temperature=None,
                          f"{temp.shape}")
     with atomic_path(path) as tmp:
         with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
-            ds.Conventions = "CF-1.8"
-            ds.title = title
-            ds.institution = "landia"
-            ds.source = f"landia {landia.__version__}"
-            ds.history = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} created by landia"
-            ds.createDimension("layer", n)
-            v = ds.createVariable("layer", "i4", ("layer",))
-            v.long_name = "CoLM soil layer index (1 = top)"
-            v.axis, v.positive = "Z", "down"
-            v[:] = np.arange(1, n + 1)
-            v = ds.createVariable("depth", "f8", ("layer",))
-            v.units, v.standard_name, v.positive = "m", "depth", "down"
-            v.long_name = "soil layer node depth"
-            v[:] = colm_node_depths(n)
+            write_cf_header(ds, title)
+            write_layer_coordinates(ds, colm_node_depths(n))
             v = ds.createVariable("soil_moisture", "f8", ("layer",))
             v.units = "m3 m-3"
             v.standard_name = "volume_fraction_of_condensed_water_in_soil"

@@ -25,7 +25,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.grid import colm_node_depths
-from landia.io.netcdf import missing_variable, open_netcdf
+from landia.io.netcdf import missing_variable, open_netcdf, read_values
 
 VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
 VARIANCE_UNITS = {"m6 m-6", "(m3 m-3)2", "(m3 m-3)^2", "m6/m6", "1", "(m3/m3)^2", "(m3/m3)2"}
@@ -69,17 +69,10 @@ class SoilMoistureField:
 
 
 def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bool = True):
-    if name not in ds.variables:
-        if required:
-            raise InputError(missing_variable(path, name, ds))
+    data = read_values(ds, path, name, required)
+    if data is None:
         return None
     var = ds.variables[name]
-    var.set_auto_maskandscale(True)
-    try:
-        data = var[...]
-    except (RuntimeError, OSError, IndexError) as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
-                         f"file?): {exc}") from None
     if units_ok is not None:
         units = getattr(var, "units", None)
         if units is None:
@@ -92,7 +85,7 @@ def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bo
                         "layer thickness in m first)")
             raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
                              f"volumetric soil moisture in one of {sorted(units_ok)}{hint}")
-    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+    return data
 
 
 def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:

@@ -36,6 +36,51 @@ def missing_variable(path, name: str, ds) -> str:
             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
 
 
+def read_values(ds, path, name: str, required: bool = True):
+    """A variable as float64 with masked/fill values as NaN; None if absent and optional.
+
+    Raises InputError naming the file when the variable is missing (and required) or
+    cannot be read.
+    """
+    from landia.errors import InputError
+
+    if name not in ds.variables:
+        if required:
+            raise InputError(missing_variable(path, name, ds))
+        return None
+    var = ds.variables[name]
+    var.set_auto_maskandscale(True)
+    try:
+        data = var[...]
+    except (RuntimeError, OSError, IndexError) as exc:
+        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
+                         f"file?): {exc}") from None
+    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+
+
+def write_cf_header(ds, title: str, source: str = "") -> None:
+    """Global attributes every landia output carries (CF-1.8, provenance)."""
+    ds.Conventions = "CF-1.8"
+    ds.title = title
+    ds.institution = "landia"
+    ds.source = f"landia {landia.__version__}{(' ' + source) if source else ''}"
+    ds.history = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} created by landia"
+
+
+def write_layer_coordinates(ds, depth) -> None:
+    """Dimension ``layer`` with the 1-based ``layer`` index and the node ``depth`` (m)."""
+    n = len(depth)
+    ds.createDimension("layer", n)
+    v = ds.createVariable("layer", "i4", ("layer",))
+    v.long_name = "CoLM soil layer index (1 = top)"
+    v.axis, v.positive = "Z", "down"
+    v[:] = np.arange(1, n + 1)
+    v = ds.createVariable("depth", "f8", ("layer",))
+    v.units, v.standard_name, v.positive = "m", "depth", "down"
+    v.long_name = "soil layer node depth"
+    v[:] = depth
+
+
 @contextlib.contextmanager
 def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
     """Create a netCDF4 file with CF coordinates lat, lon, layer and depth."""
@@ -43,13 +88,8 @@ def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
 
     ds = netCDF4.Dataset(path, "w", format="NETCDF4")
     try:
-        ds.Conventions = "CF-1.8"
-        ds.title = title
-        ds.institution = "landia"
-        ds.source = f"landia {landia.__version__}"
-        ds.history = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} created by landia"
+        write_cf_header(ds, title)
         ds.references = "Shen et al., Geosci. Model Dev. 17, 3447 (2024), doi:10.5194/gmd-17-3447-2024"
-        ds.createDimension("layer", len(depth))
         ds.createDimension("lat", len(lat))
         ds.createDimension("lon", len(lon))
         v = ds.createVariable("lat", "f8", ("lat",))
@@ -58,14 +98,7 @@ def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
         v = ds.createVariable("lon", "f8", ("lon",))
         v.units, v.standard_name, v.long_name, v.axis = "degrees_east", "longitude", "longitude", "X"
         v[:] = lon
-        v = ds.createVariable("layer", "i4", ("layer",))
-        v.long_name = "CoLM soil layer index (1 = top)"
-        v.axis = "Z"
-        v.positive = "down"
-        v[:] = np.arange(1, len(depth) + 1)
-        v = ds.createVariable("depth", "f8", ("layer",))
-        v.units, v.standard_name, v.long_name, v.positive = "m", "depth", "soil layer node depth", "down"
-        v[:] = depth
+        write_layer_coordinates(ds, depth)
         yield ds
     finally:
         ds.close()

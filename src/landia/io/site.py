@@ -51,7 +51,7 @@ import numpy as np
 from landia.columns.soil import SoilParameters
 from landia.errors import InputError
 from landia.grid import N_SOIL_LAYERS
-from landia.io.netcdf import missing_variable, open_netcdf
+from landia.io.netcdf import open_netcdf, read_values
 
 HYDRAULIC_VARIABLES = ("soil_theta_s", "soil_psi_s", "soil_lambda", "soil_k_s")
 
@@ -133,17 +133,9 @@ def _units(var) -> str | None:
 
 
 def _values(ds, path: Path, name: str, required: bool = True) -> np.ndarray | None:
-    if name not in ds.variables:
-        if required:
-            raise InputError(missing_variable(path, name, ds))
+    arr = read_values(ds, path, name, required)
+    if arr is None:
         return None
-    var = ds.variables[name]
-    var.set_auto_maskandscale(True)
-    try:
-        data = var[...]
-    except (RuntimeError, OSError, IndexError) as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be read: {exc}") from None
-    arr = np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{path}: variable {name!r} contains NaN, inf or fill values; "
                          "expected finite values everywhere")
