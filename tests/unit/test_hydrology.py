@@ -261,3 +261,46 @@ def test_snowmelt_already_taken_from_the_snow_counts_as_an_input():
     new, f = water_step(s, p, 0.0, 2e-3, 0.0, 0.0, snowmelt_from_store=False)
     assert new.snow[0] == 1.0  # left alone: the energy half's snow_step already melted it
     assert f.snowmelt[0] == 2e-3 and abs(f.residual).max() < 1e-9
+
+
+# --- infiltration excess held in the pond -------------------------------------------------
+
+def test_pond_infiltration_excess_splits_the_runoff_and_respects_the_room():
+    from landia.columns.runoff import pond_infiltration_excess, surface_runoff
+
+    g = np.array([0.02, 0.02, 0.02, -1e-4, 1e-4])
+    f_sat = np.array([0.1, 0.1, 0.1, 0.1, 0.1])
+    q_max = np.array([1e-3, 1e-3, 1e-3, 1e-3, 1e-3])
+    pond = np.array([0.0, 9.0, 10.0, 0.0, 0.0])
+    r, i = surface_runoff(g, f_sat, q_max)
+    kept_r, ponded = pond_infiltration_excess(r, g, f_sat, pond, DT, POND_MAX)
+    np.testing.assert_allclose(kept_r + ponded, r, rtol=0, atol=1e-18)
+    assert np.all(ponded >= 0)
+    # room: 10 mm, 1 mm, none; no excess for negative or slow input
+    np.testing.assert_allclose(ponded[:3], [10.0 / DT, 1.0 / DT, 0.0], rtol=1e-14)
+    assert ponded[3] == 0.0 and ponded[4] == 0.0
+    # the saturation excess always leaves
+    assert np.all(kept_r[:3] >= f_sat[:3] * g[:3] * (1 - 1e-14))
+    same_r, none = pond_infiltration_excess(r, g, f_sat, pond, DT, 0.0)
+    np.testing.assert_array_equal(same_r, r)
+    assert not none.any()
+
+
+def test_a_storm_on_dry_soil_ponds_its_excess_and_the_budget_closes():
+    p = _uniform(1)
+    s = ColumnState.default(p.soil, saturation=0.3)
+    rain = 10.0 * p.soil.k_sat[0, :3].min()  # far above the infiltration capacity
+    colm, f0 = water_step(s, p, rain, 0.0, 0.0, 0.0, pond_excess=False)
+    new, f1 = water_step(s, p, rain, 0.0, 0.0, 0.0)
+    assert f0.ponded[0] == 0.0
+    assert f1.ponded[0] > 0.0
+    assert f1.runoff[0] < f0.runoff[0]
+    assert f1.infiltration[0] == pytest.approx(f0.infiltration[0], rel=1e-15)
+    # the ponded water entered the soil or waits in the pond; nothing is lost
+    assert new.total_water()[0] > colm.total_water()[0]
+    assert 0.0 <= new.pond[0] <= POND_MAX
+    assert abs(f0.residual).max() < 1e-9 and abs(f1.residual).max() < 1e-9
+    # a rain-free step afterwards: the pond drains into the soil
+    later, f2 = water_step(new, p, 0.0, 0.0, 0.0, 0.0)
+    assert later.pond[0] <= new.pond[0]
+    assert abs(f2.residual).max() < 1e-9

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.columns.aquifer import aquifer_step
-from landia.columns.runoff import max_infiltration, saturated_fraction, surface_runoff
-from landia.columns.soilwater import RHO_ICE, soil_water_step
+from landia.columns.runoff import (
+    max_infiltration, pond_infiltration_excess, saturated_fraction, surface_runoff,
+)
+from landia.columns.soilwater import POND_MAX, RHO_ICE, soil_water_step
 from landia.columns.state import ColumnParameters, ColumnState
 from landia.columns.transpiration import TRANSPIRATION_MAX, root_water_stress
 from landia.grid import colm_layer_thickness
@@ -33,8 +35,11 @@ class WaterFluxes:
     evaporation : soil evaporation, the demand limited by the water at the surface.
     transpiration : demand (capped at 2e-4 mm s-1) x root-zone water-stress factor.
     stress : the water-stress factor beta in [0, 1] (dimensionless; 0 without roots).
-    infiltration : net water entering the soil top (negative where evaporation exceeds input).
-    surface_runoff : SIMTOP runoff (saturated fraction + infiltration excess).
+    infiltration : net water entering the soil top through SIMTOP (negative where evaporation
+        exceeds input); at most the infiltration capacity.
+    ponded : infiltration excess held in the surface pond instead of running off (>= 0), offered
+        to the soil together with ``infiltration``.
+    surface_runoff : SIMTOP runoff (saturated fraction + infiltration excess) less ``ponded``.
     saturation_runoff : water above saturation and above the 10 mm pond (soil-water fixes).
     aquifer_overflow : water above the 5000 mm aquifer cap.
     runoff : the sum of the three runoffs.
@@ -54,6 +59,7 @@ class WaterFluxes:
     transpiration: np.ndarray
     stress: np.ndarray
     infiltration: np.ndarray
+    ponded: np.ndarray
     surface_runoff: np.ndarray
     saturation_runoff: np.ndarray
     aquifer_overflow: np.ndarray
@@ -89,6 +95,7 @@ def water_step(
     dt: float = DT,
     *,
     snowmelt_from_store: bool = True,
+    pond_excess: bool = True,
 ) -> tuple[ColumnState, WaterFluxes]:
     """Advance the water of N columns by one step.
 
@@ -108,6 +115,10 @@ def water_step(
         snow store. False: the caller has already removed the melt from the snow (as
         :func:`landia.columns.snow.snow_step` does); ``state.snow`` is left as it is and the
         melt counts as an input of the budget, like the rain.
+    pond_excess : bool
+        True (default): SIMTOP's infiltration excess first fills the surface pond up to
+        ``POND_MAX`` (10 mm) and only the rest runs off (:func:`pond_infiltration_excess`).
+        False: CoLM2014's scheme, the whole excess runs off.
 
     Returns
     -------
@@ -121,8 +132,9 @@ def water_step(
        at most the water reaching the surface plus the pond and the liquid water of layer 1.
     2. Net surface input :math:`g = P + M - E`; SIMTOP (science.md 5) splits it into
        surface runoff and infiltration with the saturated fraction of the water-table depth
-       at the start of the step and the ice-impeded k_sat of layers 1-3. The pond is offered
-       to the soil with the infiltration.
+       at the start of the step and the ice-impeded k_sat of layers 1-3. With
+       ``pond_excess`` the infiltration excess is kept on the surface up to the 10 mm pond;
+       the pond is offered to the soil with the infiltration.
     3. Transpiration :math:`T = \\beta \\min(T_{dem}, 2\\times10^{-4})` with beta and the
        uptake fractions of :func:`root_water_stress` (no uptake from frozen layers); zero
        for columns without roots.
@@ -151,8 +163,12 @@ def water_step(
     evaporation = np.minimum(e_demand, rain + snowmelt + (state.pond + state.w_liq[:, 0]) / dt)
     g = rain + snowmelt - evaporation
     ice_fraction = state.w_ice / (RHO_ICE * dz) / soil.porosity
+    f_sat = saturated_fraction(state.z_wt)
     runoff_surface, infiltration = surface_runoff(
-        g, saturated_fraction(state.z_wt), max_infiltration(soil.k_sat, ice_fraction)
+        g, f_sat, max_infiltration(soil.k_sat, ice_fraction)
+    )
+    runoff_surface, ponded = pond_infiltration_excess(
+        runoff_surface, g, f_sat, state.pond, dt, POND_MAX if pond_excess else 0.0
     )
 
     # 3. Transpiration limited by the root-zone water stress.
@@ -168,7 +184,7 @@ def water_step(
 
     # 4. Richards step with free drainage.
     soil_result = soil_water_step(
-        state.w_liq, soil, infiltration, transpiration, uptake, dt,
+        state.w_liq, soil, infiltration + ponded, transpiration, uptake, dt,
         w_ice=state.w_ice, pond=state.pond, t_soil=state.t_soil, dz=dz,
     )
 
@@ -196,6 +212,7 @@ def water_step(
         transpiration=transpiration,
         stress=np.where(rootless, 0.0, stress),
         infiltration=infiltration,
+        ponded=ponded,
         surface_runoff=runoff_surface,
         saturation_runoff=soil_result.runoff,
         aquifer_overflow=aquifer.overflow,

@@ -88,6 +88,52 @@ def surface_runoff(
     return runoff, g - runoff
 
 
+def pond_infiltration_excess(
+    runoff: np.ndarray, water_input: np.ndarray, f_sat: np.ndarray, pond: np.ndarray,
+    dt: float, capacity: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hold back the infiltration excess in the surface pond instead of letting it run off.
+
+    Parameters
+    ----------
+    runoff : array_like, shape (N,)
+        SIMTOP surface runoff of :func:`surface_runoff` (mm s-1).
+    water_input, f_sat : array_like, shape (N,)
+        The net surface input g (mm s-1) and saturated fraction it was computed with.
+    pond : array_like, shape (N,)
+        Water already ponding on the surface at the start of the step (mm).
+    dt : float
+        Time step (s).
+    capacity : float
+        Largest pond (mm): CoLM's ``pondmx`` (10 mm); 0 gives back ``runoff`` unchanged.
+
+    Returns
+    -------
+    runoff, ponded : ndarray, shape (N,)
+        The runoff that leaves (mm s-1) and the infiltration excess kept on the surface
+        (mm s-1, to be offered to the soil with the infiltration); their sum is the input
+        ``runoff``.
+
+    Notes
+    -----
+    SIMTOP's runoff has two parts: the saturation excess :math:`f_{sat} g` and the
+    infiltration excess :math:`(1 - f_{sat}) \max(0, g - q_{max})`. The second is water that
+    arrives faster than the soil can take it, not water that cannot enter it; on the flat
+    footprint of a site it waits on the surface. Up to the free room of the pond,
+
+    .. math:: p = \min\big(r - f_{sat} \max(g, 0),\; \max(w_{pond,max} - w_{pond}, 0)/\Delta t\big),
+
+    it is kept and :math:`r - p` runs off. This departs from CoLM2014 (which routes the whole
+    excess to runoff, see ``docs/columns.md``); with ``capacity = 0`` it is CoLM2014's scheme.
+    """
+    runoff = np.asarray(runoff, dtype=float)
+    g = np.asarray(water_input, dtype=float)
+    excess = np.maximum(runoff - np.asarray(f_sat, dtype=float) * np.maximum(g, 0.0), 0.0)
+    room = np.maximum(float(capacity) - np.asarray(pond, dtype=float), 0.0) / dt
+    ponded = np.minimum(excess, room)
+    return runoff - ponded, ponded
+
+
 def base_flow(z_wt: np.ndarray) -> np.ndarray:
     """Base flow out of the aquifer (mm s-1), TOPMODEL-type.
 
