@@ -1,0 +1,563 @@
+"""Shared machinery of the gridded forcing readers (GLDAS, ERA5, Qian): file I/O.
+
+A gridded forcing set is one or more netCDF files on the same regular latitude/longitude
+grid, each with a CF time coordinate (one time per file as GLDAS delivers it, or many). The
+readers in :mod:`landia.forcing.gldas`, :mod:`landia.forcing.era5` and
+:mod:`landia.forcing.qian` use this module to
+
+* read the grid's 1-D coordinates (``lat``/``latitude``, either orientation, longitudes in
+  0..360 or -180..180), or reduce regular 2-D ``LATIXY(lat, lon)``/``LONGXY(lat, lon)`` to 1-D;
+* map N column positions to the **nearest cell centre** (:meth:`GriddedFiles.locate`),
+  wrapping longitude on a global grid; a column farther than half a cell beyond the outermost
+  centres is refused with an :class:`~landia.errors.InputError` naming it;
+* read variables for **only those cells** (:meth:`GriddedFiles.read`): per file and variable,
+  the bounding index box of the cells is sliced from the file when it is small, else the unique
+  rows are read one by one, then the cells are picked out; a rank thus never reads a global
+  field unless its own columns span it;
+* unpack ``scale_factor``/``add_offset`` and refuse ``_FillValue``/``missing_value``/NaN at a
+  requested cell, naming the file, the variable, the time and the column's position;
+* decode CF times (``netCDF4.num2date``), order the files by their first time and refuse
+  duplicate or non-increasing times across the set.
+
+Every problem is an :class:`~landia.errors.InputError` naming the file and the variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from landia.errors import InputError
+from landia.io.netcdf import missing_variable, open_netcdf
+
+LAT_NAMES = ("lat", "latitude")
+LON_NAMES = ("lon", "longitude")
+LAT2D_NAMES = ("LATIXY",)
+LON2D_NAMES = ("LONGXY",)
+TIME_NAMES = ("time", "valid_time")
+
+#: a box read at once when it holds at most this many cells per time (else row by row)
+BOX_CELLS = 1 << 20
+
+_READ_ERRORS = (RuntimeError, OSError, IndexError, ValueError)
+
+
+def normalise_units(units: str | None) -> str:
+    """Units as compared by the readers: single spaces, lower case."""
+    return " ".join(str(units).split()).lower()
+
+
+def check_units(path, name: str, var, accepted: Iterable[str], expected: str,
+                hint: str = "", convention: str = "") -> None:
+    """Refuse a variable whose ``units`` attribute is absent or not one of ``accepted``.
+
+    Parameters
+    ----------
+    path : path-like
+        The file, for the message.
+    name : str
+        The variable's name in the file.
+    var : netCDF4.Variable
+    accepted : iterable of str
+        Accepted spellings (compared after :func:`normalise_units`).
+    expected : str
+        The canonical units, for the message.
+    hint, convention : str
+        Appended to the message (how to convert; which product's convention).
+    """
+    units = getattr(var, "units", None)
+    tag = f" ({convention})" if convention else ""
+    if units is None:
+        raise InputError(f"{path}: variable {name!r} has no 'units' attribute; expected "
+                         f"{expected}{tag}")
+    accepted = {normalise_units(u) for u in accepted}
+    if normalise_units(units) not in accepted:
+        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
+                         f"{expected}{tag}, one of {sorted(accepted)}{hint}")
+
+
+def as_paths(paths) -> list[Path]:
+    """A path or a sequence of paths as a non-empty list of Paths."""
+    if isinstance(paths, (str, Path)):
+        return [Path(paths)]
+    out = [Path(p) for p in paths]
+    if not out:
+        raise InputError("no forcing file given; expected a path or a list of paths")
+    return out
+
+
+def columns(lat, lon) -> tuple[np.ndarray, np.ndarray]:
+    """Column positions as two float (N,) arrays, checked finite and latitude in [-90, 90]."""
+    lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    lon = np.atleast_1d(np.asarray(lon, dtype=float))
+    if lat.ndim != 1 or lat.shape != lon.shape or lat.size == 0:
+        raise InputError(f"column positions: lat has shape {lat.shape} and lon {lon.shape}; "
+                         f"expected two non-empty (N,) arrays")
+    bad = ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90)
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise InputError(f"column {k}: position {lat[k]} N, {lon[k]} E is not a valid "
+                         f"position; expected finite degrees with latitude in [-90, 90]")
+    return lat, lon
+
+
+# ---------------------------------------------------------------- grid and column mapping
+
+@dataclass(frozen=True)
+class Grid:
+    """The 1-D coordinates of a regular lat/lon grid as stored in a file.
+
+    Attributes
+    ----------
+    lat, lon : ndarray
+        Cell centres in file order, degrees north / east (any orientation, any longitude
+        origin).
+    lat_dim, lon_dim : str
+        The names of the file dimensions they index.
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    lat_dim: str
+    lon_dim: str
+
+    def same_as(self, other: "Grid") -> bool:
+        return (self.lat.shape == other.lat.shape and self.lon.shape == other.lon.shape
+                and np.allclose(self.lat, other.lat, atol=1e-5)
+                and np.allclose(self.lon, other.lon, atol=1e-5))
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Source grid cells of N columns: file indices ``iy`` (latitude), ``ix`` (longitude)."""
+
+    iy: np.ndarray
+    ix: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.iy.size
+
+
+def _values(ds, path, name: str) -> np.ndarray:
+    var = ds.variables[name]
+    var.set_auto_maskandscale(True)
+    try:
+        data = var[...]
+    except _READ_ERRORS as exc:
+        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
+                         f"file?): {exc}") from None
+    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+
+
+def _check_axis(path, name: str, values: np.ndarray) -> None:
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise InputError(f"{path}: coordinate {name!r} is empty or has missing values; "
+                         f"expected finite cell centres in degrees")
+    if values.size > 1:
+        d = np.diff(values)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise InputError(f"{path}: coordinate {name!r} is not strictly monotonic; "
+                             f"expected the cell centres of a regular grid")
+
+
+def read_grid(ds, path) -> Grid:
+    """The grid of an open dataset: 1-D ``lat``/``latitude``, ``lon``/``longitude``, or
+    regular 2-D ``LATIXY``/``LONGXY`` (lat, lon) reduced to 1-D.
+
+    Raises
+    ------
+    InputError
+        No coordinate, missing values, not monotonic, or 2-D coordinates that do not describe
+        a regular lat/lon grid.
+    """
+    found = {}
+    for axis, names1, names2 in (("lat", LAT_NAMES, LAT2D_NAMES), ("lon", LON_NAMES, LON2D_NAMES)):
+        for name in names1:
+            if name in ds.variables and ds.variables[name].ndim == 1:
+                values = _values(ds, path, name)
+                _check_axis(path, name, values)
+                found[axis] = (values, ds.variables[name].dimensions[0])
+                break
+        else:
+            for name in names2:
+                if name in ds.variables and ds.variables[name].ndim == 2:
+                    var = ds.variables[name]
+                    values = _values(ds, path, name)
+                    keep = 0 if axis == "lat" else 1  # lat varies along dim 0, lon along dim 1
+                    line = values[:, 0] if axis == "lat" else values[0, :]
+                    spread = np.nanmax(np.abs(values - (line[:, None] if axis == "lat"
+                                                         else line[None, :])))
+                    if not np.isfinite(spread) or spread > 1e-4:
+                        raise InputError(
+                            f"{path}: coordinate {name!r}{var.dimensions} varies along "
+                            f"{var.dimensions[1 - keep]!r} (by up to {spread:g} deg) or has "
+                            f"missing values; expected a regular lat/lon grid")
+                    _check_axis(path, name, line)
+                    found[axis] = (line, var.dimensions[keep])
+                    break
+            else:
+                raise InputError(
+                    f"{path}: no {axis} coordinate; expected a 1-D "
+                    f"{' or '.join(repr(n) for n in names1)} or a 2-D "
+                    f"{' or '.join(repr(n) for n in names2)}; the file has "
+                    f"{', '.join(sorted(ds.variables))}")
+    (lat, lat_dim), (lon, lon_dim) = found["lat"], found["lon"]
+    if np.any(np.abs(lat) > 90 + 1e-6):
+        raise InputError(f"{path}: latitudes reach {np.max(np.abs(lat)):g} deg; expected "
+                         f"values in [-90, 90]")
+    return Grid(lat=lat, lon=lon, lat_dim=lat_dim, lon_dim=lon_dim)
+
+
+def _half_widths(sorted_centres: np.ndarray) -> tuple[float, float]:
+    if sorted_centres.size == 1:
+        return 1e-4, 1e-4  # a single cell: the column must sit on it
+    return ((sorted_centres[1] - sorted_centres[0]) / 2,
+            (sorted_centres[-1] - sorted_centres[-2]) / 2)
+
+
+def _nearest_sorted(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index into ascending ``c`` of the centre nearest each ``x`` (no wrap)."""
+    i = np.clip(np.searchsorted(c, x), 1, max(c.size - 1, 1))
+    if c.size == 1:
+        return np.zeros(x.shape, dtype=int)
+    left = c[i - 1]
+    right = c[i]
+    return np.where(np.abs(x - left) <= np.abs(right - x), i - 1, i)
+
+
+def locate(grid: Grid, lat, lon, source: str = "forcing grid") -> Cells:
+    """Nearest grid cell of each column.
+
+    Parameters
+    ----------
+    grid : Grid
+    lat, lon : array_like (N,)
+        Column positions, degrees north / east (any longitude origin).
+    source : str
+        The file, for messages.
+
+    Returns
+    -------
+    Cells
+        File indices of the cells.
+
+    Raises
+    ------
+    InputError
+        Naming the first column (index and position) outside the grid: farther than half a
+        cell beyond the outermost centres (in longitude only on a non-global grid).
+    """
+    lat, lon = columns(lat, lon)
+    # latitude
+    order = np.argsort(grid.lat)
+    c = grid.lat[order]
+    h0, h1 = _half_widths(c)
+    outside = (lat < c[0] - h0 - 1e-9) | (lat > c[-1] + h1 + 1e-9)
+    iy = order[_nearest_sorted(c, lat)]
+    # longitude, on [c0, c0 + 360)
+    order_x = np.argsort(grid.lon)
+    cx = grid.lon[order_x]
+    if cx[-1] - cx[0] >= 360:
+        raise InputError(f"{source}: longitudes span {cx[0]:g} to {cx[-1]:g} deg, 360 deg "
+                         f"or more; expected each meridian once")
+    g0, g1 = _half_widths(cx)
+    x = cx[0] + np.mod(lon - cx[0], 360.0)
+    span = cx[-1] - cx[0] + g0 + g1
+    is_global = cx.size > 1 and span >= 360 - 1e-2 * max(g0 + g1, 1e-6)
+    j = _nearest_sorted(cx, x)
+    if is_global:
+        # the gap between the last centre and the first one + 360 belongs to both
+        to_last = x - cx[-1]
+        to_first = cx[0] + 360 - x
+        j = np.where((x > cx[-1]) & (to_first < to_last), 0, j)
+    else:
+        near_end = x <= cx[-1] + g1 + 1e-9
+        near_start = x >= cx[0] + 360 - g0 - 1e-9  # just west of the first centre
+        j = np.where(near_start & ~near_end, 0, j)
+        outside |= ~(near_end | near_start)
+    ix = order_x[j]
+    if outside.any():
+        k = int(np.argmax(outside))
+        raise InputError(
+            f"{source}: column {k} at {lat[k]:.4f} N, {lon[k]:.4f} E is outside the forcing "
+            f"grid (cell centres {c[0]:g}..{c[-1]:g} N, {cx[0]:g}..{cx[-1]:g} E); expected "
+            f"columns within half a cell of the grid ({int(outside.sum())} outside)")
+    return Cells(iy=np.asarray(iy, dtype=int), ix=np.asarray(ix, dtype=int), lat=lat, lon=lon)
+
+
+# ---------------------------------------------------------------- times and files
+
+def read_times(ds, path, names: Sequence[str] = TIME_NAMES) -> tuple[str, np.ndarray]:
+    """The CF time coordinate of an open dataset: its name and UTC datetime64[s] values."""
+    import netCDF4
+
+    for name in names:
+        if name in ds.variables:
+            break
+    else:
+        raise InputError(f"{path}: no time coordinate ({' / '.join(names)}); expected a CF "
+                         f"time with units '<unit> since <date>'; the file has "
+                         f"{', '.join(sorted(ds.variables))}")
+    tvar = ds.variables[name]
+    units = getattr(tvar, "units", None)
+    if units is None or " since " not in units:
+        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
+                         f"'<unit> since <date>' (CF)")
+    calendar = getattr(tvar, "calendar", "standard")
+    raw = _values(ds, path, name).ravel()
+    if raw.size == 0 or not np.all(np.isfinite(raw)):
+        raise InputError(f"{path}: variable {name!r} is empty or has missing values")
+    try:
+        decoded = netCDF4.num2date(raw, units.strip(), calendar,
+                                   only_use_cftime_datetimes=False,
+                                   only_use_python_datetimes=True)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: variable {name!r} cannot be decoded with units {units!r} "
+                         f"and calendar {calendar!r}: {exc}") from None
+    return name, np.array(decoded, dtype="datetime64[s]").reshape(-1)
+
+
+@dataclass(frozen=True)
+class _File:
+    path: Path
+    time_name: str
+    times: np.ndarray
+    offset: int  # index of its first time in the concatenated axis
+
+
+class GriddedFiles:
+    """A set of netCDF files on one grid, ordered in time.
+
+    Parameters
+    ----------
+    paths : path-like or sequence of path-like
+        The files; their order does not matter (they are sorted by first time).
+    role : str
+        What they are, for messages ("GLDAS forcing", ...).
+
+    Attributes
+    ----------
+    times : ndarray (T,) of datetime64[s]
+        All times, strictly increasing (UTC as the files' units say).
+    grid : Grid
+        The grid of the first file (every file must have the same one).
+    variables : set of str
+        The variables of the first file.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, no time or grid, grids that differ, duplicate or
+        non-increasing times (naming both files).
+    """
+
+    def __init__(self, paths, role: str = "forcing"):
+        self.role = role
+        files, grid, variables = [], None, None
+        for path in as_paths(paths):
+            with open_netcdf(path, role) as ds:
+                name, times = read_times(ds, path)
+                g = read_grid(ds, path)
+                if grid is None:
+                    grid, variables, first = g, set(ds.variables), path
+                elif not grid.same_as(g):
+                    raise InputError(
+                        f"{path}: grid {g.lat.size} x {g.lon.size} "
+                        f"({g.lat[0]:g}..{g.lat[-1]:g} N, {g.lon[0]:g}..{g.lon[-1]:g} E) "
+                        f"differs from that of {first} ({grid.lat.size} x {grid.lon.size}, "
+                        f"{grid.lat[0]:g}..{grid.lat[-1]:g} N, {grid.lon[0]:g}..{grid.lon[-1]:g}"
+                        f" E); expected every file on the same grid")
+            if times.size > 1 and not np.all(np.diff(times) > np.timedelta64(0, "s")):
+                k = int(np.argmin(np.diff(times) > np.timedelta64(0, "s")))
+                raise InputError(f"{path}: variable {name!r}: time {times[k]} is followed by "
+                                 f"{times[k + 1]}; expected strictly increasing times")
+            files.append((path, name, times))
+        files.sort(key=lambda f: f[2][0])
+        for (pa, _, ta), (pb, _, tb) in zip(files, files[1:]):
+            if tb[0] <= ta[-1]:
+                raise InputError(f"{pb}: time {tb[0]} is not after the last time {ta[-1]} of "
+                                 f"{pa}; expected files with distinct, increasing times (a "
+                                 f"file given twice, or overlapping files?)")
+        offset, self.files = 0, []
+        for path, name, times in files:
+            self.files.append(_File(path, name, times, offset))
+            offset += times.size
+        self.times = np.concatenate([f.times for f in self.files])
+        self.grid = grid
+        self.variables = variables
+        self.source = (str(self.files[0].path) if len(self.files) == 1 else
+                       f"{self.files[0].path} .. {self.files[-1].path} ({len(self.files)} files)")
+
+    @property
+    def step(self) -> np.timedelta64:
+        """The median spacing of the times (0 s for a single time)."""
+        if self.times.size < 2:
+            return np.timedelta64(0, "s")
+        d = np.diff(self.times).astype("timedelta64[s]").astype(np.int64)
+        return np.timedelta64(int(np.median(d)), "s")
+
+    def locate(self, lat, lon) -> Cells:
+        """Nearest cells of the columns (see :func:`locate`)."""
+        return locate(self.grid, lat, lon, source=str(self.files[0].path))
+
+    def has(self, name: str) -> bool:
+        return name in self.variables
+
+    def attribute(self, name: str, attr: str, default=None):
+        """Attribute ``attr`` of variable ``name`` in the first file."""
+        with open_netcdf(self.files[0].path, self.role) as ds:
+            if name not in ds.variables:
+                raise InputError(missing_variable(self.files[0].path, name, ds))
+            return getattr(ds.variables[name], attr, default)
+
+    def select(self, start=None, end=None) -> np.ndarray:
+        """Indices of the times ``start <= t < end`` (None = open)."""
+        keep = np.ones(self.times.size, dtype=bool)
+        if start is not None:
+            keep &= self.times >= np.datetime64(start, "s")
+        if end is not None:
+            keep &= self.times < np.datetime64(end, "s")
+        return np.nonzero(keep)[0]
+
+    def read(self, names: Sequence[str], cells: Cells, index=None, units=None,
+             allow_missing: Sequence[str] = ()) -> dict[str, np.ndarray]:
+        """Variables at the cells and times, each (T, N) float64, unpacked, fill-checked.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Variables with dimensions (time, lat, lon) in any order of lat/lon after time;
+            other dimensions must have size 1 (``expver``, ``number``) and are dropped.
+        cells : Cells
+        index : array_like of int, optional
+            Indices into :attr:`times` (increasing); None = all.
+        units : callable(path, name, var), optional
+            Called on every file's variable before reading (raises on wrong units).
+        allow_missing : sequence of str
+            Variables whose fill values are kept as NaN instead of refused.
+
+        Raises
+        ------
+        InputError
+            Variable missing in a file, bad dimensions, unreadable data, or a fill value /
+            NaN at a requested cell (naming file, variable, time and column position).
+        """
+        index = np.arange(self.times.size) if index is None else np.asarray(index, dtype=int)
+        out = {name: np.empty((index.size, cells.n)) for name in names}
+        for f in self.files:
+            local = index[(index >= f.offset) & (index < f.offset + f.times.size)] - f.offset
+            if local.size == 0:
+                continue
+            rows = np.nonzero((index >= f.offset) & (index < f.offset + f.times.size))[0]
+            with open_netcdf(f.path, self.role) as ds:
+                for name in names:
+                    if name not in ds.variables:
+                        raise InputError(missing_variable(f.path, name, ds))
+                    var = ds.variables[name]
+                    if units is not None:
+                        units(f.path, name, var)
+                    data = _read_cells(f, self.grid, name, var, cells, local)
+                    bad = ~np.isfinite(data)
+                    if bad.any() and name not in allow_missing:
+                        t, n = np.argwhere(bad)[0]
+                        raise InputError(
+                            f"{f.path}: variable {name!r} is missing (_FillValue/"
+                            f"missing_value/NaN) at {f.times[local[t]]} UTC for column {n} at "
+                            f"{cells.lat[n]:.4f} N, {cells.lon[n]:.4f} E (grid cell "
+                            f"{self.grid.lat[cells.iy[n]]:g} N, {self.grid.lon[cells.ix[n]]:g} E"
+                            f"; {int(bad.sum())} missing values); expected a land cell with "
+                            f"a complete record (ocean or masked cell?)")
+                    out[name][rows] = data
+        return out
+
+
+def _read_cells(f: _File, grid: Grid, name: str, var, cells: Cells,
+                local: np.ndarray) -> np.ndarray:
+    """(T, N) values of one variable of one file at the cells and file-time indices."""
+    dims = var.dimensions
+    if f.time_name not in dims or grid.lat_dim not in dims or grid.lon_dim not in dims:
+        raise InputError(f"{f.path}: variable {name!r} has dimensions {dims}; expected "
+                         f"({f.time_name!r}, {grid.lat_dim!r}, {grid.lon_dim!r})")
+    for d, size in zip(dims, var.shape):
+        if d not in (f.time_name, grid.lat_dim, grid.lon_dim) and size != 1:
+            raise InputError(f"{f.path}: variable {name!r} has dimension {d!r} of size {size}; "
+                             f"expected size 1 (a single ensemble member / experiment version)")
+    var.set_auto_maskandscale(True)
+    y0, y1 = int(cells.iy.min()), int(cells.iy.max()) + 1
+    x0, x1 = int(cells.ix.min()), int(cells.ix.max()) + 1
+    t0, t1 = int(local[0]), int(local[-1]) + 1
+    tpick = local - t0
+
+    def key(ysl, xsl):
+        k = []
+        for d in dims:
+            k.append(slice(t0, t1) if d == f.time_name else ysl if d == grid.lat_dim
+                     else xsl if d == grid.lon_dim else 0)
+        return tuple(k)
+
+    kept = [d for d in dims if d in (f.time_name, grid.lat_dim, grid.lon_dim)]
+    order = [kept.index(f.time_name), kept.index(grid.lat_dim), kept.index(grid.lon_dim)]
+
+    def fetch(ysl, xsl):
+        try:
+            block = var[key(ysl, xsl)]
+        except _READ_ERRORS as exc:
+            raise InputError(f"{f.path}: variable {name!r} cannot be read (truncated or "
+                             f"corrupt file?): {exc}") from None
+        block = np.ma.filled(np.ma.asarray(block, dtype=float), np.nan)
+        return np.transpose(block, order)[tpick]  # (T, ny, nx)
+
+    if (y1 - y0) * (x1 - x0) <= max(BOX_CELLS, 4 * cells.n):
+        box = fetch(slice(y0, y1), slice(x0, x1))
+        return box[:, cells.iy - y0, cells.ix - x0]
+    data = np.empty((tpick.size, cells.n))
+    for y in np.unique(cells.iy):
+        sel = cells.iy == y
+        row = fetch(slice(int(y), int(y) + 1), slice(x0, x1))
+        data[:, sel] = row[:, 0, cells.ix[sel] - x0]
+    return data
+
+
+def hold(source_times: np.ndarray, values: np.ndarray, times: np.ndarray, source: str,
+         name: str, step=None) -> np.ndarray:
+    """Step-hold interval values onto other times.
+
+    The value at ``source_times[k]`` stands for ``[source_times[k], source_times[k+1])``, the
+    last for ``[source_times[-1], source_times[-1] + step)``; each time in ``times`` takes the
+    value whose interval contains it.
+
+    Parameters
+    ----------
+    source_times : ndarray (S,) of datetime64[s]
+    values : ndarray (S, N)
+    times : ndarray (T,) of datetime64[s]
+    source, name : str
+        For messages.
+    step : timedelta64, optional
+        Length of the last interval; None: the median spacing of ``source_times`` (a single
+        source time then covers only itself).
+
+    Raises
+    ------
+    InputError
+        A time outside the covered intervals, naming ``source`` and ``name``.
+    """
+    if step is None:
+        step = (np.median(np.diff(source_times).astype("timedelta64[s]").astype(np.int64))
+                if source_times.size > 1 else 0)
+        step = np.timedelta64(int(step), "s")
+    k = np.searchsorted(source_times, times, side="right") - 1
+    end = source_times[-1] + max(step, np.timedelta64(1, "s"))
+    bad = (k < 0) | (times >= end)
+    if np.any(bad):
+        t = times[int(np.argmax(bad))]
+        raise InputError(f"{source}: {name} covers {source_times[0]} to {end} UTC but is "
+                         f"needed at {t} UTC; expected files covering the same period as the "
+                         f"other variables")
+    return values[k]
