@@ -211,7 +211,7 @@ def soil_water_step(
     roots = np.asarray(root_fraction, dtype=float)
     if roots.shape not in ((nl,), (n, nl)):
         raise ValueError(f"root_fraction: expected shape ({nl},) or {(n, nl)}; got {roots.shape}")
-    if np.any(roots < 0) or not np.allclose(roots.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
+    if np.any(roots < 0) or np.abs(roots.sum(axis=-1) - 1.0).max() > 1e-9:
         raise ValueError("root_fraction: expected values >= 0 summing to 1 over the layers of each column")
     pond = np.zeros(n) if pond is None else np.asarray(pond, dtype=float)
     if pond.shape != (n,) or np.any(pond < 0):
@@ -278,17 +278,32 @@ def soil_water_step(
 
     # Interfaces j = 0..nl-2 (below layer j); K and dK/dtheta from the upstream layer.
     dzn = RHO_WATER * np.diff(z)[:, None]
-    alpha = (psi[1:] - psi[:-1]) / dzn - 1.0
+    alpha = np.subtract(psi[1:], psi[:-1])
+    alpha /= dzn
+    alpha -= 1.0
     down = alpha <= 0.0
-    factor = (permeable[:-1] & permeable[1:]).astype(float)
-    if has_ice:
-        factor *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
-    k_int = np.where(down, k_layer[:-1], k_layer[1:]) * factor
-    dk_int = np.where(down, dk_layer[:-1], dk_layer[1:]) * factor
+    k_int = k_layer[1:].copy()
+    np.copyto(k_int, k_layer[:-1], where=down)
+    dk_int = dk_layer[1:].copy()
+    np.copyto(dk_int, dk_layer[:-1], where=down)
+    if has_ice or not permeable.all():  # factor 1 everywhere otherwise
+        factor = (permeable[:-1] & permeable[1:]).astype(float)
+        if has_ice:
+            factor *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
+        k_int *= factor
+        dk_int *= factor
     q = -k_int * alpha
-    dq_k = -alpha * dk_int  # change of q_j with the upstream water content through K
-    dq_upper = k_int * dpsi[:-1] / dzn + dq_k * down  # d q_j / d theta_j
-    dq_lower = -k_int * dpsi[1:] / dzn + dq_k * ~down  # d q_j / d theta_{j+1}
+    # change of q_j with the upstream water content through K, split by upstream side
+    dq_k = np.multiply(alpha, dk_int, out=dk_int)
+    np.negative(dq_k, out=dq_k)
+    dq_k_down = np.where(down, dq_k, 0.0)
+    dq_k -= dq_k_down  # now the part where layer j+1 is upstream
+    dq_upper = k_int * dpsi[:-1]
+    dq_upper /= dzn
+    dq_upper += dq_k_down  # d q_j / d theta_j
+    dq_lower = k_int * dpsi[1:]
+    dq_lower /= -dzn
+    dq_lower += dq_k  # d q_j / d theta_{j+1}
 
     q_top = infiltration + pond / dt
     if bottom == "free":
@@ -319,16 +334,23 @@ def soil_water_step(
     q_in[1:] = q
     q_out[:-1] = q
     q_out[-1] = q_bottom
-    dtheta = solve_tridiagonal_layer_major(lower, diag, upper, q_in - q_out - sink)
+    rhs = np.subtract(q_in, q_out)
+    rhs -= sink
+    dtheta = solve_tridiagonal_layer_major(lower, diag, upper, rhs)
 
     # Interface fluxes at the new time level; the update from them telescopes exactly.
-    q_new = q + dq_upper * dtheta[:-1] + dq_lower * dtheta[1:]
+    q_new = np.multiply(dq_upper, dtheta[:-1], out=dq_upper)
+    q_new += q
+    q_new += np.multiply(dq_lower, dtheta[1:], out=dq_lower)
     q_in[1:] = q_new
     q_out[:-1] = q_new
     # Free drainage never pumps water up into the column.
     q_bottom = np.maximum(q_bottom + dq_bottom * dtheta[-1], 0.0)
     q_out[-1] = q_bottom
-    w_new = w + dt * (q_in - q_out - sink)
+    w_new = np.subtract(q_in, q_out, out=rhs)  # dtheta (= rhs, solved in place) is spent
+    w_new -= sink
+    w_new *= dt
+    w_new += w
 
     # Post-solve fixes, only on the columns that need them.
     pond_new = np.zeros(n)
