@@ -145,6 +145,54 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class GridSettings:
+    """The model grid: a regular lat/lon box with a real land mask (global-land-mask)."""
+
+    south: float = _key(23.0, "Southern edge of the box, degrees_north (the paper: 23).",
+                        lo=-90.0, hi=90.0)
+    north: float = _key(68.0, "Northern edge, degrees_north (the paper: 68).", lo=-90.0, hi=90.0)
+    west: float = _key(73.0, "Western edge, degrees_east, -180..360 (the paper: 73).",
+                       lo=-180.0, hi=360.0)
+    east: float = _key(117.0, "Eastern edge, degrees_east, -180..360 (the paper: 117); "
+                              "west + 360 for a global grid.", lo=-180.0, hi=360.0)
+    resolution: float = _key(1.4, "Cell size, degrees (the paper: 1.4, giving 32 x 31 cells).",
+                             lo=0.0, hi=30.0, lo_open=True)
+    land_threshold: float = _key(0.5, "A cell is land when at least this fraction of its "
+                                      "sample points is land.", lo=0.0, hi=1.0, lo_open=True)
+    land_samples: int = _key(8, "Sample points per cell side for the land fraction "
+                                "(k x k points).", lo=1, hi=64)
+
+
+@dataclass(frozen=True)
+class ObservationSettings:
+    """Soil-moisture products mapped to the model grid (`landia prepare-obs`)."""
+
+    product: str = _key("auto", "Reader: 'auto' (detected from the file), 'era5', 'gldas', "
+                                "'cci' (C3S / ESA CCI) or 'smap'.",
+                        choices=("auto", "era5", "gldas", "cci", "smap"))
+    min_valid_fraction: float = _key(
+        0.5, "A model cell gets an observation only when at least this fraction of its area "
+             "is covered by valid product cells (conservative regridding).",
+        lo=0.0, hi=1.0, lo_open=True)
+    vertical: str = _key("node_in_range", "Product layers to model layers: 'node_in_range' "
+                                          "(a model layer takes the product layer holding its "
+                                          "node depth) or 'linear' (in depth between "
+                                          "product-layer mid-depths).",
+                         choices=("node_in_range", "linear"))
+    layers: int = _key(3, "Model layers written from the top (the paper mapped ERA-Interim's "
+                          "0-7 cm layer to CoLM layers 1-3).", lo=1, hi=10)
+    upper_bound: float = _key(0.6, "QC: values above this are rejected (m3 m-3) where no "
+                                   "porosity is given (prepare-obs --porosity).",
+                              lo=0.0, hi=1.0, lo_open=True)
+    min_valid_cells: int = _key(10, "QC: an image with fewer valid land cells in its top "
+                                    "layer is refused as a whole (logged, no file written).",
+                                lo=1)
+    error_variance: float = _key(
+        4.0e-4, "Observation-error variance, (m3 m-3)^2, where the product gives no "
+                "uncertainty.", lo=0.0, lo_open=True)
+
+
+@dataclass(frozen=True)
 class Settings:
     """A whole landia configuration."""
 
@@ -152,6 +200,8 @@ class Settings:
     curvelet: CurveletSettings = field(default_factory=CurveletSettings)
     minimiser: MinimiserSettings = field(default_factory=MinimiserSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    grid: GridSettings = field(default_factory=GridSettings)
+    observations: ObservationSettings = field(default_factory=ObservationSettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """Return a copy with keys of one section changed (validated like a file)."""
@@ -165,6 +215,8 @@ SECTIONS: dict[str, type] = {
     "curvelet": CurveletSettings,
     "minimiser": MinimiserSettings,
     "logging": LoggingSettings,
+    "grid": GridSettings,
+    "observations": ObservationSettings,
 }
 
 
@@ -289,6 +341,13 @@ def _cross_checks(settings: Settings, source: str) -> None:
                           f"(UDCT's decimation needs it), got {settings.curvelet.wedges}")
     if settings.curvelet.scales == 1:
         raise ConfigError(f"{source}: curvelet.scales: expected 0 (automatic) or >= 2, got 1")
+    g = settings.grid
+    if g.north <= g.south:
+        raise ConfigError(f"{source}: grid.north: expected a value above grid.south="
+                          f"{g.south}, got {g.north}")
+    if not 0.0 < g.east - g.west <= 360.0:
+        raise ConfigError(f"{source}: grid.east: expected grid.west < east <= grid.west + 360 "
+                          f"(west={g.west}), got {g.east}")
     ub = settings.analysis.upper_bound
     if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "
