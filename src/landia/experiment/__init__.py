@@ -1,0 +1,2 @@
+"""The embedded experiment's synthetic world: landscape (texture, land cover, LAI). The weather
+comes from :mod:`landia.forcing.weather`."""
