@@ -1,0 +1,208 @@
+"""Readers of soil-moisture products, each returning :class:`ProductField` objects.
+
+=============  ==========================================  =================================
+format         module / reader                             recognised by
+=============  ==========================================  =================================
+``era5``       :func:`~.era5.read_era5` (ERA5, ERA5-Land,  variables ``swvl1`` .. ``swvl4``
+               ERA-Interim; CDS netCDF, both layouts)
+``gldas``      :func:`~.gldas.read_gldas` (GLDAS-2.x Noah)  ``SoilMoi0_10cm_inst`` ...
+``cci``        :func:`~.cci.read_cci` (C3S and ESA CCI SM)  ``sm`` with ``flag``,
+                                                           ``sm_uncertainty``, ``t0`` or
+                                                           ``nobs``
+``smap_l3``    :func:`~.smap.read_smap` (SPL3SMP, HDF5)    groups
+                                                           ``Soil_Moisture_Retrieval_Data_AM``
+                                                           / ``_PM``
+=============  ==========================================  =================================
+
+:func:`read_product` detects the format from a file's groups and variables and dispatches.
+Readers do I/O only: they convert units, set fill values and rejected retrievals to NaN and
+count them by reason in :attr:`ProductField.rejected` (values, i.e. layer x cell), and leave
+the refusal of too-sparse images to QC. Every problem is an :class:`~landia.errors.InputError`
+naming the file, the variable, what was found and what was expected. See
+``docs/observation-products.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from landia.errors import InputError
+from landia.observations.product import ProductField
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+CLASSIC_SIGNATURE = b"CDF"
+
+#: format name -> what identifies it, for messages
+KNOWN_FORMATS = {
+    "era5": "ERA5 / ERA5-Land / ERA-Interim netCDF (CDS): variables swvl1..swvl4 (+ lsm)",
+    "gldas": "GLDAS-2.x Noah netCDF: variables SoilMoi0_10cm_inst, SoilMoi10_40cm_inst, ...",
+    "cci": "C3S or ESA CCI soil moisture netCDF: variable sm with flag / sm_uncertainty / t0 "
+           "/ nobs",
+    "smap_l3": "SMAP L3 radiometer (SPL3SMP) HDF5: groups Soil_Moisture_Retrieval_Data_AM/_PM",
+}
+
+
+def known_formats_text() -> str:
+    return "; ".join(f"{k} ({v})" for k, v in KNOWN_FORMATS.items())
+
+
+def check_file(path, role: str) -> Path:
+    """The path as a Path, refused with an InputError if absent, empty or of unknown type.
+
+    Returns the path; the first bytes must be an HDF5 (netCDF-4) or classic netCDF signature.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: {role} file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; expected a {role} file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path}: {role} file is empty (0 bytes); expected a netCDF or HDF5 "
+                         f"file (interrupted download?)")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not (head.startswith(HDF5_SIGNATURE) or head.startswith(CLASSIC_SIGNATURE)):
+        hint = " (GRIB is not supported: convert to netCDF)" if head.startswith(b"GRIB") else ""
+        raise InputError(f"{path}: {role} file is neither netCDF nor HDF5 (first bytes "
+                         f"{head!r}){hint}; known formats: {known_formats_text()}")
+    return path
+
+
+def open_product(path, role: str):
+    """Open a netCDF product file, refusing empty, non-netCDF and truncated files."""
+    from landia.io.netcdf import open_netcdf
+
+    check_file(path, role)
+    return open_netcdf(path, role)
+
+
+def fields_by_time(values: np.ndarray, time_axis: int | None) -> list[np.ndarray]:
+    """Split an array along its time axis (None: a single time) into a list."""
+    if time_axis is None:
+        return [values]
+    return [np.take(values, k, axis=time_axis) for k in range(values.shape[time_axis])]
+
+
+def squeeze_extra(path, name: str, var, data: np.ndarray, keep: tuple[str, ...]) -> tuple:
+    """Drop size-1 dimensions not in ``keep``; refuse others, naming them.
+
+    Returns the array and the names of its remaining dimensions (in order).
+    """
+    dims = list(var.dimensions)
+    if data.ndim != len(dims):
+        raise InputError(f"{path}: variable {name!r} has {data.ndim} dimensions but declares "
+                         f"{dims}")
+    for axis in reversed(range(len(dims))):
+        if dims[axis] in keep:
+            continue
+        if data.shape[axis] != 1:
+            raise InputError(f"{path}: variable {name!r} has dimension {dims[axis]!r} of size "
+                             f"{data.shape[axis]}; expected only time, latitude and longitude "
+                             f"(other dimensions of size 1 are dropped; select one "
+                             f"{dims[axis]} first)")
+        data = np.take(data, 0, axis=axis)
+        del dims[axis]
+    return data, tuple(dims)
+
+
+def add_count(rejected: dict, reason: str, n) -> None:
+    """Add ``n`` to ``rejected[reason]`` (only when positive)."""
+    n = int(n)
+    if n > 0:
+        rejected[reason] = rejected.get(reason, 0) + n
+
+
+def _detect_hdf5_groups(path: Path) -> list[str]:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h:
+            return [k for k in h.keys() if isinstance(h[k], h5py.Group)]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open soil-moisture product as HDF5 / netCDF-4 "
+                         f"(truncated or corrupt file?): "
+                         f"{exc}") from None
+
+
+def detect_format(path) -> str:
+    """The format of a product file: one of :data:`KNOWN_FORMATS`' keys.
+
+    Raises
+    ------
+    InputError
+        Absent, empty, truncated or unrecognised files, naming what the file holds and the
+        known formats.
+    """
+    path = check_file(path, "soil-moisture product")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    groups: list[str] = []
+    if head.startswith(HDF5_SIGNATURE):
+        groups = _detect_hdf5_groups(path)
+        if any(g.startswith("Soil_Moisture_Retrieval_Data") for g in groups):
+            return "smap_l3"
+    ds = open_product(path, "soil-moisture product")
+    try:
+        names = set(ds.variables)
+        groups = groups or list(ds.groups)
+    finally:
+        ds.close()
+    if any(n.startswith("swvl") and n[4:].isdigit() for n in names):
+        return "era5"
+    if any(n.startswith("SoilMoi") and n.endswith("cm_inst") for n in names):
+        return "gldas"
+    if "sm" in names and names & {"flag", "sm_uncertainty", "t0", "nobs", "dnflag"}:
+        return "cci"
+    raise InputError(
+        f"{path}: unknown soil-moisture product: the file has variables "
+        f"{', '.join(sorted(names)) or 'none'}"
+        f"{'; groups ' + ', '.join(sorted(groups)) if groups else ''}; known formats: "
+        f"{known_formats_text()}")
+
+
+def read_product(path, **options) -> list[ProductField]:
+    """Read a soil-moisture product file of any known format.
+
+    Parameters
+    ----------
+    path : path-like
+        An ERA5/ERA5-Land/ERA-Interim, GLDAS-2.x, C3S/ESA CCI or SMAP L3 file.
+    format : str, optional
+        One of ``era5``, ``gldas``, ``cci``, ``smap_l3`` to skip detection.
+    **options
+        Passed to the reader (e.g. ``lsm_threshold`` for ERA5, ``passes`` for SMAP).
+
+    Returns
+    -------
+    list of ProductField
+        One per time (and per SMAP pass), values in m3 m-3.
+
+    Raises
+    ------
+    InputError
+        Unknown format (listing the known ones), empty or truncated file, wrong units, ...
+    """
+    fmt = options.pop("format", None) or detect_format(path)
+    readers = {"era5": read_era5, "gldas": read_gldas, "cci": read_cci, "smap_l3": read_smap}
+    if fmt not in readers:
+        raise InputError(f"{path}: unknown product format {fmt!r}; expected one of "
+                         f"{sorted(readers)}")
+    try:
+        return readers[fmt](path, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise InputError(f"{path}: option not accepted by the {fmt} reader: {exc}") from None
+        raise
+
+
+# the readers use the helpers above: import them last
+from landia.observations.products.cci import read_cci  # noqa: E402
+from landia.observations.products.era5 import read_era5  # noqa: E402
+from landia.observations.products.gldas import read_gldas  # noqa: E402
+from landia.observations.products.smap import read_smap  # noqa: E402
+
+__all__ = ["read_product", "detect_format", "read_era5", "read_gldas", "read_cci",
+           "read_smap", "KNOWN_FORMATS"]
