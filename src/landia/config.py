@@ -193,6 +193,36 @@ class ObservationSettings:
 
 
 @dataclass(frozen=True)
+class CycleSettings:
+    """The assimilation cycle (`landia cycle`): period, windows, mode, inputs, checkpoints."""
+
+    start: str = _key("2016-05-01T00:00", "First instant of the run, ISO date-time, UTC.")
+    end: str = _key("2016-05-03T00:00", "End of the run (exclusive), ISO date-time, UTC.")
+    assimilation_end: str = _key(
+        "", "End of the assimilation period, ISO date-time, UTC; after it the run is a free "
+            "forecast (no observations). Empty: assimilate until `end`.")
+    window_hours: int = _key(6, "Length of a cycle's model window, hours (the paper: 6).",
+                             lo=1, hi=240)
+    analysis_hours: list = _key([0, 6, 12, 18], "UTC hours at which analyses are made (at the "
+                                                "end of a window).",
+                                choices=tuple(range(24)))
+    mode: str = _key("da", "'da' (assimilate) or 'ctrl' (the same run without assimilation).",
+                     choices=("da", "ctrl"))
+    observations: str = _key(
+        "", "Folder of observation images on the model grid (field files named "
+            "obs_YYYYMMDDTHHMM.nc, as `landia prepare-obs` writes them); relative to the run "
+            "directory. Empty: none (model-only cycles with an alert).")
+    weather_seed: int = _key(1, "Seed of the weather generator (forcing).", lo=0)
+    precipitation_seed: int = _key(-1, "Seed of the generator's rain events; -1: the "
+                                       "weather seed.", lo=-1)
+    texture_seed: int = _key(11, "Seed of the synthetic soil texture.", lo=0)
+    initial_saturation: float = _key(0.5, "Cold start: liquid water as a fraction of "
+                                          "porosity in every layer.", lo=0.0, hi=1.0)
+    keep_checkpoints: int = _key(3, "Checkpoints kept in the run directory (newest first).",
+                                 lo=1)
+
+
+@dataclass(frozen=True)
 class Settings:
     """A whole landia configuration."""
 
@@ -202,6 +232,7 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     grid: GridSettings = field(default_factory=GridSettings)
     observations: ObservationSettings = field(default_factory=ObservationSettings)
+    cycle: CycleSettings = field(default_factory=CycleSettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """Return a copy with keys of one section changed (validated like a file)."""
@@ -217,6 +248,7 @@ SECTIONS: dict[str, type] = {
     "logging": LoggingSettings,
     "grid": GridSettings,
     "observations": ObservationSettings,
+    "cycle": CycleSettings,
 }
 
 
@@ -348,6 +380,30 @@ def _cross_checks(settings: Settings, source: str) -> None:
     if not 0.0 < g.east - g.west <= 360.0:
         raise ConfigError(f"{source}: grid.east: expected grid.west < east <= grid.west + 360 "
                           f"(west={g.west}), got {g.east}")
+    c = settings.cycle
+    times = {}
+    for key in ("start", "end", "assimilation_end"):
+        value = getattr(c, key)
+        if key == "assimilation_end" and value == "":
+            continue
+        try:
+            import numpy as np
+
+            times[key] = np.datetime64(value, "s")
+        except ValueError:
+            raise ConfigError(f"{source}: cycle.{key}: expected an ISO date-time such as "
+                              f"2016-05-01T00:00, got {value!r}") from None
+    if times["end"] <= times["start"]:
+        raise ConfigError(f"{source}: cycle.end: expected a time after cycle.start "
+                          f"({c.start}), got {c.end!r}")
+    span = (times["end"] - times["start"]).astype(int)
+    if span % (3600 * c.window_hours):
+        raise ConfigError(f"{source}: cycle.end: the run must be a whole number of "
+                          f"{c.window_hours} h windows from cycle.start ({c.start}); got "
+                          f"{c.end!r}")
+    if c.mode == "da" and not c.analysis_hours:
+        raise ConfigError(f"{source}: cycle.analysis_hours: expected at least one hour in "
+                          f"mode 'da'")
     ub = settings.analysis.upper_bound
     if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "

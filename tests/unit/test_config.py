@@ -99,3 +99,18 @@ def test_shipped_example_configs_are_valid():
     assert configs
     for path in configs:
         load_settings(path)
+
+
+def test_cycle_section_times_are_checked():
+    from landia.config import settings_from_dict
+
+    s = settings_from_dict({"cycle": {"start": "2016-05-01T00:00", "end": "2016-05-02T00:00",
+                                      "analysis_hours": [0, 12]}})
+    assert s.cycle.window_hours == 6 and s.cycle.analysis_hours == [0, 12]
+    for bad, match in (({"start": "May 1st"}, "cycle.start: expected an ISO"),
+                       ({"end": "2016-04-30T00:00"}, "cycle.end: expected a time after"),
+                       ({"end": "2016-05-03T01:00"}, "whole number of 6 h windows"),
+                       ({"analysis_hours": [24]}, "cycle.analysis_hours"),
+                       ({"mode": "3dvar"}, "cycle.mode")):
+        with pytest.raises(ConfigError, match=match):
+            settings_from_dict({"cycle": bad})

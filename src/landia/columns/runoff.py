@@ -92,7 +92,7 @@ def pond_infiltration_excess(
     runoff: np.ndarray, water_input: np.ndarray, f_sat: np.ndarray, pond: np.ndarray,
     dt: float, capacity: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hold back the infiltration excess in the surface pond instead of letting it run off.
+    r"""Hold back the infiltration excess in the surface pond instead of letting it run off.
 
     Parameters
     ----------

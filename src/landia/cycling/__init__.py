@@ -1,0 +1,1 @@
+"""The assimilation cycle: clock, per-rank columns, the loop, its outputs."""
