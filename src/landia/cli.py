@@ -12,6 +12,8 @@ config-keys      print the documentation of every configuration key
 demo             the embedded demonstration (builds its own case)
 bench            benchmarks of the curvelet operator and the analysis
 column           run one CoLM-style soil column at a site (hourly netCDF output)
+threshold-diagnostics  curvelet threshold diagnostics of soil-moisture images
+estimate-b       background-error variances from model-minus-observation series
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="hours local minus UTC of the forcing clock when its time units carry "
                         "no zone (default: from the longitude, PLUMBER2 local standard time)")
     c.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+
+    from landia.diagnostics.commands import (add_estimate_b_parser,
+                                             add_threshold_diagnostics_parser)
+
+    add_threshold_diagnostics_parser(sub)
+    add_estimate_b_parser(sub)
 
     b = sub.add_parser("bench", help="benchmarks (printed as 'name: value' lines)")
     b.add_argument("--quick", action="store_true", help="small sizes only")
@@ -361,7 +369,20 @@ def _reference_height(path) -> float:
     return z
 
 
-_COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo, "column": _column}
+def _threshold_diagnostics(args, settings: Settings) -> int:
+    from landia.diagnostics.commands import run_threshold_diagnostics
+
+    return run_threshold_diagnostics(args)
+
+
+def _estimate_b(args, settings: Settings) -> int:
+    from landia.diagnostics.commands import run_estimate_b
+
+    return run_estimate_b(args)
+
+
+_COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo, "column": _column,
+             "threshold-diagnostics": _threshold_diagnostics, "estimate-b": _estimate_b}
 
 
 if __name__ == "__main__":

@@ -1,11 +1,18 @@
 """Diagnostics: curvelet threshold choice (paper 3.3.2) and background-error estimation (3.3.1).
 
 Arithmetic lives in :mod:`.thresholds` and :mod:`.background_error` (no I/O),
-figures in :mod:`.plots`, command-line glue in :mod:`.commands`.
+figures in :mod:`.plots`, command-line glue in :mod:`.commands`. The names below are imported
+on first use, so that building the command line does not load the curvelet machinery.
 """
 
-from landia.diagnostics.background_error import BackgroundErrorEstimate, estimate_background_error
-from landia.diagnostics.thresholds import ThresholdDiagnostics, threshold_diagnostics
+from importlib import import_module
 
-__all__ = ["BackgroundErrorEstimate", "ThresholdDiagnostics", "estimate_background_error",
-           "threshold_diagnostics"]
+_LAZY = {"BackgroundErrorEstimate": "background_error", "estimate_background_error": "background_error",
+         "ThresholdDiagnostics": "thresholds", "threshold_diagnostics": "thresholds"}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(f"landia.diagnostics.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'landia.diagnostics' has no attribute {name!r}")
