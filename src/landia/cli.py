@@ -14,6 +14,7 @@ bench            benchmarks of the curvelet operator and the analysis
 column           run one CoLM-style soil column at a site (hourly netCDF output)
 threshold-diagnostics  curvelet threshold diagnostics of soil-moisture images
 estimate-b       background-error variances from model-minus-observation series
+verify           scores of model/analysis fields against a reference and ISMN stations
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_threshold_diagnostics_parser(sub)
     add_estimate_b_parser(sub)
+    from landia.verification.commands import add_verify_parser
+
+    add_verify_parser(sub)
 
     b = sub.add_parser("bench", help="benchmarks (printed as 'name: value' lines)")
     b.add_argument("--quick", action="store_true", help="small sizes only")
@@ -381,8 +385,15 @@ def _estimate_b(args, settings: Settings) -> int:
     return run_estimate_b(args)
 
 
+def _verify(args, settings: Settings) -> int:
+    from landia.verification.commands import run_verify
+
+    return run_verify(args)
+
+
 _COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo, "column": _column,
-             "threshold-diagnostics": _threshold_diagnostics, "estimate-b": _estimate_b}
+             "threshold-diagnostics": _threshold_diagnostics, "estimate-b": _estimate_b,
+             "verify": _verify}
 
 
 if __name__ == "__main__":

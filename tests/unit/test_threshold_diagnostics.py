@@ -196,3 +196,9 @@ def test_era_interim_global(shared_data):
     # measured: skewness 0.92, excess kurtosis 14.3: heavy tails from coastal cells
     # (Antarctica's edge above all), where the fill meets sharp land-sea contrasts.
     _check(diag, skew_max=2.0, kurt_max=25.0)
+
+
+def test_command_line_default_thresholds_match_the_module():
+    from landia.diagnostics import commands, thresholds
+
+    assert commands._DEFAULT_THRESHOLDS == thresholds.DEFAULT_THRESHOLDS

@@ -19,6 +19,10 @@ import numpy as np
 from landia.errors import InputError
 from landia.log import get_logger
 
+# landia.diagnostics.thresholds.DEFAULT_THRESHOLDS, repeated here so that building the
+# command line does not import the curvelet machinery (a test keeps the two equal).
+_DEFAULT_THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
+
 THRESHOLD_HELP = ("curvelet threshold diagnostics of soil-moisture images (paper 3.3.2): "
                   "SCC/RMSE/error shape vs sigma, correlation vs distance")
 ESTIMATE_B_HELP = ("background-error variances per cell and layer from model-minus-observation "
@@ -164,7 +168,6 @@ def _thresholds(text: str) -> list[float]:
 def add_threshold_diagnostics_parser(subparsers):
     """Add ``threshold-diagnostics`` to an argparse subparsers object; returns the parser."""
     from landia.config import CurveletSettings
-    from landia.diagnostics.thresholds import DEFAULT_THRESHOLDS
 
     cs = CurveletSettings()
     p = subparsers.add_parser(
@@ -184,7 +187,7 @@ def add_threshold_diagnostics_parser(subparsers):
     p.add_argument("--box", nargs=4, type=float, default=None,
                    metavar=("SOUTH", "NORTH", "WEST", "EAST"),
                    help="cut this region (degrees) first, e.g. the paper's 23 68 73 117")
-    p.add_argument("--thresholds", default=",".join(f"{t:g}" for t in DEFAULT_THRESHOLDS),
+    p.add_argument("--thresholds", default=",".join(f"{t:g}" for t in _DEFAULT_THRESHOLDS),
                    help="fractions of coefficients kept, largest first; bands are formed "
                         "between consecutive values (default %(default)s)")
     p.add_argument("--output-dir", required=True, help="folder for CSV, JSON and PNG files "
