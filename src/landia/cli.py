@@ -15,6 +15,7 @@ column           run one CoLM-style soil column at a site (hourly netCDF output)
 threshold-diagnostics  curvelet threshold diagnostics of soil-moisture images
 estimate-b       background-error variances from model-minus-observation series
 verify           scores of model/analysis fields against a reference and ISMN stations
+prepare-obs      soil-moisture products -> QC'd observation images on the model grid
 """
 
 from __future__ import annotations
@@ -85,6 +86,19 @@ def _parser() -> argparse.ArgumentParser:
 
     add_threshold_diagnostics_parser(sub)
     add_estimate_b_parser(sub)
+    o = sub.add_parser("prepare-obs", help="map soil-moisture products to model-grid "
+                                           "observation images",
+                       description="Read product files (ERA5/ERA5-Land, GLDAS-2.1, C3S/ESA "
+                                   "CCI, SMAP L3), regrid them conservatively to the model "
+                                   "grid of [grid], map their layers to CoLM layers, QC them "
+                                   "and write obs_YYYYMMDDTHHMM.nc per time ([observations]).")
+    o.add_argument("--product", nargs="+", required=True, metavar="PATH",
+                   help="product file(s) or folder(s)")
+    o.add_argument("--config", default=None, help="TOML configuration ([grid], [observations])")
+    o.add_argument("--output-dir", required=True, help="folder for the observation files")
+    o.add_argument("--porosity", default=None,
+                   help="field file with 'porosity' on the model grid (QC upper bound; default "
+                        "observations.upper_bound)")
     from landia.verification.commands import add_verify_parser
 
     add_verify_parser(sub)
@@ -391,9 +405,23 @@ def _verify(args, settings: Settings) -> int:
     return run_verify(args)
 
 
+def _prepare_obs(args, settings: Settings) -> int:
+    from landia.observations.prepare import prepare_observations, summary_table
+
+    images, failures = prepare_observations(args.product, settings, args.output_dir,
+                                            porosity_file=args.porosity)
+    print(summary_table(images))
+    written = sum(1 for im in images if im.written)
+    print(f"{written} observation file(s) written to {args.output_dir}, "
+          f"{len(images) - written} image(s) refused, {len(failures)} file(s) unreadable")
+    for message in failures:
+        print(f"unreadable: {message}")
+    return 2 if failures else 0
+
+
 _COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo, "column": _column,
              "threshold-diagnostics": _threshold_diagnostics, "estimate-b": _estimate_b,
-             "verify": _verify}
+             "verify": _verify, "prepare-obs": _prepare_obs}
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ class SoilMoistureField:
         Upper physical bound, m3 m-3.
     source : str
         Where it came from (file path), for messages.
+    valid_time : numpy.datetime64 or None
+        UTC time the field is valid at (the file's ``valid_time`` attribute / scalar ``time``).
     """
 
     lat: np.ndarray
@@ -58,6 +60,7 @@ class SoilMoistureField:
     error_variance: np.ndarray | None = None
     porosity: np.ndarray | None = None
     source: str = "<memory>"
+    valid_time: np.datetime64 | None = None
 
     @property
     def n_layers(self) -> int:
@@ -122,6 +125,14 @@ def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
         variance = (_read_var(ds, path, variance_name, VARIANCE_UNITS, required=False)
                     if variance_name else None)
         porosity = _read_var(ds, path, "porosity", VOLUMETRIC_UNITS, required=False)
+        valid_time = None
+        if "valid_time" in ds.ncattrs():
+            try:
+                valid_time = np.datetime64(str(ds.getncattr("valid_time")).rstrip("Z"), "s")
+            except ValueError:
+                raise InputError(f"{path}: global attribute 'valid_time' = "
+                                 f"{ds.getncattr('valid_time')!r}; expected an ISO 8601 UTC "
+                                 f"time such as 2016-05-01T06:00:00Z") from None
     if np.any(np.isinf(values)):
         raise InputError(f"{path}: variable 'soil_moisture' contains infinite values")
     if variance is not None and variance.shape != values.shape:
@@ -137,12 +148,20 @@ def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
         raise InputError(f"{path}: variable 'depth' has shape {depth.shape}; expected "
                          f"({values.shape[0]},) for the layer dimension")
     return SoilMoistureField(lat=lat, lon=lon, depth=depth, values=values,
-                             error_variance=variance, porosity=porosity, source=str(path))
+                             error_variance=variance, porosity=porosity, source=str(path),
+                             valid_time=valid_time)
 
 
 def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
-                title: str = "landia soil moisture field") -> None:
-    """Write a field file atomically (used by tests, the demo and tools)."""
+                title: str = "landia soil moisture field",
+                attributes: dict | None = None) -> None:
+    """Write a field file atomically.
+
+    With ``field.valid_time`` set, the file gets a scalar CF ``time`` coordinate (seconds
+    since 1970-01-01, referenced by every field's ``coordinates``) and the global attribute
+    ``valid_time`` (ISO 8601, UTC). ``attributes`` are added as global attributes (strings
+    or numbers).
+    """
     from landia.io.atomic import atomic_path
     from landia.io.netcdf import create_grid_file
 
@@ -154,6 +173,16 @@ def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
             var.standard_name = "volume_fraction_of_condensed_water_in_soil"
             var.long_name = "volumetric soil moisture"
             var[...] = field.values
+            if field.valid_time is not None:
+                t = ds.createVariable("time", "f8", ())
+                t.standard_name, t.long_name = "time", "valid time"
+                t.units, t.calendar = "seconds since 1970-01-01 00:00:00", "standard"
+                t.assignValue(float((np.datetime64(field.valid_time, "s")
+                                     - np.datetime64("1970-01-01T00:00:00", "s")).astype(np.int64)))
+                var.coordinates = "time"
+                ds.valid_time = str(np.datetime64(field.valid_time, "s")) + "Z"
+            for key, value in (attributes or {}).items():
+                ds.setncattr(key, value)
             if field.error_variance is not None:
                 name = {"background": "background_error_variance",
                         "observation": "observation_error_variance"}[role]
