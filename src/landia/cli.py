@@ -16,6 +16,9 @@ threshold-diagnostics  curvelet threshold diagnostics of soil-moisture images
 estimate-b       background-error variances from model-minus-observation series
 verify           scores of model/analysis fields against a reference and ISMN stations
 prepare-obs      soil-moisture products -> QC'd observation images on the model grid
+cycle            the MPI assimilation cycle (columns, analysis, checkpoints) in a run directory
+configs          list the shipped example configurations
+make-obs         synthetic observation images from a truth run (OSSE)
 """
 
 from __future__ import annotations
@@ -99,6 +102,33 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--porosity", default=None,
                    help="field file with 'porosity' on the model grid (QC upper bound; default "
                         "observations.upper_bound)")
+    y = sub.add_parser("cycle", help="run the assimilation cycle (under mpirun)",
+                       description="Run every window of the configured period not yet done in "
+                                   "the run directory: columns on every rank, image 3D-Var on "
+                                   "the root, a checkpoint per cycle. Resumes from the newest "
+                                   "valid checkpoint. See docs/cycling.md.")
+    y.add_argument("--config", required=True,
+                   help="TOML configuration file or a shipped name (see 'landia configs')")
+    y.add_argument("--run-dir", required=True, help="folder of the run's outputs, logs and "
+                                                    "checkpoints (created)")
+    y.add_argument("--end", default=None,
+                   help="stop at this window end (ISO UTC) instead of cycle.end")
+    y.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    sub.add_parser("configs", help="list the shipped example configurations")
+    m = sub.add_parser("make-obs", help="synthetic observations from a truth run (OSSE)",
+                       description="Observation images obs_YYYYMMDDTHHMM.nc from the states of "
+                                   "a truth run of 'landia cycle' (mode ctrl): its 0-7 cm soil "
+                                   "moisture on the top model layers plus Gaussian noise.")
+    m.add_argument("--truth-run", required=True, help="run directory of the truth run")
+    m.add_argument("--output-dir", required=True, help="folder for the observation files")
+    m.add_argument("--noise-std", type=float, default=0.02, help="m3 m-3 (default 0.02)")
+    m.add_argument("--seed", type=int, default=1)
+    m.add_argument("--layers", type=int, default=3)
+    m.add_argument("--every-hours", type=int, default=6)
+    m.add_argument("--large-error-box", type=float, nargs=4, default=None,
+                   metavar=("SOUTH", "NORTH", "WEST", "EAST"),
+                   help="region whose noise is --large-error-std (stated error unchanged)")
+    m.add_argument("--large-error-std", type=float, default=0.0)
     from landia.verification.commands import add_verify_parser
 
     add_verify_parser(sub)
@@ -155,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         elif petsc_args:
             log.warning("petsc_options_ignored", options=" ".join(petsc_args),
                         note="minimiser.backend is 'scipy'")
+        if args.command == "configs":
+            return _configs()
+        if args.command == "cycle":
+            return _cycle(args, settings, comm)
         if args.command == "bench":
             from landia.bench import run_benchmarks
 
@@ -163,6 +197,49 @@ def main(argv: list[str] | None = None) -> int:
     except LandiaError as exc:
         log.error("failed", error=str(exc), kind=type(exc).__name__)
         return 2
+
+
+def _make_obs(args, settings: Settings) -> int:
+    from landia.experiment.osse import make_observations
+
+    files = make_observations(args.truth_run, args.output_dir, noise_std=args.noise_std,
+                              seed=args.seed, layers=args.layers,
+                              large_error_box=args.large_error_box,
+                              large_error_std=args.large_error_std,
+                              every_hours=args.every_hours)
+    print(f"{len(files)} observation file(s) written to {args.output_dir}")
+    return 0
+
+
+def _configs() -> int:
+    from landia.config import shipped_configs
+
+    for name, path in shipped_configs().items():
+        first = path.read_text().splitlines()[0].lstrip("# ").strip()
+        print(f"{name:12s} {first}")
+    return 0
+
+
+def _cycle(args, settings: Settings, comm) -> int:
+    """Every rank runs the cycle; an unexpected error on one rank aborts the job."""
+    from landia.cycling.run import run_cycles
+
+    if comm is None:
+        raise InputError("landia cycle needs mpi4py (it runs under mpirun, or serially "
+                         "with one rank)")
+    Path(args.run_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        return run_cycles(comm, settings, args.run_dir, end=args.end,
+                          progress=not args.no_progress)
+    except LandiaError:
+        if comm.Get_size() > 1:  # raised on every rank alike (setup), or only here
+            get_logger("landia").error("cycle_aborted", rank=comm.Get_rank())
+        raise
+    except BaseException as exc:
+        if comm.Get_size() > 1:
+            get_logger("landia").error("cycle_aborted", error=repr(exc))
+            comm.Abort(3)
+        raise
 
 
 def _world():
@@ -421,7 +498,8 @@ def _prepare_obs(args, settings: Settings) -> int:
 
 _COMMANDS = {"analyse": _analyse, "analyze": _analyse, "demo": _demo, "column": _column,
              "threshold-diagnostics": _threshold_diagnostics, "estimate-b": _estimate_b,
-             "verify": _verify, "prepare-obs": _prepare_obs}
+             "verify": _verify, "prepare-obs": _prepare_obs,
+             "make-obs": _make_obs}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,398 @@
+"""The assimilation cycle: columns -> gather -> analysis -> scatter -> checkpoint.
+
+``run_cycles(comm, settings, run_dir)`` is what ``mpirun -n N landia cycle --config CFG
+--run-dir DIR`` runs on every rank. The communicator is passed in (only the CLI touches
+``COMM_WORLD``). One window (default 6 h) at a time:
+
+1. **model** -- every rank generates the forcing of its own land cells (weather generator,
+   :mod:`landia.forcing.weather`; the same numbers whatever the decomposition), puts it on the
+   1800 s step and steps its columns through the window;
+2. **gather** -- at an analysis time, the volumetric soil moisture (liquid + ice) of the top
+   ``analysis.layers`` layers goes to the root (``Gatherv``, global land order);
+3. **analysis** -- the root reads ``obs_<YYYYMMDDTHHMM>.nc`` from the observation folder and
+   runs the image 3D-Var (:func:`landia.analysis.run_analysis`). A missing, unreadable or
+   QC-refused observation file, or a failed/diverged minimisation, keeps the background and
+   writes an alert record; the run goes on;
+4. **scatter** -- the increments (zero without an analysis) go back (``Scatterv``) and are
+   added to the liquid water within the physical bounds
+   (:func:`landia.columns.increment.apply_increment`), their water counted as the
+   assimilation source term of the budget;
+5. **output** -- the root writes the cycle's analysis file (background, analysis, increment,
+   observation used, costs and iterations) and the state file (all layers), and appends one
+   JSON line to ``run_log.jsonl``;
+6. **checkpoint** -- the whole state is gathered and written atomically with a checksum; the
+   last ``cycle.keep_checkpoints`` are kept.
+
+A run resumes from the newest valid checkpoint of its run directory; the log and alert lines of
+cycles after that checkpoint are dropped first, so every cycle is logged exactly once. See
+``docs/cycling.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from landia.config import Settings
+from landia.cycling.clock import Window, stamp, windows
+from landia.errors import InputError, LandiaError
+from landia.grid import LatLonGrid, colm_layer_thickness, colm_node_depths
+from landia.log import get_logger
+
+DT = 1800.0
+#: Settings that may change between the starts of one run without changing its results.
+HASH_EXCLUDED = {("cycle", "end"), ("cycle", "keep_checkpoints")}
+
+
+def config_hash(settings: Settings) -> str:
+    """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
+    ``cycle.keep_checkpoints`` or ``[logging]``), as ``sha256:<hex>``."""
+    raw = dataclasses.asdict(settings)
+    raw.pop("logging", None)
+    for section, key in HASH_EXCLUDED:
+        raw.get(section, {}).pop(key, None)
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def lai_at(lai_monthly: np.ndarray, t: np.datetime64) -> np.ndarray:
+    """LAI (N,) at time ``t`` from 12 mid-month values (12, N), linear between mid-months."""
+    year = np.datetime64(t, "Y")
+    days = float((np.datetime64(year + 1, "D") - np.datetime64(year, "D")).astype(int))
+    doy = float((np.datetime64(t, "s") - np.datetime64(year, "s")).astype(np.int64)) / 86400.0
+    pos = doy / days * 12.0 - 0.5  # 0 at the middle of January
+    m0 = int(np.floor(pos))
+    w = pos - m0
+    return (1.0 - w) * lai_monthly[m0 % 12] + w * lai_monthly[(m0 + 1) % 12]
+
+
+def volumetric(columns, layers: int | None = None) -> np.ndarray:
+    """theta_liq + theta_ice (N, layers), m3 m-3."""
+    from landia.columns.soilwater import RHO_ICE, RHO_WATER
+
+    nl = columns.w_liq.shape[1]
+    layers = nl if layers is None else layers
+    dz = colm_layer_thickness(nl)[:layers]
+    return (columns.w_liq[:, :layers] / (RHO_WATER * dz)
+            + columns.w_ice[:, :layers] / (RHO_ICE * dz))
+
+
+class _JsonLines:
+    """An append-only JSON-lines file kept on the root, one record per line, fsynced."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def truncate_to_cycles_before(self, next_cycle: int) -> None:
+        """Drop the records of cycles >= next_cycle (written by a run that was killed)."""
+        if not self.path.exists():
+            return
+        keep = []
+        for line in self.path.read_text().splitlines():
+            try:
+                if json.loads(line).get("cycle", -1) < next_cycle:
+                    keep.append(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill
+        from landia.io.atomic import atomic_path
+
+        with atomic_path(self.path) as tmp:
+            tmp.write_text("".join(line + "\n" for line in keep))
+
+    def append(self, record: dict) -> None:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+class CycleRunner:
+    """One rank's share of a cycling run (see the module notes)."""
+
+    def __init__(self, comm, settings: Settings, run_dir, end=None, progress: bool = True):
+        from landia.columns.model import ModelState
+        from landia.columns.soil import SoilParameters
+        from landia.columns.state import ColumnParameters
+        from landia.exchange.decomposition import Decomposition
+        from landia.experiment.landscape import build_landscape
+        from landia.forcing.weather import WeatherGenerator
+
+        self.comm = comm
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.settings = settings
+        self.cfg = settings.cycle
+        self.run_dir = Path(run_dir)
+        self.progress = progress
+        self.log = get_logger("landia.cycle")
+        self.hash = config_hash(settings)
+        self.end = np.datetime64(end or self.cfg.end, "s")
+        self.all_windows = windows(self.cfg.start, self.cfg.end, self.cfg.window_hours,
+                                   self.cfg.analysis_hours, self.cfg.mode,
+                                   self.cfg.assimilation_end or None)
+        if self.end != np.datetime64(self.cfg.end, "s"):
+            if not any(w.end == self.end for w in self.all_windows):
+                raise InputError(f"--end {end}: expected the end of a window of the run "
+                                 f"({self.cfg.start} to {self.cfg.end}, "
+                                 f"{self.cfg.window_hours} h windows)")
+        self.windows = [w for w in self.all_windows if w.end <= self.end]
+
+        # Grid: the root computes the land mask (global-land-mask, cached) and shares it.
+        if self.rank == 0:
+            self._prepare_run_dir()
+            from landia.observations.prepare import build_model_grid
+
+            grid, _ = build_model_grid(settings)
+            payload = (grid.lat, grid.lon, grid.land)
+        else:
+            payload = None
+        lat, lon, land = comm.bcast(payload, root=0)
+        self.grid = LatLonGrid(lat, lon, land)
+        self.decomposition = Decomposition.for_grid(self.grid, self.size)
+        self.block = self.decomposition.block(self.rank)
+        self.n_local = self.block.stop - self.block.start
+        self.cells = np.arange(self.block.start, self.block.stop)
+
+        landscape = build_landscape(self.grid, self.cfg.texture_seed)
+        self.soil_all = SoilParameters.from_sand_clay(landscape.sand, landscape.clay)
+        self.porosity_all = self.soil_all.porosity
+        self.lai_monthly = landscape.lai_monthly[:, self.block]
+        self.params = None
+        if self.n_local:
+            soil = SoilParameters.from_sand_clay(landscape.sand[self.block],
+                                                 landscape.clay[self.block])
+            self.params = ColumnParameters.from_land_cover(
+                soil, landscape.land_cover[self.block])
+        seed_p = None if self.cfg.precipitation_seed < 0 else self.cfg.precipitation_seed
+        self.weather = WeatherGenerator(self.grid, self.cfg.weather_seed, seed_p)
+        self.layers = settings.analysis.layers
+        self._model_state_cls = ModelState
+
+    # -- run directory ---------------------------------------------------------------------
+    def _prepare_run_dir(self) -> None:
+        for sub in ("checkpoints", "cycles", "states"):
+            (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.run_log = _JsonLines(self.run_dir / "run_log.jsonl")
+        self.alerts = _JsonLines(self.run_dir / "alerts.jsonl")
+
+    def _observation_dir(self) -> Path | None:
+        if not self.cfg.observations:
+            return None
+        p = Path(self.cfg.observations)
+        return p if p.is_absolute() else self.run_dir / p
+
+    # -- restart ---------------------------------------------------------------------------
+    def _initial_state(self):
+        """(local ModelState or None, index of the next window)."""
+        from landia.checkpoint import latest_valid, remove_temporaries
+        from landia.exchange.collectives import scatter_state
+
+        found = None
+        if self.rank == 0:
+            remove_temporaries(self.run_dir / "checkpoints")
+            found = latest_valid(self.run_dir / "checkpoints", self.hash)
+        next_cycle = self.comm.bcast(None if found is None else found.next_cycle, root=0)
+        if next_cycle is None:
+            if self.rank == 0:
+                self.run_log.truncate_to_cycles_before(0)
+                self.alerts.truncate_to_cycles_before(0)
+                self.log.info("cold_start", saturation=self.cfg.initial_saturation,
+                              land_cells=self.grid.n_land, ranks=self.size)
+            if not self.n_local:
+                return None, 0
+            state = self._model_state_cls.default(self.params.soil,
+                                                  saturation=self.cfg.initial_saturation)
+            return state, 0
+        if self.rank == 0:
+            self.run_log.truncate_to_cycles_before(next_cycle)
+            self.alerts.truncate_to_cycles_before(next_cycle)
+            self.log.info("restart", checkpoint=str(found.path), valid_time=str(found.valid_time),
+                          next_cycle=next_cycle, ranks=self.size)
+        state = scatter_state(self.comm, self.decomposition,
+                              found.state if self.rank == 0 else None)
+        return state, next_cycle
+
+    # -- one window ------------------------------------------------------------------------
+    def _model(self, state, window: Window):
+        """Step the local columns through the window; (state, budget sums (4,) mm)."""
+        from landia.columns.model import forcing_at, step
+        from landia.forcing.interpolate import interpolate_forcing
+
+        budget = np.zeros(4)  # P, ET, total runoff, max |residual|
+        if not self.n_local:
+            return state, budget
+        hour = np.timedelta64(3600, "s")
+        raw = self.weather.forcing(window.start, window.end + hour, cells=self.cells)
+        forcing = interpolate_forcing(raw, window.start, window.end, DT)
+        for k in range(len(forcing.times)):
+            t = forcing.times[k]
+            lai = lai_at(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
+            state, fx = step(state, self.params, forcing_at(forcing, k), lai, DT)
+            budget[0] += fx.precipitation.sum() * DT
+            budget[1] += fx.evapotranspiration.sum() * DT
+            budget[2] += fx.total_runoff.sum() * DT
+            budget[3] = max(budget[3], float(np.abs(fx.residual).max()))
+        return state, budget
+
+    def _analyse(self, background: np.ndarray, window: Window, record: dict):
+        """Root only: increments (n_land, layers) or None; fills ``record``; writes outputs."""
+        from landia.analysis import run_analysis
+        from landia.io.analysis_file import write_analysis
+        from landia.io.fields import SoilMoistureField, read_field
+
+        nl = self.layers
+        depth = colm_node_depths()[:nl]
+        bg_field = SoilMoistureField(
+            lat=self.grid.lat, lon=self.grid.lon, depth=depth,
+            values=self.grid.to_field(background.T),
+            porosity=self.grid.to_field(self.porosity_all[:, :nl].T),
+            source=f"background {window.label}", valid_time=window.end)
+        obs_dir = self._observation_dir()
+        obs_path = None if obs_dir is None else obs_dir / f"obs_{window.label}.nc"
+        if obs_path is None or not obs_path.exists():
+            self._alert(window, "observation_missing",
+                        f"no observation file {obs_path}" if obs_path else
+                        "no observation folder configured (cycle.observations)")
+            return None
+        try:
+            obs = read_field(obs_path, "observation")
+            result = run_analysis(bg_field, obs, self.settings)
+        except InputError as exc:
+            self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
+            return None
+        except LandiaError as exc:
+            self._alert(window, "analysis_failed", str(exc), file=str(obs_path))
+            return None
+        before = sum(result.terms_before.values())
+        after = sum(result.terms_after.values())
+        if not (np.all(np.isfinite(result.minimiser.x)) and after <= before):
+            self._alert(window, "analysis_diverged",
+                        f"J {before:.6g} -> {after:.6g}, reason {result.minimiser.reason}; "
+                        f"background kept", file=str(obs_path))
+            return None
+        write_analysis(self.run_dir / "cycles" / f"analysis_{window.label}.nc", result,
+                       self.settings)
+        record.update(iterations=result.minimiser.iterations, J_before=before, J_after=after,
+                      reason=result.minimiser.reason,
+                      scc_before=result.scores["background"]["layer1"]["scc"],
+                      scc_after=result.scores["analysis"]["layer1"]["scc"],
+                      observation=str(obs_path))
+        analysis = self.grid.to_land(result.analysis_field)  # (layers, n_land)
+        return (analysis - background.T).T
+
+    def _alert(self, window: Window, kind: str, message: str, **extra) -> None:
+        self.log.warning("cycle_alert", cycle=window.index, time=str(window.end), alert=kind,
+                         message=message)
+        self.alerts.append({"cycle": window.index, "time": str(window.end) + "Z", "alert": kind,
+                            "message": message, **extra})
+
+    def _write_state(self, full_state, window: Window) -> None:
+        from landia.io.fields import SoilMoistureField, write_field
+
+        theta = volumetric(full_state.columns)
+        write_field(self.run_dir / "states" / f"state_{window.label}.nc", SoilMoistureField(
+            lat=self.grid.lat, lon=self.grid.lon, depth=colm_node_depths(),
+            values=self.grid.to_field(theta.T), porosity=self.grid.to_field(self.porosity_all.T),
+            source="landia cycle", valid_time=window.end),
+            title="landia model state (volumetric soil moisture of every layer)",
+            attributes={"cycle": window.index, "mode": self.cfg.mode, "period": window.period,
+                        "config_hash": self.hash})
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> int:
+        """Run every remaining window up to ``end``; returns 0."""
+        from landia.checkpoint import keep_last, write_checkpoint
+        from landia.columns.increment import apply_increment
+        from landia.exchange.collectives import gather_state, gather_to_root, scatter_from_root
+
+        state, next_cycle = self._initial_state()
+        todo = [w for w in self.windows if w.index >= next_cycle]
+        t_run = time.perf_counter()
+        for n_done, window in enumerate(todo, start=1):
+            phases = {}
+            t0 = time.perf_counter()
+            state, budget = self._model(state, window)
+            phases["model"] = time.perf_counter() - t0
+            record = {"cycle": window.index, "time": str(window.end) + "Z",
+                      "period": window.period, "analysed": False}
+            source = 0.0
+            if window.analyse:
+                t0 = time.perf_counter()
+                local = (volumetric(state.columns, self.layers) if self.n_local
+                         else np.zeros((0, self.layers)))
+                background = gather_to_root(self.comm, self.decomposition,
+                                            np.ascontiguousarray(local))
+                phases["gather"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                increment = None
+                if self.rank == 0:
+                    increment = self._analyse(background, window, record)
+                    record["analysed"] = increment is not None
+                    if increment is None:
+                        increment = np.zeros((self.grid.n_land, self.layers))
+                phases["analysis"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                local_inc = scatter_from_root(self.comm, self.decomposition, increment,
+                                              trailing_shape=(self.layers,))
+                if self.n_local:
+                    applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
+                    state = dataclasses.replace(state, columns=applied.columns)
+                    source = float(applied.source.sum())
+                phases["scatter"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            full = gather_state(self.comm, self.decomposition, state)
+            totals = self.comm.reduce(np.r_[budget[:3], source], root=0)
+            worst = self.comm.reduce(budget[3], op=_max_op(), root=0)
+            phases["gather_state"] = time.perf_counter() - t0
+            if self.rank == 0:
+                t0 = time.perf_counter()
+                self._write_state(full, window)
+                phases["output"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                write_checkpoint(self.run_dir / "checkpoints", full, window.end,
+                                 window.index + 1, self.hash,
+                                 metadata={"mode": self.cfg.mode, "ranks": self.size,
+                                           "label": window.label})
+                keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
+                phases["checkpoint"] = time.perf_counter() - t0
+                n = max(self.grid.n_land, 1)
+                record.update(
+                    ranks=self.size,
+                    budget_mm={"precipitation": totals[0] / n, "evapotranspiration": totals[1] / n,
+                               "runoff": totals[2] / n, "assimilation": totals[3] / n,
+                               "max_abs_step_residual": worst},
+                    seconds={k: round(v, 4) for k, v in phases.items()})
+                self.run_log.append(record)
+                elapsed = time.perf_counter() - t_run
+                eta = elapsed / n_done * (len(todo) - n_done)
+                self.log.info("cycle_done", cycle=window.index, time=str(window.end),
+                              progress=f"{n_done}/{len(todo)}", eta_s=round(eta, 1),
+                              analysed=record["analysed"],
+                              **{k: record[k] for k in ("iterations", "scc_before", "scc_after")
+                                 if k in record})
+                if self.progress and sys.stderr.isatty():
+                    print(f"\rcycle {n_done}/{len(todo)} {window.label} eta {eta:6.1f} s",
+                          end="", file=sys.stderr, flush=True)
+        if self.rank == 0 and self.progress and sys.stderr.isatty() and todo:
+            print(file=sys.stderr)
+        if self.rank == 0:
+            self.log.info("run_done", cycles=len(todo), run_dir=str(self.run_dir),
+                          seconds=round(time.perf_counter() - t_run, 2))
+        return 0
+
+
+def _max_op():
+    from mpi4py import MPI
+
+    return MPI.MAX
+
+
+def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True) -> int:
+    """Entry point of ``landia cycle`` on every rank (see the module notes)."""
+    return CycleRunner(comm, settings, run_dir, end=end, progress=progress).run()
