@@ -54,3 +54,9 @@ def test_shape_is_checked():
 
     with pytest.raises(ValueError, match="increment: expected shape"):
         apply_increment(s, soil.porosity, np.zeros((3, 3)))
+
+
+def test_a_zero_increment_leaves_the_state_bit_for_bit():
+    soil, s = _state()
+    r = apply_increment(s, soil.porosity, np.zeros((4, 3)))
+    assert np.array_equal(r.columns.w_liq, s.w_liq) and not r.source.any()

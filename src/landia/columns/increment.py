@@ -84,7 +84,9 @@ def apply_increment(columns, porosity, increment, floor: float = THETA_LIQ_FLOOR
     new_theta = np.minimum(np.maximum(wanted, np.minimum(floor, theta_liq)), top)
     clipped = int(np.sum(np.isfinite(inc) & (new_theta != wanted)))
     w_liq = columns.w_liq.copy()
-    w_liq[:, :layers] = new_theta * (RHO_WATER * dz)
+    # Only values that change are rewritten: theta -> w would cost a rounding otherwise.
+    w_liq[:, :layers] = np.where(new_theta != theta_liq, new_theta * (RHO_WATER * dz),
+                                 columns.w_liq[:, :layers])
     source = (w_liq[:, :layers] - columns.w_liq[:, :layers]).sum(axis=1)
     return IncrementResult(columns=replace(columns, w_liq=w_liq), source=source,
                            applied=new_theta - theta_liq, clipped=clipped)

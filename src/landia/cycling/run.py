@@ -93,6 +93,7 @@ class _JsonLines:
     def truncate_to_cycles_before(self, next_cycle: int) -> None:
         """Drop the records of cycles >= next_cycle (written by a run that was killed)."""
         if not self.path.exists():
+            self.path.touch()
             return
         keep = []
         for line in self.path.read_text().splitlines():
@@ -193,10 +194,15 @@ class CycleRunner:
         from landia.checkpoint import latest_valid, remove_temporaries
         from landia.exchange.collectives import scatter_state
 
-        found = None
+        found, refusal = None, None
         if self.rank == 0:
             remove_temporaries(self.run_dir / "checkpoints")
             found = latest_valid(self.run_dir / "checkpoints", self.hash)
+            if found is None:
+                refusal = self._foreign_checkpoints()
+        refusal = self.comm.bcast(refusal, root=0)
+        if refusal:
+            raise InputError(refusal)
         next_cycle = self.comm.bcast(None if found is None else found.next_cycle, root=0)
         if next_cycle is None:
             if self.rank == 0:
@@ -217,6 +223,21 @@ class CycleRunner:
         state = scatter_state(self.comm, self.decomposition,
                               found.state if self.rank == 0 else None)
         return state, next_cycle
+
+    def _foreign_checkpoints(self) -> str | None:
+        """A message when the run directory's checkpoints belong to another configuration."""
+        from landia.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+
+        for path in reversed(list_checkpoints(self.run_dir / "checkpoints")):
+            try:
+                other = load_checkpoint(path, allow_config_change=True)
+            except CheckpointError:
+                continue
+            return (f"{self.run_dir}: its checkpoints were written under another configuration "
+                    f"(newest valid: {path.name}, hash {other.config_hash}; this configuration: "
+                    f"{self.hash}); continue that run with its own configuration, or use a new "
+                    f"--run-dir")
+        return None
 
     # -- one window ------------------------------------------------------------------------
     def _model(self, state, window: Window):
@@ -340,7 +361,7 @@ class CycleRunner:
                 t0 = time.perf_counter()
                 local_inc = scatter_from_root(self.comm, self.decomposition, increment,
                                               trailing_shape=(self.layers,))
-                if self.n_local:
+                if self.n_local and np.any(local_inc != 0.0):
                     applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
                     state = dataclasses.replace(state, columns=applied.columns)
                     source = float(applied.source.sum())

@@ -1,0 +1,188 @@
+"""landia cycle (serial): DA against a truth, exact restarts, kills, faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+mpi4py = pytest.importorskip("mpi4py")
+from mpi4py import MPI  # noqa: E402
+
+from landia.config import settings_from_dict  # noqa: E402
+from landia.cycling.run import config_hash, lai_at, run_cycles  # noqa: E402
+from landia.errors import InputError  # noqa: E402
+from landia.experiment.osse import make_observations, top_layer_weights  # noqa: E402
+
+GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
+PERIOD = {"start": "2016-05-01T00:00", "end": "2016-05-02T00:00"}
+
+
+def settings(**cycle):
+    raw = {"grid": GRID, "cycle": {**PERIOD, "observations": "obs", **cycle},
+           "analysis": {"layers": 3, "terms": ["background", "image"]}}
+    return settings_from_dict(raw)
+
+
+def toml(path: Path, **cycle) -> Path:
+    c = {**PERIOD, "observations": "obs", **cycle}
+    lines = ["[grid]"] + [f"{k} = {v}" for k, v in GRID.items()] + ["[cycle]"]
+    for k, v in c.items():
+        lines.append(f"{k} = {json.dumps(v)}")
+    lines += ["[analysis]", "layers = 3", 'terms = ["background", "image"]']
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def observations(tmp_path_factory):
+    """A truth run (other rain and texture) and its observation images."""
+    root = tmp_path_factory.mktemp("truth")
+    run_cycles(MPI.COMM_SELF, settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
+               root / "truth", progress=False)
+    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
+
+
+def da_run(tmp: Path, observations, name="da", **kw) -> Path:
+    run = tmp / name
+    (run / "obs").mkdir(parents=True, exist_ok=True)
+    for f in observations:
+        target = run / "obs" / f.name
+        if not target.exists():
+            target.write_bytes(f.read_bytes())
+    run_cycles(MPI.COMM_SELF, settings(**kw), run, progress=False)
+    return run
+
+
+def final_state(run: Path) -> dict:
+    newest = sorted((run / "checkpoints").glob("checkpoint-*.h5"))[-1]
+    with h5py.File(newest, "r") as f:
+        return {k: f["state"][k][...] for k in f["state"]}
+
+
+def log_lines(run: Path, name="run_log.jsonl") -> list[dict]:
+    p = run / name
+    return [json.loads(x) for x in p.read_text().splitlines()] if p.exists() else []
+
+
+def test_assimilation_cycle_moves_towards_the_truth_and_logs_every_cycle(tmp_path, observations):
+    run = da_run(tmp_path, observations)
+    lines = log_lines(run)
+    assert [r["cycle"] for r in lines] == [0, 1, 2, 3]
+    assert all(r["analysed"] for r in lines)
+    for r in lines:
+        assert r["J_after"] < r["J_before"] and r["scc_after"] > r["scc_before"]
+        assert r["budget_mm"]["max_abs_step_residual"] < 1e-9
+        assert set(r["seconds"]) >= {"model", "gather", "analysis", "scatter", "output",
+                                      "checkpoint"}
+    assert not (run / "alerts.jsonl").read_text().strip()
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(run / "cycles" / "analysis_20160501T1200.nc") as ds:
+        assert {"analysis", "background", "increment", "observation", "cost"} <= set(ds)
+    with xr.open_dataset(run / "states" / "state_20160502T0000.nc") as ds:
+        assert ds["soil_moisture"].shape == (10, 7, 10) and "time" in ds.coords
+
+
+def test_a_run_stopped_and_resumed_ends_bit_for_bit_identical(tmp_path, observations):
+    whole = da_run(tmp_path, observations, "whole")
+    part = tmp_path / "part"
+    (part / "obs").mkdir(parents=True)
+    for f in observations:
+        (part / "obs" / f.name).write_bytes(f.read_bytes())
+    run_cycles(MPI.COMM_SELF, settings(), part, end="2016-05-01T12:00", progress=False)
+    assert [r["cycle"] for r in log_lines(part)] == [0, 1]
+    run_cycles(MPI.COMM_SELF, settings(), part, progress=False)
+    a, b = final_state(whole), final_state(part)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    assert [r["cycle"] for r in log_lines(part)] == [0, 1, 2, 3]
+
+
+def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, observations):
+    run = da_run(tmp_path, observations, "corrupt")
+    reference = final_state(run)
+    newest = sorted((run / "checkpoints").glob("checkpoint-*.h5"))[-1]
+    raw = bytearray(newest.read_bytes())
+    raw[len(raw) // 2: len(raw) // 2 + 64] = b"\x00" * 64
+    newest.write_bytes(bytes(raw))
+    run_cycles(MPI.COMM_SELF, settings(), run, progress=False)  # redoes the last cycle
+    again = final_state(run)
+    for k in reference:
+        assert np.array_equal(reference[k], again[k]), k
+    assert [r["cycle"] for r in log_lines(run)] == [0, 1, 2, 3]  # no duplicate line
+
+
+def test_a_run_directory_of_another_configuration_is_refused(tmp_path, observations):
+    run = da_run(tmp_path, observations, "other")
+    with pytest.raises(InputError, match="another configuration"):
+        run_cycles(MPI.COMM_SELF, settings(texture_seed=99), run, progress=False)
+    assert config_hash(settings()) == config_hash(settings(end="2016-05-03T00:00"))
+
+
+def test_missing_corrupt_and_failed_analyses_keep_the_background(tmp_path, observations,
+                                                                 monkeypatch):
+    run = tmp_path / "faults"
+    (run / "obs").mkdir(parents=True)
+    for f in observations:
+        (run / "obs" / f.name).write_bytes(f.read_bytes())
+    (run / "obs" / "obs_20160501T0600.nc").unlink()                       # missing
+    (run / "obs" / "obs_20160501T1200.nc").write_bytes(b"not netCDF")     # corrupt
+    import landia.analysis as analysis
+    from landia.errors import MinimisationError
+
+    real = analysis.run_analysis
+
+    def failing(background, obs, s):
+        if obs.valid_time == np.datetime64("2016-05-01T18:00"):
+            raise MinimisationError("TAO blmvm diverged (test)")
+        return real(background, obs, s)
+
+    monkeypatch.setattr(analysis, "run_analysis", failing)
+    run_cycles(MPI.COMM_SELF, settings(), run, progress=False)
+    alerts = log_lines(run, "alerts.jsonl")
+    assert [(a["cycle"], a["alert"]) for a in alerts] == [
+        (0, "observation_missing"), (1, "observation_rejected"), (2, "analysis_failed")]
+    assert "obs_20160501T1200.nc" in alerts[1]["file"]
+    lines = log_lines(run)
+    assert [r["analysed"] for r in lines] == [False, False, False, True]
+    assert all(r["budget_mm"]["assimilation"] == 0.0 for r in lines[:3])
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_moment_then_restart_is_bit_for_bit(tmp_path, observations):
+    whole = da_run(tmp_path, observations, "reference")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for delay in (2.5, 4.0):
+        run = tmp_path / f"killed{delay}"
+        (run / "obs").mkdir(parents=True)
+        for f in observations:
+            (run / "obs" / f.name).write_bytes(f.read_bytes())
+        cfg = toml(tmp_path / "c.toml")
+        cmd = [sys.executable, "-m", "landia", "--log-level", "error", "cycle", "--config",
+               str(cfg), "--run-dir", str(run), "--no-progress"]
+        proc = subprocess.Popen(cmd, env=env)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        subprocess.run(cmd, env=env, check=True)
+        a, b = final_state(whole), final_state(run)
+        for k in a:
+            assert np.array_equal(a[k], b[k]), (delay, k)
+        assert [r["cycle"] for r in log_lines(run)] == [0, 1, 2, 3]
+
+
+def test_helpers():
+    lai = np.array([[float(m)] for m in range(12)])
+    assert lai_at(lai, np.datetime64("2016-01-16T12:00"))[0] == pytest.approx(0.0, abs=0.02)
+    assert lai_at(lai, np.datetime64("2016-01-01T00:00"))[0] == pytest.approx(5.5, abs=0.05)
+    w = top_layer_weights()
+    assert w.sum() == pytest.approx(1.0) and w[3:].sum() == 0.0 and w[2] > 0
