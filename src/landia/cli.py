@@ -230,7 +230,7 @@ def _cycle(args, settings: Settings, comm) -> int:
     Path(args.run_dir).mkdir(parents=True, exist_ok=True)
     try:
         return run_cycles(comm, settings, args.run_dir, end=args.end,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, handle_sigterm=True)
     except LandiaError:
         if comm.Get_size() > 1:  # raised on every rank alike (setup), or only here
             get_logger("landia").error("cycle_aborted", rank=comm.Get_rank())

@@ -214,6 +214,12 @@ class CycleSettings:
         "", "Folder of observation images on the model grid (field files named "
             "obs_YYYYMMDDTHHMM.nc, as `landia prepare-obs` writes them); relative to the run "
             "directory. Empty: none (model-only cycles with an alert).")
+    forcing: str = _key("", "Forcing files: a glob pattern (relative to the run directory or "
+                            "absolute), e.g. '/data/gldas/GLDAS_NOAH025_3H.A2016*.nc4'. Empty: "
+                            "the built-in weather generator.")
+    forcing_format: str = _key("gldas", "Reader of the forcing files: 'gldas' (GLDAS-2.1 "
+                                        "3-hourly), 'era5' (CDS hourly) or 'qian' (CoLM/CLM "
+                                        "datm).", choices=("gldas", "era5", "qian"))
     weather_seed: int = _key(1, "Seed of the weather generator (forcing).", lo=0)
     precipitation_seed: int = _key(-1, "Seed of the generator's rain events; -1: the "
                                        "weather seed.", lo=-1)

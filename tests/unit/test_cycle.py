@@ -186,3 +186,65 @@ def test_helpers():
     assert lai_at(lai, np.datetime64("2016-01-01T00:00"))[0] == pytest.approx(5.5, abs=0.05)
     w = top_layer_weights()
     assert w.sum() == pytest.approx(1.0) and w[3:].sum() == 0.0 and w[2] > 0
+
+
+def _gldas_like(folder: Path, stamps) -> None:
+    """GLDAS-2.1-like 3-hourly files on a 1-degree grid over the test box."""
+    from tests.unit.forcing_files import field, write_grid
+    from tests.unit.test_forcing_gridded import GLDAS_RANGE, GLDAS_UNITS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lat, lon = np.arange(38.5, 52, 1.0), np.arange(108.5, 127, 1.0)
+    for t in stamps:
+        rng = np.random.default_rng(int(t.astype(np.int64)))
+        data = {n: field(rng, (1, lat.size, lon.size), *GLDAS_RANGE[n]) for n in GLDAS_UNITS}
+        name = f"GLDAS_NOAH025_3H.A{str(t)[:10].replace('-', '')}.{str(t)[11:13]}00.021.nc4"
+        write_grid(folder / name, lat, lon, [t],
+                   {n: (v, {"units": GLDAS_UNITS[n], "_FillValue": -9999.0})
+                    for n, v in data.items()},
+                   time_units="minutes since 2000-01-01 03:00:00",
+                   time_bounds=[[t - np.timedelta64(3, "h"), t]])
+
+
+def test_missing_forcing_stops_cleanly_and_the_run_resumes_when_it_arrives(tmp_path):
+    stamps = np.arange(np.datetime64("2016-05-01T00:00"), np.datetime64("2016-05-01T15:01"),
+                       np.timedelta64(3, "h")).astype("datetime64[s]")
+    _gldas_like(tmp_path / "forcing", stamps)  # covers cycles 0 and 1 only
+    s = settings(forcing=str(tmp_path / "forcing" / "GLDAS_*.nc4"), forcing_format="gldas",
+                 mode="ctrl")
+    run = tmp_path / "run"
+    with pytest.raises(InputError, match="rank 0: InputError: .*2016-05-01T12:00"):
+        run_cycles(MPI.COMM_SELF, s, run, progress=False)
+    assert [r["cycle"] for r in log_lines(run)] == [0, 1]
+    assert len(list((run / "checkpoints").glob("checkpoint-*.h5"))) == 2
+    more = np.arange(np.datetime64("2016-05-01T18:00"), np.datetime64("2016-05-02T03:01"),
+                     np.timedelta64(3, "h")).astype("datetime64[s]")
+    _gldas_like(tmp_path / "forcing", more)
+    assert run_cycles(MPI.COMM_SELF, s, run, progress=False) == 0
+    assert [r["cycle"] for r in log_lines(run)] == [0, 1, 2, 3]
+    assert all(r["budget_mm"]["precipitation"] > 0 for r in log_lines(run))
+
+
+def test_sigterm_stops_after_a_complete_cycle_and_the_rerun_finishes(tmp_path, observations):
+    whole = da_run(tmp_path, observations, "reference")
+    run = tmp_path / "terminated"
+    (run / "obs").mkdir(parents=True)
+    for f in observations:
+        (run / "obs" / f.name).write_bytes(f.read_bytes())
+    cmd = [sys.executable, "-m", "landia", "--log-level", "warning", "cycle", "--config",
+           str(toml(tmp_path / "c.toml")), "--run-dir", str(run), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not list((run / "checkpoints").glob("checkpoint-*.h5")) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    done = [r["cycle"] for r in log_lines(run)]
+    if proc.returncode == 0:  # it had finished already: nothing to test
+        pytest.skip("the run finished before SIGTERM arrived")
+    assert proc.returncode == 75, out
+    assert "cycle_interrupted" in out and done == list(range(len(done))) and len(done) < 4
+    subprocess.run(cmd, check=True)
+    a, b = final_state(whole), final_state(run)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k

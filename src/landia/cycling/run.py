@@ -41,12 +41,15 @@ from pathlib import Path
 import numpy as np
 
 from landia.config import Settings
-from landia.cycling.clock import Window, stamp, windows
+from landia.cycling.clock import Window, windows
+from landia.cycling.forcing import ForcingSource
 from landia.errors import InputError, LandiaError
 from landia.grid import LatLonGrid, colm_layer_thickness, colm_node_depths
 from landia.log import get_logger
 
 DT = 1800.0
+#: Exit status of a run stopped by SIGTERM after a complete cycle (EX_TEMPFAIL): rerun it.
+EXIT_INTERRUPTED = 75
 #: Settings that may change between the starts of one run without changing its results.
 HASH_EXCLUDED = {("cycle", "end"), ("cycle", "keep_checkpoints")}
 
@@ -172,6 +175,10 @@ class CycleRunner:
                 soil, landscape.land_cover[self.block])
         seed_p = None if self.cfg.precipitation_seed < 0 else self.cfg.precipitation_seed
         self.weather = WeatherGenerator(self.grid, self.cfg.weather_seed, seed_p)
+        self.forcing = self._collective(lambda: ForcingSource(
+            self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
+            self.weather.lon[self.block], self.cells) if self.n_local else None)
+        self.stop_requested = False
         self.layers = settings.analysis.layers
         self._model_state_cls = ModelState
 
@@ -224,6 +231,68 @@ class CycleRunner:
                               found.state if self.rank == 0 else None)
         return state, next_cycle
 
+    def _finish_cycle(self, full, window: Window, record: dict, phases: dict, totals, worst,
+                      n_done: int, n_todo: int, t_run: float) -> None:
+        """Root only: state file, checkpoint, run-log line, progress."""
+        from landia.checkpoint import keep_last, write_checkpoint
+
+        t0 = time.perf_counter()
+        self._write_state(full, window)
+        phases["output"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        write_checkpoint(self.run_dir / "checkpoints", full, window.end,
+                         window.index + 1, self.hash,
+                         metadata={"mode": self.cfg.mode, "ranks": self.size,
+                                   "label": window.label})
+        keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
+        phases["checkpoint"] = time.perf_counter() - t0
+        n = max(self.grid.n_land, 1)
+        record.update(
+            ranks=self.size,
+            budget_mm={"precipitation": totals[0] / n, "evapotranspiration": totals[1] / n,
+                       "runoff": totals[2] / n, "assimilation": totals[3] / n,
+                       "max_abs_step_residual": worst},
+            seconds={k: round(v, 4) for k, v in phases.items()})
+        self.run_log.append(record)
+        elapsed = time.perf_counter() - t_run
+        eta = elapsed / n_done * (n_todo - n_done)
+        self.log.info("cycle_done", cycle=window.index, time=str(window.end),
+                      progress=f"{n_done}/{n_todo}", eta_s=round(eta, 1),
+                      analysed=record["analysed"],
+                      **{k: record[k] for k in ("iterations", "scc_before", "scc_after")
+                         if k in record})
+        if self.progress and sys.stderr.isatty():
+            print(f"\rcycle {n_done}/{n_todo} {window.label} eta {eta:6.1f} s",
+                  end="", file=sys.stderr, flush=True)
+
+    def _on_root(self, work):
+        """Run ``work()`` on the root; a failure there (a landia error or an OSError, e.g. a
+        full disk) is raised on every rank, so that no rank waits in a collective."""
+        message, result = None, None
+        if self.rank == 0:
+            try:
+                result = work()
+            except (LandiaError, OSError) as exc:
+                message = f"rank 0: {type(exc).__name__}: {exc}"
+        message = self.comm.bcast(message, root=0)
+        if message:
+            raise InputError(message)
+        return result
+
+    def _collective(self, work):
+        """Run ``work()`` on every rank; if it raises a landia error on any rank, raise one
+        (naming the ranks) on every rank, so that no rank is left waiting in a collective."""
+        result, message = None, None
+        try:
+            result = work()
+        except LandiaError as exc:
+            message = f"{type(exc).__name__}: {exc}"
+        messages = self.comm.allgather(message)
+        bad = [(r, m) for r, m in enumerate(messages) if m]
+        if bad:
+            raise InputError("; ".join(f"rank {r}: {m}" for r, m in bad))
+        return result
+
     def _foreign_checkpoints(self) -> str | None:
         """A message when the run directory's checkpoints belong to another configuration."""
         from landia.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
@@ -243,14 +312,11 @@ class CycleRunner:
     def _model(self, state, window: Window):
         """Step the local columns through the window; (state, budget sums (4,) mm)."""
         from landia.columns.model import forcing_at, step
-        from landia.forcing.interpolate import interpolate_forcing
 
         budget = np.zeros(4)  # P, ET, total runoff, max |residual|
         if not self.n_local:
             return state, budget
-        hour = np.timedelta64(3600, "s")
-        raw = self.weather.forcing(window.start, window.end + hour, cells=self.cells)
-        forcing = interpolate_forcing(raw, window.start, window.end, DT)
+        forcing = self.forcing.window(window.start, window.end, DT)
         for k in range(len(forcing.times)):
             t = forcing.times[k]
             lai = lai_at(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
@@ -328,7 +394,6 @@ class CycleRunner:
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> int:
         """Run every remaining window up to ``end``; returns 0."""
-        from landia.checkpoint import keep_last, write_checkpoint
         from landia.columns.increment import apply_increment
         from landia.exchange.collectives import gather_state, gather_to_root, scatter_from_root
 
@@ -338,7 +403,15 @@ class CycleRunner:
         for n_done, window in enumerate(todo, start=1):
             phases = {}
             t0 = time.perf_counter()
-            state, budget = self._model(state, window)
+            try:
+                state, budget = self._collective(lambda: self._model(state, window))
+            except InputError as exc:
+                if self.rank == 0:
+                    self.log.error("cycle_stopped", cycle=window.index, time=str(window.start),
+                                   reason=str(exc),
+                                   note="the state of the last complete cycle is in its "
+                                        "checkpoint; fix the input and rerun to resume")
+                raise
             phases["model"] = time.perf_counter() - t0
             record = {"cycle": window.index, "time": str(window.end) + "Z",
                       "period": window.period, "analysed": False}
@@ -351,12 +424,12 @@ class CycleRunner:
                                             np.ascontiguousarray(local))
                 phases["gather"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                increment = None
-                if self.rank == 0:
-                    increment = self._analyse(background, window, record)
-                    record["analysed"] = increment is not None
-                    if increment is None:
-                        increment = np.zeros((self.grid.n_land, self.layers))
+                def analyse():
+                    inc = self._analyse(background, window, record)
+                    record["analysed"] = inc is not None
+                    return np.zeros((self.grid.n_land, self.layers)) if inc is None else inc
+
+                increment = self._on_root(analyse)
                 phases["analysis"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 local_inc = scatter_from_root(self.comm, self.decomposition, increment,
@@ -371,35 +444,14 @@ class CycleRunner:
             totals = self.comm.reduce(np.r_[budget[:3], source], root=0)
             worst = self.comm.reduce(budget[3], op=_max_op(), root=0)
             phases["gather_state"] = time.perf_counter() - t0
-            if self.rank == 0:
-                t0 = time.perf_counter()
-                self._write_state(full, window)
-                phases["output"] = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                write_checkpoint(self.run_dir / "checkpoints", full, window.end,
-                                 window.index + 1, self.hash,
-                                 metadata={"mode": self.cfg.mode, "ranks": self.size,
-                                           "label": window.label})
-                keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
-                phases["checkpoint"] = time.perf_counter() - t0
-                n = max(self.grid.n_land, 1)
-                record.update(
-                    ranks=self.size,
-                    budget_mm={"precipitation": totals[0] / n, "evapotranspiration": totals[1] / n,
-                               "runoff": totals[2] / n, "assimilation": totals[3] / n,
-                               "max_abs_step_residual": worst},
-                    seconds={k: round(v, 4) for k, v in phases.items()})
-                self.run_log.append(record)
-                elapsed = time.perf_counter() - t_run
-                eta = elapsed / n_done * (len(todo) - n_done)
-                self.log.info("cycle_done", cycle=window.index, time=str(window.end),
-                              progress=f"{n_done}/{len(todo)}", eta_s=round(eta, 1),
-                              analysed=record["analysed"],
-                              **{k: record[k] for k in ("iterations", "scc_before", "scc_after")
-                                 if k in record})
-                if self.progress and sys.stderr.isatty():
-                    print(f"\rcycle {n_done}/{len(todo)} {window.label} eta {eta:6.1f} s",
-                          end="", file=sys.stderr, flush=True)
+            self._on_root(lambda: self._finish_cycle(full, window, record, phases, totals,
+                                                     worst, n_done, len(todo), t_run))
+            if self.comm.allreduce(int(self.stop_requested), op=_max_op()):
+                if self.rank == 0:
+                    self.log.warning("cycle_interrupted", after_cycle=window.index,
+                                     note="SIGTERM: stopped after a complete, checkpointed "
+                                          "cycle; rerun to resume", exit_status=EXIT_INTERRUPTED)
+                return EXIT_INTERRUPTED
         if self.rank == 0 and self.progress and sys.stderr.isatty() and todo:
             print(file=sys.stderr)
         if self.rank == 0:
@@ -414,6 +466,23 @@ def _max_op():
     return MPI.MAX
 
 
-def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True) -> int:
-    """Entry point of ``landia cycle`` on every rank (see the module notes)."""
-    return CycleRunner(comm, settings, run_dir, end=end, progress=progress).run()
+def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True,
+               handle_sigterm: bool = False) -> int:
+    """Entry point of ``landia cycle`` on every rank (see the module notes).
+
+    Returns 0 when every window up to ``end`` is done, :data:`EXIT_INTERRUPTED` (75) when
+    SIGTERM (with ``handle_sigterm``) stopped the run after a complete, checkpointed cycle.
+    """
+    runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress)
+    if not handle_sigterm:
+        return runner.run()
+    import signal
+
+    def request_stop(signum, frame):  # finish the current cycle, then stop
+        runner.stop_requested = True
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        return runner.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

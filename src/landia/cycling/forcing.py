@@ -1,0 +1,81 @@
+"""Forcing of one rank's columns for one window: the weather generator or real files.
+
+With ``cycle.forcing`` empty every rank asks the weather generator
+(:mod:`landia.forcing.weather`) for its own cells. With a glob pattern, the files are indexed
+once (their times), and for each window every rank reads, from the few files around it, only
+its own cells (:mod:`landia.forcing.gldas`, :mod:`~landia.forcing.era5`,
+:mod:`~landia.forcing.qian`). Either way the record is put on the 1800 s model step with
+CoLM's time interpolation (:func:`landia.forcing.interpolate.interpolate_forcing`).
+
+Missing forcing (no file for part of a window, a fill value at a column, ...) is an
+:class:`~landia.errors.InputError` naming the file or the time; the cycle turns it into a clean
+stop of every rank (the state of the last complete cycle is in its checkpoint).
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import numpy as np
+
+from landia.errors import InputError
+from landia.forcing.interpolate import interpolate_forcing
+
+HOUR = np.timedelta64(3600, "s")
+MARGIN = 6 * HOUR
+
+
+class ForcingSource:
+    """Forcing for a rank's cells.
+
+    Parameters
+    ----------
+    cycle : CycleSettings
+    run_dir : Path
+    weather : WeatherGenerator
+        Used when ``cycle.forcing`` is empty.
+    lat, lon : ndarray (n,)
+        The rank's column positions.
+    cells : ndarray of int (n,)
+        Their indices in the grid's land order (for the weather generator).
+    """
+
+    def __init__(self, cycle, run_dir, weather, lat, lon, cells):
+        self.weather = weather
+        self.lat, self.lon, self.cells = lat, lon, cells
+        self.format = cycle.forcing_format
+        self.files = None
+        if cycle.forcing:
+            from landia.forcing.gridded import GriddedFiles
+
+            pattern = cycle.forcing
+            if not Path(pattern).is_absolute():
+                pattern = str(Path(run_dir) / pattern)
+            paths = sorted(glob.glob(pattern))
+            if not paths:
+                raise InputError(f"cycle.forcing = {cycle.forcing!r}: no file matches "
+                                 f"{pattern}")
+            self.files = GriddedFiles(paths, f"{self.format} forcing")
+
+    def window(self, start, end, dt: float = 1800.0):
+        """The forcing on the model steps of ``[start, end)``, (T, n) arrays."""
+        if self.files is None:
+            raw = self.weather.forcing(start, end + HOUR, cells=self.cells)
+            return interpolate_forcing(raw, start, end, dt)
+        from landia.forcing.era5 import read_era5
+        from landia.forcing.gldas import read_gldas
+        from landia.forcing.qian import read_qian
+
+        reader = {"gldas": read_gldas, "era5": read_era5, "qian": read_qian}[self.format]
+        near = [f.path for f in self.files.files
+                if f.times[-1] >= start - MARGIN and f.times[0] <= end + MARGIN]
+        if not near:
+            raise InputError(f"no {self.format} forcing file covers {start} to {end} UTC "
+                             f"(files cover {self.files.times[0]} to {self.files.times[-1]})")
+        raw = reader(near, self.lat, self.lon, start=start - MARGIN,
+                     end=end + np.timedelta64(1, "s"))
+        if raw.times[0] > start or raw.times[-1] < end:
+            raise InputError(f"{self.format} forcing ends or starts inside the window {start} "
+                             f"to {end} UTC: the files give {raw.times[0]} to {raw.times[-1]}")
+        return interpolate_forcing(raw, start, end, dt)
