@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -248,3 +249,68 @@ def test_sigterm_stops_after_a_complete_cycle_and_the_rerun_finishes(tmp_path, o
     a, b = final_state(whole), final_state(run)
     for k in a:
         assert np.array_equal(a[k], b[k]), k
+
+
+def test_death_inside_the_checkpoint_write_leaves_the_previous_checkpoint(tmp_path, observations,
+                                                                          monkeypatch):
+    """A process that dies half-way through writing checkpoint 3 (its temporary file is left
+    behind, the rename never happens) resumes from checkpoint 2 and ends identical."""
+    whole = da_run(tmp_path, observations, "reference")
+    run = tmp_path / "died"
+    (run / "obs").mkdir(parents=True)
+    for f in observations:
+        (run / "obs" / f.name).write_bytes(f.read_bytes())
+    import landia.checkpoint.store as store
+
+    real = store._write_hdf5
+    calls = {"n": 0}
+
+    class Died(BaseException):
+        """Stands for SIGKILL: not an Exception, so nothing handles it."""
+
+    def dying(path, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            real(path, *args, **kwargs)
+            data = Path(path).read_bytes()
+            Path(path).write_bytes(data[: len(data) // 2])  # half written
+            stray = Path(path).with_name(Path(path).name + ".kept")
+            stray.write_bytes(data[: len(data) // 2])
+            raise Died()
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(store, "_write_hdf5", dying)
+    with pytest.raises(Died):
+        run_cycles(MPI.COMM_SELF, settings(), run, progress=False)
+    # what SIGKILL leaves: the temporary file itself (atomic_path removed ours on unwind)
+    kept = next((run / "checkpoints").glob("*.kept"))
+    kept.rename(run / "checkpoints" / kept.name[:-5])  # .checkpoint-...h5.XXXX.tmp
+    assert len(list((run / "checkpoints").glob("checkpoint-*.h5"))) == 2
+    monkeypatch.setattr(store, "_write_hdf5", real)
+    run_cycles(MPI.COMM_SELF, settings(), run, progress=False)
+    a, b = final_state(whole), final_state(run)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
+    assert [r["cycle"] for r in log_lines(run)] == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_three_ranks_give_the_serial_bits(tmp_path, observations):
+    mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
+    if mpirun is None:
+        pytest.skip("no mpirun on PATH")
+    whole = da_run(tmp_path, observations, "serial")
+    run = tmp_path / "three"
+    (run / "obs").mkdir(parents=True)
+    for f in observations:
+        (run / "obs" / f.name).write_bytes(f.read_bytes())
+    env = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+    subprocess.run([mpirun, "-n", "3", sys.executable, "-m", "landia", "--log-level", "error",
+                    "cycle", "--config", str(toml(tmp_path / "c.toml")), "--run-dir", str(run),
+                    "--no-progress"], env=env, check=True, timeout=300)
+    a, b = final_state(whole), final_state(run)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    assert all(r["ranks"] == 3 for r in log_lines(run))
