@@ -480,6 +480,72 @@ def columns_step_case(n: int, seed: int = 20160501) -> dict:
     return {f"columns_step_{n}_{k}": v for k, v in figures.items()}
 
 
+# -- cycle cases -----------------------------------------------------------------------
+CYCLE_GRIDS = {"paper": (23.0, 68.0, 73.0, 117.0, 1.4),
+               "eastasia_025": (23.0, 68.0, 73.0, 117.0, 0.25)}
+CYCLE_PHASES = ("model", "gather", "analysis", "scatter", "gather_state", "output", "checkpoint")
+
+
+def _cycle_toml(path, grid, **cycle) -> None:
+    south, north, west, east, res = grid
+    lines = ["[grid]", f"south = {south}", f"north = {north}", f"west = {west}",
+             f"east = {east}", f"resolution = {res}", "[cycle]",
+             'start = "2016-05-01T00:00"', 'end = "2016-05-02T06:00"', 'observations = "obs"']
+    lines += [f"{k} = {json.dumps(v)}" for k, v in cycle.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _cycle_run(config, run_dir, ranks: int) -> None:
+    import shutil
+
+    cmd = [sys.executable, "-m", "landia", "--log-level", "error", "cycle", "--config",
+           str(config), "--run-dir", str(run_dir), "--no-progress"]
+    if ranks > 1:
+        launcher = shutil.which("mpirun") or shutil.which("mpiexec")
+        cmd = [launcher, "-n", str(ranks)] + cmd
+    env = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def cycle_case(name: str) -> dict:
+    """Five 6-hourly DA cycles (image 3D-Var against OSSE observations) with 1 and 2 ranks."""
+    import tempfile
+    from pathlib import Path
+
+    from landia.experiment.osse import make_observations
+
+    grid = CYCLE_GRIDS[name]
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="landia-bench-cycle-") as tmp:
+        tmp = Path(tmp)
+        _cycle_toml(tmp / "truth.toml", grid, mode="ctrl", precipitation_seed=2, texture_seed=12)
+        _cycle_run(tmp / "truth.toml", tmp / "truth", 2)
+        make_observations(tmp / "truth", tmp / "obs")
+        _cycle_toml(tmp / "da.toml", grid)
+        mean = {}
+        for ranks in (1, 2):
+            run = tmp / f"da{ranks}"
+            run.mkdir()
+            (run / "obs").symlink_to(tmp / "obs")
+            _cycle_run(tmp / "da.toml", run, ranks)
+            lines = [json.loads(x) for x in (run / "run_log.jsonl").read_text().splitlines()]
+            timed = lines[1:]  # the first cycle pays one-off costs (imports, operator builds)
+            mean[ranks] = {p: float(np.mean([r["seconds"].get(p, 0.0) for r in timed]))
+                           for p in CYCLE_PHASES}
+            cycle_s = sum(mean[ranks].values())
+            exchange = sum(mean[ranks][p] for p in ("gather", "scatter", "gather_state",
+                                                    "checkpoint"))
+            prefix = f"cycle_{name}_{ranks}rank"
+            out.update({f"{prefix}_{p}_s": v for p, v in mean[ranks].items()})
+            out[f"{prefix}_cycle_s"] = cycle_s
+            out[f"{prefix}_exchange_share"] = exchange / cycle_s
+            out[f"{prefix}_iterations"] = float(np.mean([r.get("iterations", 0) for r in timed]))
+        out[f"cycle_{name}_land_cells"] = int(lines[0].get("land_cells", 0)) or None
+        out[f"cycle_{name}_model_speedup_2ranks"] = mean[1]["model"] / mean[2]["model"]
+    return {k: v for k, v in out.items() if v is not None}
+
+
 CURVELET_CASES = {f"curvelet_{ny}x{nx}": partial(curvelet_case, (ny, nx))
                   for ny, nx in ((256, 256), (1024, 1024), (1800, 3600))}
 ANALYSIS_CASES = {c: partial(analysis_case, c)
@@ -489,9 +555,10 @@ COLUMN_CASES = {
     **{f"columns_soilwater_{n}": partial(columns_soilwater_case, n) for n in COLUMN_SIZES},
     **{f"columns_step_{n}": partial(columns_step_case, n) for n in COLUMN_SIZES},
 }
-CASES = {**CURVELET_CASES, **ANALYSIS_CASES, **COLUMN_CASES}
+CYCLE_CASES = {f"cycle_{g}": partial(cycle_case, g) for g in CYCLE_GRIDS}
+CASES = {**CURVELET_CASES, **ANALYSIS_CASES, **COLUMN_CASES, **CYCLE_CASES}
 QUICK_SKIPS = {"curvelet_1800x3600", "global_025deg", "columns_soilwater_100000",
-               "columns_step_100000"}
+               "columns_step_100000", "cycle_eastasia_025"}
 
 
 # -- driver ----------------------------------------------------------------------------

@@ -248,7 +248,7 @@ class CycleRunner:
         phases["checkpoint"] = time.perf_counter() - t0
         n = max(self.grid.n_land, 1)
         record.update(
-            ranks=self.size,
+            ranks=self.size, land_cells=self.grid.n_land,
             budget_mm={"precipitation": totals[0] / n, "evapotranspiration": totals[1] / n,
                        "runoff": totals[2] / n, "assimilation": totals[3] / n,
                        "max_abs_step_residual": worst},
@@ -274,10 +274,23 @@ class CycleRunner:
                 result = work()
             except (LandiaError, OSError) as exc:
                 message = f"rank 0: {type(exc).__name__}: {exc}"
+        self._idle_until_all_arrive()
         message = self.comm.bcast(message, root=0)
         if message:
             raise InputError(message)
         return result
+
+    def _idle_until_all_arrive(self) -> None:
+        """Wait for every rank without spinning: a rank that waits for the root's analysis
+        polls a non-blocking barrier and sleeps, instead of busy-polling inside a blocking
+        collective (which takes a core from the root when ranks share cores)."""
+        if self.size == 1:
+            return
+        request = self.comm.Ibarrier()
+        pause = 1e-4
+        while not request.Test():
+            time.sleep(pause)
+            pause = min(pause * 2, 5e-3)
 
     def _collective(self, work):
         """Run ``work()`` on every rank; if it raises a landia error on any rank, raise one
@@ -287,6 +300,7 @@ class CycleRunner:
             result = work()
         except LandiaError as exc:
             message = f"{type(exc).__name__}: {exc}"
+        self._idle_until_all_arrive()
         messages = self.comm.allgather(message)
         bad = [(r, m) for r, m in enumerate(messages) if m]
         if bad:
