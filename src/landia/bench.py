@@ -123,6 +123,23 @@ over 8 half-hours, air 250-310 K, RH 0.2-1, showers on 15 % of the columns).
 ``column_steps_per_s``, ``step_s``, ``steps``, ``peak_mb``, ``import_mb``
     As for the soil-water cases.
 
+The assimilation cycle (``landia cycle``), cases ``cycle_paper`` (32 x 31 at 1.4 deg, 991
+land cells) and ``cycle_eastasia_025`` (the same box at 0.25 deg, 180 x 176, 31,653 land
+cells; not with ``--quick``): a truth run (ctrl, other rain and texture) with 2 ranks, its OSSE
+observations, then five 6-hourly image 3D-Var cycles with 1 and with 2 ranks
+(``mpirun -n 2``). Figures are means over cycles 2-5 (the first pays imports and operator
+builds), prefix ``cycle_{grid}_{r}rank_``:
+
+``{phase}_s``
+    Seconds of each phase: ``model``, ``gather``, ``analysis``, ``scatter``,
+    ``gather_state``, ``output``, ``checkpoint``; ``cycle_s`` their sum.
+``exchange_share``
+    (gather + scatter + gather_state + checkpoint) / cycle (aim: under 0.1).
+``iterations``
+    Mean minimiser iterations.
+
+and ``cycle_{grid}_model_speedup_2ranks``: model seconds with 1 rank / with 2 ranks.
+
 A case whose process fails prints ``{case}_failed: True`` and makes the exit
 status 1. A comment line states the targets the 0.25 deg case is read against (at most
 20 iterations, under 10 s, under 1 GB); they are not checked.
