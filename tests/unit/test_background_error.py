@@ -173,3 +173,17 @@ def test_command_refuses_mismatched_grids_and_counts(tmp_path):
     with pytest.raises(InputError, match="pairing by order"):
         run_estimate_b(args)
     assert not out.exists()
+
+
+def test_unobserved_lower_layers_are_left_out_with_a_warning(tmp_path):
+    xb, y, sd, land = _series(12, nl=3, shape=(6, 7), seed=6)
+    y = y.copy()
+    y[:, 2] = np.nan  # a 0-5 cm product: nothing in CoLM layer 3
+    d = _write_series(tmp_path / "series", xb, y)
+    out = tmp_path / "b.nc"
+    args = _parser().parse_args(["estimate-b", "--background", str(d / "bg_*.nc"),
+                                 "--obs", str(d / "obs_*.nc"), "--min-times", "5",
+                                 "--output", str(out)])
+    assert run_estimate_b(args) == 0
+    f = read_field(out, "background")
+    assert f.n_layers == 2 and np.isfinite(f.error_variance[:, land]).all()

@@ -426,7 +426,16 @@ def run_estimate_b(args) -> int:
                                  "like the first pair")
         xb.append(b.values[:nl])
         yo.append(o.values[:nl])
-    est = estimate_background_error(np.stack(xb), np.stack(yo), args.obs_error_variance,
+    xb, yo = np.stack(xb), np.stack(yo)
+    seen = [bool(np.any(np.isfinite(xb[:, k]) & np.isfinite(yo[:, k]))) for k in range(nl)]
+    if seen[0] and not all(seen):
+        keep = seen.index(False)
+        log.warning("layers_not_observed", layers=[k + 1 for k in range(keep, nl)],
+                    note="no observation in these layers (e.g. a 0-5 cm satellite product does "
+                         "not reach CoLM layer 3); the estimate covers the layers above")
+        nl = keep
+        xb, yo = xb[:, :nl], yo[:, :nl]
+    est = estimate_background_error(xb, yo, args.obs_error_variance,
                                     args.min_times, args.min_variance, args.smoothing)
     for k in range(nl):
         log.info("background_error_variance", layer=k + 1, land=int(est.land[k].sum()),
