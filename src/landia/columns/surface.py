@@ -26,8 +26,11 @@ Pieces (see ``docs/columns-energy.md``, section *Full step*):
 * potential evaporation (Penman, no surface resistance)
   ``E_p = (Delta A + rho c_p D / r_a) / (Delta + gamma) / lambda`` with ``A = Rn - G`` and D the
   vapour-pressure deficit;
-* soil evaporation demand ``exp(-0.5 LAI) E_p beta_soil`` (Beer's law share of the radiation
-  reaching the soil), beta_soil = clip((q_g - q_a)/(q_sat(T_g) - q_a), 0, 1), q_g = exp(psi_1 /
+* soil evaporation demand ``(Delta f A + f rho c_p D / r_a,g) / (Delta + gamma) / lambda *
+  beta_soil`` with ``f = exp(-0.5 LAI)`` (Beer's law share of the energy reaching the soil)
+  and ``r_a,g`` the resistance of a bare surface (z0 = 0.01 m): the ground under a canopy is
+  not ventilated like the canopy itself (with the canopy's r_a, a forest floor evaporated
+  ~2 mm/day under LAI 4); beta_soil = clip((q_g - q_a)/(q_sat(T_g) - q_a), 0, 1), q_g = exp(psi_1 /
   (4.71047e4 T_g)) q_sat(T_g) (CoLM's relative-humidity method, psi_1 of the top layer in mm);
 * transpiration demand ``(1 - exp(-0.5 LAI)) (Delta A + rho c_p D / r_a) / (Delta + gamma (1 +
   r_c / r_a)) / lambda`` with a Jarvis-type canopy resistance (Noilhan and Planton 1989):
@@ -313,7 +316,14 @@ def surface_demand(
     potential = np.maximum((delta * available + aero) / (delta + gamma) / lam, 0.0)
     soil_share = np.exp(-0.5 * lai)
     beta = soil_beta(psi_top, t_ground, qair, psurf)
-    soil_e = soil_share * potential * beta
+    # The ground under a canopy gets the canopy's share of the available energy and exchanges
+    # vapour through the resistance of a bare surface (z0 = 0.01 m), not through the canopy's
+    # rougher, better ventilated boundary layer.
+    r_a_ground = aerodynamic_resistance(wind, np.zeros(n), z_ref)
+    _, _, aero_ground, _ = penman_terms(tair, qair, psurf, r_a_ground)
+    ground_potential = np.maximum((delta * soil_share * available + soil_share * aero_ground)
+                                  / (delta + gamma) / lam, 0.0)
+    soil_e = ground_potential * beta
     r_c = canopy_resistance(lai, swdown, _lookup(RS_MIN, cover))
     pm = np.maximum((delta * available + aero) / (delta + gamma * (1.0 + r_c / r_a)) / lam, 0.0)
     transp = np.where(roots & (lai > 0), (1.0 - soil_share) * pm, 0.0)

@@ -38,7 +38,7 @@ elevation :math:`z` (m), on day of year :math:`d`, local solar hour :math:`h`:
   falling at a constant rate for 2-10 hours from a start hour, both from smooth fields so
   that storms are coherent in space; 2 % of that falls as the wet day's light rain outside
   the storm;
-* humidity: relative humidity :math:`0.3 + 0.45 w + 0.2` on wet days, capped at 0.97,
+* humidity: relative humidity :math:`0.25 + 0.6 w` (+0.15 on wet days), capped at 0.97,
   converted with the saturation vapour pressure over water (Tetens);
 * pressure :math:`101325 \\exp(-z/8434)` Pa; wind :math:`3 + 1.2 u` m/s, :math:`u` a smooth
   field, at least 0.5 m/s;
@@ -222,7 +222,7 @@ class WeatherGenerator:
             wet_day[rows] = wet[None, :]
 
         cloud = np.where(wet_day, 0.8, 0.2 + 0.3 * wetness[None, :])
-        rh = np.minimum(0.3 + 0.45 * wetness[None, :] + 0.2 * wet_day, 0.97)
+        rh = np.minimum(0.25 + 0.6 * wetness[None, :] + 0.15 * wet_day, 0.97)
         psurf = np.broadcast_to(101325.0 * np.exp(-z / 8434.0), (T, N)).copy()
         e = rh * saturation_vapour_pressure(tair)
         qair = 0.622 * e / (psurf - 0.378 * e)
