@@ -314,3 +314,25 @@ def test_three_ranks_give_the_serial_bits(tmp_path, observations):
     for k in a:
         assert np.array_equal(a[k], b[k]), k
     assert all(r["ranks"] == 3 for r in log_lines(run))
+
+
+def test_repeated_tao_solves_are_bit_identical():
+    """The analysis must not depend on where PETSc's allocator puts its work vectors."""
+    pytest.importorskip("petsc4py")
+    from landia.analysis.analyse import build_problem
+    from landia.analysis.minimisers import minimise
+    from landia.config import Settings
+    from landia.demo import build_demo_case
+
+    bg, obs = build_demo_case()[:2]
+    s = Settings()
+    p = build_problem(bg, obs, s)
+    x0 = np.clip(p.background, p.lower, p.upper)
+    results = []
+    for k in range(6):  # the same start vector at different addresses
+        buf = np.empty(x0.size + 16)
+        a = buf[k:k + x0.size]
+        a[:] = x0
+        results.append(minimise(p.cost, a, p.lower, p.upper, s.minimiser).x.copy())
+    for r in results[1:]:
+        assert np.array_equal(r, results[0])

@@ -106,6 +106,15 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
     if own_scale:
         opts.setValue(scale_key, "scalar")
 
+    # Reproducible reductions: by default PETSc computes VecMDot/VecMAXPY (used by the LMVM
+    # matrices) with one BLAS gemv over vectors that happen to be adjacent in memory, so the
+    # summation order, and the last bits of the analysis, depended on where PETSc's
+    # allocator put the work vectors (1 solve in 3 differed by ~1e-13 from a repeat of
+    # itself). Vector by vector, the result is the same on every run and every restart.
+    for key in ("vec_mdot_use_gemv", "vec_maxpy_use_gemv"):
+        if not opts.hasName(key):
+            opts.setValue(key, "0")
+
     n = x0.size
     problem = _TaoProblem(cost, lower, upper)
     x = PETSc.Vec().createSeq(n, comm=PETSc.COMM_SELF)
