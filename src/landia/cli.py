@@ -19,6 +19,7 @@ prepare-obs      soil-moisture products -> QC'd observation images on the model 
 cycle            the MPI assimilation cycle (columns, analysis, checkpoints) in a run directory
 configs          list the shipped example configurations
 make-obs         synthetic observation images from a truth run (OSSE)
+serve            near-real-time scheduler: waits for observation files, launches cycles
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
                    metavar=("SOUTH", "NORTH", "WEST", "EAST"),
                    help="region whose noise is --large-error-std (stated error unchanged)")
     m.add_argument("--large-error-std", type=float, default=0.0)
+    from landia.service.commands import add_serve_parser
+
+    add_serve_parser(sub)
     from landia.verification.commands import add_verify_parser
 
     add_verify_parser(sub)
@@ -164,6 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help()
         return 0
+    if args.command == "serve":
+        # Before MPI is touched: a process with MPI initialised cannot launch mpirun jobs.
+        from landia.service.commands import run_serve
+
+        configure_logging(args.log_format or "console", args.log_level or "info", 0, 1)
+        try:
+            return run_serve(args)
+        except LandiaError as exc:
+            get_logger("landia").error("failed", error=str(exc), kind=type(exc).__name__)
+            return 2
     comm = _world()
     rank, size = (comm.Get_rank(), comm.Get_size()) if comm is not None else (0, 1)
     configure_logging(args.log_format or "console", args.log_level or "info", rank, size)
