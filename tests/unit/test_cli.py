@@ -131,8 +131,8 @@ def test_petsc_argument_split():
     assert petsc == ["-tao_type", "lmvm", "-tao_monitor"]
 
 
-def test_demo_runs_and_improves_the_correlation(tmp_path, capsys):
-    assert main(["demo", "--output-dir", str(tmp_path / "demo")]) == 0
+def test_demo_analysis_only_runs_and_improves_the_correlation(tmp_path, capsys):
+    assert main(["demo", "--analysis-only", "--output-dir", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.splitlines()
             if line.startswith(("background ", "analysis "))}
