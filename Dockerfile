@@ -13,7 +13,7 @@
 #   buildah bud --format docker --layers -t landia:0.1.0 .      # docker format keeps HEALTHCHECK
 # Run:
 #   docker run --rm landia:0.1.0 --version
-#   docker run --rm --entrypoint mpirun landia:0.1.0 -n 2 landia demo --output-dir /tmp/demo
+#   docker run --rm landia:0.1.0 demo --output-dir /tmp/demo     # launches mpirun -n 2 itself
 #
 # Base image: pinned by tag. For bit-for-bit reproducible builds pin it by digest too:
 #   --build-arg BASE_IMAGE=debian:12.15-slim@sha256:<digest>
