@@ -2,7 +2,8 @@
 domain with the cycling service, scored against its truth, written up as a report.
 
 Runs (each a ``landia cycle`` run directory under ``OUT/runs``, launched with
-``mpirun -n RANKS``, resumable):
+``mpirun -n RANKS``, two runs at a time (the truth first: the observations come from it),
+resumable):
 
 ============ ===================== ======================= ===========================
 run          terms                 observations            model
@@ -61,6 +62,7 @@ class DemoSettings:
     forecast_days: int = 30
     grid: tuple = (23.0, 68.0, 73.0, 117.0, 1.4)
     ranks: int = 2
+    parallel: int = 2
     noise_std: float = 0.02
     misspecified_std: float = 0.08
     runs: tuple = ("truth", "ctrl", "image", "point", "hybrid", "image_misspecified",
@@ -126,9 +128,8 @@ def run_config(name: str, ds: DemoSettings) -> str:
     return _toml(values)
 
 
-def _launch(config: Path, run_dir: Path, ranks: int, n_cycles: int, label: str,
-            progress) -> float:
-    """Run ``landia cycle`` (under mpirun for ranks > 1), reporting progress; seconds."""
+def _command(config: Path, run_dir: Path, ranks: int) -> tuple[list, dict]:
+    """``landia cycle`` (under mpirun for ranks > 1) and its environment."""
     cmd = [sys.executable, "-m", "landia", "--log-level", "warning", "cycle", "--config",
            str(config), "--run-dir", str(run_dir), "--no-progress"]
     if ranks > 1:
@@ -140,17 +141,7 @@ def _launch(config: Path, run_dir: Path, ranks: int, n_cycles: int, label: str,
     for key, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"), ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
                        ("OMPI_MCA_rmaps_base_oversubscribe", "1")):
         env.setdefault(key, value)
-    log_path = run_dir.parent / f"{run_dir.name}.log"
-    t0 = time.perf_counter()
-    with open(log_path, "a") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-        while proc.poll() is None:
-            time.sleep(0.5)
-            progress(label, _cycles_done(run_dir), n_cycles, time.perf_counter() - t0)
-    if proc.returncode != 0:
-        raise InputError(f"run {run_dir.name} failed (exit {proc.returncode}); see {log_path}")
-    progress(label, _cycles_done(run_dir), n_cycles, time.perf_counter() - t0, final=True)
-    return time.perf_counter() - t0
+    return cmd, env
 
 
 def _cycles_done(run_dir: Path) -> int:
@@ -159,12 +150,19 @@ def _cycles_done(run_dir: Path) -> int:
 
 
 def _print_progress(label, done, total, seconds, final=False):
-    eta = seconds / done * (total - done) if done else float("nan")
-    end = "\n" if final else ""
     stream = sys.stderr
-    if final or stream.isatty():
-        print(f"\r[demo] {label:20s} {done:4d}/{total} cycles {seconds:6.1f} s"
-              + ("" if final else f", eta {eta:5.0f} s"), end=end, file=stream, flush=True)
+    key = (label, done // max(total // 10, 1))
+    if final:
+        print(f"[demo] {label:34s} {done:4d}/{total} cycles in {seconds:6.1f} s", file=stream,
+              flush=True)
+    elif key not in _SHOWN:  # every 10 %, for each active run
+        _SHOWN.add(key)
+        eta = seconds / done * (total - done) if done else float("nan")
+        print(f"[demo] {label:34s} {done:4d}/{total} cycles, {seconds:6.1f} s, eta {eta:5.0f} s",
+              file=stream, flush=True)
+
+
+_SHOWN: set = set()
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -300,23 +298,51 @@ def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_p
         (out / sub).mkdir(parents=True, exist_ok=True)
     t = ds.times
     n_cycles = int((t["end"] - t["start"]) / np.timedelta64(6 * 3600, "s"))
-    seconds = {}
+    seconds: dict = {}
     t_all = time.perf_counter()
-    for name in ds.runs:
-        spec = RUNS[name]
-        obs = spec["observations"]
-        if obs and not (out / obs).is_dir():
-            box = REGION["box"] if obs == "obs_misspecified" else None
-            make_observations(out / "runs" / "truth", out / obs, noise_std=ds.noise_std,
-                              seed=3, large_error_box=box,
-                              large_error_std=ds.misspecified_std if box else 0.0,
-                              end=t["assimilation_end"])
-        cfg = out / "configs" / f"{name}.toml"
-        cfg.write_text(f"# landia demo: {spec['label']}\n" + run_config(name, ds))
-        (out / "runs" / name).mkdir(exist_ok=True)
-        seconds[name] = _launch(cfg, out / "runs" / name, ds.ranks, n_cycles, spec["label"],
-                                progress)
-        log.info("demo_run_done", run=name, seconds=round(seconds[name], 1))
+    pending = list(ds.runs)
+    active: dict = {}   # name -> (process, log file, start time)
+    while pending or active:
+        # Start what may start: at most ds.parallel runs at once; runs that assimilate wait
+        # for the truth (their observations are made from it).
+        for name in list(pending):
+            if len(active) >= ds.parallel:
+                break
+            spec = RUNS[name]
+            obs = spec["observations"]
+            if obs and ("truth" in active or "truth" in pending):
+                continue
+            if obs and not (out / obs).is_dir():
+                box = REGION["box"] if obs == "obs_misspecified" else None
+                make_observations(out / "runs" / "truth", out / obs, noise_std=ds.noise_std,
+                                  seed=3, large_error_box=box,
+                                  large_error_std=ds.misspecified_std if box else 0.0,
+                                  end=t["assimilation_end"])
+            cfg = out / "configs" / f"{name}.toml"
+            cfg.write_text(f"# landia demo: {spec['label']}\n" + run_config(name, ds))
+            run_dir = out / "runs" / name
+            run_dir.mkdir(exist_ok=True)
+            cmd, env = _command(cfg, run_dir, ds.ranks)
+            logf = open(out / "runs" / f"{name}.log", "a")
+            active[name] = (subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
+                                             env=env), logf, time.perf_counter())
+            pending.remove(name)
+        time.sleep(0.5)
+        for name, (proc, logf, t0) in list(active.items()):
+            elapsed = time.perf_counter() - t0
+            done = proc.poll() is not None
+            progress(RUNS[name]["label"], _cycles_done(out / "runs" / name), n_cycles, elapsed,
+                     final=done)
+            if done:
+                logf.close()
+                del active[name]
+                if proc.returncode != 0:
+                    for other, (p, f, _) in active.items():
+                        p.terminate()
+                    raise InputError(f"run {name} failed (exit {proc.returncode}); see "
+                                     f"{out / 'runs' / (name + '.log')}")
+                seconds[name] = elapsed
+                log.info("demo_run_done", run=name, seconds=round(elapsed, 1))
     results = {
         "experiment": {"grid": "{} x {} cells at {} deg, {}-{} N, {}-{} E".format(
                            *_grid_shape(ds.grid), ds.grid[4], ds.grid[0], ds.grid[1],
