@@ -155,7 +155,7 @@ def _print_progress(label, done, total, seconds, final=False):
     if final:
         print(f"[demo] {label:34s} {done:4d}/{total} cycles in {seconds:6.1f} s", file=stream,
               flush=True)
-    elif key not in _SHOWN:  # every 10 %, for each active run
+    elif done and key not in _SHOWN:  # every 10 %, for each active run
         _SHOWN.add(key)
         eta = seconds / done * (total - done) if done else float("nan")
         print(f"[demo] {label:34s} {done:4d}/{total} cycles, {seconds:6.1f} s, eta {eta:5.0f} s",
