@@ -145,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
                    metavar=("SOUTH", "NORTH", "WEST", "EAST"),
                    help="region whose noise is --large-error-std (stated error unchanged)")
     m.add_argument("--large-error-std", type=float, default=0.0)
+    m.add_argument("--stated-error-box", type=float, nargs=4, default=None,
+                   metavar=("SOUTH", "NORTH", "WEST", "EAST"),
+                   help="region whose stated observation error is --stated-error-std (actual "
+                        "noise unchanged): the paper's idealised variant")
+    m.add_argument("--stated-error-std", type=float, default=0.0)
     from landia.service.commands import add_serve_parser
 
     add_serve_parser(sub)
@@ -235,7 +240,9 @@ def _make_obs(args, settings: Settings) -> int:
                               seed=args.seed, layers=args.layers,
                               large_error_box=args.large_error_box,
                               large_error_std=args.large_error_std,
-                              every_hours=args.every_hours)
+                              every_hours=args.every_hours,
+                              stated_error_box=args.stated_error_box,
+                              stated_error_std=args.stated_error_std)
     print(f"{len(files)} observation file(s) written to {args.output_dir}")
     return 0
 

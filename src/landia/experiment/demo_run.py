@@ -18,9 +18,11 @@ point_misspecified  JB + JO        ``obs_misspecified``    as ctrl
 ============ ===================== ======================= ===========================
 
 Observations (``landia make-obs``): the truth's 0-7 cm soil moisture on CoLM layers 1-3 every
-6 h, plus N(0, 0.02^2) noise; the misspecified set has N(0, 0.08^2) noise inside a region
-(the paper's idealised experiment put a large error inside China and none outside; here a box
-over eastern China, 25-45 N, 100-120 E, stands for it) while still stating 0.02^2.
+6 h, plus N(0, 0.02^2) noise, stated error 0.02^2. The misspecified set (the paper's idealised
+variant, section 3.4: "a large error inside China and none outside; point 3D-Var then ignores
+China, image 3D-Var still fixes its structure") has the same values but states an error of
+1.0 m3 m-3 (variance 1) inside a region -- a box over eastern China, 25-45 N, 100-120 E,
+stands for China -- and 0.02^2 outside.
 
 Periods (UTC): a discard period (default 15 days) and the rest of the assimilation period
 (default 45 days), then a free forecast (default 30 days). Scores against the truth, over land,
@@ -64,7 +66,7 @@ class DemoSettings:
     ranks: int = 2
     parallel: int = 2
     noise_std: float = 0.02
-    misspecified_std: float = 0.08
+    misspecified_std: float = 1.0
     runs: tuple = ("truth", "ctrl", "image", "point", "hybrid", "image_misspecified",
                    "point_misspecified")
 
@@ -315,8 +317,8 @@ def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_p
             if obs and not (out / obs).is_dir():
                 box = REGION["box"] if obs == "obs_misspecified" else None
                 make_observations(out / "runs" / "truth", out / obs, noise_std=ds.noise_std,
-                                  seed=3, large_error_box=box,
-                                  large_error_std=ds.misspecified_std if box else 0.0,
+                                  seed=3, stated_error_box=box,
+                                  stated_error_std=ds.misspecified_std if box else 0.0,
                                   end=t["assimilation_end"])
             cfg = out / "configs" / f"{name}.toml"
             cfg.write_text(f"# landia demo: {spec['label']}\n" + run_config(name, ds))

@@ -6,7 +6,7 @@ the smoke configurations, where no surface data set is downloaded. Arithmetic on
 * **Texture.** Sand and clay (%) are smooth random fields (about 500 km scale, from
   ``numpy.random.default_rng([seed, 11])`` on the whole grid) around a climate-driven mean:
   sandier in the dry interior (deserts), more clay in the humid south-east;
-  ``sand = clip(55 - 25 w + 12 g_1, 5, 90)``, ``clay = clip(15 + 15 w + 6 g_2, 3, 55)``
+  ``sand = clip(55 - 25 w + 20 g_1, 5, 90)``, ``clay = clip(15 + 15 w + 10 g_2, 3, 55)``
   (scaled down so that sand + clay <= 95), with the wetness ``w`` of the weather generator.
 * **Land cover** from the climate of the weather generator, in this order: bare soil where the
   annual precipitation is below 150 mm; shrubland below 300 mm; grassland above 3000 m (the
@@ -89,9 +89,9 @@ def build_landscape(grid: LatLonGrid, texture_seed: int = 11) -> Landscape:
     t_annual = 299.0 - 0.75 * (lat - 23.0) - 0.0065 * z
     amplitude = 7.0 + 0.45 * (lat - 23.0)
 
-    sand = np.clip(55.0 - 25.0 * wetness + 12.0 * _smooth_on_grid(grid, texture_seed, 1, 500.0),
+    sand = np.clip(55.0 - 25.0 * wetness + 20.0 * _smooth_on_grid(grid, texture_seed, 1, 500.0),
                    5.0, 90.0)
-    clay = np.clip(15.0 + 15.0 * wetness + 6.0 * _smooth_on_grid(grid, texture_seed, 2, 500.0),
+    clay = np.clip(15.0 + 15.0 * wetness + 10.0 * _smooth_on_grid(grid, texture_seed, 2, 500.0),
                    3.0, 55.0)
     total = sand + clay
     scale = np.where(total > 95.0, 95.0 / total, 1.0)
