@@ -829,7 +829,7 @@ def build_report(out_dir) -> Path:
              "RMSE differences are improvements).</p>",
              _results_table(rep),
              "<h3>Next to the paper</h3>",
-             "<p>The paper's numbers (section 6 of the science notes: ERA-Interim observations "
+             "<p>The paper's numbers (section 6 of the science notes: ERA5-Land 0-7 cm observations "
              "over China, CoLM) against this experiment's.</p>",
              _paper_table(rep),
              "<h3>Inside the misspecified-error region (idealised variant)</h3>",
