@@ -336,3 +336,20 @@ def test_repeated_tao_solves_are_bit_identical():
         results.append(minimise(p.cost, a, p.lower, p.upper, s.minimiser).x.copy())
     for r in results[1:]:
         assert np.array_equal(r, results[0])
+
+
+def test_log_events_of_a_cycle_carry_its_cycle_and_rank(tmp_path, observations, capsys):
+    from landia.log import configure_logging
+
+    configure_logging("json", "info", 0, 1)
+    try:
+        da_run(tmp_path, observations, "logged")
+    finally:
+        configure_logging("console", "info", 0, 1)
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+              if line.startswith("{")]
+    analysis = [e for e in events if e.get("event") == "analysis_done"]
+    assert [e["cycle"] for e in analysis] == [0, 1, 2, 3]
+    assert all(e["rank"] == 0 and e["cycle_time"].endswith("Z") for e in analysis)
+    done = [e for e in events if e.get("event") == "run_done"]
+    assert done and "cycle" not in done[0]  # unbound after the loop

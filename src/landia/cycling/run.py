@@ -407,14 +407,28 @@ class CycleRunner:
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> int:
-        """Run every remaining window up to ``end``; returns 0."""
+        """Run every remaining window up to ``end``; 0, or EXIT_INTERRUPTED after SIGTERM."""
+        import structlog
+
+        try:
+            return self._run()
+        finally:
+            structlog.contextvars.unbind_contextvars("cycle", "cycle_time")
+
+    def _run(self) -> int:
         from landia.columns.increment import apply_increment
         from landia.exchange.collectives import gather_state, gather_to_root, scatter_from_root
 
         state, next_cycle = self._initial_state()
         todo = [w for w in self.windows if w.index >= next_cycle]
         t_run = time.perf_counter()
+        import structlog
+
         for n_done, window in enumerate(todo, start=1):
+            # Every log event of this window, on every rank (the analysis' included), carries
+            # the cycle it belongs to.
+            structlog.contextvars.bind_contextvars(cycle=window.index,
+                                                  cycle_time=str(window.end) + "Z")
             phases = {}
             t0 = time.perf_counter()
             try:
@@ -466,6 +480,7 @@ class CycleRunner:
                                      note="SIGTERM: stopped after a complete, checkpointed "
                                           "cycle; rerun to resume", exit_status=EXIT_INTERRUPTED)
                 return EXIT_INTERRUPTED
+        structlog.contextvars.unbind_contextvars("cycle", "cycle_time")
         if self.rank == 0 and self.progress and sys.stderr.isatty() and todo:
             print(file=sys.stderr)
         if self.rank == 0:
