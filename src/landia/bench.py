@@ -520,9 +520,10 @@ def _cycle_run(config, run_dir, ranks: int) -> None:
     if ranks > 1:
         launcher = shutil.which("mpirun") or shutil.which("mpiexec")
         cmd = [launcher, "-n", str(ranks)] + cmd
-    env = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    from landia.launch import launch_environment
+
+    subprocess.run(cmd, env=launch_environment(openmpi_defaults=True), check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def cycle_case(name: str) -> dict:
@@ -595,8 +596,13 @@ def _format(value) -> str:
 
 def _run_case(name: str) -> dict | None:
     """Run one case in a fresh interpreter; its figures, or None when it failed."""
+    from landia.launch import launch_environment
+
+    # The driver may have initialised MPI (the landia entry point does): its children must
+    # not look like members of that job, or the cycle cases' mpirun fails.
     proc = subprocess.run([sys.executable, "-m", "landia.bench", "--case", name],
-                          stdout=subprocess.PIPE, text=True, check=False)
+                          stdout=subprocess.PIPE, text=True, check=False,
+                          env=launch_environment())
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         return None

@@ -33,7 +33,6 @@ and the surface inside the region; period means go to ``results.json``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -139,11 +138,9 @@ def _command(config: Path, run_dir: Path, ranks: int) -> tuple[list, dict]:
         if launcher is None:
             raise InputError("the demo runs under MPI: no mpirun or mpiexec on PATH")
         cmd = [launcher, "-n", str(ranks)] + cmd
-    env = dict(os.environ)
-    for key, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"), ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
-                       ("OMPI_MCA_rmaps_base_oversubscribe", "1")):
-        env.setdefault(key, value)
-    return cmd, env
+    from landia.launch import launch_environment
+
+    return cmd, launch_environment(openmpi_defaults=True)
 
 
 def _cycles_done(run_dir: Path) -> int:

@@ -46,6 +46,7 @@ import numpy as np
 from landia.cycling.clock import HOUR, stamp, windows
 from landia.errors import ConfigError, LandiaError
 from landia.io.atomic import atomic_path
+from landia.launch import launch_environment
 from landia.log import get_logger
 
 DEFAULT_LAUNCHER = ("mpirun -n {ranks} landia cycle --config {config} --run-dir {run_dir} "
@@ -362,21 +363,6 @@ class SubprocessLauncher:
             except BaseException:
                 _terminate(proc)
                 raise
-
-
-# set by MPI_Init in this process (mpi4py singleton) or by an mpirun around it: a child
-# mpirun that inherits them believes it is inside a job and fails (Open MPI: status 1,
-# no message)
-_JOB_MARKERS = ("PMIX_", "PMI_", "OMPI_COMM_WORLD_", "OMPI_APP_CTX_", "OMPI_MCA_ess",
-                "OMPI_MCA_orte_", "OMPI_MCA_pmix", "OMPI_UNIVERSE_SIZE", "OMPI_FILE_LOCATION",
-                "HYDRA_", "MPI_LOCALNRANKS", "MPI_LOCALRANKID")
-
-
-def launch_environment() -> dict:
-    """The environment of a launched job: this process's environment as Python saw it at
-    start-up (``os.environ``; variables MPI_Init set later are not in it), without the
-    variables that mark a process as part of an MPI job."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(_JOB_MARKERS)}
 
 
 def _terminate(proc: subprocess.Popen, grace: float = 30.0) -> None:

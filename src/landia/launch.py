@@ -1,0 +1,33 @@
+"""The environment of child MPI jobs (``mpirun ... landia cycle``) that landia launches.
+
+A process in which MPI was initialised (an mpi4py singleton: the ``landia`` entry point takes
+``COMM_WORLD``), or one started by mpirun, carries variables that mark it as part of an MPI
+job; a child ``mpirun`` that inherits them believes it is inside that job and fails (Open MPI:
+status 1, no message). The launchers of ``landia serve``, ``landia demo`` and ``landia bench``
+therefore give their jobs this process's environment as Python saw it at start-up
+(``os.environ``: variables MPI_Init set later are not in it) without those markers, plus what
+Open MPI needs as root and on oversubscribed machines unless already set.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: Prefixes of the variables set by MPI_Init or by an mpirun around the process.
+JOB_MARKERS = ("PMIX_", "PMI_", "OMPI_COMM_WORLD_", "OMPI_APP_CTX_", "OMPI_MCA_ess",
+               "OMPI_MCA_orte_", "OMPI_MCA_pmix", "OMPI_UNIVERSE_SIZE", "OMPI_FILE_LOCATION",
+               "HYDRA_", "MPI_LOCALNRANKS", "MPI_LOCALRANKID")
+
+#: Open MPI settings for containers, root and more ranks than cores (``./run`` sets the same).
+OPENMPI_DEFAULTS = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                    "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+
+
+def launch_environment(openmpi_defaults: bool = False) -> dict:
+    """This process's start-up environment without MPI job markers (see the module notes);
+    with ``openmpi_defaults``, :data:`OPENMPI_DEFAULTS` where not set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(JOB_MARKERS)}
+    if openmpi_defaults:
+        for key, value in OPENMPI_DEFAULTS.items():
+            env.setdefault(key, value)
+    return env
