@@ -5,13 +5,17 @@ started on. Rank 0 logs at the requested level; other ranks only log warnings
 and errors, so that a 512-rank job does not print 512 copies of each line.
 
 Two renderers: a human-readable console (default) and JSON lines
-(``--log-format json``) for log shippers and the run log of cycling.
+(``--log-format json``) for log shippers. :func:`log_to_file` also copies every event that
+passes the level filter, as a JSON line, into a file (``landia cycle`` keeps one per rank in
+its run directory, ``logs/events.rank<r>.jsonl``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -57,12 +61,33 @@ def configure_logging(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _bind_rank(rank, size),
             structlog.processors.format_exc_info,
+            _tee,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(threshold),
         logger_factory=structlog.PrintLoggerFactory(stream or _CurrentStderr()),
         cache_logger_on_first_use=False,
     )
+
+
+_FILE: Any = None
+
+
+def log_to_file(path: str | Path | None) -> None:
+    """Also append every logged event as a JSON line to ``path`` (None: stop)."""
+    global _FILE
+    if _FILE is not None:
+        _FILE.close()
+        _FILE = None
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _FILE = open(path, "a", encoding="utf-8", buffering=1)
+
+
+def _tee(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    if _FILE is not None:
+        _FILE.write(json.dumps(event, default=str, sort_keys=True) + "\n")
+    return event
 
 
 class _CurrentStderr:

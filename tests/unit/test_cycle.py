@@ -353,3 +353,10 @@ def test_log_events_of_a_cycle_carry_its_cycle_and_rank(tmp_path, observations, 
     assert all(e["rank"] == 0 and e["cycle_time"].endswith("Z") for e in analysis)
     done = [e for e in events if e.get("event") == "run_done"]
     assert done and "cycle" not in done[0]  # unbound after the loop
+
+
+def test_the_run_directory_keeps_the_log_events(tmp_path, observations):
+    run = da_run(tmp_path, observations, "events")
+    events = [json.loads(x) for x in (run / "logs" / "events.rank0.jsonl").read_text().splitlines()]
+    assert [e["cycle"] for e in events if e["event"] == "cycle_done"] == [0, 1, 2, 3]
+    assert events[-1]["event"] == "run_done" and all(e["rank"] == 0 for e in events)

@@ -502,16 +502,23 @@ def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = Tru
     Returns 0 when every window up to ``end`` is done, :data:`EXIT_INTERRUPTED` (75) when
     SIGTERM (with ``handle_sigterm``) stopped the run after a complete, checkpointed cycle.
     """
-    runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress)
-    if not handle_sigterm:
-        return runner.run()
-    import signal
+    from landia.log import log_to_file
 
-    def request_stop(signum, frame):  # finish the current cycle, then stop
-        runner.stop_requested = True
-
-    previous = signal.signal(signal.SIGTERM, request_stop)
+    # Every rank keeps its log events in the run directory too (rank > 0: warnings only).
+    log_to_file(Path(run_dir) / "logs" / f"events.rank{comm.Get_rank()}.jsonl")
     try:
-        return runner.run()
+        runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress)
+        if not handle_sigterm:
+            return runner.run()
+        import signal
+
+        def request_stop(signum, frame):  # finish the current cycle, then stop
+            runner.stop_requested = True
+
+        previous = signal.signal(signal.SIGTERM, request_stop)
+        try:
+            return runner.run()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        log_to_file(None)
