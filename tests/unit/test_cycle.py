@@ -360,3 +360,13 @@ def test_the_run_directory_keeps_the_log_events(tmp_path, observations):
     events = [json.loads(x) for x in (run / "logs" / "events.rank0.jsonl").read_text().splitlines()]
     assert [e["cycle"] for e in events if e["event"] == "cycle_done"] == [0, 1, 2, 3]
     assert events[-1]["event"] == "run_done" and all(e["rank"] == 0 for e in events)
+
+
+def test_analysis_files_carry_their_valid_time(tmp_path, observations):
+    import netCDF4
+
+    run = da_run(tmp_path, observations, "timed")
+    with netCDF4.Dataset(run / "cycles" / "analysis_20160501T1200.nc") as ds:
+        assert ds.valid_time == "2016-05-01T12:00:00Z"
+        t = netCDF4.num2date(ds["time"][...], ds["time"].units)
+        assert str(t) == "2016-05-01 12:00:00" and ds["analysis"].coordinates == "time"

@@ -378,7 +378,7 @@ class CycleRunner:
                         f"background kept", file=str(obs_path))
             return None
         write_analysis(self.run_dir / "cycles" / f"analysis_{window.label}.nc", result,
-                       self.settings)
+                       self.settings, valid_time=window.end)
         record.update(iterations=result.minimiser.iterations, J_before=before, J_after=after,
                       reason=result.minimiser.reason,
                       scc_before=result.scores["background"]["layer1"]["scc"],

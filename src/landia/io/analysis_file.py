@@ -7,10 +7,10 @@ import json
 import numpy as np
 
 from landia.io.atomic import atomic_path
-from landia.io.netcdf import create_grid_file
+from landia.io.netcdf import create_grid_file, write_valid_time
 
 
-def write_analysis(path, result, settings) -> None:
+def write_analysis(path, result, settings, valid_time=None) -> None:
     """Write analysis, increment, background, cost history and diagnostics.
 
     Variables: ``analysis``, ``increment``, ``background``, ``observation``
@@ -18,7 +18,8 @@ def write_analysis(path, result, settings) -> None:
     ``cost_before`` and ``cost_after`` (term); ``term`` is an integer coordinate
     whose ``flag_meanings`` name the terms. Global
     attributes: solver, converged reason, iterations, terms, sigma, s2, QC counts,
-    scores (JSON).
+    scores (JSON). With ``valid_time``, a scalar CF ``time`` and the ``valid_time`` attribute
+    (as field files have).
     """
     problem = result.problem
     grid = problem.grid
@@ -39,6 +40,9 @@ def write_analysis(path, result, settings) -> None:
                     v.standard_name = "volume_fraction_of_condensed_water_in_soil"
                 v.long_name = long_name
                 v[...] = values
+            if valid_time is not None:
+                write_valid_time(ds, valid_time, ("analysis", "increment", "background",
+                                                  "observation"))
             mres = result.minimiser
             ds.createDimension("iteration", len(mres.cost))
             v = ds.createVariable("iteration", "i4", ("iteration",))

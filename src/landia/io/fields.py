@@ -163,7 +163,7 @@ def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
     or numbers).
     """
     from landia.io.atomic import atomic_path
-    from landia.io.netcdf import create_grid_file
+    from landia.io.netcdf import create_grid_file, write_valid_time
 
     with atomic_path(path) as tmp:
         with create_grid_file(tmp, field.lat, field.lon, field.depth, title) as ds:
@@ -174,13 +174,7 @@ def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
             var.long_name = "volumetric soil moisture"
             var[...] = field.values
             if field.valid_time is not None:
-                t = ds.createVariable("time", "f8", ())
-                t.standard_name, t.long_name = "time", "valid time"
-                t.units, t.calendar = "seconds since 1970-01-01 00:00:00", "standard"
-                t.assignValue(float((np.datetime64(field.valid_time, "s")
-                                     - np.datetime64("1970-01-01T00:00:00", "s")).astype(np.int64)))
-                var.coordinates = "time"
-                ds.valid_time = str(np.datetime64(field.valid_time, "s")) + "Z"
+                write_valid_time(ds, field.valid_time, ("soil_moisture",))
             for key, value in (attributes or {}).items():
                 ds.setncattr(key, value)
             if field.error_variance is not None:

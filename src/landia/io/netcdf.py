@@ -81,6 +81,19 @@ def write_layer_coordinates(ds, depth) -> None:
     v[:] = depth
 
 
+def write_valid_time(ds, valid_time, variables=()) -> None:
+    """A scalar CF ``time`` coordinate (seconds since 1970-01-01) named in the ``coordinates``
+    of ``variables``, and the global attribute ``valid_time`` (ISO 8601 UTC, ``...Z``)."""
+    t = ds.createVariable("time", "f8", ())
+    t.standard_name, t.long_name = "time", "valid time"
+    t.units, t.calendar = "seconds since 1970-01-01 00:00:00", "standard"
+    t.assignValue(float((np.datetime64(valid_time, "s")
+                         - np.datetime64("1970-01-01T00:00:00", "s")).astype(np.int64)))
+    for name in variables:
+        ds.variables[name].coordinates = "time"
+    ds.valid_time = str(np.datetime64(valid_time, "s")) + "Z"
+
+
 @contextlib.contextmanager
 def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
     """Create a netCDF4 file with CF coordinates lat, lon, layer and depth."""
