@@ -263,7 +263,11 @@ def _cycle(args, settings: Settings, comm) -> int:
     if comm is None:
         raise InputError("landia cycle needs mpi4py (it runs under mpirun, or serially "
                          "with one rank)")
-    Path(args.run_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(args.run_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--run-dir {args.run_dir}: cannot create the run directory: "
+                         f"{exc}") from None
     try:
         return run_cycles(comm, settings, args.run_dir, end=args.end,
                           progress=not args.no_progress, handle_sigterm=True)

@@ -148,15 +148,20 @@ class CycleRunner:
         self.windows = [w for w in self.all_windows if w.end <= self.end]
 
         # Grid: the root computes the land mask (global-land-mask, cached) and shares it.
+        payload = None
         if self.rank == 0:
-            self._prepare_run_dir()
-            from landia.observations.prepare import build_model_grid
+            try:
+                self._prepare_run_dir()
+                from landia.observations.prepare import build_model_grid
 
-            grid, _ = build_model_grid(settings)
-            payload = (grid.lat, grid.lon, grid.land)
-        else:
-            payload = None
-        lat, lon, land = comm.bcast(payload, root=0)
+                grid, _ = build_model_grid(settings)
+                payload = (grid.lat, grid.lon, grid.land)
+            except (LandiaError, OSError) as exc:  # every rank must learn of it
+                payload = f"rank 0: {type(exc).__name__}: {exc}"
+        payload = comm.bcast(payload, root=0)
+        if isinstance(payload, str):
+            raise InputError(payload)
+        lat, lon, land = payload
         self.grid = LatLonGrid(lat, lon, land)
         self.decomposition = Decomposition.for_grid(self.grid, self.size)
         self.block = self.decomposition.block(self.rank)
