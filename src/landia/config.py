@@ -27,6 +27,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import sys
 from dataclasses import dataclass, field
@@ -318,7 +319,7 @@ def _section(cls: type, name: str, values: dict[str, Any], source: str) -> Any:
     for key, value in values.items():
         where = f"{source}: {name}.{key}"
         if key not in fields:
-            close = [k for k in fields if k.startswith(key[:3])]
+            close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{where}: unknown key{hint}; [{name}] accepts "
                               f"{', '.join(sorted(fields))}")
