@@ -97,7 +97,11 @@ transpires 0-1e-4 mm s-1.
 
 ``column_steps_per_s``, ``step_s``, ``steps``
     Columns times steps per second, the median seconds of one step of all
-    ``n`` columns, and the number of timed steps.
+    ``n`` columns, and the number of timed steps, as the model calls the step
+    (``check_values=False``: :func:`~landia.columns.hydrology.water_step` passes
+    inputs that are valid by construction).
+``checked_column_steps_per_s``
+    The same with the value checks an outside caller gets (the default).
 ``reference_columns``, ``reference_column_steps_per_s``, ``reference_step_s``
     The same for the per-column reference
     (:mod:`landia.columns.soilwater_reference`) on 200 columns (it is slow),
@@ -408,23 +412,28 @@ def columns_soilwater_case(n: int, n_reference: int = 200, profile: bool = True)
     dt = 1800.0
     import_mb = _peak_mb()
 
-    def stepper(fn, cols: int):
+    def stepper(fn, cols: int, **options):
         w, pond, soil, roots, forcings = _soilwater_problem(cols)
         current = {"w": w, "pond": pond, "k": 0}
 
         def advance():
             infiltration, transpiration = forcings[current["k"] % len(forcings)]
-            r = fn(current["w"], soil, infiltration, transpiration, roots, dt, pond=current["pond"])
+            r = fn(current["w"], soil, infiltration, transpiration, roots, dt,
+                   pond=current["pond"], **options)
             current["w"], current["pond"], current["k"] = r.w_liq, r.pond, current["k"] + 1
         return advance
 
-    advance = stepper(soil_water_step, n)
+    # As the model calls it (water_step: inputs valid by construction, value checks off),
+    # and with the value checks of an outside caller.
+    advance = stepper(soil_water_step, n, check_values=False)
     seconds, steps = _timed_steps(advance)
+    checked_seconds, _ = _timed_steps(stepper(soil_water_step, n), budget=1.0)
     peak = _peak_mb()
     ref_seconds, ref_steps = _timed_steps(stepper(soil_water_step_reference, n_reference),
                                           budget=1.0)
     rate, ref_rate = n / seconds, n_reference / ref_seconds
     figures = {"column_steps_per_s": rate, "step_s": seconds, "steps": steps,
+               "checked_column_steps_per_s": n / checked_seconds,
                "reference_columns": n_reference, "reference_column_steps_per_s": ref_rate,
                "reference_step_s": ref_seconds, "speedup": rate / ref_rate}
     if profile:

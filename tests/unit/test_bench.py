@@ -31,9 +31,9 @@ def test_small_column_cases_report_their_figures():
 
     f = columns_soilwater_case(100, n_reference=10)
     prefix = "columns_soilwater_100_"
-    expected = {"column_steps_per_s", "step_s", "steps", "reference_columns",
-                "reference_column_steps_per_s", "reference_step_s", "speedup",
-                "tridiagonal_share", "peak_mb", "import_mb"}
+    expected = {"column_steps_per_s", "checked_column_steps_per_s", "step_s", "steps",
+                "reference_columns", "reference_column_steps_per_s", "reference_step_s",
+                "speedup", "tridiagonal_share", "peak_mb", "import_mb"}
     assert set(f) == {prefix + k for k in expected}
     f = {k[len(prefix):]: v for k, v in f.items()}
     assert f["reference_columns"] == 10 and f["steps"] >= 5

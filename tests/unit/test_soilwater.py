@@ -383,3 +383,18 @@ def test_steady_rain_wets_the_column_to_the_conductivity_that_carries_it():
         w = r.w_liq
     np.testing.assert_allclose(w / DZ_MM, np.repeat(theta_star[:, None], 10, axis=1), rtol=1e-9)
     np.testing.assert_allclose(r.drainage, q, rtol=1e-9)
+
+
+def test_value_checks_off_give_the_same_bits_and_only_skip_the_checks():
+    from landia.bench import _soilwater_problem
+
+    w, pond, soil, roots, forcings = _soilwater_problem(300)
+    inf, tr = forcings[0]
+    a = soil_water_step(w, soil, inf, tr, roots, 1800.0, pond=pond)
+    b = soil_water_step(w, soil, inf, tr, roots, 1800.0, pond=pond, check_values=False)
+    for name in ("w_liq", "pond", "drainage", "runoff", "correction"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    with pytest.raises(ValueError, match="transpiration"):
+        soil_water_step(w, soil, inf, -tr - 1e-6, roots, 1800.0, pond=pond)
+    with pytest.raises(ValueError, match="w_liq: expected shape"):  # shapes always checked
+        soil_water_step(w[:, :5], soil, inf, tr, roots, 1800.0, check_values=False)

@@ -186,6 +186,7 @@ def water_step(
     soil_result = soil_water_step(
         state.w_liq, soil, infiltration + ponded, transpiration, uptake, dt,
         w_ice=state.w_ice, pond=state.pond, t_soil=state.t_soil, dz=dz,
+        check_values=False,  # a validated ColumnState and root_water_stress's fractions
     )
 
     # 5. Aquifer.
