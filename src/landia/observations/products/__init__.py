@@ -115,6 +115,16 @@ def add_count(rejected: dict, reason: str, n) -> None:
         rejected[reason] = rejected.get(reason, 0) + n
 
 
+def reject_fill_and_negative(values: np.ndarray, rejected: dict) -> None:
+    """Count the missing values (``fill``) and set negative ones to NaN (``negative``), in
+    place."""
+    add_count(rejected, "fill", np.isnan(values).sum())
+    with np.errstate(invalid="ignore"):
+        negative = values < 0
+    add_count(rejected, "negative", negative.sum())
+    values[negative] = np.nan
+
+
 def _detect_hdf5_groups(path: Path) -> list[str]:
     import h5py
 

@@ -16,7 +16,7 @@ from landia.errors import InputError
 from landia.forcing.gridded import normalise_units, read_grid, read_times
 from landia.io.netcdf import read_values
 from landia.observations.product import ProductField
-from landia.observations.products import add_count, open_product, squeeze_extra
+from landia.observations.products import open_product, reject_fill_and_negative, squeeze_extra
 
 #: variable -> depth range (m)
 LAYERS = {
@@ -90,11 +90,7 @@ def read_gldas(path, layers=None) -> list[ProductField]:
     for it in range(data.shape[0]):
         values = data[it]
         rejected: dict = {}
-        add_count(rejected, "fill", np.isnan(values).sum())
-        with np.errstate(invalid="ignore"):
-            negative = values < 0
-        add_count(rejected, "negative", negative.sum())
-        values[negative] = np.nan
+        reject_fill_and_negative(values, rejected)
         out.append(ProductField(
             time=times[it], lat=grid.lat, lon=grid.lon, values=values,
             layer_top=[LAYERS[n][0] for n in names], layer_bottom=[LAYERS[n][1] for n in names],

@@ -34,7 +34,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.observations.product import ProductField
-from landia.observations.products import add_count, check_file
+from landia.observations.products import add_count, check_file, reject_fill_and_negative
 
 A_WGS84 = 6378137.0
 F_WGS84 = 1.0 / 298.257223563
@@ -232,11 +232,7 @@ def read_smap(path, passes=("AM", "PM"), reject_quality: bool = True,
             lat, lon = ease2_axes(*shape)
             values = _floats(sm_ds, sm_raw)
             rejected: dict = {}
-            add_count(rejected, "fill", np.isnan(values).sum())
-            with np.errstate(invalid="ignore"):
-                negative = values < 0
-            add_count(rejected, "negative", negative.sum())
-            values[negative] = np.nan
+            reject_fill_and_negative(values, rejected)
             got = _read(g, path, "retrieval_qual_flag" + suffix, required=False, shape=shape)
             if got is not None and reject_quality:
                 qf_ds, qf = got
