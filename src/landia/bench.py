@@ -164,6 +164,8 @@ from functools import partial
 
 import numpy as np
 
+from landia.launch import cycle_command, launch_environment, toml_text
+
 TARGETS = ("# targets for analysis_global_025deg (read, not asserted): iterations <= 20, "
            "total_s < 10, peak_mb < 1024")
 
@@ -229,6 +231,8 @@ def _grid(case: str):
 _LAND_MASK_CHILD = """
 import json, sys
 import numpy as np
+
+from landia.launch import cycle_command, launch_environment, toml_text
 from global_land_mask import globe
 lat, lon = (np.asarray(c, dtype=float) for c in json.load(sys.stdin))
 land = globe.is_land(*np.meshgrid(lat, lon, indexing="ij"))
@@ -514,24 +518,16 @@ CYCLE_PHASES = ("model", "gather", "analysis", "scatter", "gather_state", "outpu
 
 def _cycle_toml(path, grid, **cycle) -> None:
     south, north, west, east, res = grid
-    lines = ["[grid]", f"south = {south}", f"north = {north}", f"west = {west}",
-             f"east = {east}", f"resolution = {res}", "[cycle]",
-             'start = "2016-05-01T00:00"', 'end = "2016-05-02T06:00"', 'observations = "obs"']
-    lines += [f"{k} = {json.dumps(v)}" for k, v in cycle.items()]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(toml_text({
+        "grid": {"south": south, "north": north, "west": west, "east": east,
+                 "resolution": res},
+        "cycle": {"start": "2016-05-01T00:00", "end": "2016-05-02T06:00",
+                  "observations": "obs", **cycle}}))
 
 
 def _cycle_run(config, run_dir, ranks: int) -> None:
-    import shutil
-
-    cmd = [sys.executable, "-m", "landia", "--log-level", "error", "cycle", "--config",
-           str(config), "--run-dir", str(run_dir), "--no-progress"]
-    if ranks > 1:
-        launcher = shutil.which("mpirun") or shutil.which("mpiexec")
-        cmd = [launcher, "-n", str(ranks)] + cmd
-    from landia.launch import launch_environment
-
-    subprocess.run(cmd, env=launch_environment(openmpi_defaults=True), check=True,
+    subprocess.run(cycle_command(config, run_dir, ranks, log_level="error"),
+                   env=launch_environment(openmpi_defaults=True), check=True,
                    stdout=subprocess.DEVNULL)
 
 

@@ -378,7 +378,7 @@ def _demo_analysis(args, settings: Settings) -> int:
     from landia.demo import build_demo_case
     from landia.io.analysis_file import write_analysis
     from landia.io.fields import write_field
-    from landia.verification import rmse, spatial_correlation
+    from landia.scores import rmse, spatial_correlation
 
     log = get_logger("landia")
     out = Path(args.output_dir)

@@ -50,6 +50,24 @@ def colm_interface_depths(n: int = N_SOIL_LAYERS) -> np.ndarray:
     return zi
 
 
+def depth_weights(top: float, bottom: float, n: int = N_SOIL_LAYERS) -> np.ndarray:
+    r"""Weights of the CoLM layers in the mean over the depth range [top, bottom] (m).
+
+    Notes
+    -----
+    The weight of layer j is the fraction of the range it covers,
+
+    .. math:: w_j = \frac{\max(0, \min(z_{i,j}, b) - \max(z_{i,j-1}, t))}{b - t}
+
+    with the interface depths :func:`colm_interface_depths` (:math:`z_{i,0} = 0`). They sum
+    to 1 when the range lies within the column; ``depth_weights(0, 0.07)`` gives the 0-7 cm
+    mean of the paper's surface layer.
+    """
+    zi = np.r_[0.0, colm_interface_depths(n)]
+    overlap = np.clip(np.minimum(zi[1:], bottom) - np.maximum(zi[:-1], top), 0.0, None)
+    return overlap / (bottom - top)
+
+
 @dataclass(frozen=True)
 class LatLonGrid:
     """A regular latitude/longitude grid with a land mask.

@@ -13,9 +13,9 @@ import pytest
 mpi4py = pytest.importorskip("mpi4py")
 from mpi4py import MPI  # noqa: E402
 
-from landia.exchange import (STATE_FIELDS, Decomposition, gather_state,  # noqa: E402
-                             gather_to_root, local_state, scatter_from_root, scatter_state,
-                             state_arrays)
+from landia.columns.model import STATE_FIELDS  # noqa: E402
+from landia.exchange import (Decomposition, gather_state, gather_to_root,  # noqa: E402
+                             local_state, scatter_from_root, scatter_state)
 from tests.unit.test_decomposition import random_state  # noqa: E402
 
 COMM = MPI.COMM_WORLD
@@ -77,7 +77,7 @@ def test_zero_column_rank():
     back = gather_state(COMM, d, mine)
     if COMM.rank == 0:
         for n in STATE_FIELDS:
-            assert same_bits(state_arrays(back)[n], state_arrays(state)[n]), n
+            assert same_bits(back.arrays()[n], state.arrays()[n]), n
 
 
 @pytest.mark.parametrize("n", [1, 3, 50])
@@ -90,12 +90,12 @@ def test_state_round_trip_is_bit_identical_to_serial(n):
         assert mine is None
     else:
         for name in STATE_FIELDS:
-            assert same_bits(state_arrays(mine)[name], state_arrays(expected)[name]), name
+            assert same_bits(mine.arrays()[name], expected.arrays()[name]), name
     # Gather the blocks each rank cut out itself: independent of the scatter.
     back = gather_state(COMM, d, expected)
     if COMM.rank == 0:
         for name in STATE_FIELDS:
-            assert same_bits(state_arrays(back)[name], state_arrays(state)[name]), name
+            assert same_bits(back.arrays()[name], state.arrays()[name]), name
     else:
         assert back is None
 

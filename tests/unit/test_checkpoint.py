@@ -13,7 +13,7 @@ from landia.checkpoint import (CheckpointError, ConfigMismatchError, checkpoint_
                                keep_last, latest_valid, list_checkpoints, load_checkpoint,
                                remove_temporaries, write_checkpoint)
 from landia.checkpoint import store
-from landia.exchange import STATE_FIELDS, state_arrays
+from landia.columns.model import STATE_FIELDS
 from tests.unit.test_decomposition import random_state
 
 HASH = "cfg-0123abcd"
@@ -44,7 +44,7 @@ def test_round_trip_is_bit_for_bit(tmp_path):
     assert path == tmp_path / "checkpoint-20160501T0600.h5"
     cp = load_checkpoint(path, HASH)
     for n in STATE_FIELDS:
-        assert same_bits(state_arrays(cp.state)[n], state_arrays(state)[n]), n
+        assert same_bits(cp.state.arrays()[n], state.arrays()[n]), n
     assert cp.valid_time == np.datetime64("2016-05-01T06:00:00", "s")
     assert cp.next_cycle == 5 and cp.config_hash == HASH and cp.metadata == meta
     assert sorted(cp.extra) == sorted(extra)

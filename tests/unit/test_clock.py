@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from landia.cycling.clock import stamp, windows
+from landia.cycling.clock import windows
+from landia.io.naming import stamp
 
 
 def test_windows_analyses_and_forecast_period():

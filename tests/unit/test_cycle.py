@@ -21,7 +21,8 @@ from mpi4py import MPI  # noqa: E402
 from landia.config import settings_from_dict  # noqa: E402
 from landia.cycling.run import config_hash, lai_at, run_cycles  # noqa: E402
 from landia.errors import InputError  # noqa: E402
-from landia.experiment.osse import make_observations, top_layer_weights  # noqa: E402
+from landia.experiment.osse import make_observations  # noqa: E402
+from landia.grid import depth_weights  # noqa: E402
 
 GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
 PERIOD = {"start": "2016-05-01T00:00", "end": "2016-05-02T00:00"}
@@ -136,17 +137,17 @@ def test_missing_corrupt_and_failed_analyses_keep_the_background(tmp_path, obser
         (run / "obs" / f.name).write_bytes(f.read_bytes())
     (run / "obs" / "obs_20160501T0600.nc").unlink()                       # missing
     (run / "obs" / "obs_20160501T1200.nc").write_bytes(b"not netCDF")     # corrupt
-    import landia.analysis as analysis
+    import landia.cycling.run as cycle_run
     from landia.errors import MinimisationError
 
-    real = analysis.run_analysis
+    real = cycle_run.run_analysis
 
     def failing(background, obs, s):
         if obs.valid_time == np.datetime64("2016-05-01T18:00"):
             raise MinimisationError("TAO blmvm diverged (test)")
         return real(background, obs, s)
 
-    monkeypatch.setattr(analysis, "run_analysis", failing)
+    monkeypatch.setattr(cycle_run, "run_analysis", failing)
     run_cycles(MPI.COMM_SELF, settings(), run, progress=False)
     alerts = log_lines(run, "alerts.jsonl")
     assert [(a["cycle"], a["alert"]) for a in alerts] == [
@@ -185,7 +186,7 @@ def test_helpers():
     lai = np.array([[float(m)] for m in range(12)])
     assert lai_at(lai, np.datetime64("2016-01-16T12:00"))[0] == pytest.approx(0.0, abs=0.02)
     assert lai_at(lai, np.datetime64("2016-01-01T00:00"))[0] == pytest.approx(5.5, abs=0.05)
-    w = top_layer_weights()
+    w = depth_weights(0.0, 0.07)
     assert w.sum() == pytest.approx(1.0) and w[3:].sum() == 0.0 and w[2] > 0
 
 

@@ -7,10 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from landia.columns.model import ModelState
+from landia.columns.model import STATE_FIELDS, ModelState
 from landia.columns.state import ColumnState
-from landia.exchange import (STATE_FIELDS, Decomposition, local_state, state_arrays,
-                             state_from_arrays)
+from landia.exchange import Decomposition, local_state
 from landia.grid import LatLonGrid
 
 PAIRS = [(n, s) for n in (0, 1, 2, 3, 5, 7, 10, 31, 64, 100, 992, 1001) for s in range(1, 18)]
@@ -107,28 +106,28 @@ def test_state_fields_are_every_model_state_array():
 
 def test_state_arrays_round_trip_and_local_state():
     s = random_state(10)
-    arrays = state_arrays(s)
+    arrays = s.arrays()
     assert list(arrays) == list(STATE_FIELDS)
-    back = state_from_arrays(arrays)
+    back = ModelState.from_arrays(arrays)
     for n in STATE_FIELDS:
-        assert np.array_equal(state_arrays(back)[n], arrays[n])
+        assert np.array_equal(back.arrays()[n], arrays[n])
     d = Decomposition(10, 4)
     parts = [local_state(s, d, r) for r in range(4)]
     for n in STATE_FIELDS:
-        joined = np.concatenate([state_arrays(p)[n] for p in parts])
+        joined = np.concatenate([p.arrays()[n] for p in parts])
         assert joined.tobytes() == arrays[n].tobytes()
     assert local_state(random_state(1), Decomposition(1, 2), 1) is None
 
 
 def test_state_from_arrays_names_missing_fields():
-    arrays = state_arrays(random_state(3))
+    arrays = random_state(3).arrays()
     del arrays["wa"]
     with pytest.raises(ValueError, match=r"missing \['wa'\]"):
-        state_from_arrays(arrays)
-    arrays = state_arrays(random_state(3))
+        ModelState.from_arrays(arrays)
+    arrays = random_state(3).arrays()
     arrays["t_snow"] = arrays["t_snow"][:2]
     with pytest.raises(ValueError, match=r"t_snow: expected shape \(3,\)"):
-        state_from_arrays(arrays)
+        ModelState.from_arrays(arrays)
 
 
 def test_decomposition_and_checkpoint_import_no_mpi():

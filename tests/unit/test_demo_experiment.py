@@ -8,7 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from landia.experiment.demo_run import DemoSettings, depth_weights, run_config, run_experiment
+from landia.experiment.demo_run import DemoSettings, run_config, run_experiment
+from landia.grid import depth_weights
 
 
 def test_depth_weights():

@@ -4,7 +4,7 @@ import numpy as np
 
 from landia.columns.roots import LAND_COVER_ROOTS
 from landia.columns.soil import SoilParameters
-from landia.experiment.landscape import build_landscape
+from landia.landscape import build_landscape
 from landia.grid import LatLonGrid
 
 GRID = LatLonGrid.from_box(23, 68, 73, 117, 1.4)

@@ -252,7 +252,7 @@ def test_c3s_may_2016_on_paper_grid(shared_data):
     path = shared_data / C3S_MAY
     if not path.is_file():
         pytest.skip(f"{path} is absent")
-    from landia.observations.model_grid import paper_grid
+    from landia.landmask import paper_grid
 
     with netCDF4.Dataset(path) as ds:
         sm = ds["sm"][0]                 # masked where _FillValue -9999

@@ -18,7 +18,7 @@ from landia.io.netcdf import create_grid_file
 from landia.observations.ismn import accepted, read_ismn
 from landia.verification import points, verify
 from landia.verification.commands import add_verify_parser, run_verify
-from landia.verification.scores import (
+from landia.scores import (
     all_scores,
     bias,
     count,

@@ -24,7 +24,7 @@ from landia.grid import LatLonGrid
 from landia.io.fields import SoilMoistureField
 from landia.log import get_logger
 from landia.operators import CoefficientSelection, CurveletTransform, HarmonicEmbedding, PointSelection
-from landia.verification import rmse, spatial_correlation
+from landia.scores import rmse, spatial_correlation
 
 
 @dataclass

@@ -29,10 +29,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from landia.columns.model import ModelState
+from landia.columns.model import LAYERED_FIELDS, STATE_FIELDS, ModelState
 from landia.errors import InputError
-from landia.exchange.decomposition import (LAYERED_FIELDS, STATE_FIELDS, state_arrays,
-                                           state_from_arrays)
 from landia.io.atomic import atomic_path
 from landia.log import get_logger
 
@@ -279,7 +277,7 @@ def write_checkpoint(directory: str | Path, state: ModelState, valid_time, next_
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError(f"metadata: expected a dict; got {type(metadata).__name__}")
     meta_json = _canonical_json(metadata or {})
-    arrays = {n: np.ascontiguousarray(a, dtype=_F8) for n, a in state_arrays(state).items()}
+    arrays = {n: np.ascontiguousarray(a, dtype=_F8) for n, a in state.arrays().items()}
     n, nl = arrays["w_liq"].shape
     if arrays["t_snow"].shape != (n,):
         raise ValueError(f"t_snow: expected shape ({n},); got {arrays['t_snow'].shape}")
@@ -412,7 +410,7 @@ def load_checkpoint(path: str | Path, config_hash: str | None = None,
             f"configuration hash is {config_hash!r}. Resume with the original configuration, "
             "start a new run directory, or allow the configuration change explicitly")
     try:
-        model_state = state_from_arrays(state)
+        model_state = ModelState.from_arrays(state)
         valid_time = _valid_time(attrs["valid_time"])
     except ValueError as exc:
         raise CheckpointError(f"{path}: invalid content: {exc}") from exc

@@ -46,9 +46,22 @@ from landia.grid import colm_layer_thickness
 SNOW_RAMP = 1.0
 
 
+#: Every array of a :class:`ModelState`, in the fixed order used by the exchange and the
+#: checkpoint checksum: the :class:`ColumnState` fields (w_liq, w_ice, t_soil: (N, nlayer);
+#: pond, snow, wa, z_wt: (N,)) then t_snow (N,).
+STATE_FIELDS: tuple[str, ...] = ("w_liq", "w_ice", "t_soil", "pond", "snow", "wa", "z_wt",
+                                 "t_snow")
+#: The fields of shape (N, nlayer); the others are (N,).
+LAYERED_FIELDS: tuple[str, ...] = ("w_liq", "w_ice", "t_soil")
+
+
 @dataclass(frozen=True)
 class ModelState:
-    """A :class:`ColumnState` and the snowpack temperature ``t_snow`` (N,) in K."""
+    """A :class:`ColumnState` and the snowpack temperature ``t_snow`` (N,) in K.
+
+    As named arrays (:meth:`arrays`, :meth:`from_arrays`, in :data:`STATE_FIELDS` order) it is
+    what the MPI exchange sends and the checkpoint files store.
+    """
 
     columns: ColumnState
     t_snow: np.ndarray
@@ -57,6 +70,35 @@ class ModelState:
     def default(cls, soil, **kwargs) -> ModelState:
         cols = ColumnState.default(soil, **kwargs)
         return cls(columns=cols, t_snow=np.full(cols.snow.shape, T_FREEZE))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of the state by name, in :data:`STATE_FIELDS` order (no copies)."""
+        arrays = {name: getattr(self.columns, name) for name in STATE_FIELDS if name != "t_snow"}
+        arrays["t_snow"] = np.asarray(self.t_snow)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ModelState:
+        """A state from arrays named as in :data:`STATE_FIELDS` (validated).
+
+        Raises
+        ------
+        ValueError
+            When a field is missing or unknown, ``t_snow`` is not (N,) float, or the
+            :class:`ColumnState` checks fail (shapes, finite values, physical bounds).
+        """
+        missing = [n for n in STATE_FIELDS if n not in arrays]
+        unknown = [n for n in arrays if n not in STATE_FIELDS]
+        if missing or unknown:
+            raise ValueError(f"model state arrays: expected exactly {list(STATE_FIELDS)}; "
+                             f"missing {missing}, unknown {unknown}")
+        cols = ColumnState(**{n: arrays[n] for n in STATE_FIELDS if n != "t_snow"})
+        t_snow = np.ascontiguousarray(arrays["t_snow"], dtype=np.float64)
+        if t_snow.shape != (cols.n_columns,):
+            raise ValueError(f"t_snow: expected shape ({cols.n_columns},); got {t_snow.shape}")
+        if not np.all(np.isfinite(t_snow)):
+            raise ValueError("t_snow: expected finite values; found NaN or inf")
+        return cls(columns=cols, t_snow=t_snow)
 
 
 @dataclass(frozen=True)

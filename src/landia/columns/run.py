@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from landia.columns.model import ModelState, forcing_at, step
-from landia.columns.soilwater import RHO_ICE, RHO_WATER
+from landia.columns.soilwater import RHO_WATER
 from landia.grid import colm_layer_thickness
 
 
@@ -61,12 +61,6 @@ def initial_model_state(soil, soil_moisture=None, soil_temperature=None) -> Mode
     return replace(state, columns=cols)
 
 
-def volumetric_soil_moisture(columns) -> np.ndarray:
-    """Liquid + ice volume fraction per layer (m3 m-3), shape (N, nlayer)."""
-    dz = colm_layer_thickness(columns.w_liq.shape[1])
-    return columns.w_liq / (RHO_WATER * dz) + columns.w_ice / (RHO_ICE * dz)
-
-
 @dataclass
 class RunResult:
     """Per-step records of a run (first column when ``keep_column`` is used)."""
@@ -104,7 +98,7 @@ def run_steps(state: ModelState, params, forcing, lai, dt: float = 1800.0, *, z_
         p[k], tr[k], ro[k] = fx.precipitation[0], fx.total_runoff[0], fx.runoff[0]
         dr[k] = tr[k] - ro[k]
         if keep_layers:
-            sm[k] = volumetric_soil_moisture(state.columns)[0]
+            sm[k] = state.columns.volumetric()[0]
             ts[k] = state.columns.t_soil[0]
         if progress is not None:
             progress(k + 1, n)

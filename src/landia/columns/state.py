@@ -142,10 +142,24 @@ class ColumnState:
         """Water held by each column (mm): soil liquid + ice, pond, snow and aquifer."""
         return self.w_liq.sum(axis=1) + self.w_ice.sum(axis=1) + self.pond + self.snow + self.wa
 
+    def volumetric(self, layers: int | None = None, dz: np.ndarray | None = None) -> np.ndarray:
+        r"""Volumetric soil moisture, liquid + ice, of the top ``layers`` (default all), m3 m-3.
+
+        .. math:: \theta_j = \frac{w_{liq,j}}{\rho_w \Delta z_j}
+                            + \frac{w_{ice,j}}{\rho_i \Delta z_j}
+
+        with the CoLM layer thicknesses (or ``dz``, m); shape (N, layers).
+        """
+        nl = self.w_liq.shape[1]
+        layers = nl if layers is None else layers
+        dz = colm_layer_thickness(nl) if dz is None else np.asarray(dz, float)
+        dz = dz[:layers]
+        return (self.w_liq[:, :layers] / (RHO_WATER * dz)
+                + self.w_ice[:, :layers] / (RHO_ICE * dz))
+
     def check_soil_bounds(self, soil: SoilParameters, dz: np.ndarray | None = None) -> None:
         """Raise ``ValueError`` where theta_liq + theta_ice exceeds the porosity of a layer."""
-        dz = colm_layer_thickness(soil.n_layers) if dz is None else np.asarray(dz, float)
-        theta = self.w_liq / (RHO_WATER * dz) + self.w_ice / (RHO_ICE * dz)
+        theta = self.volumetric(dz=dz)
         if np.any(theta > soil.porosity * (1 + 1e-12) + 1e-15):
             raise ValueError("w_liq, w_ice: expected theta_liq + theta_ice <= porosity in every layer")
 

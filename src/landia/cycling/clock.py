@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landia.io.naming import stamp
+
 HOUR = np.timedelta64(3600, "s")
 
 
@@ -31,12 +33,6 @@ class Window:
     def label(self) -> str:
         """``YYYYMMDDTHHMM`` of the window's end (the analysis time)."""
         return stamp(self.end)
-
-
-def stamp(t) -> str:
-    """``YYYYMMDDTHHMM`` of a UTC time (file names)."""
-    s = str(np.datetime64(t, "m"))
-    return s.replace("-", "").replace(":", "")
 
 
 def windows(start, end, window_hours: int, analysis_hours, mode: str = "da",

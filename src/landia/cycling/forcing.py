@@ -20,7 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
+from landia.forcing.era5 import read_era5
+from landia.forcing.gldas import read_gldas
+from landia.forcing.gridded import GriddedFiles
 from landia.forcing.interpolate import interpolate_forcing
+from landia.forcing.qian import read_qian
 
 HOUR = np.timedelta64(3600, "s")
 MARGIN = 6 * HOUR
@@ -47,8 +51,6 @@ class ForcingSource:
         self.format = cycle.forcing_format
         self.files = None
         if cycle.forcing:
-            from landia.forcing.gridded import GriddedFiles
-
             pattern = cycle.forcing
             if not Path(pattern).is_absolute():
                 pattern = str(Path(run_dir) / pattern)
@@ -63,10 +65,6 @@ class ForcingSource:
         if self.files is None:
             raw = self.weather.forcing(start, end + HOUR, cells=self.cells)
             return interpolate_forcing(raw, start, end, dt)
-        from landia.forcing.era5 import read_era5
-        from landia.forcing.gldas import read_gldas
-        from landia.forcing.qian import read_qian
-
         reader = {"gldas": read_gldas, "era5": read_era5, "qian": read_qian}[self.format]
         near = [f.path for f in self.files.files
                 if f.times[-1] >= start - MARGIN and f.times[0] <= end + MARGIN]

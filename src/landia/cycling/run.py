@@ -34,31 +34,54 @@ import dataclasses
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import structlog
 
+from landia.analysis import run_analysis
+from landia.checkpoint import (CheckpointError, keep_last, latest_valid, list_checkpoints,
+                               load_checkpoint, remove_temporaries, write_checkpoint)
+from landia.columns.increment import apply_increment
+from landia.columns.model import ModelState, forcing_at, step
+from landia.columns.soil import SoilParameters
+from landia.columns.state import ColumnParameters
 from landia.config import Settings
 from landia.cycling.clock import Window, windows
 from landia.cycling.forcing import ForcingSource
 from landia.errors import InputError, LandiaError
-from landia.grid import LatLonGrid, colm_layer_thickness, colm_node_depths
-from landia.log import get_logger
+from landia.exchange.collectives import (gather_state, gather_to_root, scatter_from_root,
+                                         scatter_state)
+from landia.exchange.decomposition import Decomposition
+from landia.exchange.guards import on_every_rank, on_root
+from landia.forcing.weather import WeatherGenerator
+from landia.grid import LatLonGrid, colm_node_depths
+from landia.io.analysis_file import write_analysis
+from landia.io.atomic import atomic_path
+from landia.io.fields import SoilMoistureField, read_field, write_field
+from landia.io.naming import observation_name
+from landia.landmask import grid_from_settings
+from landia.landscape import build_landscape
+from landia.log import get_logger, log_to_file
 
 DT = 1800.0
 #: Exit status of a run stopped by SIGTERM after a complete cycle (EX_TEMPFAIL): rerun it.
 EXIT_INTERRUPTED = 75
 #: Settings that may change between the starts of one run without changing its results.
 HASH_EXCLUDED = {("cycle", "end"), ("cycle", "keep_checkpoints")}
+#: Sections that never change a run's results (how it logs, how it is scheduled).
+HASH_EXCLUDED_SECTIONS = ("logging", "serve")
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
-    ``cycle.keep_checkpoints`` or ``[logging]``), as ``sha256:<hex>``."""
+    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``), as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
-    raw.pop("logging", None)
+    for section in HASH_EXCLUDED_SECTIONS:
+        raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
@@ -74,17 +97,6 @@ def lai_at(lai_monthly: np.ndarray, t: np.datetime64) -> np.ndarray:
     m0 = int(np.floor(pos))
     w = pos - m0
     return (1.0 - w) * lai_monthly[m0 % 12] + w * lai_monthly[(m0 + 1) % 12]
-
-
-def volumetric(columns, layers: int | None = None) -> np.ndarray:
-    """theta_liq + theta_ice (N, layers), m3 m-3."""
-    from landia.columns.soilwater import RHO_ICE, RHO_WATER
-
-    nl = columns.w_liq.shape[1]
-    layers = nl if layers is None else layers
-    dz = colm_layer_thickness(nl)[:layers]
-    return (columns.w_liq[:, :layers] / (RHO_WATER * dz)
-            + columns.w_ice[:, :layers] / (RHO_ICE * dz))
 
 
 class _JsonLines:
@@ -105,8 +117,6 @@ class _JsonLines:
                     keep.append(line)
             except json.JSONDecodeError:
                 continue  # a line cut by a kill
-        from landia.io.atomic import atomic_path
-
         with atomic_path(self.path) as tmp:
             tmp.write_text("".join(line + "\n" for line in keep))
 
@@ -121,13 +131,6 @@ class CycleRunner:
     """One rank's share of a cycling run (see the module notes)."""
 
     def __init__(self, comm, settings: Settings, run_dir, end=None, progress: bool = True):
-        from landia.columns.model import ModelState
-        from landia.columns.soil import SoilParameters
-        from landia.columns.state import ColumnParameters
-        from landia.exchange.decomposition import Decomposition
-        from landia.experiment.landscape import build_landscape
-        from landia.forcing.weather import WeatherGenerator
-
         self.comm = comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.settings = settings
@@ -148,20 +151,12 @@ class CycleRunner:
         self.windows = [w for w in self.all_windows if w.end <= self.end]
 
         # Grid: the root computes the land mask (global-land-mask, cached) and shares it.
-        payload = None
-        if self.rank == 0:
-            try:
-                self._prepare_run_dir()
-                from landia.observations.prepare import build_model_grid
+        def root_grid():
+            self._prepare_run_dir()
+            grid, _ = grid_from_settings(settings.grid)
+            return grid.lat, grid.lon, grid.land
 
-                grid, _ = build_model_grid(settings)
-                payload = (grid.lat, grid.lon, grid.land)
-            except (LandiaError, OSError) as exc:  # every rank must learn of it
-                payload = f"rank 0: {type(exc).__name__}: {exc}"
-        payload = comm.bcast(payload, root=0)
-        if isinstance(payload, str):
-            raise InputError(payload)
-        lat, lon, land = payload
+        lat, lon, land = comm.bcast(on_root(comm, root_grid), root=0)
         self.grid = LatLonGrid(lat, lon, land)
         self.decomposition = Decomposition.for_grid(self.grid, self.size)
         self.block = self.decomposition.block(self.rank)
@@ -180,12 +175,11 @@ class CycleRunner:
                 soil, landscape.land_cover[self.block])
         seed_p = None if self.cfg.precipitation_seed < 0 else self.cfg.precipitation_seed
         self.weather = WeatherGenerator(self.grid, self.cfg.weather_seed, seed_p)
-        self.forcing = self._collective(lambda: ForcingSource(
+        self.forcing = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
             self.weather.lon[self.block], self.cells) if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
-        self._model_state_cls = ModelState
 
     # -- run directory ---------------------------------------------------------------------
     def _prepare_run_dir(self) -> None:
@@ -203,9 +197,6 @@ class CycleRunner:
     # -- restart ---------------------------------------------------------------------------
     def _initial_state(self):
         """(local ModelState or None, index of the next window)."""
-        from landia.checkpoint import latest_valid, remove_temporaries
-        from landia.exchange.collectives import scatter_state
-
         found, refusal = None, None
         if self.rank == 0:
             remove_temporaries(self.run_dir / "checkpoints")
@@ -224,7 +215,7 @@ class CycleRunner:
                               land_cells=self.grid.n_land, ranks=self.size)
             if not self.n_local:
                 return None, 0
-            state = self._model_state_cls.default(self.params.soil,
+            state = ModelState.default(self.params.soil,
                                                   saturation=self.cfg.initial_saturation)
             return state, 0
         if self.rank == 0:
@@ -239,8 +230,6 @@ class CycleRunner:
     def _finish_cycle(self, full, window: Window, record: dict, phases: dict, totals, worst,
                       n_done: int, n_todo: int, t_run: float) -> None:
         """Root only: state file, checkpoint, run-log line, progress."""
-        from landia.checkpoint import keep_last, write_checkpoint
-
         t0 = time.perf_counter()
         self._write_state(full, window)
         phases["output"] = time.perf_counter() - t0
@@ -270,52 +259,8 @@ class CycleRunner:
             print(f"\rcycle {n_done}/{n_todo} {window.label} eta {eta:6.1f} s",
                   end="", file=sys.stderr, flush=True)
 
-    def _on_root(self, work):
-        """Run ``work()`` on the root; a failure there (a landia error or an OSError, e.g. a
-        full disk) is raised on every rank, so that no rank waits in a collective."""
-        message, result = None, None
-        if self.rank == 0:
-            try:
-                result = work()
-            except (LandiaError, OSError) as exc:
-                message = f"rank 0: {type(exc).__name__}: {exc}"
-        self._idle_until_all_arrive()
-        message = self.comm.bcast(message, root=0)
-        if message:
-            raise InputError(message)
-        return result
-
-    def _idle_until_all_arrive(self) -> None:
-        """Wait for every rank without spinning: a rank that waits for the root's analysis
-        polls a non-blocking barrier and sleeps, instead of busy-polling inside a blocking
-        collective (which takes a core from the root when ranks share cores)."""
-        if self.size == 1:
-            return
-        request = self.comm.Ibarrier()
-        pause = 1e-4
-        while not request.Test():
-            time.sleep(pause)
-            pause = min(pause * 2, 5e-3)
-
-    def _collective(self, work):
-        """Run ``work()`` on every rank; if it raises a landia error on any rank, raise one
-        (naming the ranks) on every rank, so that no rank is left waiting in a collective."""
-        result, message = None, None
-        try:
-            result = work()
-        except LandiaError as exc:
-            message = f"{type(exc).__name__}: {exc}"
-        self._idle_until_all_arrive()
-        messages = self.comm.allgather(message)
-        bad = [(r, m) for r, m in enumerate(messages) if m]
-        if bad:
-            raise InputError("; ".join(f"rank {r}: {m}" for r, m in bad))
-        return result
-
     def _foreign_checkpoints(self) -> str | None:
         """A message when the run directory's checkpoints belong to another configuration."""
-        from landia.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
-
         for path in reversed(list_checkpoints(self.run_dir / "checkpoints")):
             try:
                 other = load_checkpoint(path, allow_config_change=True)
@@ -330,8 +275,6 @@ class CycleRunner:
     # -- one window ------------------------------------------------------------------------
     def _model(self, state, window: Window):
         """Step the local columns through the window; (state, budget sums (4,) mm)."""
-        from landia.columns.model import forcing_at, step
-
         budget = np.zeros(4)  # P, ET, total runoff, max |residual|
         if not self.n_local:
             return state, budget
@@ -348,10 +291,6 @@ class CycleRunner:
 
     def _analyse(self, background: np.ndarray, window: Window, record: dict):
         """Root only: increments (n_land, layers) or None; fills ``record``; writes outputs."""
-        from landia.analysis import run_analysis
-        from landia.io.analysis_file import write_analysis
-        from landia.io.fields import SoilMoistureField, read_field
-
         nl = self.layers
         depth = colm_node_depths()[:nl]
         bg_field = SoilMoistureField(
@@ -360,7 +299,7 @@ class CycleRunner:
             porosity=self.grid.to_field(self.porosity_all[:, :nl].T),
             source=f"background {window.label}", valid_time=window.end)
         obs_dir = self._observation_dir()
-        obs_path = None if obs_dir is None else obs_dir / f"obs_{window.label}.nc"
+        obs_path = None if obs_dir is None else obs_dir / observation_name(window.end)
         if obs_path is None or not obs_path.exists():
             self._alert(window, "observation_missing",
                         f"no observation file {obs_path}" if obs_path else
@@ -399,9 +338,7 @@ class CycleRunner:
                             "message": message, **extra})
 
     def _write_state(self, full_state, window: Window) -> None:
-        from landia.io.fields import SoilMoistureField, write_field
-
-        theta = volumetric(full_state.columns)
+        theta = full_state.columns.volumetric()
         write_field(self.run_dir / "states" / f"state_{window.label}.nc", SoilMoistureField(
             lat=self.grid.lat, lon=self.grid.lon, depth=colm_node_depths(),
             values=self.grid.to_field(theta.T), porosity=self.grid.to_field(self.porosity_all.T),
@@ -413,22 +350,15 @@ class CycleRunner:
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> int:
         """Run every remaining window up to ``end``; 0, or EXIT_INTERRUPTED after SIGTERM."""
-        import structlog
-
         try:
             return self._run()
         finally:
             structlog.contextvars.unbind_contextvars("cycle", "cycle_time")
 
     def _run(self) -> int:
-        from landia.columns.increment import apply_increment
-        from landia.exchange.collectives import gather_state, gather_to_root, scatter_from_root
-
         state, next_cycle = self._initial_state()
         todo = [w for w in self.windows if w.index >= next_cycle]
         t_run = time.perf_counter()
-        import structlog
-
         for n_done, window in enumerate(todo, start=1):
             # Every log event of this window, on every rank (the analysis' included), carries
             # the cycle it belongs to.
@@ -437,7 +367,7 @@ class CycleRunner:
             phases = {}
             t0 = time.perf_counter()
             try:
-                state, budget = self._collective(lambda: self._model(state, window))
+                state, budget = on_every_rank(self.comm, lambda: self._model(state, window))
             except InputError as exc:
                 if self.rank == 0:
                     self.log.error("cycle_stopped", cycle=window.index, time=str(window.start),
@@ -451,7 +381,7 @@ class CycleRunner:
             source = 0.0
             if window.analyse:
                 t0 = time.perf_counter()
-                local = (volumetric(state.columns, self.layers) if self.n_local
+                local = (state.columns.volumetric(self.layers) if self.n_local
                          else np.zeros((0, self.layers)))
                 background = gather_to_root(self.comm, self.decomposition,
                                             np.ascontiguousarray(local))
@@ -462,7 +392,7 @@ class CycleRunner:
                     record["analysed"] = inc is not None
                     return np.zeros((self.grid.n_land, self.layers)) if inc is None else inc
 
-                increment = self._on_root(analyse)
+                increment = on_root(self.comm, analyse)
                 phases["analysis"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 local_inc = scatter_from_root(self.comm, self.decomposition, increment,
@@ -475,11 +405,12 @@ class CycleRunner:
             t0 = time.perf_counter()
             full = gather_state(self.comm, self.decomposition, state)
             totals = self.comm.reduce(np.r_[budget[:3], source], root=0)
-            worst = self.comm.reduce(budget[3], op=_max_op(), root=0)
+            worst = self.comm.gather(budget[3], root=0)  # the max, on the root
+            worst = max(worst) if self.rank == 0 else None
             phases["gather_state"] = time.perf_counter() - t0
-            self._on_root(lambda: self._finish_cycle(full, window, record, phases, totals,
+            on_root(self.comm, lambda: self._finish_cycle(full, window, record, phases, totals,
                                                      worst, n_done, len(todo), t_run))
-            if self.comm.allreduce(int(self.stop_requested), op=_max_op()):
+            if any(self.comm.allgather(self.stop_requested)):
                 if self.rank == 0:
                     self.log.warning("cycle_interrupted", after_cycle=window.index,
                                      note="SIGTERM: stopped after a complete, checkpointed "
@@ -494,12 +425,6 @@ class CycleRunner:
         return 0
 
 
-def _max_op():
-    from mpi4py import MPI
-
-    return MPI.MAX
-
-
 def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True,
                handle_sigterm: bool = False) -> int:
     """Entry point of ``landia cycle`` on every rank (see the module notes).
@@ -507,15 +432,12 @@ def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = Tru
     Returns 0 when every window up to ``end`` is done, :data:`EXIT_INTERRUPTED` (75) when
     SIGTERM (with ``handle_sigterm``) stopped the run after a complete, checkpointed cycle.
     """
-    from landia.log import log_to_file
-
     # Every rank keeps its log events in the run directory too (rank > 0: warnings only).
     log_to_file(Path(run_dir) / "logs" / f"events.rank{comm.Get_rank()}.jsonl")
     try:
         runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress)
         if not handle_sigterm:
             return runner.run()
-        import signal
 
         def request_stop(signum, frame):  # finish the current cycle, then stop
             runner.stop_requested = True

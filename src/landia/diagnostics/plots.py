@@ -13,24 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from landia.diagnostics.thresholds import ThresholdDiagnostics
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
+from landia.figures import pyplot, save
 
 
 def _nearest(keys, sigma: float) -> float:
@@ -39,7 +22,7 @@ def _nearest(keys, sigma: float) -> float:
 
 def plot_scores(diag: ThresholdDiagnostics, path) -> Path:
     """SCC and RMSE of the top-sigma reconstruction versus sigma (two axes)."""
-    plt = _pyplot()
+    plt = pyplot()
     s = np.array([x.sigma for x in diag.scores])
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(s, [x.scc for x in diag.scores], "o-", color="C0", label="SCC")
@@ -51,12 +34,12 @@ def plot_scores(diag: ThresholdDiagnostics, path) -> Path:
     ax2.set_ylabel("RMSE (m3 m-3), floored at 1e-6", color="C3")
     ax.set_title(f"{diag.name}: reconstruction from the top-sigma coefficients")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, bbox_inches="tight")
 
 
 def plot_error_histogram(diag: ThresholdDiagnostics, path, sigma: float = 0.5) -> Path:
     """Histogram of the reconstruction error at ``sigma`` with a Gaussian overlay."""
-    plt = _pyplot()
+    plt = pyplot()
     key = _nearest(diag.errors, sigma)
     e = diag.errors[key]
     e = e[np.isfinite(e)]
@@ -74,12 +57,12 @@ def plot_error_histogram(diag: ThresholdDiagnostics, path, sigma: float = 0.5) -
                  f"excess kurtosis {sc.excess_kurtosis:.2f}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, bbox_inches="tight")
 
 
 def plot_correlation_curves(diag: ThresholdDiagnostics, path) -> Path:
     """Autocorrelation versus distance: threshold bands (left) and cumulative (right)."""
-    plt = _pyplot()
+    plt = pyplot()
     e = diag.bin_edges
     centres = 0.5 * (e[:-1] + e[1:])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -97,13 +80,13 @@ def plot_correlation_curves(diag: ThresholdDiagnostics, path) -> Path:
     axes[0].set_ylabel("spatial correlation")
     fig.suptitle(f"{diag.name}: spatial correlation versus distance")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, bbox_inches="tight")
 
 
 def plot_maps(diag: ThresholdDiagnostics, original: np.ndarray, lat: np.ndarray, lon: np.ndarray,
               path, sigma: float = 0.5) -> Path:
     """Original image, its reconstruction at ``sigma`` and the difference."""
-    plt = _pyplot()
+    plt = pyplot()
     key = _nearest(diag.reconstructions, sigma)
     rec = diag.reconstructions[key]
     diff = diag.errors[key]
@@ -129,4 +112,4 @@ def plot_maps(diag: ThresholdDiagnostics, original: np.ndarray, lat: np.ndarray,
     axes[0].set_ylabel("latitude")
     fig.suptitle(diag.name)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path, bbox_inches="tight")

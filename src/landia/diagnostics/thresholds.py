@@ -30,7 +30,7 @@ from scipy import stats
 
 from landia.errors import InputError
 from landia.operators import CurveletTransform, HarmonicEmbedding
-from landia.verification.scores import rmse, spatial_correlation
+from landia.scores import rmse, spatial_correlation
 
 #: Mean Earth radius, km (great-circle distances).
 EARTH_RADIUS_KM = 6371.0088

@@ -1,7 +1,7 @@
 """Domain decomposition of the land columns and the MPI exchange between ranks and the root.
 
 * :mod:`landia.exchange.decomposition`: balanced contiguous blocks of the global land order
-  (pure arithmetic, no MPI) and the model state as named per-column arrays.
+  (pure arithmetic, no MPI) and one rank's share of a model state.
 * :mod:`landia.exchange.collectives`: Gatherv/Scatterv of per-column arrays and of whole
   model states (mpi4py; the communicator is always an argument).
 
@@ -11,13 +11,11 @@ mpi4py. See ``docs/checkpoint.md``.
 
 from __future__ import annotations
 
-from landia.exchange.decomposition import (LAYERED_FIELDS, STATE_FIELDS, Decomposition,
-                                           local_state, state_arrays, state_from_arrays)
+from landia.exchange.decomposition import Decomposition, local_state
 
 _COLLECTIVES = ("gather_to_root", "scatter_from_root", "gather_state", "scatter_state")
 
-__all__ = ["Decomposition", "STATE_FIELDS", "LAYERED_FIELDS", "state_arrays",
-           "state_from_arrays", "local_state", *_COLLECTIVES]
+__all__ = ["Decomposition", "local_state", *_COLLECTIVES]
 
 
 def __getattr__(name: str):

@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 from mpi4py import MPI
 
-from landia.columns.model import ModelState
-from landia.exchange.decomposition import (LAYERED_FIELDS, STATE_FIELDS, Decomposition,
-                                           state_arrays, state_from_arrays)
+from landia.columns.model import LAYERED_FIELDS, STATE_FIELDS, ModelState
+from landia.exchange.decomposition import Decomposition
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -194,11 +193,11 @@ def gather_state(comm, decomposition: Decomposition, local: ModelState | None,
     if local is None:
         arrays = {n: np.empty((0, nl) if n in LAYERED_FIELDS else (0,)) for n in STATE_FIELDS}
     else:
-        arrays = state_arrays(local)
+        arrays = local.arrays()
     # Already checked collectively: ColumnState holds C-contiguous float64 arrays.
     gathered = {n: _gatherv(comm, decomposition, np.asarray(arrays[n], dtype=np.float64),
                             (nl,) if n in LAYERED_FIELDS else (), root) for n in STATE_FIELDS}
-    return state_from_arrays(gathered) if comm.rank == root else None
+    return ModelState.from_arrays(gathered) if comm.rank == root else None
 
 
 def scatter_state(comm, decomposition: Decomposition, state: ModelState | None,
@@ -236,9 +235,9 @@ def scatter_state(comm, decomposition: Decomposition, state: ModelState | None,
     error, nlayer = comm.bcast((error, nlayer), root=root)
     if error is not None:
         raise ValueError(error)
-    arrays = state_arrays(state) if comm.rank == root else {}
+    arrays = state.arrays() if comm.rank == root else {}
     local = {n: scatter_from_root(comm, decomposition,
                                   np.asarray(arrays[n], dtype=np.float64) if arrays else None,
                                   (nlayer,) if n in LAYERED_FIELDS else (), root)
              for n in STATE_FIELDS}
-    return state_from_arrays(local) if decomposition.count(comm.rank) else None
+    return ModelState.from_arrays(local) if decomposition.count(comm.rank) else None

@@ -9,9 +9,8 @@ row-major (north-south rows, then west-east) indices of the land cells, numbered
 ``n_cells % size`` ranks own one cell more than the others. When ``size > n_cells`` the last
 ``size - n_cells`` ranks own no cell (an empty block).
 
-The model state as named per-column arrays (:data:`STATE_FIELDS`, :func:`state_arrays`,
-:func:`state_from_arrays`, :func:`local_state`) is also here, so that the exchange and the
-checkpoint files agree on the fields and their order without importing MPI.
+:func:`local_state` cuts one rank's columns out of a global-order model state (the state as
+named arrays is :meth:`landia.columns.model.ModelState.arrays`).
 """
 
 from __future__ import annotations
@@ -22,15 +21,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from landia.columns.model import ModelState
-from landia.columns.state import ColumnState
-
-#: Every array of a :class:`~landia.columns.model.ModelState`, in the fixed order used by the
-#: exchange and the checkpoint checksum: the :class:`~landia.columns.state.ColumnState`
-#: fields (w_liq, w_ice, t_soil: (N, nlayer); pond, snow, wa, z_wt: (N,)) then t_snow (N,).
-STATE_FIELDS: tuple[str, ...] = ("w_liq", "w_ice", "t_soil", "pond", "snow", "wa", "z_wt",
-                                 "t_snow")
-#: The fields of shape (N, nlayer); the others are (N,).
-LAYERED_FIELDS: tuple[str, ...] = ("w_liq", "w_ice", "t_soil")
 
 
 def _count(value, name: str, minimum: int) -> int:
@@ -121,37 +111,6 @@ class Decomposition:
         return arr[self.block(rank)]
 
 
-def state_arrays(state: ModelState) -> dict[str, np.ndarray]:
-    """The arrays of ``state`` by name, in :data:`STATE_FIELDS` order (no copies)."""
-    cols = state.columns
-    arrays = {name: getattr(cols, name) for name in STATE_FIELDS if name != "t_snow"}
-    arrays["t_snow"] = np.asarray(state.t_snow)
-    return arrays
-
-
-def state_from_arrays(arrays: dict[str, np.ndarray]) -> ModelState:
-    """A :class:`ModelState` from arrays named as in :data:`STATE_FIELDS` (validated).
-
-    Raises
-    ------
-    ValueError
-        When a field is missing or unknown, ``t_snow`` is not (N,) float, or the
-        :class:`ColumnState` checks fail (shapes, finite values, physical bounds).
-    """
-    missing = [n for n in STATE_FIELDS if n not in arrays]
-    unknown = [n for n in arrays if n not in STATE_FIELDS]
-    if missing or unknown:
-        raise ValueError(f"model state arrays: expected exactly {list(STATE_FIELDS)}; "
-                         f"missing {missing}, unknown {unknown}")
-    cols = ColumnState(**{n: arrays[n] for n in STATE_FIELDS if n != "t_snow"})
-    t_snow = np.ascontiguousarray(arrays["t_snow"], dtype=np.float64)
-    if t_snow.shape != (cols.n_columns,):
-        raise ValueError(f"t_snow: expected shape ({cols.n_columns},); got {t_snow.shape}")
-    if not np.all(np.isfinite(t_snow)):
-        raise ValueError("t_snow: expected finite values; found NaN or inf")
-    return ModelState(columns=cols, t_snow=t_snow)
-
-
 def local_state(state: ModelState, decomposition: Decomposition, rank: int) -> ModelState | None:
     """The columns of a global-order ``state`` owned by ``rank`` (copies).
 
@@ -160,5 +119,5 @@ def local_state(state: ModelState, decomposition: Decomposition, rank: int) -> M
     """
     if decomposition.count(rank) == 0:
         return None
-    return state_from_arrays({n: decomposition.local(a, rank).copy()
-                              for n, a in state_arrays(state).items()})
+    return ModelState.from_arrays({n: decomposition.local(a, rank).copy()
+                                   for n, a in state.arrays().items()})

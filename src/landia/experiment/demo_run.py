@@ -33,7 +33,6 @@ and the surface inside the region; period means go to ``results.json``.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -43,7 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
-from landia.grid import colm_interface_depths, colm_node_depths
+from landia.grid import colm_node_depths, depth_weights
+from landia.launch import cycle_command, launch_environment, toml_text
 from landia.log import get_logger
 
 REGION = {"name": "eastern China (stand-in for the paper's China mask)",
@@ -99,14 +99,6 @@ RUNS = {
 }
 
 
-def _toml(values: dict) -> str:
-    lines = []
-    for section, keys in values.items():
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in keys.items()]
-    return "\n".join(lines) + "\n"
-
-
 def run_config(name: str, ds: DemoSettings) -> str:
     """The TOML configuration of one run."""
     t = ds.times
@@ -126,21 +118,7 @@ def run_config(name: str, ds: DemoSettings) -> str:
                               "observation_error_variance": ds.noise_std ** 2}
         values["curvelet"] = {"sigma": 0.5}
         values["minimiser"] = {"backend": "tao", "tao_type": "blmvm"}
-    return _toml(values)
-
-
-def _command(config: Path, run_dir: Path, ranks: int) -> tuple[list, dict]:
-    """``landia cycle`` (under mpirun for ranks > 1) and its environment."""
-    cmd = [sys.executable, "-m", "landia", "--log-level", "warning", "cycle", "--config",
-           str(config), "--run-dir", str(run_dir), "--no-progress"]
-    if ranks > 1:
-        launcher = shutil.which("mpirun") or shutil.which("mpiexec")
-        if launcher is None:
-            raise InputError("the demo runs under MPI: no mpirun or mpiexec on PATH")
-        cmd = [launcher, "-n", str(ranks)] + cmd
-    from landia.launch import launch_environment
-
-    return cmd, launch_environment(openmpi_defaults=True)
+    return toml_text(values)
 
 
 def _cycles_done(run_dir: Path) -> int:
@@ -165,13 +143,6 @@ _SHOWN: set = set()
 
 
 # -- scoring -------------------------------------------------------------------------------
-def depth_weights(top: float, bottom: float) -> np.ndarray:
-    """Weights of the CoLM layers in the mean over [top, bottom] m (overlap fractions)."""
-    zi = np.r_[0.0, colm_interface_depths()]
-    overlap = np.clip(np.minimum(zi[1:], bottom) - np.maximum(zi[:-1], top), 0.0, None)
-    return overlap / (bottom - top)
-
-
 def _states(run_dir: Path) -> dict:
     return {p.stem.split("_", 1)[1]: p for p in sorted((run_dir / "states").glob("state_*.nc"))}
 
@@ -179,7 +150,7 @@ def _states(run_dir: Path) -> dict:
 def score_runs(out: Path, ds: DemoSettings) -> dict:
     """Scores of every run against the truth (see the module notes) -> results dict parts."""
     from landia.io.fields import read_field
-    from landia.verification import rmse, spatial_correlation
+    from landia.scores import rmse, spatial_correlation
 
     runs = out / "runs"
     truth = _states(runs / "truth")
@@ -321,10 +292,11 @@ def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_p
             cfg.write_text(f"# landia demo: {spec['label']}\n" + run_config(name, ds))
             run_dir = out / "runs" / name
             run_dir.mkdir(exist_ok=True)
-            cmd, env = _command(cfg, run_dir, ds.ranks)
+            cmd = cycle_command(cfg, run_dir, ds.ranks)
             logf = open(out / "runs" / f"{name}.log", "a")
             active[name] = (subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
-                                             env=env), logf, time.perf_counter())
+                                             env=launch_environment(openmpi_defaults=True)),
+                            logf, time.perf_counter())
             pending.remove(name)
         time.sleep(0.5)
         for name, (proc, logf, t0) in list(active.items()):

@@ -24,17 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
-from landia.grid import colm_interface_depths, colm_node_depths
+from landia.grid import colm_node_depths, depth_weights
 from landia.io.fields import SoilMoistureField, read_field, write_field
 
 TOP_DEPTH = 0.07  # m
-
-
-def top_layer_weights(depth: float = TOP_DEPTH) -> np.ndarray:
-    """Weights of the CoLM layers in the 0-``depth`` mean (fraction of the depth in each)."""
-    zi = np.r_[0.0, colm_interface_depths()]
-    overlap = np.clip(np.minimum(zi[1:], depth) - zi[:-1], 0.0, None)
-    return overlap / depth
 
 
 def make_observations(truth_run, output_dir, noise_std: float = 0.02, seed: int = 1,
@@ -56,7 +49,7 @@ def make_observations(truth_run, output_dir, noise_std: float = 0.02, seed: int 
                          f"'landia cycle'")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    w = top_layer_weights()
+    w = depth_weights(0.0, TOP_DEPTH)
     written = []
     for path in states:
         truth = read_field(path)

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from landia.grid import depth_weights
+
 log = logging.getLogger(__name__)
 
 RUN_ORDER = ["truth", "ctrl", "image", "point", "hybrid", "image_misspecified",
@@ -88,14 +90,7 @@ def _files_by_time(folder: Path, prefix: str) -> dict[datetime, Path]:
 
 def _surface_weights(n: int) -> np.ndarray:
     """Weights of the first ``n`` layers in the 0-7 cm mean."""
-    try:
-        from landia.experiment.osse import top_layer_weights
-        w = np.asarray(top_layer_weights(), dtype=float)
-    except ImportError:  # pragma: no cover - osse is part of the package
-        from landia.grid import colm_interface_depths
-        zi = np.r_[0.0, colm_interface_depths()]
-        w = np.clip(np.minimum(zi[1:], 0.07) - zi[:-1], 0.0, None) / 0.07
-    w = w[:n]
+    w = depth_weights(0.0, 0.07)[:n]
     return w / w.sum() if w.sum() > 0 else w
 
 

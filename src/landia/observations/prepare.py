@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from landia.config import Settings
-from landia.cycling.clock import stamp
 from landia.errors import InputError
 from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.fields import SoilMoistureField, read_field, write_field
+from landia.io.naming import observation_name
+from landia.landmask import grid_from_settings
 from landia.log import get_logger
 from landia.observations.qc import quality_control
 
@@ -69,15 +70,6 @@ def product_files(paths) -> list[Path]:
     return out
 
 
-def build_model_grid(settings: Settings) -> tuple[LatLonGrid, np.ndarray]:
-    """The model grid of ``[grid]`` with its real land mask and land fraction."""
-    from landia.observations.model_grid import model_grid
-
-    g = settings.grid
-    return model_grid(g.south, g.north, g.west, g.east, g.resolution,
-                      land_threshold=g.land_threshold, samples=g.land_samples)
-
-
 def prepare_observations(paths, settings: Settings, output_dir, porosity_file=None,
                          grid: LatLonGrid | None = None) -> tuple[list[PreparedImage], list[str]]:
     """Turn product files into model-grid observation files; see the module notes.
@@ -99,7 +91,7 @@ def prepare_observations(paths, settings: Settings, output_dir, porosity_file=No
     if not out_dir.is_dir():
         raise InputError(f"--output-dir {out_dir}: folder does not exist")
     if grid is None:
-        grid, _ = build_model_grid(settings)
+        grid, _ = grid_from_settings(settings.grid)
     nodes = colm_node_depths()[: cfg.layers]
     upper = cfg.upper_bound
     if porosity_file is not None:
@@ -151,7 +143,7 @@ def prepare_observations(paths, settings: Settings, output_dir, porosity_file=No
                             reason=qc.reason)
                 images.append(image)
                 continue
-            target = out_dir / f"obs_{stamp(pf.time)}.nc"
+            target = out_dir / observation_name(pf.time)
             write_field(target, SoilMoistureField(
                 lat=grid.lat, lon=grid.lon, depth=nodes, values=qc.values,
                 error_variance=qc.error_variance, source=str(path), valid_time=pf.time),

@@ -43,7 +43,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from landia.cycling.clock import HOUR, stamp, windows
+from landia.cycling.clock import HOUR, windows
+from landia.io.naming import stamp
 from landia.errors import ConfigError, LandiaError
 from landia.io.atomic import atomic_path
 from landia.launch import launch_environment

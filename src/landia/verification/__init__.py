@@ -1,5 +1,7 @@
-"""Verification scores of soil-moisture fields (SCC, RMSE)."""
+"""Verification of model and analysis fields against reference fields and stations.
 
-from landia.verification.scores import rmse, spatial_correlation
-
-__all__ = ["rmse", "spatial_correlation"]
+The scores themselves (SCC, RMSE, bias, ubRMSE, temporal correlation) are arithmetic shared with
+the analysis' own diagnostics and live in :mod:`landia.scores`. Here: score tables
+(:mod:`.verify`), station matching (:mod:`.points`), figures (:mod:`.plots`) and the
+``landia verify`` glue (:mod:`.commands`).
+"""

@@ -9,19 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+from landia.figures import pyplot, save
 
 
 def plot_score_series(rows, path: str | Path) -> None:
     """SCC and RMSE (m3 m-3) against time, one line per layer."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     times = list(dict.fromkeys(r.time for r in rows))
     x = np.arange(len(times))
@@ -37,13 +30,12 @@ def plot_score_series(rows, path: str | Path) -> None:
     axes[0].legend(fontsize=8)
     axes[0].set_title("model vs reference: spatial correlation and RMSE")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def plot_scatter(model: dict, reference: dict, path: str | Path) -> None:
     """Model against reference values, one panel per layer (``{layer: 1-D values}``)."""
-    plt = _pyplot()
+    plt = pyplot()
     layers = sorted(model)
     ncol = min(len(layers), 4)
     nrow = (len(layers) + ncol - 1) // ncol
@@ -61,13 +53,12 @@ def plot_scatter(model: dict, reference: dict, path: str | Path) -> None:
     for ax in axes.ravel()[len(layers):]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def plot_difference_maps(lat, lon, differences: dict, title: str, path: str | Path) -> None:
     """Maps of model minus reference (m3 m-3), one panel per layer (``{layer: (ny, nx)}``)."""
-    plt = _pyplot()
+    plt = pyplot()
     layers = sorted(differences)
     ncol = min(len(layers), 4)
     nrow = (len(layers) + ncol - 1) // ncol
@@ -85,13 +76,12 @@ def plot_difference_maps(lat, lon, differences: dict, title: str, path: str | Pa
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)
 
 
 def plot_station_series(result, path: str | Path) -> None:
     """Matched station and model series of a :class:`~landia.verification.points.PointResult`."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 3.5))
     t = np.asarray(result.times).astype("datetime64[s]").astype("O")
     ax.plot(t, result.station_values, ".", ms=2, label="station (accepted flags)")
@@ -103,5 +93,4 @@ def plot_station_series(result, path: str | Path) -> None:
     ax.legend(fontsize=8, markerscale=4)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path, dpi=100)

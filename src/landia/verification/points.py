@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from landia.grid import colm_interface_depths, colm_node_depths
-from landia.verification.scores import all_scores, spatial_correlation
+from landia.scores import all_scores, spatial_correlation
 
 
 def station_cell(lat: float, lon: float, grid_lat: np.ndarray,

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from landia.verification.scores import all_scores, temporal_correlation
+from landia.scores import all_scores, temporal_correlation
 
 SCORE_NAMES = ("scc", "rmse", "ubrmse", "bias")
 

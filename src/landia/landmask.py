@@ -1,5 +1,9 @@
 """The model grid with a real land mask and land fraction (from ``global_land_mask``).
 
+Every command that needs the model grid of a configuration (``landia cycle``, ``prepare-obs``)
+builds it here (:func:`grid_from_settings`), as do the benchmarks' global grids
+(:func:`land_points`).
+
 The land fraction of a cell is the area-weighted fraction of land among ``k x k`` sample
 points placed at the centres of a regular ``k x k`` subdivision of the cell,
 
@@ -179,6 +183,13 @@ def model_grid(south: float, north: float, west: float, east: float, resolution:
     land = frac >= land_threshold
     grid = LatLonGrid.from_box(south, north, west, east, resolution, land=land)
     return grid, frac
+
+
+def grid_from_settings(grid) -> tuple[LatLonGrid, np.ndarray]:
+    """The model grid of a configuration's ``[grid]`` section
+    (:class:`landia.config.GridSettings`) with its land mask and land fraction."""
+    return model_grid(grid.south, grid.north, grid.west, grid.east, grid.resolution,
+                      land_threshold=grid.land_threshold, samples=grid.land_samples)
 
 
 def global_grid(resolution: float, **kwargs) -> tuple[LatLonGrid, np.ndarray]:

@@ -1,4 +1,8 @@
-"""Scores comparing two soil-moisture images over their common valid cells."""
+"""Scores comparing two soil-moisture images or series over their common valid cells.
+
+Arithmetic only (numpy): the analysis reports its own SCC and RMSE with these, and
+:mod:`landia.verification` builds its tables on them.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """A plausible synthetic land surface for a model grid: soil texture, land cover and LAI.
 
-Used with the weather generator (:mod:`landia.forcing.weather`) by the embedded experiment and
-the smoke configurations, where no surface data set is downloaded. Arithmetic only.
+The static input of ``landia cycle`` (with the weather generator,
+:mod:`landia.forcing.weather`) when no surface data set is given: the embedded experiment and
+the smoke configurations run on it. Arithmetic only.
 
 * **Texture.** Sand and clay (%) are smooth random fields (about 500 km scale, from
   ``numpy.random.default_rng([seed, 11])`` on the whole grid) around a climate-driven mean:

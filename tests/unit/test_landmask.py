@@ -1,4 +1,4 @@
-"""Model grid with a real land mask (landia.observations.model_grid).
+"""Model grid with a real land mask (landia.landmask).
 
 The land queries run ``global_land_mask`` in a child process (4-10 s each, cached in memory
 and on disk per box), so the grids are built once per module.
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from landia.errors import InputError
-from landia.observations.model_grid import global_grid, model_grid, paper_grid, wrap_lon
+from landia.landmask import global_grid, model_grid, paper_grid, wrap_lon
 
 pytest.importorskip("global_land_mask")
 
