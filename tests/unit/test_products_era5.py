@@ -8,7 +8,7 @@ import pytest
 
 from landia.errors import InputError
 from landia.observations.products import detect_format, read_product
-from landia.observations.products.era5 import LAYERS, read_era5
+from landia.observations.products.era5 import LAYERS, read_era5_soil_moisture
 
 ERAINT = "erainterim/ERAINT_AN_20000101_0000.nc"
 
@@ -120,14 +120,14 @@ def test_lsm_threshold_option(tmp_path):
     values, lsm = _case(nt=1)
     path = tmp_path / "era5.nc"
     write_new_layout(path, values, lsm)
-    (f,) = read_era5(path, lsm_threshold=0.2)
+    (f,) = read_era5_soil_moisture(path, lsm_threshold=0.2)
     assert f.rejected["sea"] == 10 * 4  # the 0.3 coastal cell is now land
-    (f,) = read_era5(path, layers=[1])
+    (f,) = read_era5_soil_moisture(path, layers=[1])
     assert f.values.shape == (1, 5, 8) and f.layer_bottom[0] == LAYERS[1][1]
     with pytest.raises(InputError, match="lsm_threshold"):
-        read_era5(path, lsm_threshold=0.0)
+        read_era5_soil_moisture(path, lsm_threshold=0.0)
     with pytest.raises(InputError, match="'swvl5'|swvl layer 5"):
-        read_era5(path, layers=[5])
+        read_era5_soil_moisture(path, layers=[5])
 
 
 def test_old_layout_packed_int16(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from landia.errors import InputError
 from landia.observations.products import detect_format, read_product
-from landia.observations.products.gldas import LAYERS, read_gldas
+from landia.observations.products.gldas import LAYERS, read_gldas_soil_moisture
 
 GLDAS = "gldas/GLDAS_NOAH025_3H.A20150101.0000.021.nc4"
 
@@ -58,13 +58,13 @@ def test_units_refused(tmp_path):
     write_gldas(path, np.full((4, 2, 2), 0.3), units="m3 m-3")
     with pytest.raises(InputError, match=r"SoilMoi0_10cm_inst.*'m3 m-3'.*expected kg m-2.*"
                                          r"1000 x 0.1 m"):
-        read_gldas(path)
+        read_gldas_soil_moisture(path)
 
 
 def test_all_fill_image_returns_nan_field(tmp_path):
     path = tmp_path / "gldas_fill.nc4"
     write_gldas(path, np.full((4, 2, 3), np.nan))
-    (f,) = read_gldas(path)
+    (f,) = read_gldas_soil_moisture(path)
     assert np.all(np.isnan(f.values)) and f.rejected == {"fill": 24}
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.forcing.record import Forcing
-from landia.io.netcdf import open_netcdf
+from landia.io.netcdf import check_units, open_netcdf, read_times
 from landia.log import get_logger
 
 
@@ -60,14 +60,7 @@ def _open(path: Path):
 
 
 def _check_units(path: Path, name: str, var) -> None:
-    units = getattr(var, "units", None)
-    if units is None:
-        raise InputError(f"{path}: variable {name!r} has no 'units' attribute; expected "
-                         f"{EXPECTED[name]} (ALMA)")
-    if " ".join(units.split()).lower() not in UNITS[name]:
-        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
-                         f"{EXPECTED[name]} (ALMA), one of {sorted(UNITS[name])}"
-                         f"{HINTS.get(name, '')}")
+    check_units(path, name, var, UNITS[name], EXPECTED[name], HINTS.get(name, ""), "ALMA")
 
 
 def _read(ds, path: Path, name: str, times_local, sel: slice) -> np.ndarray:
@@ -133,34 +126,14 @@ def read_alma(path, start=None, end=None, utc_offset_hours: float | None = None)
         first bad time), undecodable or non-increasing times, truncated file, values out of
         physical range.
     """
-    import netCDF4
-
     path = Path(path)
     log = get_logger("landia.forcing", file=str(path))
     with _open(path) as ds:
         if "time" not in ds.variables:
             raise InputError(f"{path}: variable 'time' not found; expected a CF time "
                              f"coordinate with units '<unit> since <date>'")
-        tvar = ds.variables["time"]
-        units = getattr(tvar, "units", None)
-        if units is None or " since " not in units:
-            raise InputError(f"{path}: variable 'time' has units {units!r}; expected "
-                             f"'<unit> since <date>' (CF)")
-        calendar = getattr(tvar, "calendar", "standard")
-        try:
-            raw = np.ma.filled(np.ma.asarray(tvar[:], dtype=float), np.nan)
-        except (RuntimeError, OSError, IndexError, ValueError) as exc:
-            raise InputError(f"{path}: variable 'time' cannot be read (truncated or corrupt "
-                             f"file?): {exc}") from None
-        if raw.size == 0 or not np.all(np.isfinite(raw)):
-            raise InputError(f"{path}: variable 'time' is empty or has missing values")
-        try:
-            decoded = netCDF4.num2date(raw, units, calendar, only_use_cftime_datetimes=False,
-                                       only_use_python_datetimes=True)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{path}: variable 'time' cannot be decoded with units {units!r} "
-                             f"and calendar {calendar!r}: {exc}") from None
-        file_times = np.array(decoded, dtype="datetime64[s]")
+        units = getattr(ds.variables["time"], "units", None)
+        _, file_times = read_times(ds, path, ("time",))
 
         lat = _coordinate(ds, path, ("latitude", "lat"))
         lon = _coordinate(ds, path, ("longitude", "lon"))

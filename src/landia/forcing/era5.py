@@ -49,8 +49,9 @@ from __future__ import annotations
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.gridded import GriddedFiles, check_units
+from landia.forcing.gridded import GriddedFiles
 from landia.forcing.record import Forcing
+from landia.io.netcdf import check_units
 
 #: IFS constants of the saturation vapour pressure over water (Tetens) and R_dry / R_vap
 TETENS_A1, TETENS_A3, TETENS_A4, T0 = 611.21, 17.502, 32.19, 273.16

@@ -41,9 +41,9 @@ from __future__ import annotations
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.gridded import GriddedFiles, check_units
+from landia.forcing.gridded import GriddedFiles
 from landia.forcing.record import Forcing
-from landia.io.netcdf import open_netcdf
+from landia.io.netcdf import check_units, decode_times, open_netcdf, read_values
 
 STEP = np.timedelta64(3 * 3600, "s")
 
@@ -78,15 +78,10 @@ def _averages_end_at_stamp(files: GriddedFiles) -> bool:
             if bounds_name is None or bounds_name not in ds.variables:
                 ends.append(True)  # GLDAS-2.1: "tavg definision: past 3-hour average"
                 continue
-            import netCDF4
-
             tvar = ds.variables[f.time_name]
-            raw = np.ma.filled(np.ma.asarray(ds.variables[bounds_name][:], dtype=float), np.nan)
-            b = np.array(netCDF4.num2date(raw.reshape(-1), tvar.units.strip(),
-                                          getattr(tvar, "calendar", "standard"),
-                                          only_use_cftime_datetimes=False,
-                                          only_use_python_datetimes=True),
-                         dtype="datetime64[s]").reshape(-1, 2)
+            b = decode_times(read_values(ds, f.path, bounds_name),
+                             getattr(tvar, "units", None), getattr(tvar, "calendar", "standard"),
+                             f.path, bounds_name).reshape(-1, 2)
             if np.all(b[:, 1] == f.times):
                 ends.append(True)
             elif np.all(b[:, 0] == f.times):

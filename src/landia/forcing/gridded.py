@@ -5,8 +5,8 @@ grid, each with a CF time coordinate (one time per file as GLDAS delivers it, or
 readers in :mod:`landia.forcing.gldas`, :mod:`landia.forcing.era5` and
 :mod:`landia.forcing.qian` use this module to
 
-* read the grid's 1-D coordinates (``lat``/``latitude``, either orientation, longitudes in
-  0..360 or -180..180), or reduce regular 2-D ``LATIXY(lat, lon)``/``LONGXY(lat, lon)`` to 1-D;
+* read the grid's coordinates (:func:`landia.io.netcdf.read_grid`: 1-D ``lat``/``latitude``,
+  either orientation, longitudes in 0..360 or -180..180, or regular 2-D ``LATIXY``/``LONGXY``);
 * map N column positions to the **nearest cell centre** (:meth:`GriddedFiles.locate`),
   wrapping longitude on a global grid; a column farther than half a cell beyond the outermost
   centres is refused with an :class:`~landia.errors.InputError` naming it;
@@ -16,8 +16,8 @@ readers in :mod:`landia.forcing.gldas`, :mod:`landia.forcing.era5` and
   field unless its own columns span it;
 * unpack ``scale_factor``/``add_offset`` and refuse ``_FillValue``/``missing_value``/NaN at a
   requested cell, naming the file, the variable, the time and the column's position;
-* decode CF times (``netCDF4.num2date``), order the files by their first time and refuse
-  duplicate or non-increasing times across the set.
+* decode CF times (:func:`landia.io.netcdf.read_times`), order the files by their first time
+  and refuse duplicate or non-increasing times across the set.
 
 Every problem is an :class:`~landia.errors.InputError` naming the file and the variable.
 """
@@ -26,57 +26,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from landia.errors import InputError
-from landia.io.netcdf import missing_variable, open_netcdf
-
-LAT_NAMES = ("lat", "latitude")
-LON_NAMES = ("lon", "longitude")
-LAT2D_NAMES = ("LATIXY",)
-LON2D_NAMES = ("LONGXY",)
-TIME_NAMES = ("time", "valid_time")
+from landia.io.netcdf import (FileGrid, missing_variable, open_netcdf, read_grid,
+                              read_times)
 
 #: a box read at once when it holds at most this many cells per time (else row by row)
 BOX_CELLS = 1 << 20
 
 _READ_ERRORS = (RuntimeError, OSError, IndexError, ValueError)
-
-
-def normalise_units(units: str | None) -> str:
-    """Units as compared by the readers: single spaces, lower case."""
-    return " ".join(str(units).split()).lower()
-
-
-def check_units(path, name: str, var, accepted: Iterable[str], expected: str,
-                hint: str = "", convention: str = "") -> None:
-    """Refuse a variable whose ``units`` attribute is absent or not one of ``accepted``.
-
-    Parameters
-    ----------
-    path : path-like
-        The file, for the message.
-    name : str
-        The variable's name in the file.
-    var : netCDF4.Variable
-    accepted : iterable of str
-        Accepted spellings (compared after :func:`normalise_units`).
-    expected : str
-        The canonical units, for the message.
-    hint, convention : str
-        Appended to the message (how to convert; which product's convention).
-    """
-    units = getattr(var, "units", None)
-    tag = f" ({convention})" if convention else ""
-    if units is None:
-        raise InputError(f"{path}: variable {name!r} has no 'units' attribute; expected "
-                         f"{expected}{tag}")
-    accepted = {normalise_units(u) for u in accepted}
-    if normalise_units(units) not in accepted:
-        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
-                         f"{expected}{tag}, one of {sorted(accepted)}{hint}")
 
 
 def as_paths(paths) -> list[Path]:
@@ -89,7 +50,7 @@ def as_paths(paths) -> list[Path]:
     return out
 
 
-def columns(lat, lon) -> tuple[np.ndarray, np.ndarray]:
+def column_positions(lat, lon) -> tuple[np.ndarray, np.ndarray]:
     """Column positions as two float (N,) arrays, checked finite and latitude in [-90, 90]."""
     lat = np.atleast_1d(np.asarray(lat, dtype=float))
     lon = np.atleast_1d(np.asarray(lon, dtype=float))
@@ -107,30 +68,6 @@ def columns(lat, lon) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- grid and column mapping
 
 @dataclass(frozen=True)
-class Grid:
-    """The 1-D coordinates of a regular lat/lon grid as stored in a file.
-
-    Attributes
-    ----------
-    lat, lon : ndarray
-        Cell centres in file order, degrees north / east (any orientation, any longitude
-        origin).
-    lat_dim, lon_dim : str
-        The names of the file dimensions they index.
-    """
-
-    lat: np.ndarray
-    lon: np.ndarray
-    lat_dim: str
-    lon_dim: str
-
-    def same_as(self, other: "Grid") -> bool:
-        return (self.lat.shape == other.lat.shape and self.lon.shape == other.lon.shape
-                and np.allclose(self.lat, other.lat, atol=1e-5)
-                and np.allclose(self.lon, other.lon, atol=1e-5))
-
-
-@dataclass(frozen=True)
 class Cells:
     """Source grid cells of N columns: file indices ``iy`` (latitude), ``ix`` (longitude)."""
 
@@ -142,76 +79,6 @@ class Cells:
     @property
     def n(self) -> int:
         return self.iy.size
-
-
-def _values(ds, path, name: str) -> np.ndarray:
-    var = ds.variables[name]
-    var.set_auto_maskandscale(True)
-    try:
-        data = var[...]
-    except _READ_ERRORS as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
-                         f"file?): {exc}") from None
-    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
-
-
-def _check_axis(path, name: str, values: np.ndarray) -> None:
-    if values.size == 0 or not np.all(np.isfinite(values)):
-        raise InputError(f"{path}: coordinate {name!r} is empty or has missing values; "
-                         f"expected finite cell centres in degrees")
-    if values.size > 1:
-        d = np.diff(values)
-        if not (np.all(d > 0) or np.all(d < 0)):
-            raise InputError(f"{path}: coordinate {name!r} is not strictly monotonic; "
-                             f"expected the cell centres of a regular grid")
-
-
-def read_grid(ds, path) -> Grid:
-    """The grid of an open dataset: 1-D ``lat``/``latitude``, ``lon``/``longitude``, or
-    regular 2-D ``LATIXY``/``LONGXY`` (lat, lon) reduced to 1-D.
-
-    Raises
-    ------
-    InputError
-        No coordinate, missing values, not monotonic, or 2-D coordinates that do not describe
-        a regular lat/lon grid.
-    """
-    found = {}
-    for axis, names1, names2 in (("lat", LAT_NAMES, LAT2D_NAMES), ("lon", LON_NAMES, LON2D_NAMES)):
-        for name in names1:
-            if name in ds.variables and ds.variables[name].ndim == 1:
-                values = _values(ds, path, name)
-                _check_axis(path, name, values)
-                found[axis] = (values, ds.variables[name].dimensions[0])
-                break
-        else:
-            for name in names2:
-                if name in ds.variables and ds.variables[name].ndim == 2:
-                    var = ds.variables[name]
-                    values = _values(ds, path, name)
-                    keep = 0 if axis == "lat" else 1  # lat varies along dim 0, lon along dim 1
-                    line = values[:, 0] if axis == "lat" else values[0, :]
-                    spread = np.nanmax(np.abs(values - (line[:, None] if axis == "lat"
-                                                         else line[None, :])))
-                    if not np.isfinite(spread) or spread > 1e-4:
-                        raise InputError(
-                            f"{path}: coordinate {name!r}{var.dimensions} varies along "
-                            f"{var.dimensions[1 - keep]!r} (by up to {spread:g} deg) or has "
-                            f"missing values; expected a regular lat/lon grid")
-                    _check_axis(path, name, line)
-                    found[axis] = (line, var.dimensions[keep])
-                    break
-            else:
-                raise InputError(
-                    f"{path}: no {axis} coordinate; expected a 1-D "
-                    f"{' or '.join(repr(n) for n in names1)} or a 2-D "
-                    f"{' or '.join(repr(n) for n in names2)}; the file has "
-                    f"{', '.join(sorted(ds.variables))}")
-    (lat, lat_dim), (lon, lon_dim) = found["lat"], found["lon"]
-    if np.any(np.abs(lat) > 90 + 1e-6):
-        raise InputError(f"{path}: latitudes reach {np.max(np.abs(lat)):g} deg; expected "
-                         f"values in [-90, 90]")
-    return Grid(lat=lat, lon=lon, lat_dim=lat_dim, lon_dim=lon_dim)
 
 
 def _half_widths(sorted_centres: np.ndarray) -> tuple[float, float]:
@@ -231,12 +98,12 @@ def _nearest_sorted(c: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x - left) <= np.abs(right - x), i - 1, i)
 
 
-def locate(grid: Grid, lat, lon, source: str = "forcing grid") -> Cells:
+def locate(grid: FileGrid, lat, lon, source: str = "forcing grid") -> Cells:
     """Nearest grid cell of each column.
 
     Parameters
     ----------
-    grid : Grid
+    grid : FileGrid
     lat, lon : array_like (N,)
         Column positions, degrees north / east (any longitude origin).
     source : str
@@ -253,7 +120,7 @@ def locate(grid: Grid, lat, lon, source: str = "forcing grid") -> Cells:
         Naming the first column (index and position) outside the grid: farther than half a
         cell beyond the outermost centres (in longitude only on a non-global grid).
     """
-    lat, lon = columns(lat, lon)
+    lat, lon = column_positions(lat, lon)
     # latitude
     order = np.argsort(grid.lat)
     c = grid.lat[order]
@@ -293,36 +160,6 @@ def locate(grid: Grid, lat, lon, source: str = "forcing grid") -> Cells:
 
 # ---------------------------------------------------------------- times and files
 
-def read_times(ds, path, names: Sequence[str] = TIME_NAMES) -> tuple[str, np.ndarray]:
-    """The CF time coordinate of an open dataset: its name and UTC datetime64[s] values."""
-    import netCDF4
-
-    for name in names:
-        if name in ds.variables:
-            break
-    else:
-        raise InputError(f"{path}: no time coordinate ({' / '.join(names)}); expected a CF "
-                         f"time with units '<unit> since <date>'; the file has "
-                         f"{', '.join(sorted(ds.variables))}")
-    tvar = ds.variables[name]
-    units = getattr(tvar, "units", None)
-    if units is None or " since " not in units:
-        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
-                         f"'<unit> since <date>' (CF)")
-    calendar = getattr(tvar, "calendar", "standard")
-    raw = _values(ds, path, name).ravel()
-    if raw.size == 0 or not np.all(np.isfinite(raw)):
-        raise InputError(f"{path}: variable {name!r} is empty or has missing values")
-    try:
-        decoded = netCDF4.num2date(raw, units.strip(), calendar,
-                                   only_use_cftime_datetimes=False,
-                                   only_use_python_datetimes=True)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be decoded with units {units!r} "
-                         f"and calendar {calendar!r}: {exc}") from None
-    return name, np.array(decoded, dtype="datetime64[s]").reshape(-1)
-
-
 @dataclass(frozen=True)
 class _File:
     path: Path
@@ -345,7 +182,7 @@ class GriddedFiles:
     ----------
     times : ndarray (T,) of datetime64[s]
         All times, strictly increasing (UTC as the files' units say).
-    grid : Grid
+    grid : FileGrid
         The grid of the first file (every file must have the same one).
     variables : set of str
         The variables of the first file.
@@ -477,7 +314,7 @@ class GriddedFiles:
         return out
 
 
-def _read_cells(f: _File, grid: Grid, name: str, var, cells: Cells,
+def _read_cells(f: _File, grid: FileGrid, name: str, var, cells: Cells,
                 local: np.ndarray) -> np.ndarray:
     """(T, N) values of one variable of one file at the cells and file-time indices."""
     dims = var.dimensions

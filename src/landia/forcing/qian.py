@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.gridded import GriddedFiles, as_paths, check_units, hold
+from landia.forcing.gridded import GriddedFiles, as_paths, hold
 from landia.forcing.record import Forcing
-from landia.io.netcdf import open_netcdf
+from landia.io.netcdf import check_units, open_netcdf
 
 _RAD = ("W/m**2", "W/m2", "W m-2", "W m**-2", "W/m^2", "W m^-2")
 #: variable -> (accepted units, expected units, hint)

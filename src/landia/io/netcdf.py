@@ -1,15 +1,67 @@
-"""Common CF-1.8 scaffolding of landia's netCDF outputs."""
+"""netCDF in and out: opening inputs, reading variables, grids and CF times, and the CF-1.8
+scaffolding of landia's outputs.
+
+Every reader of a netCDF input (fields, forcing, products, site and state files) goes through
+here, so that a missing, foreign or truncated file, a variable that is absent or unreadable, a
+coordinate that is not a regular lat/lon axis and a time that is not CF give the same clear
+:class:`~landia.errors.InputError`, naming the file and the variable:
+
+* files: :func:`check_signature` (netCDF-3 / HDF5 by their first bytes), :func:`open_netcdf`;
+* variables: :func:`read_values` (masked and fill values as NaN), :func:`missing_variable`,
+  :func:`check_units`;
+* grids: :func:`read_grid` (1-D ``lat``/``lon`` or regular 2-D ``LATIXY``/``LONGXY``);
+* times: :func:`decode_times` (CF ``<unit> since <date>`` -> UTC ``datetime64[s]``),
+  :func:`read_times` (a file's time coordinate);
+* outputs: :func:`write_cf_header`, :func:`create_grid_file`, :func:`write_layer_coordinates`,
+  :func:`write_valid_time`.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
+import netCDF4
 import numpy as np
 
 import landia
+from landia.errors import InputError
+
+LAT_NAMES = ("lat", "latitude")
+LON_NAMES = ("lon", "longitude")
+LAT2D_NAMES = ("LATIXY",)
+LON2D_NAMES = ("LONGXY",)
+TIME_NAMES = ("time", "valid_time")
+
+#: The first bytes of an HDF5 file (netCDF-4) and of a classic netCDF-3 file.
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+CLASSIC_SIGNATURE = b"CDF"
+
+_READ_ERRORS = (RuntimeError, OSError, IndexError, ValueError)
+
+
+def check_signature(path, role: str, known: str = "") -> Path:
+    """The path as a Path, refused with an InputError if absent, a folder, empty, or neither
+    netCDF-3 nor HDF5 (netCDF-4) by its first bytes; ``known`` is appended to that message
+    (the formats the caller reads)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: {role} file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; expected a {role} file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: {role} file is empty (0 bytes); expected a netCDF or HDF5 "
+                         f"file (interrupted download?)")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not (head.startswith(HDF5_SIGNATURE) or head.startswith(CLASSIC_SIGNATURE)):
+        hint = " (GRIB is not supported: convert to netCDF)" if head.startswith(b"GRIB") else ""
+        raise InputError(f"{path}: {role} file is neither netCDF nor HDF5 (first bytes "
+                         f"{head!r}){hint}{'; known formats: ' + known if known else ''}")
+    return path
 
 
 def open_netcdf(path, role: str):
@@ -17,10 +69,6 @@ def open_netcdf(path, role: str):
 
     ``role`` says what the file is for in messages ("background", "forcing", ...).
     """
-    import netCDF4
-
-    from landia.errors import InputError
-
     if not Path(path).exists():
         raise InputError(f"{path}: {role} file not found")
     try:
@@ -42,8 +90,6 @@ def read_values(ds, path, name: str, required: bool = True):
     Raises InputError naming the file when the variable is missing (and required) or
     cannot be read.
     """
-    from landia.errors import InputError
-
     if name not in ds.variables:
         if required:
             raise InputError(missing_variable(path, name, ds))
@@ -52,11 +98,185 @@ def read_values(ds, path, name: str, required: bool = True):
     var.set_auto_maskandscale(True)
     try:
         data = var[...]
-    except (RuntimeError, OSError, IndexError) as exc:
+    except _READ_ERRORS as exc:
         raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
                          f"file?): {exc}") from None
     return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
 
+
+# ---------------------------------------------------------------- units, grids, times
+
+def normalise_units(units: str | None) -> str:
+    """Units as compared by the readers: single spaces, lower case."""
+    return " ".join(str(units).split()).lower()
+
+
+def check_units(path, name: str, var, accepted: Iterable[str], expected: str,
+                hint: str = "", convention: str = "") -> None:
+    """Refuse a variable whose ``units`` attribute is absent or not one of ``accepted``.
+
+    Parameters
+    ----------
+    path : path-like
+        The file, for the message.
+    name : str
+        The variable's name in the file.
+    var : netCDF4.Variable
+    accepted : iterable of str
+        Accepted spellings (compared after :func:`normalise_units`).
+    expected : str
+        The canonical units, for the message.
+    hint, convention : str
+        Appended to the message (how to convert; which product's convention).
+    """
+    units = getattr(var, "units", None)
+    tag = f" ({convention})" if convention else ""
+    if units is None:
+        raise InputError(f"{path}: variable {name!r} has no 'units' attribute; expected "
+                         f"{expected}{tag}")
+    accepted = {normalise_units(u) for u in accepted}
+    if normalise_units(units) not in accepted:
+        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
+                         f"{expected}{tag}, one of {sorted(accepted)}{hint}")
+
+
+@dataclass(frozen=True)
+class FileGrid:
+    """The 1-D coordinates of a regular lat/lon grid as stored in a file.
+
+    Attributes
+    ----------
+    lat, lon : ndarray
+        Cell centres in file order, degrees north / east (any orientation, any longitude
+        origin).
+    lat_dim, lon_dim : str
+        The names of the file dimensions they index.
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    lat_dim: str
+    lon_dim: str
+
+    def same_as(self, other: "FileGrid") -> bool:
+        return (self.lat.shape == other.lat.shape and self.lon.shape == other.lon.shape
+                and np.allclose(self.lat, other.lat, atol=1e-5)
+                and np.allclose(self.lon, other.lon, atol=1e-5))
+
+
+def _check_axis(path, name: str, values: np.ndarray) -> None:
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise InputError(f"{path}: coordinate {name!r} is empty or has missing values; "
+                         f"expected finite cell centres in degrees")
+    if values.size > 1:
+        d = np.diff(values)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise InputError(f"{path}: coordinate {name!r} is not strictly monotonic; "
+                             f"expected the cell centres of a regular grid")
+
+
+def read_grid(ds, path) -> FileGrid:
+    """The grid of an open dataset: 1-D ``lat``/``latitude``, ``lon``/``longitude``, or
+    regular 2-D ``LATIXY``/``LONGXY`` (lat, lon) reduced to 1-D.
+
+    Raises
+    ------
+    InputError
+        No coordinate, missing values, not monotonic, or 2-D coordinates that do not describe
+        a regular lat/lon grid.
+    """
+    found = {}
+    for axis, names1, names2 in (("lat", LAT_NAMES, LAT2D_NAMES), ("lon", LON_NAMES, LON2D_NAMES)):
+        for name in names1:
+            if name in ds.variables and ds.variables[name].ndim == 1:
+                values = read_values(ds, path, name)
+                _check_axis(path, name, values)
+                found[axis] = (values, ds.variables[name].dimensions[0])
+                break
+        else:
+            for name in names2:
+                if name in ds.variables and ds.variables[name].ndim == 2:
+                    var = ds.variables[name]
+                    values = read_values(ds, path, name)
+                    keep = 0 if axis == "lat" else 1  # lat varies along dim 0, lon along dim 1
+                    line = values[:, 0] if axis == "lat" else values[0, :]
+                    spread = np.nanmax(np.abs(values - (line[:, None] if axis == "lat"
+                                                         else line[None, :])))
+                    if not np.isfinite(spread) or spread > 1e-4:
+                        raise InputError(
+                            f"{path}: coordinate {name!r}{var.dimensions} varies along "
+                            f"{var.dimensions[1 - keep]!r} (by up to {spread:g} deg) or has "
+                            f"missing values; expected a regular lat/lon grid")
+                    _check_axis(path, name, line)
+                    found[axis] = (line, var.dimensions[keep])
+                    break
+            else:
+                raise InputError(
+                    f"{path}: no {axis} coordinate; expected a 1-D "
+                    f"{' or '.join(repr(n) for n in names1)} or a 2-D "
+                    f"{' or '.join(repr(n) for n in names2)}; the file has "
+                    f"{', '.join(sorted(ds.variables))}")
+    (lat, lat_dim), (lon, lon_dim) = found["lat"], found["lon"]
+    if np.any(np.abs(lat) > 90 + 1e-6):
+        raise InputError(f"{path}: latitudes reach {np.max(np.abs(lat)):g} deg; expected "
+                         f"values in [-90, 90]")
+    return FileGrid(lat=lat, lon=lon, lat_dim=lat_dim, lon_dim=lon_dim)
+
+
+def decode_times(values, units, calendar, path, name: str) -> np.ndarray:
+    """CF times ``<unit> since <date>`` as UTC ``datetime64[s]`` (1-D).
+
+    Parameters
+    ----------
+    values : array_like
+        The raw time values (any shape; flattened).
+    units, calendar : str or None
+        The variable's CF ``units`` and ``calendar`` (None: ``standard``). A zone in the units
+        (``... +08:00``) is applied by cftime.
+    path, name : for messages: the file and the variable.
+
+    Raises
+    ------
+    InputError
+        Units missing or not ``<unit> since <date>``, no value or a missing value, or values
+        that the units and calendar cannot decode; naming the file and the variable.
+    """
+    if units is None or " since " not in units:
+        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected "
+                         f"'<unit> since <date>' (CF)")
+    calendar = calendar or "standard"
+    raw = np.asarray(values, dtype=float).ravel()
+    if raw.size == 0 or not np.all(np.isfinite(raw)):
+        raise InputError(f"{path}: variable {name!r} is empty or has missing values")
+    try:
+        decoded = netCDF4.num2date(raw, units.strip(), calendar,
+                                   only_use_cftime_datetimes=False,
+                                   only_use_python_datetimes=True)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: variable {name!r} cannot be decoded with units {units!r} "
+                         f"and calendar {calendar!r}: {exc}") from None
+    return np.array(decoded, dtype="datetime64[s]").reshape(-1)
+
+
+def read_times(ds, path, names: Sequence[str] = TIME_NAMES) -> tuple[str, np.ndarray]:
+    """The CF time coordinate of an open dataset: its name and UTC datetime64[s] values.
+
+    The first of ``names`` the file has is used; its values are decoded by
+    :func:`decode_times`.
+    """
+    for name in names:
+        if name in ds.variables:
+            break
+    else:
+        raise InputError(f"{path}: no time coordinate ({' / '.join(names)}); expected a CF "
+                         f"time with units '<unit> since <date>'; the file has "
+                         f"{', '.join(sorted(ds.variables))}")
+    tvar = ds.variables[name]
+    return name, decode_times(read_values(ds, path, name), getattr(tvar, "units", None),
+                              getattr(tvar, "calendar", "standard"), path, name)
+
+
+# ---------------------------------------------------------------- outputs
 
 def write_cf_header(ds, title: str, source: str = "") -> None:
     """Global attributes every landia output carries (CF-1.8, provenance)."""
@@ -97,8 +317,6 @@ def write_valid_time(ds, valid_time, variables=()) -> None:
 @contextlib.contextmanager
 def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
     """Create a netCDF4 file with CF coordinates lat, lon, layer and depth."""
-    import netCDF4
-
     ds = netCDF4.Dataset(path, "w", format="NETCDF4")
     try:
         write_cf_header(ds, title)

@@ -1,18 +1,22 @@
 """Readers of soil-moisture products, each returning :class:`ProductField` objects.
 
-=============  ==========================================  =================================
-format         module / reader                             recognised by
-=============  ==========================================  =================================
-``era5``       :func:`~.era5.read_era5` (ERA5, ERA5-Land,  variables ``swvl1`` .. ``swvl4``
-               ERA-Interim; CDS netCDF, both layouts)
-``gldas``      :func:`~.gldas.read_gldas` (GLDAS-2.x Noah)  ``SoilMoi0_10cm_inst`` ...
-``cci``        :func:`~.cci.read_cci` (C3S and ESA CCI SM)  ``sm`` with ``flag``,
-                                                           ``sm_uncertainty``, ``t0`` or
-                                                           ``nobs``
-``smap_l3``    :func:`~.smap.read_smap` (SPL3SMP, HDF5)    groups
-                                                           ``Soil_Moisture_Retrieval_Data_AM``
-                                                           / ``_PM``
-=============  ==========================================  =================================
+=============  ====================================================  ============================
+format         module / reader                                       recognised by
+=============  ====================================================  ============================
+``era5``       :func:`~.era5.read_era5_soil_moisture` (ERA5,          variables ``swvl1`` ..
+               ERA5-Land, ERA-Interim; CDS netCDF, both layouts)     ``swvl4``
+``gldas``      :func:`~.gldas.read_gldas_soil_moisture`               ``SoilMoi0_10cm_inst`` ...
+               (GLDAS-2.x Noah)
+``cci``        :func:`~.cci.read_cci` (C3S and ESA CCI SM)            ``sm`` with ``flag``,
+                                                                     ``sm_uncertainty``, ``t0``
+                                                                     or ``nobs``
+``smap_l3``    :func:`~.smap.read_smap` (SPL3SMP, HDF5)               groups
+                                                                     ``Soil_Moisture_Retrieval_
+                                                                     Data_AM`` / ``_PM``
+=============  ====================================================  ============================
+
+The ERA5 and GLDAS readers are named ``..._soil_moisture``: :mod:`landia.forcing` has readers
+of the same products' meteorological forcing (``read_era5``, ``read_gldas``).
 
 :func:`read_product` detects the format from a file's groups and variables and dispatches.
 Readers do I/O only: they convert units, set fill values and rejected retrievals to NaN and
@@ -26,13 +30,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from landia.errors import InputError
+from landia.io.netcdf import HDF5_SIGNATURE, check_signature, open_netcdf
 from landia.observations.product import ProductField
-
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-CLASSIC_SIGNATURE = b"CDF"
 
 #: format name -> what identifies it, for messages
 KNOWN_FORMATS = {
@@ -49,32 +52,13 @@ def known_formats_text() -> str:
 
 
 def check_file(path, role: str) -> Path:
-    """The path as a Path, refused with an InputError if absent, empty or of unknown type.
-
-    Returns the path; the first bytes must be an HDF5 (netCDF-4) or classic netCDF signature.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: {role} file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; expected a {role} file")
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError(f"{path}: {role} file is empty (0 bytes); expected a netCDF or HDF5 "
-                         f"file (interrupted download?)")
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if not (head.startswith(HDF5_SIGNATURE) or head.startswith(CLASSIC_SIGNATURE)):
-        hint = " (GRIB is not supported: convert to netCDF)" if head.startswith(b"GRIB") else ""
-        raise InputError(f"{path}: {role} file is neither netCDF nor HDF5 (first bytes "
-                         f"{head!r}){hint}; known formats: {known_formats_text()}")
-    return path
+    """The path as a Path, refused with an InputError if absent, empty or of unknown type
+    (:func:`landia.io.netcdf.check_signature`, naming the known product formats)."""
+    return check_signature(path, role, known_formats_text())
 
 
 def open_product(path, role: str):
     """Open a netCDF product file, refusing empty, non-netCDF and truncated files."""
-    from landia.io.netcdf import open_netcdf
-
     check_file(path, role)
     return open_netcdf(path, role)
 
@@ -126,8 +110,6 @@ def reject_fill_and_negative(values: np.ndarray, rejected: dict) -> None:
 
 
 def _detect_hdf5_groups(path: Path) -> list[str]:
-    import h5py
-
     try:
         with h5py.File(path, "r") as h:
             return [k for k in h.keys() if isinstance(h[k], h5py.Group)]
@@ -196,7 +178,7 @@ def read_product(path, **options) -> list[ProductField]:
         Unknown format (listing the known ones), empty or truncated file, wrong units, ...
     """
     fmt = options.pop("format", None) or detect_format(path)
-    readers = {"era5": read_era5, "gldas": read_gldas, "cci": read_cci, "smap_l3": read_smap}
+    readers = {"era5": read_era5_soil_moisture, "gldas": read_gldas_soil_moisture, "cci": read_cci, "smap_l3": read_smap}
     if fmt not in readers:
         raise InputError(f"{path}: unknown product format {fmt!r}; expected one of "
                          f"{sorted(readers)}")
@@ -210,9 +192,9 @@ def read_product(path, **options) -> list[ProductField]:
 
 # the readers use the helpers above: import them last
 from landia.observations.products.cci import read_cci  # noqa: E402
-from landia.observations.products.era5 import read_era5  # noqa: E402
-from landia.observations.products.gldas import read_gldas  # noqa: E402
+from landia.observations.products.era5 import read_era5_soil_moisture  # noqa: E402
+from landia.observations.products.gldas import read_gldas_soil_moisture  # noqa: E402
 from landia.observations.products.smap import read_smap  # noqa: E402
 
-__all__ = ["read_product", "detect_format", "read_era5", "read_gldas", "read_cci",
+__all__ = ["read_product", "detect_format", "read_era5_soil_moisture", "read_gldas_soil_moisture", "read_cci",
            "read_smap", "KNOWN_FORMATS"]

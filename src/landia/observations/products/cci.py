@@ -37,8 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.gridded import normalise_units, read_grid, read_times
-from landia.io.netcdf import read_values
+from landia.io.netcdf import normalise_units, read_grid, read_times, read_values
 from landia.observations.product import ProductField
 from landia.observations.products import add_count, open_product, squeeze_extra
 

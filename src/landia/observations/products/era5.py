@@ -23,8 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.gridded import normalise_units, read_grid, read_times
-from landia.io.netcdf import read_values
+from landia.io.netcdf import normalise_units, read_grid, read_times, read_values
 from landia.observations.product import ProductField
 from landia.observations.products import add_count, open_product, squeeze_extra
 
@@ -68,7 +67,7 @@ def _read_3d(ds, path, name: str, grid, time_dim: str | None) -> np.ndarray:
     return data if time_dim in dims else data[None]
 
 
-def read_era5(path, lsm_threshold: float = 0.5, negative_tolerance: float = 0.01,
+def read_era5_soil_moisture(path, lsm_threshold: float = 0.5, negative_tolerance: float = 0.01,
               layers=None) -> list[ProductField]:
     """Read ERA5 / ERA5-Land / ERA-Interim soil moisture: one ProductField per time.
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.gridded import normalise_units, read_grid, read_times
-from landia.io.netcdf import read_values
+from landia.io.netcdf import normalise_units, read_grid, read_times, read_values
 from landia.observations.product import ProductField
 from landia.observations.products import open_product, reject_fill_and_negative, squeeze_extra
 
@@ -29,7 +28,7 @@ WATER_UNITS = ("kg m-2", "kg m**-2", "kg/m2", "kg/m^2", "kg m^-2", "mm")
 WATER_DENSITY = 1000.0  # kg m-3
 
 
-def read_gldas(path, layers=None) -> list[ProductField]:
+def read_gldas_soil_moisture(path, layers=None) -> list[ProductField]:
     """Read GLDAS-2.x Noah soil moisture: one ProductField per time, m3 m-3.
 
     Parameters
