@@ -165,7 +165,7 @@ def test_observations_outside_bounds_are_rejected_and_counted():
     obs.values[0, i1, j1] = 0.9
     obs.values[0, i2, j2] = -0.2
     problem = build_problem(bg, obs, settings())
-    assert problem.qc["outside_bounds"] == 2
+    assert problem.qc["above_upper_bound"] == 1 and problem.qc["below_lower_bound"] == 1
     assert np.isnan(problem.observation[0, i1, j1]) and np.isnan(problem.observation[0, i2, j2])
 
 

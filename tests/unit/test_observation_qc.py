@@ -63,3 +63,18 @@ def test_upper_bound_may_be_a_porosity_map_and_shapes_are_checked():
     assert np.isnan(r.values[:, 5, 7]).all() and r.counts["above_upper_bound"] == 2
     with pytest.raises(ValueError, match="land mask shape"):
         quality_control(v, land[:, :4])
+
+
+def test_a_sparse_layer_is_refused_and_a_sparse_top_layer_refuses_the_image():
+    v, land = _image()
+    lower = np.full(land.shape, 0.2)            # per-cell bounds, as the analysis passes them
+    v[1, :, 3:] = np.nan                        # layer 2 keeps only column 2 (6 cells)
+    var = np.full(v.shape, 4e-4)
+    r = quality_control(v, land, lower=lower, upper=0.5, error_variance=var, min_valid_cells=7)
+    assert r.accepted and r.refused_layers == (1,) and r.counts["layers_refused"] == 1
+    assert r.layer_valid[1] == int(np.sum(v[1, :, 2] >= 0.2))
+    assert np.all(np.isnan(r.values[1])) and np.all(np.isnan(r.error_variance[1]))
+    assert r.counts["valid"] == np.isfinite(r.values).sum() == r.layer_valid[0]
+    assert r.counts["below_lower_bound"] == int(np.sum(v[:, land] < 0.2))
+    top = quality_control(v[::-1], land, min_valid_cells=7)
+    assert not top.accepted and top.refused_layers == (0,) and "min_valid_cells" in top.reason

@@ -23,6 +23,7 @@ from landia.errors import ConfigError, InputError
 from landia.grid import LatLonGrid
 from landia.io.fields import SoilMoistureField
 from landia.log import get_logger
+from landia.observations.qc import quality_control
 from landia.operators import CoefficientSelection, CurveletTransform, HarmonicEmbedding, PointSelection
 from landia.scores import rmse, spatial_correlation
 
@@ -79,53 +80,38 @@ def _check_same_grid(bg: SoilMoistureField, obs: SoilMoistureField) -> None:
 
 def _quality_control(observation: SoilMoistureField, grid: LatLonGrid, lower: np.ndarray,
                      upper: np.ndarray, nl: int, min_valid_cells: int):
-    """Per layer, the observations usable on land: finite, within the bounds, with a finite
-    positive error variance (when given). Rejections are counted by reason and logged.
+    """The observations usable on land in the top ``nl`` layers, by the one observation QC
+    (:func:`landia.observations.qc.quality_control`) with the analysis' bounds; rejections are
+    counted by reason and logged.
 
     Returns
     -------
     obs_used : ndarray (nl, ny, nx)
         The observations kept, NaN elsewhere.
     valid_masks : list of ndarray of bool
-        Kept cells of each layer (all False for a layer with fewer than
-        ``min_valid_cells`` kept cells: it is refused as a whole).
+        Kept cells of each layer (all False for a layer refused for having fewer than
+        ``min_valid_cells`` kept cells).
     qc : dict
-        Counts: missing, outside_bounds, bad_variance, layers_refused, used.
+        Counts by reason (:data:`landia.observations.qc.REASONS`) and ``valid``.
     """
     log = get_logger("landia.analysis")
     n = grid.n_land
-    land = grid.land
-    obs_used = np.full((nl,) + grid.shape, np.nan)
-    valid_masks, qc = [], {"missing": 0, "outside_bounds": 0, "bad_variance": 0,
-                           "layers_refused": 0, "used": 0}
-    ovar_field = observation.error_variance
-    for k in range(nl):
-        y = observation.values[k]
-        finite = land & np.isfinite(y)
-        qc["missing"] += int(np.sum(land & ~np.isfinite(y)))
-        lo = grid.to_field(lower[k * n:(k + 1) * n])
-        hi = grid.to_field(upper[k * n:(k + 1) * n])
-        with np.errstate(invalid="ignore"):
-            inside = finite & (y >= lo) & (y <= hi)
-        qc["outside_bounds"] += int(np.sum(finite & ~inside))
-        valid = inside
-        if ovar_field is not None:
-            with np.errstate(invalid="ignore"):
-                good_var = np.isfinite(ovar_field[k]) & (ovar_field[k] > 0)
-            qc["bad_variance"] += int(np.sum(valid & ~good_var))
-            valid &= good_var
-        if valid.sum() < min_valid_cells:
-            qc["layers_refused"] += 1
-            log.warning("observation_layer_refused", layer=k + 1, valid_cells=int(valid.sum()),
-                        min_valid_cells=min_valid_cells, file=observation.source)
-            valid = np.zeros_like(valid)
-        obs_used[k][valid] = y[valid]
-        valid_masks.append(valid)
-        qc["used"] += int(valid.sum())
-    rejected = {k: v for k, v in qc.items() if k != "used" and v}
+    ovar = observation.error_variance
+    result = quality_control(observation.values[:nl], grid.land,
+                             lower=grid.to_field(lower.reshape(nl, n)),
+                             upper=grid.to_field(upper.reshape(nl, n)),
+                             error_variance=None if ovar is None else ovar[:nl],
+                             min_valid_cells=min_valid_cells)
+    for k in result.refused_layers:
+        log.warning("observation_layer_refused", layer=k + 1,
+                    valid_cells=result.layer_valid[k], min_valid_cells=min_valid_cells,
+                    file=observation.source)
+    valid_masks = [np.isfinite(result.values[k]) for k in range(nl)]
+    rejected = {k: v for k, v in result.counts.items() if k != "valid" and v}
     if rejected:
-        log.info("observation_qc", file=observation.source, used=qc["used"], **rejected)
-    return obs_used, valid_masks, qc
+        log.info("observation_qc", file=observation.source, used=result.counts["valid"],
+                 **rejected)
+    return result.values, valid_masks, result.counts
 
 
 def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
@@ -194,7 +180,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
     obs_used, valid_masks, qc = _quality_control(observation, grid, lower, upper, nl,
                                                  cfg.min_valid_cells)
     obs_terms = [t for t in cfg.terms if t in ("point", "image")]
-    if obs_terms and qc["used"] == 0:
+    if obs_terms and qc["valid"] == 0:
         raise InputError(f"{observation.source}: no usable observation on land in the top "
                          f"{nl} layer(s) after QC ({qc}); terms {obs_terms} cannot be built")
 

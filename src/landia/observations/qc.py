@@ -1,9 +1,15 @@
 """Quality control of an observation image on the model grid (arithmetic, no I/O).
 
-Every rejected value is counted by reason; the counts go to the log and the output file.
-A merely sparse image is never an error: an image with too few valid land cells is
-*refused* (``QCResult.accepted`` is False, with the reason), and the caller decides what to
-do with it (``prepare-obs`` writes no file for it and logs a warning).
+The one QC of observation images: ``landia prepare-obs`` runs it on each product image, and the
+analysis runs it again on the image it is given (which may come from elsewhere), with the
+analysis' bounds (porosity of the background). Every rejected value is counted by reason; the
+counts go to the log and the output files.
+
+A merely sparse image is never an error. A layer with fewer than ``min_valid_cells`` valid
+land cells is *refused* (its values are dropped, ``layers_refused`` counts it); an image whose
+top layer is refused is refused as a whole (``QCResult.accepted`` is False, with the reason),
+and the caller decides what to do with it (``prepare-obs`` writes no file for it and logs a
+warning; the analysis keeps the background when no layer is left).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import numpy as np
 
 #: Reasons counted by :func:`quality_control`, in the order they are applied.
 REASONS = ("not_land", "missing", "too_little_valid_area", "below_lower_bound",
-           "above_upper_bound", "bad_error_variance")
+           "above_upper_bound", "bad_error_variance", "layers_refused")
 
 
 @dataclass
@@ -28,10 +34,15 @@ class QCResult:
     error_variance : ndarray (nlayer, ny, nx) or None
         Their error variances, (m3 m-3)^2, NaN where the value is NaN.
     counts : dict[str, int]
-        Rejections by reason (over all layers, land cells only except ``not_land``),
-        plus ``valid`` (values kept) and, from the reader, the product's own reasons.
+        Rejections by reason (over all layers, land cells only except ``not_land``;
+        ``layers_refused`` counts layers), plus ``valid`` (values kept) and, from the reader,
+        the product's own reasons.
     valid_top : int
-        Valid land cells in the top layer.
+        Valid land cells in the top layer (before any layer is refused).
+    layer_valid : tuple of int
+        Valid land cells of each layer before any layer is refused.
+    refused_layers : tuple of int
+        0-based indices of the layers refused for having too few valid cells.
     accepted : bool
         False when the whole image is refused.
     reason : str
@@ -42,6 +53,8 @@ class QCResult:
     error_variance: np.ndarray | None
     counts: dict = field(default_factory=dict)
     valid_top: int = 0
+    layer_valid: tuple = ()
+    refused_layers: tuple = ()
     accepted: bool = True
     reason: str = ""
 
@@ -57,7 +70,7 @@ def quality_control(values, land, *, lower=0.0, upper=0.6, valid_fraction=None,
         Observed soil moisture on the model grid, m3 m-3 (NaN = none).
     land : array_like of bool (ny, nx)
         Model land mask.
-    lower : float
+    lower : float or array_like (ny, nx) or (nlayer, ny, nx)
         Lowest physical value, m3 m-3 (values below are rejected: ``below_lower_bound``).
     upper : float or array_like (ny, nx) or (nlayer, ny, nx)
         Highest physical value (porosity), m3 m-3 (``above_upper_bound``).
@@ -68,7 +81,8 @@ def quality_control(values, land, *, lower=0.0, upper=0.6, valid_fraction=None,
         Observation-error variance, (m3 m-3)^2; a kept value with a non-finite or
         non-positive variance is rejected (``bad_error_variance``).
     min_valid_cells : int
-        The image is refused when its top layer keeps fewer valid land cells.
+        A layer keeping fewer valid land cells is refused (``layers_refused``); the image is
+        refused when its top layer is.
     product_rejections : dict, optional
         Counts of the reader's own rejections (flags, fill values), merged into the counts
         with a ``product_`` prefix.
@@ -100,7 +114,7 @@ def quality_control(values, land, *, lower=0.0, upper=0.6, valid_fraction=None,
         frac = np.broadcast_to(np.asarray(valid_fraction, dtype=float), v.shape)
         reject(~(frac >= min_valid_fraction), "too_little_valid_area")
     with np.errstate(invalid="ignore"):
-        reject(v < lower, "below_lower_bound")
+        reject(v < np.broadcast_to(np.asarray(lower, dtype=float), v.shape), "below_lower_bound")
         reject(v > np.broadcast_to(np.asarray(upper, dtype=float), v.shape), "above_upper_bound")
     var = None
     if error_variance is not None:
@@ -108,11 +122,19 @@ def quality_control(values, land, *, lower=0.0, upper=0.6, valid_fraction=None,
         with np.errstate(invalid="ignore"):
             reject(~(np.isfinite(var) & (var > 0)), "bad_error_variance")
         var[~np.isfinite(v)] = np.nan
+    layer_valid = tuple(int(np.isfinite(v[k]).sum()) for k in range(v.shape[0]))
+    valid_top = layer_valid[0]
+    refused = tuple(k for k, n in enumerate(layer_valid) if n < min_valid_cells)
+    for k in refused:
+        v[k] = np.nan
+        if var is not None:
+            var[k] = np.nan
+    counts["layers_refused"] = len(refused)
     for reason, n in (product_rejections or {}).items():
         counts[f"product_{reason}"] = int(n)
     counts["valid"] = int(np.isfinite(v).sum())
-    valid_top = int(np.isfinite(v[0]).sum())
-    result = QCResult(values=v, error_variance=var, counts=counts, valid_top=valid_top)
+    result = QCResult(values=v, error_variance=var, counts=counts, valid_top=valid_top,
+                      layer_valid=layer_valid, refused_layers=refused)
     if valid_top < min_valid_cells:
         result.accepted = False
         result.reason = (f"{valid_top} valid land cells in the top layer, fewer than the "
