@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from landia.analysis.cost import CostFunction
-from landia.analysis.minimisers import MinimiserResult, minimise, prepare
+from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
 from landia.analysis.terms import BackgroundTerm, ImageLayer, ImageTerm, PointObservationTerm
 from landia.config import Settings
 from landia.errors import ConfigError, InputError
@@ -127,7 +127,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         ``upper_bound = "porosity"`` without a porosity variable.
     """
     log = get_logger("landia.analysis")
-    prepare(settings.minimiser)
+    init_minimiser(settings.minimiser)
     cfg = settings.analysis
     nl = cfg.layers
     for f, role in ((background, "background"), (observation, "observation")):

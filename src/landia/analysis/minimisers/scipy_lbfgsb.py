@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from landia.analysis.minimisers import MinimiserResult, projected_gradient_norm
+from landia.analysis.minimisers.result import MinimiserResult, projected_gradient_norm
 from landia.errors import MinimisationError
 from landia.log import get_logger
 

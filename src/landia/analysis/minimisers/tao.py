@@ -1,5 +1,9 @@
 """PETSc/TAO backend: the only module of landia that imports petsc4py.
 
+petsc4py is imported inside the functions, not at module level: it is optional (the scipy
+backend stands in), and ``petsc4py.init`` must run, with the command line's options and on
+``COMM_SELF``, before ``PETSc`` is imported.
+
 TAO runs on ``PETSc.COMM_SELF`` on the root rank: the control vector of the
 image analysis is global (the curvelet transform couples all cells) and small
 enough for one process (about 1 M values at 0.25 deg).
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landia.analysis.minimisers import MinimiserResult, projected_gradient_norm
+from landia.analysis.minimisers.result import MinimiserResult, projected_gradient_norm
 from landia.errors import MinimisationError
 from landia.log import get_logger
 
@@ -34,10 +38,10 @@ def init_petsc(argv: list[str] | None = None) -> None:
     be collective over the job while the other ranks wait elsewhere. Must run
     before ``from petsc4py import PETSc``; later calls are no-ops.
     """
-    import petsc4py
+    import petsc4py  # optional: see the module notes
 
     try:
-        from mpi4py import MPI
+        from mpi4py import MPI  # initialises MPI on import: only when PETSc starts
 
         comm = MPI.COMM_SELF
     except ImportError:  # serial installation without mpi4py
