@@ -22,9 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import netCDF4
 import numpy as np
 
+from landia.errors import InputError
 from landia.grid import colm_node_depths
+from landia.io.atomic import atomic_path
+from landia.io.netcdf import write_cf_header, write_layer_coordinates
 
 SECONDS_PER_HOUR = 3600
 
@@ -159,11 +163,6 @@ def time_units(first: np.datetime64) -> str:
 def write_column_output(path: str | Path, out: ColumnOutput,
                         title: str = "landia single-site column run, hourly") -> None:
     """Write ``out`` to ``path`` atomically as CF-1.8 netCDF4."""
-    import netCDF4
-
-    from landia.io.atomic import atomic_path
-    from landia.io.netcdf import write_cf_header, write_layer_coordinates
-
     nt, nl = out.soil_moisture.shape
     units = time_units(out.time[0]) if nt else "seconds since 1970-01-01 00:00:00"
     ref = np.datetime64(units.split("since ")[1].replace(" ", "T"), "s")
@@ -203,10 +202,6 @@ def write_column_output(path: str | Path, out: ColumnOutput,
 
 def read_column_output(path: str | Path) -> ColumnOutput:
     """Read a file written by :func:`write_column_output` (for tests and analysis)."""
-    import netCDF4
-
-    from landia.errors import InputError
-
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: column output file not found")

@@ -16,13 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import netCDF4
 import numpy as np
 
 from landia.errors import InputError
 from landia.grid import N_SOIL_LAYERS, colm_node_depths
+from landia.io.atomic import atomic_path
 from landia.io.fields import VOLUMETRIC_UNITS
 from landia.io.netcdf import (missing_variable, open_netcdf, write_cf_header,
-                               write_layer_coordinates)
+                              write_layer_coordinates)
 
 TEMPERATURE_UNITS = {"K", "k", "kelvin", "Kelvin"}
 #: Plausible soil temperature range (K).
@@ -97,10 +99,6 @@ def read_column_state(path: str | Path, porosity: np.ndarray | None = None,
 def write_column_state(path: str | Path, soil_moisture, soil_temperature=None,
                        title: str = "landia column initial state") -> None:
     """Write an initial-state file atomically (a failed write leaves no file)."""
-    import netCDF4
-
-    from landia.io.atomic import atomic_path
-
     sm = np.asarray(soil_moisture, dtype=float).reshape(-1)
     n = sm.size
     temp = None if soil_temperature is None else np.asarray(soil_temperature, float).reshape(-1)

@@ -25,7 +25,9 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.grid import colm_node_depths
-from landia.io.netcdf import missing_variable, open_netcdf, read_values
+from landia.io.atomic import atomic_path
+from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_values,
+                              write_valid_time)
 
 VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
 VARIANCE_UNITS = {"m6 m-6", "(m3 m-3)2", "(m3 m-3)^2", "m6/m6", "1", "(m3/m3)^2", "(m3/m3)2"}
@@ -162,9 +164,6 @@ def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
     ``valid_time`` (ISO 8601, UTC). ``attributes`` are added as global attributes (strings
     or numbers).
     """
-    from landia.io.atomic import atomic_path
-    from landia.io.netcdf import create_grid_file, write_valid_time
-
     with atomic_path(path) as tmp:
         with create_grid_file(tmp, field.lat, field.lon, field.depth, title) as ds:
             var = ds.createVariable("soil_moisture", "f8", ("layer", "lat", "lon"),

@@ -33,7 +33,10 @@ from landia.io.fields import SoilMoistureField, read_field, write_field
 from landia.io.naming import observation_name
 from landia.landmask import grid_from_settings
 from landia.log import get_logger
+from landia.observations.products import read_product
 from landia.observations.qc import quality_control
+from landia.observations.regrid import Regridder, regrid_field
+from landia.observations.vertical import map_field
 
 PRODUCT_SUFFIXES = (".nc", ".nc4", ".h5", ".he5", ".hdf5")
 _FORMATS = {"era5": "era5", "gldas": "gldas", "cci": "cci", "smap": "smap_l3"}
@@ -81,10 +84,6 @@ def prepare_observations(paths, settings: Settings, output_dir, porosity_file=No
     failures : list of str
         One message per file that could not be read.
     """
-    from landia.observations.products import read_product
-    from landia.observations.regrid import Regridder, regrid_field
-    from landia.observations.vertical import map_field
-
     log = get_logger("landia.observations")
     cfg = settings.observations
     out_dir = Path(output_dir)
