@@ -28,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +97,6 @@ def _cache_dir() -> Path | None:
 
 def _package_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("global-land-mask")
     except Exception:  # noqa: BLE001  (not installed: the query itself will say so)
         return "unknown"

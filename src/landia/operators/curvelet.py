@@ -34,6 +34,7 @@ import time
 import warnings
 
 import numpy as np
+from curvelets.numpy import UDCT
 from pylops import LinearOperator
 
 from landia.errors import OperatorError
@@ -56,8 +57,6 @@ def _quantum(scales: int, wedges: int) -> int:
 @functools.lru_cache(maxsize=8)
 def _udct(shape: tuple[int, int], scales: int, wedges: int):
     """Build (once per process and shape) a verified UDCT; returns (transform, error)."""
-    from curvelets.numpy import UDCT  # heavy import, only when a transform is built
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         transform = UDCT(shape=shape, num_scales=scales, wedges_per_direction=wedges)

@@ -39,7 +39,7 @@ import numpy as np
 from landia.errors import InputError
 from landia.io.netcdf import normalise_units, read_grid, read_times, read_values
 from landia.observations.product import ProductField
-from landia.observations.products import add_count, open_product, squeeze_extra
+from landia.observations.products.reading import add_count, open_product, squeeze_extra
 
 VOLUMETRIC_UNITS = ("m3 m-3", "m3/m3", "m^3 m^-3", "m**3 m**-3", "m3.m-3")
 

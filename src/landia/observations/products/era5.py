@@ -25,7 +25,7 @@ import numpy as np
 from landia.errors import InputError
 from landia.io.netcdf import normalise_units, read_grid, read_times, read_values
 from landia.observations.product import ProductField
-from landia.observations.products import add_count, open_product, squeeze_extra
+from landia.observations.products.reading import add_count, open_product, squeeze_extra
 
 #: depth range (m) of each swvl layer
 LAYERS = {1: (0.0, 0.07), 2: (0.07, 0.28), 3: (0.28, 1.00), 4: (1.00, 2.89)}

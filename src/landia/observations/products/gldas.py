@@ -15,7 +15,7 @@ import numpy as np
 from landia.errors import InputError
 from landia.io.netcdf import normalise_units, read_grid, read_times, read_values
 from landia.observations.product import ProductField
-from landia.observations.products import open_product, reject_fill_and_negative, squeeze_extra
+from landia.observations.products.reading import open_product, reject_fill_and_negative, squeeze_extra
 
 #: variable -> depth range (m)
 LAYERS = {

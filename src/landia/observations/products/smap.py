@@ -30,11 +30,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from landia.errors import InputError
 from landia.observations.product import ProductField
-from landia.observations.products import add_count, check_file, reject_fill_and_negative
+from landia.observations.products.reading import add_count, check_file, reject_fill_and_negative
 
 A_WGS84 = 6378137.0
 F_WGS84 = 1.0 / 298.257223563
@@ -195,8 +196,6 @@ def read_smap(path, passes=("AM", "PM"), reject_quality: bool = True,
         lon -179.81 .. 179.81, error variance from ``soil_moisture_error`` where present,
         product ``smap_l3``, period ``instant``.
     """
-    import h5py
-
     path = check_file(path, "SMAP L3")
     try:
         h5 = h5py.File(path, "r")
