@@ -4,12 +4,12 @@ CoLM soil columns, domain-decomposed over MPI ranks, corrected every analysis
 time by a 3D-Var whose cost J = JB + JO + JI includes an *image* term measured
 in curvelet space (Shen et al., GMD 17, 3447, 2024).
 
-The package reads in the order of one assimilation cycle::
+The package reads in the order of one assimilation cycle, driven by ``landia.cycling``::
 
     columns -> exchange -> analysis -> exchange -> checkpoint
 
-This release contains the analysis core (``landia.operators``,
-``landia.analysis``) and its file formats (``landia.io``).
+fed by ``landia.forcing`` and ``landia.observations``; ``landia.cli`` and ``landia.commands``
+are the ``landia`` program. Which package may import which: ``docs/architecture.md``.
 """
 
 import os
