@@ -42,9 +42,15 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
+from landia.experiment.osse import make_observations
+from landia.experiment.report import build_report
+from landia.experiment.runs import RUNS
 from landia.grid import colm_node_depths, depth_weights
+from landia.io.atomic import atomic_path
+from landia.io.fields import read_field
 from landia.launch import cycle_command, launch_environment, toml_text
 from landia.log import get_logger
+from landia.scores import rmse, spatial_correlation
 
 REGION = {"name": "eastern China (stand-in for the paper's China mask)",
           "box": [25.0, 45.0, 100.0, 120.0]}
@@ -66,8 +72,7 @@ class DemoSettings:
     parallel: int = 2
     noise_std: float = 0.02
     misspecified_std: float = 1.0
-    runs: tuple = ("truth", "ctrl", "image", "point", "hybrid", "image_misspecified",
-                   "point_misspecified")
+    runs: tuple = tuple(RUNS)
 
     @property
     def times(self) -> dict:
@@ -77,26 +82,6 @@ class DemoSettings:
         assim = discard + self.assimilation_days * day
         return {"start": t0, "discard_end": discard, "assimilation_end": assim,
                 "end": assim + self.forecast_days * day}
-
-
-RUNS = {
-    "truth": {"label": "truth", "terms": [], "observations": None,
-              "cycle": {"mode": "ctrl", "precipitation_seed": 2, "texture_seed": 12}},
-    "ctrl": {"label": "CTRL (no assimilation)", "terms": [], "observations": None,
-             "cycle": {"mode": "ctrl"}},
-    "image": {"label": "image DA (JB+JI)", "terms": ["background", "image"],
-              "observations": "obs"},
-    "point": {"label": "point DA (JB+JO)", "terms": ["background", "point"],
-              "observations": "obs"},
-    "hybrid": {"label": "hybrid DA (JB+JO+JI)", "terms": ["background", "point", "image"],
-               "observations": "obs"},
-    "image_misspecified": {"label": "image DA, misspecified obs error",
-                           "terms": ["background", "image"],
-                           "observations": "obs_misspecified"},
-    "point_misspecified": {"label": "point DA, misspecified obs error",
-                           "terms": ["background", "point"],
-                           "observations": "obs_misspecified"},
-}
 
 
 def run_config(name: str, ds: DemoSettings) -> str:
@@ -149,9 +134,6 @@ def _states(run_dir: Path) -> dict:
 
 def score_runs(out: Path, ds: DemoSettings) -> dict:
     """Scores of every run against the truth (see the module notes) -> results dict parts."""
-    from landia.io.fields import read_field
-    from landia.scores import rmse, spatial_correlation
-
     runs = out / "runs"
     truth = _states(runs / "truth")
     if not truth:
@@ -226,8 +208,6 @@ def minimiser_history(out: Path, ds: DemoSettings) -> dict:
 def propagation(out: Path, run: str = "image") -> dict:
     """Mean |DA - CTRL| per layer and time, and when it first exceeds REACH_THRESHOLD at
     10 cm and 50 cm (linear in depth between CoLM nodes)."""
-    from landia.io.fields import read_field
-
     da, ctrl = _states(out / "runs" / run), _states(out / "runs" / "ctrl")
     times, rows = [], []
     for label, path in da.items():
@@ -260,8 +240,6 @@ def propagation(out: Path, run: str = "image") -> dict:
 def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_progress,
                    report: bool = True) -> dict:
     """Run (or resume) every run of the experiment, score it and write the report."""
-    from landia.experiment.osse import make_observations
-
     log = get_logger("landia.demo")
     out = Path(out_dir)
     for sub in ("runs", "configs"):
@@ -329,17 +307,10 @@ def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_p
         "propagation": propagation(out) if "image" in ds.runs else {},
         "paper": PAPER,
     }
-    from landia.io.atomic import atomic_path
-
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(results, indent=1, default=float))
     if report:
-        try:
-            from landia.experiment.report import build_report
-
-            results["report"] = str(build_report(out))
-        except ImportError:  # the report module is optional for a bare experiment
-            results["report"] = None
+        results["report"] = str(build_report(out))
     return results
 
 

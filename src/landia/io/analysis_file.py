@@ -1,13 +1,41 @@
-"""The analysis output file (netCDF4, CF-1.8), written atomically."""
+"""The analysis output file (netCDF4, CF-1.8): :func:`write_analysis` writes it atomically,
+:func:`read_analysis` reads it back whole and :func:`read_analysis_field` reads one of its
+fields.
+
+Layout::
+
+    dimensions:  layer, lat, lon, iteration, term
+    variables:   lat(lat), lon(lon), layer(layer), depth(layer)     the grid (degrees, m)
+                 analysis, background, increment, observation        (layer, lat, lon), m3 m-3
+                 cost(iteration), gradient_norm(iteration)           J per minimiser iteration
+                 term(term)          integer coordinate; flag_meanings names the cost terms
+                 cost_before(term), cost_after(term)                 each term's value
+                 time                scalar CF time, only when written with a valid time
+    attributes:  solver, tao_type, converged_reason, iterations, terms, sigma,
+                 image_error_variance, qc (JSON), scores (JSON), valid_time (optional)
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from landia.errors import InputError
+from landia.grid import colm_node_depths
 from landia.io.atomic import atomic_path
-from landia.io.netcdf import create_grid_file, write_valid_time
+from landia.io.fields import VOLUMETRIC_UNITS, SoilMoistureField
+from landia.io.netcdf import (
+    create_grid_file,
+    missing_variable,
+    open_netcdf,
+    read_values,
+    write_valid_time,
+)
+
+FIELDS = ("analysis", "increment", "background", "observation")
 
 
 def write_analysis(path, result, settings, valid_time=None) -> None:
@@ -79,3 +107,174 @@ def write_analysis(path, result, settings, valid_time=None) -> None:
             ds.image_error_variance = settings.analysis.image_error_variance
             ds.qc = json.dumps(problem.qc)
             ds.scores = json.dumps(result.scores)
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisFile:
+    """What an analysis file holds (the inverse of :func:`write_analysis`).
+
+    Attributes
+    ----------
+    lat, lon : ndarray
+        Cell centres, degrees north and east.
+    depth : ndarray (nlayer,)
+        Node depth of each analysed layer, m.
+    analysis, background, increment, observation : ndarray (nlayer, ny, nx)
+        Volumetric soil moisture, m3 m-3 (the increment is analysis minus background); NaN
+        off land and, for the observation, where none passed QC.
+    cost, gradient_norm : ndarray (niteration,)
+        J and the norm of its projected gradient at each minimiser iteration (0 = start).
+    cost_before, cost_after : dict of str to float
+        Each cost term's value (``background``, ``point``, ``image``) before and after the
+        minimisation, in the file's order.
+    iterations : int
+        Minimiser iterations.
+    converged_reason, solver : str
+        Why the minimiser stopped, and which one it was (``tao:blmvm``, ``scipy:L-BFGS-B``).
+    valid_time : numpy.datetime64 or None
+        UTC time the analysis is valid at; None when the file was written without one.
+    source : str
+        The file, for messages.
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    depth: np.ndarray
+    analysis: np.ndarray
+    background: np.ndarray
+    increment: np.ndarray
+    observation: np.ndarray
+    cost: np.ndarray
+    gradient_norm: np.ndarray
+    cost_before: dict
+    cost_after: dict
+    iterations: int
+    converged_reason: str
+    solver: str
+    valid_time: np.datetime64 | None
+    source: str
+
+
+def read_analysis(path) -> AnalysisFile:
+    """Read an analysis file written by :func:`write_analysis`.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the variable or attribute: the file is missing or not netCDF, a
+        variable or attribute is absent, a field has other dimensions or units than
+        (layer, lat, lon) in m3 m-3, or the cost terms do not match ``cost_before`` and
+        ``cost_after``.
+    """
+    path = Path(path)
+    with open_netcdf(path, "analysis") as ds:
+        lat, lon, depth = _grid(ds, path)
+        fields = {name: _field(ds, path, name) for name in FIELDS}
+        cost = _iteration_series(ds, path, "cost")
+        gradient_norm = _iteration_series(ds, path, "gradient_norm")
+        terms = _term_names(ds, path)
+        before, after = (_term_values(ds, path, name, terms)
+                         for name in ("cost_before", "cost_after"))
+        iterations = _attribute(ds, path, "iterations")
+        try:
+            iterations = int(iterations)
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: global attribute 'iterations' = {iterations!r}; "
+                             "expected an integer") from None
+        reason = str(_attribute(ds, path, "converged_reason"))
+        solver = str(_attribute(ds, path, "solver"))
+        valid_time = _valid_time(ds, path)
+    return AnalysisFile(lat=lat, lon=lon, depth=depth, cost=cost, gradient_norm=gradient_norm,
+                        cost_before=before, cost_after=after, iterations=iterations,
+                        converged_reason=reason, solver=solver, valid_time=valid_time,
+                        source=str(path), **fields)
+
+
+def read_analysis_field(path, variable: str = "analysis") -> SoilMoistureField:
+    """One field of an analysis file (``analysis``, ``background``, ``increment`` or
+    ``observation``) with its grid and valid time, as a field read from a field file.
+
+    Only that variable and the grid are read: ``depth`` may be absent (the CoLM node depths
+    of the top layers are taken). Raises InputError naming the file and the variable.
+    """
+    if variable not in FIELDS:
+        raise InputError(f"{path}: cannot read {variable!r} from an analysis file; it holds "
+                         f"{', '.join(FIELDS)}")
+    path = Path(path)
+    with open_netcdf(path, "analysis") as ds:
+        lat, lon, depth = _grid(ds, path, depth_required=False)
+        values = _field(ds, path, variable)
+        valid_time = _valid_time(ds, path)
+    if depth is None:
+        depth = colm_node_depths()[: values.shape[0]]
+    return SoilMoistureField(lat=lat, lon=lon, depth=depth, values=values, source=str(path),
+                             valid_time=valid_time)
+
+
+def _grid(ds, path, depth_required: bool = True):
+    lat, lon = read_values(ds, path, "lat"), read_values(ds, path, "lon")
+    for name, c in (("lat", lat), ("lon", lon)):
+        if c.ndim != 1 or not np.all(np.isfinite(c)):
+            raise InputError(f"{path}: coordinate {name!r} must be 1-D and finite")
+    return lat, lon, read_values(ds, path, "depth", required=depth_required)
+
+
+def _field(ds, path, name: str) -> np.ndarray:
+    """A (layer, lat, lon) soil-moisture variable, NaN where masked."""
+    if name not in ds.variables:
+        raise InputError(missing_variable(path, name, ds))
+    var = ds.variables[name]
+    if var.dimensions != ("layer", "lat", "lon"):
+        raise InputError(f"{path}: variable {name!r} has dimensions {var.dimensions}; expected "
+                         "('layer', 'lat', 'lon')")
+    units = str(getattr(var, "units", "")).strip()
+    if units not in VOLUMETRIC_UNITS:
+        raise InputError(f"{path}: variable {name!r} has units {units!r}; expected volumetric "
+                         f"soil moisture in one of {sorted(VOLUMETRIC_UNITS)}")
+    return read_values(ds, path, name)
+
+
+def _iteration_series(ds, path, name: str) -> np.ndarray:
+    values = read_values(ds, path, name)
+    if ds.variables[name].dimensions != ("iteration",):
+        raise InputError(f"{path}: variable {name!r} has dimensions "
+                         f"{ds.variables[name].dimensions}; expected ('iteration',)")
+    return values
+
+
+def _term_names(ds, path) -> list[str]:
+    """The cost terms, from the ``flag_meanings`` of the integer ``term`` coordinate."""
+    if "term" not in ds.variables:
+        raise InputError(missing_variable(path, "term", ds))
+    meanings = getattr(ds.variables["term"], "flag_meanings", None)
+    if meanings is None:
+        raise InputError(f"{path}: variable 'term' has no 'flag_meanings' attribute naming the "
+                         "cost terms (e.g. 'background image')")
+    return str(meanings).split()
+
+
+def _term_values(ds, path, name: str, terms: list[str]) -> dict:
+    values = read_values(ds, path, name)
+    if values.shape != (len(terms),):
+        raise InputError(f"{path}: variable {name!r} has shape {values.shape}; expected "
+                         f"({len(terms)},), one value per cost term ({' '.join(terms)})")
+    return {t: float(v) for t, v in zip(terms, values)}
+
+
+def _attribute(ds, path, name: str):
+    if name not in ds.ncattrs():
+        raise InputError(f"{path}: global attribute {name!r} not found; the file has "
+                         f"{', '.join(sorted(ds.ncattrs())) or 'no global attributes'}")
+    return ds.getncattr(name)
+
+
+def _valid_time(ds, path) -> np.datetime64 | None:
+    """The ``valid_time`` attribute (ISO 8601 UTC, as written by write_valid_time), or None."""
+    if "valid_time" not in ds.ncattrs():
+        return None
+    text = str(ds.getncattr("valid_time"))
+    try:
+        return np.datetime64(text.rstrip("Z"), "s")
+    except ValueError:
+        raise InputError(f"{path}: global attribute 'valid_time' = {text!r}; expected an ISO "
+                         "8601 UTC time such as 2016-05-01T06:00:00Z") from None

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
 from datetime import datetime, timedelta
 
-import netCDF4
 import numpy as np
 import pytest
 
 from landia.experiment.report import build_report
+from landia.experiment.report.maps import MAP_FIGURES, assimilating
+from landia.experiment.report.style import RUN_ORDER, RUN_STYLE
+from landia.experiment.runs import RUNS
 from landia.grid import colm_node_depths
+from landia.io.analysis_file import FIELDS
 from landia.io.fields import SoilMoistureField, write_field
+from landia.io.netcdf import create_grid_file, write_valid_time
 
 NY, NX = 6, 7
 T0 = datetime(2016, 5, 1)
@@ -55,27 +60,28 @@ def _state(rng, base: np.ndarray, spread: float, layers: int = 10) -> np.ndarray
 
 
 def _write_analysis(path, t, rng, values):
+    """An analysis file in the layout of landia.io.analysis_file.write_analysis."""
     n_it = 5 + int(rng.integers(0, 4))
-    with netCDF4.Dataset(path, "w") as ds:
-        ds.createDimension("layer", 3)
-        ds.createDimension("lat", NY)
-        ds.createDimension("lon", NX)
+    with create_grid_file(path, LAT, LON, colm_node_depths()[:3], "test analysis") as ds:
         ds.createDimension("iteration", n_it + 1)
         ds.createDimension("term", 2)
-        ds.createVariable("lat", "f8", ("lat",))[:] = LAT
-        ds.createVariable("lon", "f8", ("lon",))[:] = LON
         for name, offset in (("analysis", 0.0), ("background", 0.01), ("increment", None),
                              ("observation", -0.005)):
             v = ds.createVariable(name, "f8", ("layer", "lat", "lon"), fill_value=np.nan)
             v.units = "m3 m-3"
             v[...] = np.full((3, NY, NX), -0.01) if offset is None else values[:3] + offset
+        write_valid_time(ds, t, FIELDS)
         ds.createVariable("cost", "f8", ("iteration",))[:] = 1000.0 * 0.5 ** np.arange(n_it + 1)
         ds.createVariable("gradient_norm", "f8", ("iteration",))[:] = 10.0 * 0.3 ** np.arange(
             n_it + 1)
+        term = ds.createVariable("term", "i4", ("term",))
+        term.flag_meanings = "background image"
+        term[:] = [1, 2]
         ds.createVariable("cost_before", "f8", ("term",))[:] = [0.0, 1000.0]
         ds.createVariable("cost_after", "f8", ("term",))[:] = [20.0, 40.0]
         ds.iterations = np.int32(n_it)
         ds.converged_reason = "CONVERGED_GATOL"
+        ds.solver = "tao:blmvm"
     return n_it
 
 
@@ -162,7 +168,6 @@ def full_report(tmp_path_factory):
 
 
 def _embedded_pngs(text: str) -> list[bytes]:
-    import base64
     return [base64.b64decode(m) for m in
             re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)]
 
@@ -236,3 +241,18 @@ def test_report_without_truth_or_results_still_builds(tmp_path):
     # only the cost figure can still be drawn (from the analysis files)
     assert len(_embedded_pngs(text)) == 1 and (out / "figures" / "cost.png").is_file()
     assert text.count("Figure skipped") == 5
+
+
+def test_the_report_draws_exactly_the_runs_of_the_experiment(full_report):
+    assert RUN_ORDER == tuple(RUNS) and set(RUN_STYLE) == set(RUNS)
+    # one colour per method, dashed where the observations' stated error is misspecified
+    for name, spec in RUNS.items():
+        if spec["observations"] == "obs_misspecified":
+            twin = name.removesuffix("_misspecified")
+            assert RUN_STYLE[name] == dict(RUN_STYLE[twin], ls="--"), name
+    assert len({RUN_STYLE[n]["color"] for n in RUNS if n not in ("truth", "ctrl")}) == 3
+    # every DA run is on the maps of its observation set, and no other run
+    mapped = [run for folder in MAP_FIGURES for run in assimilating(folder)]
+    assert sorted(mapped) == sorted(n for n, s in RUNS.items() if s["terms"])
+    _, page = full_report
+    assert "hybrid_misspecified" not in page.read_text(encoding="utf-8")

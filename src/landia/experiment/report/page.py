@@ -1,0 +1,114 @@
+"""The report's self-contained HTML page: inline CSS, every figure embedded as a base64
+``data:`` URI, so that it opens from ``file://`` with no server and no network."""
+
+from __future__ import annotations
+
+import base64
+import html
+from datetime import datetime, timezone
+from pathlib import Path
+
+from landia.experiment.report.demo_output import DemoOutput
+from landia.experiment.report.tables import paper_table, region_table, results_table
+
+CSS = """
+body{font-family:-apple-system,'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1300px;
+margin:1.5em auto;padding:0 1em;color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ccc;
+padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+th,td{border:1px solid #bbb;padding:.25em .6em;text-align:right}
+th{background:#eef2f6;text-align:center}td.l{text-align:left}
+tr.gain td{color:#345;background:#f7f9fb;font-size:.92em}td.g{font-style:italic}
+td.p{background:#fff6dd;font-weight:bold}tr.hl td{background:#eef7ee}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{font-size:.9em;color:#444;margin-top:.3em}
+.note{color:#8a4b00;background:#fff4e5;border-left:4px solid #f0a030;padding:.4em .8em}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:.15em 1em}
+dl.meta dt{font-weight:bold}dl.meta dd{margin:0}
+"""
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def header(output: DemoOutput) -> str:
+    """The introduction, the experiment's metadata, the table of runs and the general notes."""
+    e = output.exp
+    region = e.get("region") or {}
+    items = [
+        ("grid", e.get("grid")),
+        ("period", f"{e.get('start', '?')} to {e.get('end', '?')}"),
+        ("discarded (spin-up)", f"{e.get('start', '?')} to {e.get('discard_end', '?')}"),
+        ("assimilation", f"{e.get('discard_end', '?')} to {e.get('assimilation_end', '?')}"),
+        ("free forecast", f"{e.get('assimilation_end', '?')} to {e.get('end', '?')}"),
+        ("MPI ranks", e.get("ranks")),
+        ("wall time", f"{e['seconds'] / 60:.1f} min" if isinstance(e.get("seconds"), (int, float))
+         else None),
+        ("misspecified-error region", (f"{region.get('name', '')} "
+                                       f"{region.get('box')} (S, N, W, E)")
+         if region else None),
+    ]
+    meta = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
+                   for k, v in items if v is not None)
+    runs = output.results.get("runs") or {}
+    rows = []
+    for r in output.ordered(set(runs) | set(output.run_dirs)):
+        info = runs.get(r) or {}
+        terms = ", ".join(info.get("terms") or []) or "none"
+        present = "yes" if r in output.run_dirs else "<b>absent</b>"
+        rows.append(f"<tr><td class=l>{r}</td><td class=l>{html.escape(output.label(r))}</td>"
+                    f"<td class=l>{terms}</td>"
+                    f"<td class=l>{html.escape(str(info.get('observations') or '–'))}"
+                    f"</td><td>{present}</td></tr>")
+    runs_table = ("<table><tr><th>run</th><th>label</th><th>cost terms</th><th>observations"
+                  "</th><th>output</th></tr>" + "".join(rows) + "</table>") if rows else ""
+    notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in output.notes)
+    return (f"<p>An observing-system simulation over the paper's domain: a truth run, a control "
+            f"run (CTRL) with different precipitation and soil parameters, and CTRL plus the "
+            f"assimilation of the truth's noisy 0-7 cm soil moisture by image (JB+JI), point "
+            f"(JB+JO) and hybrid (JB+JO+JI) 3D-Var, followed by a free forecast. All scores are "
+            f"against the truth.</p><dl class=meta>{meta}</dl>{runs_table}{notes}")
+
+
+def _figure(path, caption: str, note: str) -> list[str]:
+    """A figure with its caption and note, or the note saying why it was skipped."""
+    if path is not None and Path(path).exists():
+        parts = [f"<figure>{_img(Path(path), caption or Path(path).stem)}"
+                 f"<figcaption><b>{Path(path).name}</b>: {html.escape(caption)}"
+                 f"</figcaption></figure>"]
+        if note:
+            parts.append(f'<p class="note">{html.escape(note)}</p>')
+        return parts
+    return [f'<p class="note">Figure skipped: {html.escape(note)}</p>']
+
+
+def render_page(output: DemoOutput, sections) -> str:
+    """The whole page: header, tables and the figure ``sections`` (title, [(path, caption,
+    note), ...])."""
+    exp_name = output.exp.get("grid") or ""
+    parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+             f"<title>landia demo report</title><style>{CSS}</style></head><body>",
+             "<h1>landia demo: image data assimilation of soil moisture</h1>",
+             header(output),
+             "<h2>Results</h2>",
+             "<p>Mean scores over the assimilation period (after the discard) and over the free "
+             "forecast; the italic rows are the difference from CTRL (positive SCC and negative "
+             "RMSE differences are improvements).</p>",
+             results_table(output),
+             "<h3>Next to the paper</h3>",
+             "<p>The paper's numbers (section 6 of the science notes: ERA5-Land 0-7 cm observations "
+             "over China, CoLM) against this experiment's.</p>",
+             paper_table(output),
+             "<h3>Inside the misspecified-error region (idealised variant)</h3>",
+             region_table(output)]
+    for title, figs in sections:
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        for path, caption, note in figs:
+            parts.extend(_figure(path, caption, note))
+    parts.append(f"<p style='color:#888;font-size:.8em'>Written by landia.experiment.report "
+                 f"{html.escape(exp_name)}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.</p>"
+                 "</body></html>")
+    return "\n".join(parts)
