@@ -27,13 +27,8 @@ from landia.errors import InputError
 from landia.grid import colm_node_depths
 from landia.io.atomic import atomic_path
 from landia.io.fields import VOLUMETRIC_UNITS, SoilMoistureField
-from landia.io.netcdf import (
-    create_grid_file,
-    missing_variable,
-    open_netcdf,
-    read_values,
-    write_valid_time,
-)
+from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_valid_time,
+                              read_values, write_valid_time)
 
 FIELDS = ("analysis", "increment", "background", "observation")
 
@@ -183,7 +178,7 @@ def read_analysis(path) -> AnalysisFile:
                              "expected an integer") from None
         reason = str(_attribute(ds, path, "converged_reason"))
         solver = str(_attribute(ds, path, "solver"))
-        valid_time = _valid_time(ds, path)
+        valid_time = read_valid_time(ds, path)
     return AnalysisFile(lat=lat, lon=lon, depth=depth, cost=cost, gradient_norm=gradient_norm,
                         cost_before=before, cost_after=after, iterations=iterations,
                         converged_reason=reason, solver=solver, valid_time=valid_time,
@@ -204,7 +199,7 @@ def read_analysis_field(path, variable: str = "analysis") -> SoilMoistureField:
     with open_netcdf(path, "analysis") as ds:
         lat, lon, depth = _grid(ds, path, depth_required=False)
         values = _field(ds, path, variable)
-        valid_time = _valid_time(ds, path)
+        valid_time = read_valid_time(ds, path)
     if depth is None:
         depth = colm_node_depths()[: values.shape[0]]
     return SoilMoistureField(lat=lat, lon=lon, depth=depth, values=values, source=str(path),
@@ -267,14 +262,3 @@ def _attribute(ds, path, name: str):
                          f"{', '.join(sorted(ds.ncattrs())) or 'no global attributes'}")
     return ds.getncattr(name)
 
-
-def _valid_time(ds, path) -> np.datetime64 | None:
-    """The ``valid_time`` attribute (ISO 8601 UTC, as written by write_valid_time), or None."""
-    if "valid_time" not in ds.ncattrs():
-        return None
-    text = str(ds.getncattr("valid_time"))
-    try:
-        return np.datetime64(text.rstrip("Z"), "s")
-    except ValueError:
-        raise InputError(f"{path}: global attribute 'valid_time' = {text!r}; expected an ISO "
-                         "8601 UTC time such as 2016-05-01T06:00:00Z") from None

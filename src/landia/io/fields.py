@@ -26,8 +26,8 @@ import numpy as np
 from landia.errors import InputError
 from landia.grid import colm_node_depths
 from landia.io.atomic import atomic_path
-from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_values,
-                              write_valid_time)
+from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_valid_time,
+                              read_values, write_valid_time)
 
 VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
 VARIANCE_UNITS = {"m6 m-6", "(m3 m-3)2", "(m3 m-3)^2", "m6/m6", "1", "(m3/m3)^2", "(m3/m3)2"}
@@ -127,14 +127,7 @@ def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
         variance = (_read_var(ds, path, variance_name, VARIANCE_UNITS, required=False)
                     if variance_name else None)
         porosity = _read_var(ds, path, "porosity", VOLUMETRIC_UNITS, required=False)
-        valid_time = None
-        if "valid_time" in ds.ncattrs():
-            try:
-                valid_time = np.datetime64(str(ds.getncattr("valid_time")).rstrip("Z"), "s")
-            except ValueError:
-                raise InputError(f"{path}: global attribute 'valid_time' = "
-                                 f"{ds.getncattr('valid_time')!r}; expected an ISO 8601 UTC "
-                                 f"time such as 2016-05-01T06:00:00Z") from None
+        valid_time = read_valid_time(ds, path)
     if np.any(np.isinf(values)):
         raise InputError(f"{path}: variable 'soil_moisture' contains infinite values")
     if variance is not None and variance.shape != values.shape:

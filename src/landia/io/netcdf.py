@@ -13,7 +13,7 @@ coordinate that is not a regular lat/lon axis and a time that is not CF give the
 * times: :func:`decode_times` (CF ``<unit> since <date>`` -> UTC ``datetime64[s]``),
   :func:`read_times` (a file's time coordinate);
 * outputs: :func:`write_cf_header`, :func:`create_grid_file`, :func:`write_layer_coordinates`,
-  :func:`write_valid_time`.
+  :func:`write_valid_time` and :func:`read_valid_time`.
 """
 
 from __future__ import annotations
@@ -312,6 +312,25 @@ def write_valid_time(ds, valid_time, variables=()) -> None:
     for name in variables:
         ds.variables[name].coordinates = "time"
     ds.valid_time = str(np.datetime64(valid_time, "s")) + "Z"
+
+
+def read_valid_time(ds, path) -> np.datetime64 | None:
+    """The global attribute ``valid_time`` (ISO 8601 UTC, as :func:`write_valid_time` writes
+    it) of an open dataset, or None when it has none.
+
+    Raises
+    ------
+    InputError
+        The attribute is not an ISO date-time; naming the file.
+    """
+    if "valid_time" not in ds.ncattrs():
+        return None
+    text = str(ds.getncattr("valid_time"))
+    try:
+        return np.datetime64(text.rstrip("Z"), "s")
+    except ValueError:
+        raise InputError(f"{path}: global attribute 'valid_time' = {text!r}; expected an ISO "
+                         "8601 UTC time such as 2016-05-01T06:00:00Z") from None
 
 
 @contextlib.contextmanager
