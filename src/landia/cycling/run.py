@@ -62,7 +62,7 @@ from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.analysis_file import write_analysis
 from landia.io.atomic import atomic_path
 from landia.io.fields import SoilMoistureField, read_field, write_field
-from landia.io.naming import observation_name
+from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
 from landia.log import get_logger, log_to_file
@@ -321,7 +321,7 @@ class CycleRunner:
                         f"J {before:.6g} -> {after:.6g}, reason {result.minimiser.reason}; "
                         f"background kept", file=str(obs_path))
             return None
-        write_analysis(self.run_dir / "cycles" / f"analysis_{window.label}.nc", result,
+        write_analysis(self.run_dir / "cycles" / analysis_name(window.end), result,
                        self.settings, valid_time=window.end)
         record.update(iterations=result.minimiser.iterations, J_before=before, J_after=after,
                       reason=result.minimiser.reason,
@@ -339,7 +339,7 @@ class CycleRunner:
 
     def _write_state(self, full_state, window: Window) -> None:
         theta = full_state.columns.volumetric()
-        write_field(self.run_dir / "states" / f"state_{window.label}.nc", SoilMoistureField(
+        write_field(self.run_dir / "states" / state_name(window.end), SoilMoistureField(
             lat=self.grid.lat, lon=self.grid.lon, depth=colm_node_depths(),
             values=self.grid.to_field(theta.T), porosity=self.grid.to_field(self.porosity_all.T),
             source="landia cycle", valid_time=window.end),

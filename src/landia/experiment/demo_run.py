@@ -48,6 +48,7 @@ from landia.experiment.runs import RUNS
 from landia.grid import colm_node_depths, depth_weights
 from landia.io.atomic import atomic_path
 from landia.io.fields import read_field
+from landia.io.naming import parse_stamp, stamp_of
 from landia.launch import cycle_command, launch_environment, toml_text
 from landia.log import get_logger
 from landia.scores import rmse, spatial_correlation
@@ -129,7 +130,7 @@ _SHOWN: set = set()
 
 # -- scoring -------------------------------------------------------------------------------
 def _states(run_dir: Path) -> dict:
-    return {p.stem.split("_", 1)[1]: p for p in sorted((run_dir / "states").glob("state_*.nc"))}
+    return {stamp_of(p): p for p in sorted((run_dir / "states").glob("state_*.nc"))}
 
 
 def score_runs(out: Path, ds: DemoSettings) -> dict:
@@ -167,8 +168,7 @@ def score_runs(out: Path, ds: DemoSettings) -> dict:
                 continue
             ts, tr, _ = layers(truth[label])
             ms, mr, _ = layers(path)
-            rec["times"].append(str(np.datetime64(f"{label[:4]}-{label[4:6]}-{label[6:8]}T"
-                                                  f"{label[9:11]}:{label[11:13]}")))
+            rec["times"].append(str(parse_stamp(label)))
             rec["surface"]["scc"].append(spatial_correlation(ms, ts))
             rec["surface"]["rmse"].append(rmse(ms, ts))
             rec["layer_7_28"]["scc"].append(spatial_correlation(mr, tr))

@@ -26,6 +26,7 @@ import numpy as np
 from landia.errors import InputError
 from landia.grid import colm_node_depths, depth_weights
 from landia.io.fields import SoilMoistureField, read_field, write_field
+from landia.io.naming import observation_name, parse_stamp, stamp_of
 
 TOP_DEPTH = 0.07  # m
 
@@ -79,7 +80,7 @@ def make_observations(truth_run, output_dir, noise_std: float = 0.02, seed: int 
             inside = (lat2 >= s) & (lat2 <= n) & (lon2 >= west) & (lon2 <= east)
             stated = np.where(inside, stated_error_std**2, stated)
         variance = np.where(np.isfinite(values), stated[None], np.nan)
-        target = out / f"obs_{path.stem.split('_', 1)[1]}.nc"
+        target = out / observation_name(parse_stamp(stamp_of(path)))
         write_field(target, SoilMoistureField(
             lat=truth.lat, lon=truth.lon, depth=colm_node_depths()[:layers], values=values,
             error_variance=variance, source=str(path), valid_time=t),
