@@ -9,14 +9,21 @@ from __future__ import annotations
 import numpy as np
 
 
-def _common(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None):
+def _valid(a, b, mask, what: str = "fields") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``a``, ``b`` as float arrays of one shape and where both are finite (and ``mask``,
+    broadcast from the trailing axes, allows)."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     if a.shape != b.shape:
-        raise ValueError(f"fields of different shapes {a.shape} and {b.shape}")
+        raise ValueError(f"{what} of different shapes {a.shape} and {b.shape}")
     ok = np.isfinite(a) & np.isfinite(b)
     if mask is not None:
         ok &= np.asarray(mask, dtype=bool)
+    return a, b, ok
+
+
+def _common(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None):
+    a, b, ok = _valid(a, b, mask)
     return a[ok], b[ok]
 
 
@@ -117,13 +124,7 @@ def temporal_correlation(model: np.ndarray, reference: np.ndarray,
 
         over the times where both are finite; NaN for constant series.
     """
-    m = np.asarray(model, dtype=float)
-    r = np.asarray(reference, dtype=float)
-    if m.shape != r.shape:
-        raise ValueError(f"series of different shapes {m.shape} and {r.shape}")
-    ok = np.isfinite(m) & np.isfinite(r)
-    if mask is not None:
-        ok &= np.asarray(mask, dtype=bool)[None]
+    m, r, ok = _valid(model, reference, mask, "series")
     n = ok.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mm = np.where(ok, m, 0.0).sum(axis=0) / n
