@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from landia.grid import colm_node_depths
-from landia.io.fields import SoilMoistureField
+from landia.experiment.cases import random_case, standardised_noise
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -29,36 +28,14 @@ def shared_data() -> Path:
 
 def smooth_field(rng: np.random.Generator, shape, scale: float = 3.0) -> np.ndarray:
     """Smooth random field with zero mean and unit standard deviation."""
-    from scipy.ndimage import gaussian_filter
-
-    f = gaussian_filter(rng.standard_normal(shape), scale, mode="wrap")
-    return (f - f.mean()) / f.std()
+    return standardised_noise(rng, shape, scale)
 
 
 def make_case(shape=(16, 16), layers=2, seed=0, land_fraction=0.8, obs_missing=0.1,
               porosity=0.45):
-    """A small background/observation pair with sea cells and observation gaps."""
-    rng = np.random.default_rng(seed)
-    ny, nx = shape
-    sea_score = smooth_field(rng, shape, 2.0)
-    land = sea_score < np.quantile(sea_score, land_fraction)
-    truth = 0.25 + 0.06 * smooth_field(rng, shape, 2.0)
-    bg = truth + 0.04 * smooth_field(rng, shape, 3.0)
-    obs = truth + 0.01 * rng.standard_normal(shape)
-    depth = colm_node_depths()[:layers]
-    stack = lambda f: np.repeat(f[None], layers, axis=0)
-    bgv, obv = stack(bg), stack(obs)
-    bgv[:, ~land] = np.nan
-    obv[:, ~land] = np.nan
-    obv[:, rng.random(shape) < obs_missing] = np.nan
-    por = np.where(land, porosity, np.nan)
-    lat = np.linspace(20, 60, ny)
-    lon = np.linspace(80, 130, nx)
-    background = SoilMoistureField(lat=lat, lon=lon, depth=depth, values=bgv,
-                                   porosity=stack(por), source="test:background")
-    observation = SoilMoistureField(lat=lat, lon=lon, depth=depth, values=obv,
-                                    source="test:observation")
-    return background, observation
+    """A small background/observation pair with sea cells and observation gaps
+    (:func:`landia.experiment.cases.random_case`)."""
+    return random_case(shape, layers, seed, land_fraction, obs_missing, porosity)
 
 
 @pytest.fixture

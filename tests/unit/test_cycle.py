@@ -323,7 +323,7 @@ def test_repeated_tao_solves_are_bit_identical():
     from landia.analysis.analyse import build_problem
     from landia.analysis.minimisers import minimise
     from landia.config import Settings
-    from landia.demo import build_demo_case
+    from landia.experiment.cases import build_demo_case
 
     bg, obs = build_demo_case()[:2]
     s = Settings()

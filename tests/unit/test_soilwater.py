@@ -386,9 +386,9 @@ def test_steady_rain_wets_the_column_to_the_conductivity_that_carries_it():
 
 
 def test_value_checks_off_give_the_same_bits_and_only_skip_the_checks():
-    from landia.bench import _soilwater_problem
+    from landia.benchmarks.columns import soilwater_problem
 
-    w, pond, soil, roots, forcings = _soilwater_problem(300)
+    w, pond, soil, roots, forcings = soilwater_problem(300)
     inf, tr = forcings[0]
     a = soil_water_step(w, soil, inf, tr, roots, 1800.0, pond=pond)
     b = soil_water_step(w, soil, inf, tr, roots, 1800.0, pond=pond, check_values=False)

@@ -1,0 +1,91 @@
+"""The benchmark driver: every case in its own fresh process, figures printed as they come.
+
+Figures of the machine, printed first: ``load_1m``, ``load_5m``, ``load_15m``
+(``os.getloadavg()`` at the start), ``cpus``, ``machine`` (``platform.platform()``),
+``python``, ``numpy``. Read every timing with the load in mind: the machine may be shared.
+
+A case whose process fails prints ``{case}_failed: True`` and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+
+from landia.benchmarks import analysis, columns, curvelet, cycle
+from landia.launch import launch_environment
+
+#: Every case, in the order it runs: name -> function returning its figures.
+CASES = {**curvelet.CASES, **analysis.CASES, **columns.CASES, **cycle.CASES}
+#: The cases ``--quick`` leaves out (the largest of each kind).
+QUICK_SKIPS = {"curvelet_1800x3600", "global_025deg", "columns_soilwater_100000",
+               "columns_step_100000", "cycle_eastasia_025"}
+
+
+def machine_figures() -> dict:
+    """Load and machine description, printed first."""
+    load = os.getloadavg()
+    return {"load_1m": load[0], "load_5m": load[1], "load_15m": load[2],
+            "cpus": os.cpu_count(), "machine": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__}
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _run_case(name: str) -> dict | None:
+    """Run one case in a fresh interpreter; its figures, or None when it failed."""
+    # The driver may have initialised MPI (the landia entry point does): its children must
+    # not look like members of that job, or the cycle cases' mpirun fails.
+    proc = subprocess.run([sys.executable, "-m", "landia.benchmarks", "--case", name],
+                          stdout=subprocess.PIPE, text=True, check=False,
+                          env=launch_environment())
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return None
+    return json.loads(lines[-1])
+
+
+def run_benchmarks(quick: bool = False, json_path: str | None = None) -> int:
+    """Run every benchmark case and print its figures; 1 if a case failed, else 0.
+
+    Parameters
+    ----------
+    quick : bool
+        Leave out the cases of :data:`QUICK_SKIPS`.
+    json_path : str, optional
+        Also write every figure to this file, as one JSON object.
+    """
+    figures: dict = {}
+    status = 0
+
+    def emit(new: dict) -> None:
+        figures.update(new)
+        for key, value in new.items():
+            print(f"{key}: {_format(value)}", flush=True)
+
+    print(f"# landia bench{' --quick' if quick else ''}", flush=True)
+    emit(machine_figures())
+    for name in CASES:
+        if quick and name in QUICK_SKIPS:
+            continue
+        if name == analysis.CASE_NAMES[0]:
+            print(analysis.TARGETS, flush=True)
+        result = _run_case(name)
+        if result is None:
+            status = 1
+            emit({f"{name}_failed": True})
+        else:
+            emit(result)
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump(figures, fh, indent=1)
+    return status
