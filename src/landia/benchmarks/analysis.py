@@ -73,15 +73,13 @@ def analysis_case(case: str) -> dict:
     # Imported here, not at the top: every case's process (and the driver, whose peak its
     # children start from) imports this module; the analysis' imports (scipy, curvelets,
     # PETSc: ~120 MB) must count in this case's import_mb and peak_mb only.
-    import curvelets.numpy  # noqa: F401  (imported lazily by the analysis; counted here)
 
     from landia.analysis import run_analysis
     from landia.analysis.minimisers.tao import init_petsc
     from landia.config import Settings
     from landia.experiment.cases import benchmark_case
 
-    init_petsc()
-    from petsc4py import PETSc  # noqa: F401  (initialised by init_petsc; counted here)
+    init_petsc()  # imports and initialises PETSc: counted here
 
     import_mb = peak_mb()
     background, observation = benchmark_case(case)
