@@ -17,6 +17,23 @@ from landia.errors import InputError
 N_SOIL_LAYERS = 10
 
 
+def coordinate_pair(first, second, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two coordinate vectors (positions lat/lon, depth ranges top/bottom) as float (N,) arrays
+    of one non-zero length N; ``what`` names them in the message.
+
+    Raises
+    ------
+    InputError
+        Not 1-D, of different lengths, or empty.
+    """
+    a = np.atleast_1d(np.asarray(first, dtype=float))
+    b = np.atleast_1d(np.asarray(second, dtype=float))
+    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+        raise InputError(f"{what}: shapes {a.shape} and {b.shape}; expected two 1-D arrays "
+                         f"of the same non-zero length")
+    return a, b
+
+
 def colm_node_depths(n: int = N_SOIL_LAYERS) -> np.ndarray:
     """CoLM soil layer node depths (m).
 

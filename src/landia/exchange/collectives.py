@@ -101,10 +101,8 @@ def scatter_from_root(comm, decomposition: Decomposition, global_array: np.ndarr
 
     Parameters
     ----------
-    comm : mpi4py.MPI.Comm
-        The run's communicator (``comm.size == decomposition.size``).
-    decomposition : Decomposition
-        Which cells each rank owns.
+    comm, decomposition
+        As for :func:`gather_to_root`.
     global_array : ndarray of float64, shape (n_cells, *trailing_shape), or None
         The array in the global order on ``root`` (any unit); ignored (pass None) elsewhere.
     trailing_shape : tuple of int, optional
@@ -158,15 +156,11 @@ def gather_state(comm, decomposition: Decomposition, local: ModelState | None,
 
     Parameters
     ----------
-    comm : mpi4py.MPI.Comm
-        The run's communicator.
-    decomposition : Decomposition
-        Which cells each rank owns.
     local : ModelState or None
         This rank's columns; None on a rank with an empty block (a state of zero columns
         cannot be built).
-    root : int, optional
-        The rank that receives the global state (default 0).
+    comm, decomposition, root
+        As for :func:`gather_to_root`; ``root`` receives the global state.
 
     Returns
     -------
@@ -206,14 +200,10 @@ def scatter_state(comm, decomposition: Decomposition, state: ModelState | None,
 
     Parameters
     ----------
-    comm : mpi4py.MPI.Comm
-        The run's communicator.
-    decomposition : Decomposition
-        Which cells each rank owns.
+    comm, decomposition, root
+        As for :func:`scatter_from_root`; ``root`` holds the global state.
     state : ModelState or None
         The global state on ``root`` (``decomposition.n_cells`` columns); None elsewhere.
-    root : int, optional
-        The rank holding the state (default 0).
 
     Returns
     -------

@@ -31,6 +31,7 @@ from typing import Sequence
 import numpy as np
 
 from landia.errors import InputError
+from landia.grid import coordinate_pair
 from landia.io.netcdf import (FileGrid, missing_variable, open_netcdf, read_grid,
                               read_times)
 
@@ -52,11 +53,7 @@ def as_paths(paths) -> list[Path]:
 
 def column_positions(lat, lon) -> tuple[np.ndarray, np.ndarray]:
     """Column positions as two float (N,) arrays, checked finite and latitude in [-90, 90]."""
-    lat = np.atleast_1d(np.asarray(lat, dtype=float))
-    lon = np.atleast_1d(np.asarray(lon, dtype=float))
-    if lat.ndim != 1 or lat.shape != lon.shape or lat.size == 0:
-        raise InputError(f"column positions: lat has shape {lat.shape} and lon {lon.shape}; "
-                         f"expected two non-empty (N,) arrays")
+    lat, lon = coordinate_pair(lat, lon, "column positions (lat, lon)")
     bad = ~np.isfinite(lat) | ~np.isfinite(lon) | (np.abs(lat) > 90)
     if bad.any():
         k = int(np.argmax(bad))

@@ -29,17 +29,13 @@ from __future__ import annotations
 import numpy as np
 
 from landia.errors import InputError
-from landia.grid import colm_node_depths
+from landia.grid import colm_node_depths, coordinate_pair
 
 METHODS = ("node_in_range", "linear")
 
 
 def _check_layers(layer_top, layer_bottom) -> tuple[np.ndarray, np.ndarray]:
-    top = np.atleast_1d(np.asarray(layer_top, dtype=float))
-    bot = np.atleast_1d(np.asarray(layer_bottom, dtype=float))
-    if top.ndim != 1 or top.shape != bot.shape or top.size == 0:
-        raise InputError(f"vertical: layer_top and layer_bottom must be 1-D of the same "
-                         f"non-zero length; got shapes {top.shape} and {bot.shape}")
+    top, bot = coordinate_pair(layer_top, layer_bottom, "vertical: layer_top and layer_bottom")
     if not (np.all(np.isfinite(top)) and np.all(np.isfinite(bot))):
         raise InputError("vertical: layer depths must be finite")
     if np.any(top < 0) or np.any(bot <= top):
