@@ -109,16 +109,14 @@ def write_column_state(path: str | Path, soil_moisture, soil_temperature=None,
         with netCDF4.Dataset(tmp, "w", format="NETCDF4") as ds:
             write_cf_header(ds, title)
             write_layer_coordinates(ds, colm_node_depths(n))
-            v = ds.createVariable("soil_moisture", "f8", ("layer",))
-            v.units = "m3 m-3"
-            v.standard_name = "volume_fraction_of_condensed_water_in_soil"
-            v.long_name = "initial volumetric soil moisture"
-            v.coordinates = "depth"
-            v[:] = sm
+            variables = [("soil_moisture", sm, "m3 m-3",
+                          "volume_fraction_of_condensed_water_in_soil",
+                          "initial volumetric soil moisture")]
             if temp is not None:
-                v = ds.createVariable("soil_temperature", "f8", ("layer",))
-                v.units = "K"
-                v.standard_name = "soil_temperature"
-                v.long_name = "initial soil temperature"
+                variables.append(("soil_temperature", temp, "K", "soil_temperature",
+                                  "initial soil temperature"))
+            for name, values, units, standard_name, long_name in variables:
+                v = ds.createVariable(name, "f8", ("layer",))
+                v.units, v.standard_name, v.long_name = units, standard_name, long_name
                 v.coordinates = "depth"
-                v[:] = temp
+                v[:] = values
