@@ -25,8 +25,22 @@ class CostTerm:
         raise NotImplementedError
 
 
+class _DiagonalWeight:
+    """A term weighted by the inverse of a diagonal error variance (``self.variance``)."""
+
+    variance: np.ndarray
+
+    def __post_init__(self) -> None:
+        self._inv = 1.0 / self.variance
+
+    def _half_weighted_square(self, r: np.ndarray) -> tuple[float, np.ndarray]:
+        """(1/2 r^T W r, W r) with W = diag(1 / variance)."""
+        w = r * self._inv
+        return 0.5 * float(np.dot(r, w)), w
+
+
 @dataclass
-class BackgroundTerm(CostTerm):
+class BackgroundTerm(_DiagonalWeight, CostTerm):
     """JB = 1/2 (x - xb)^T B^-1 (x - xb) with a diagonal B.
 
     Parameters
@@ -45,20 +59,15 @@ class BackgroundTerm(CostTerm):
     variance: np.ndarray
     name: str = "background"
 
-    def __post_init__(self) -> None:
-        self._inv = 1.0 / self.variance
-
     def value_and_gradient(self, x):
-        r = x - self.background
-        g = r * self._inv
-        return 0.5 * float(np.dot(r, g)), g
+        return self._half_weighted_square(x - self.background)
 
     def hessian_vector(self, d):
         return d * self._inv
 
 
 @dataclass
-class PointObservationTerm(CostTerm):
+class PointObservationTerm(_DiagonalWeight, CostTerm):
     """JO = 1/2 (H x - y)^T (O + F)^-1 (H x - y) for point observations on model cells.
 
     Parameters
@@ -80,13 +89,9 @@ class PointObservationTerm(CostTerm):
     variance: np.ndarray
     name: str = "point"
 
-    def __post_init__(self) -> None:
-        self._inv = 1.0 / self.variance
-
     def value_and_gradient(self, x):
-        r = self.operator.matvec(x) - self.observations
-        w = r * self._inv
-        return 0.5 * float(np.dot(r, w)), self.operator.rmatvec(w)
+        value, w = self._half_weighted_square(self.operator.matvec(x) - self.observations)
+        return value, self.operator.rmatvec(w)
 
     def hessian_vector(self, d):
         return self.operator.rmatvec(self._inv * self.operator.matvec(d))
