@@ -6,6 +6,8 @@ is refused with an error that names the key and says what was expected.
 ``landia validate CONFIG`` runs exactly this loader and nothing else, and
 ``docs/configuration.md`` is generated from the same declarations
 (``landia config-keys``), so the documentation cannot drift from the code.
+Every TOML file landia reads goes through :func:`read_toml` (``tomllib``, or ``tomli`` on
+Python 3.10).
 
 Example
 -------
@@ -32,7 +34,9 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
+
+import numpy as np
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,9 +49,14 @@ TERMS = ("background", "point", "image")
 
 
 def _key(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
-         choices: tuple | None = None, lo_open: bool = False) -> Any:
-    """Declare a configuration key with its default, documentation and valid range."""
-    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "lo_open": lo_open}
+         choices: tuple | None = None, lo_open: bool = False, required: bool = False) -> Any:
+    """Declare a configuration key with its default, documentation and valid range.
+
+    A ``required`` key must be given whenever its section is (its default only fills the
+    dataclass).
+    """
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "lo_open": lo_open,
+            "required": required}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -231,9 +240,65 @@ class CycleSettings:
                                  lo=1)
 
 
+#: The default ``[serve] launcher``: the cycle job up to the analysis time ``{end}``.
+DEFAULT_LAUNCHER = ("mpirun -n {ranks} landia cycle --config {config} --run-dir {run_dir} "
+                    "--end {end}")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """The near-real-time scheduler, `landia serve` (docs/serve.md). Only a serve file has this
+    section; a file that has it must give the keys marked required. Relative paths are
+    relative to the file's folder (`observations`: to `run_dir`)."""
+
+    run_dir: str = _key("", "Run directory of the cycled run (`landia cycle --run-dir`).",
+                        required=True)
+    cycle_config: str = _key("", "The landia configuration `landia cycle` runs; its [cycle] "
+                                 "section gives the clock.", required=True)
+    incoming: str = _key("", "Folder where observation files arrive.", required=True)
+    observations: str = _key("", "The run's observation folder, relative to `run_dir`; empty: "
+                                 "the cycle config's `cycle.observations` (one must be set).")
+    pattern: str = _key("obs_{stamp}.nc", "Name of an incoming file; must contain {stamp}, "
+                                          "YYYYMMDDTHHMM (UTC).")
+    completion: str = _key("rename", "When an incoming file is complete: 'rename' (it has its "
+                                     "name), 'marker' (<name>.done beside it) or 'stable'.",
+                           choices=("rename", "marker", "stable"))
+    stable_seconds: float = _key(30.0, "completion = 'stable': unmodified (mtime) for this many "
+                                       "real seconds.", lo=0.0)
+    first_analysis: str = _key("", "First analysis time served, ISO date-time, UTC; empty: the "
+                                   "first one after cycle.start.")
+    end: str = _key("", "Last analysis time served (inclusive), ISO date-time, UTC; serve then "
+                        "exits 0. Empty: forever.")
+    window_hours: int = _key(0, "0: the cycle config's window_hours; else it must equal it.",
+                             lo=0, hi=240)
+    analysis_hours: list = _key([], "Empty: the cycle config's analysis_hours; else they must "
+                                    "equal them.", choices=tuple(range(24)))
+    cutoff_minutes: float = _key(180.0, "Wait this long after an analysis time for its file, "
+                                        "then run model-only (`missing_feed` alert).", lo=0.0)
+    launcher: Union[str, list] = _key(
+        DEFAULT_LAUNCHER, "Command template (a string split like a shell does, or a list), run "
+                          "without a shell; tokens {ranks} {config} {run_dir} {end} {stamp} "
+                          "{obs}.")
+    ranks: int = _key(4, "The {ranks} token of the launcher.", lo=1)
+    poll_seconds: float = _key(60.0, "How often the incoming folder is looked at.", lo=0.001)
+    max_attempts: int = _key(3, "Launches of one analysis time before `launch_failed`.", lo=1)
+    retry_seconds: float = _key(60.0, "Back-off before the 2nd attempt, doubled for each "
+                                      "further one.", lo=0.0)
+    on_failure: str = _key("stop", "After max_attempts: 'stop' (exit 1) or 'continue' (the next "
+                                   "launch runs the failed cycle too).",
+                           choices=("stop", "continue"))
+    launch_timeout_minutes: float = _key(0.0, "Kill a launch after this long (a failure, "
+                                              "status 124); 0: never.", lo=0.0)
+    state_dir: str = _key("", "State, status, lock, alerts and job logs; empty: "
+                              "<run_dir>/serve.")
+    status_file: str = _key("", "Empty: <state_dir>/status.json.")
+    lock_file: str = _key("", "Empty: <state_dir>/serve.lock.")
+    alerts_file: str = _key("", "Empty: <state_dir>/alerts.jsonl.")
+
+
 @dataclass(frozen=True)
 class Settings:
-    """A whole landia configuration."""
+    """A whole landia configuration (``serve`` is None unless the file has that table)."""
 
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     curvelet: CurveletSettings = field(default_factory=CurveletSettings)
@@ -242,11 +307,12 @@ class Settings:
     grid: GridSettings = field(default_factory=GridSettings)
     observations: ObservationSettings = field(default_factory=ObservationSettings)
     cycle: CycleSettings = field(default_factory=CycleSettings)
+    serve: Optional[ServeSettings] = None
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """Return a copy with keys of one section changed (validated like a file)."""
-        current = dataclasses.asdict(self)
-        current[section].update(changes)
+        current = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        current[section] = {**current.get(section, {}), **changes}
         return settings_from_dict(current, source="<replace>")
 
 
@@ -258,6 +324,7 @@ SECTIONS: dict[str, type] = {
     "grid": GridSettings,
     "observations": ObservationSettings,
     "cycle": CycleSettings,
+    "serve": ServeSettings,
 }
 
 
@@ -282,18 +349,32 @@ def load_settings(path: str | Path) -> Settings:
     path = Path(path)
     if not path.exists() and str(path) in shipped_configs():
         path = shipped_configs()[str(path)]
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found (shipped configurations: "
+                          f"{', '.join(shipped_configs())})")
+    return settings_from_dict(read_toml(path), source=str(path))
+
+
+def read_toml(path: str | Path, what: str = "configuration file") -> dict[str, Any]:
+    """The tables of the TOML file ``path``; every TOML file landia reads comes through here.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable or not TOML; the message names the file and calls it
+        ``what``.
+    """
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found (shipped configurations: "
-                          f"{', '.join(shipped_configs())})") from None
+        raise ConfigError(f"{path}: {what} not found") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration file: {exc}") from None
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return settings_from_dict(raw, source=str(path))
 
 
 def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
@@ -324,6 +405,11 @@ def _section(cls: type, name: str, values: dict[str, Any], source: str) -> Any:
             raise ConfigError(f"{where}: unknown key{hint}; [{name}] accepts "
                               f"{', '.join(sorted(fields))}")
         kwargs[key] = _check_value(where, value, hints[key], fields[key].metadata)
+    required = [k for k, f in fields.items() if f.metadata.get("required")]
+    missing = [k for k in required if k not in values]
+    if missing:
+        raise ConfigError(f"{source}: {name}.{missing[0]}: required key missing; a [{name}] "
+                          f"table needs {', '.join(required)}")
     return cls(**kwargs)
 
 
@@ -396,8 +482,6 @@ def _cross_checks(settings: Settings, source: str) -> None:
         if key == "assimilation_end" and value == "":
             continue
         try:
-            import numpy as np
-
             times[key] = np.datetime64(value, "s")
         except ValueError:
             raise ConfigError(f"{source}: cycle.{key}: expected an ISO date-time such as "
@@ -422,8 +506,9 @@ def _cross_checks(settings: Settings, source: str) -> None:
 def describe_keys() -> str:
     """Markdown documentation of every section and key, generated from the declarations."""
     lines = ["# Configuration keys", "",
-             "Generated by `landia config-keys` from `src/landia/config.py`; every key is",
-             "optional and unknown keys are errors.", ""]
+             "Generated by `landia config-keys` from `src/landia/config.py`; unknown keys",
+             "are errors. Every key is optional except those whose default reads *required*:",
+             "a file that has their section must give them.", ""]
     for name, cls in SECTIONS.items():
         lines += [f"## [{name}]", "", (cls.__doc__ or "").strip(), "",
                   "| key | default | allowed | meaning |", "|---|---|---|---|"]
@@ -440,8 +525,8 @@ def describe_keys() -> str:
                 allowed.append(f"<= {meta['hi']}")
             kind = _describe(get_args(hints[f.name]) if get_origin(hints[f.name]) is Union
                              else (hints[f.name],))
-            default = getattr(defaults, f.name)
-            lines.append(f"| `{f.name}` | `{default!r}` | {kind}; {'; '.join(allowed) or 'any'} "
+            default = "*required*" if meta.get("required") else f"`{getattr(defaults, f.name)!r}`"
+            lines.append(f"| `{f.name}` | {default} | {kind}; {'; '.join(allowed) or 'any'} "
                          f"| {meta['doc']} |")
         lines.append("")
     return "\n".join(lines)
