@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
 
-from landia.config import Settings, describe_keys, load_settings, settings_from_dict
+from landia.cli import main
+from landia.config import Settings, describe_keys, load_settings, read_toml, settings_from_dict
 from landia.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,8 +104,6 @@ def test_shipped_example_configs_are_valid():
 
 
 def test_cycle_section_times_are_checked():
-    from landia.config import settings_from_dict
-
     s = settings_from_dict({"cycle": {"start": "2016-05-01T00:00", "end": "2016-05-02T00:00",
                                       "analysis_hours": [0, 12]}})
     assert s.cycle.window_hours == 6 and s.cycle.analysis_hours == [0, 12]
@@ -114,3 +114,82 @@ def test_cycle_section_times_are_checked():
                        ({"mode": "3dvar"}, "cycle.mode")):
         with pytest.raises(ConfigError, match=match):
             settings_from_dict({"cycle": bad})
+
+
+SERVE_FILE = """\
+[serve]
+run_dir = "run"
+cycle_config = "cycle.toml"
+incoming = "incoming"
+completion = "marker"
+analysis_hours = [0, 12]
+launcher = ["mpirun", "-n", "{ranks}", "landia", "cycle", "--end", "{end}"]
+cutoff_minutes = 90
+"""
+
+
+def test_a_serve_file_validates(tmp_path, capsys):
+    """`landia validate SERVE.toml` checks a serve file like any configuration."""
+    s = load_settings(write(tmp_path, SERVE_FILE))
+    assert s.serve.run_dir == "run" and s.serve.completion == "marker"
+    assert s.serve.analysis_hours == [0, 12] and s.serve.cutoff_minutes == 90.0
+    assert isinstance(s.serve.cutoff_minutes, float) and s.serve.ranks == 4
+    assert shlex.split(s.serve.launcher_template) == s.serve.launcher  # quoted, then split
+    assert main(["validate", str(tmp_path / "c.toml")]) == 0
+    assert "valid landia configuration" in capsys.readouterr().out
+
+
+def test_a_run_configuration_has_no_serve_section(tmp_path):
+    """[serve] keys are required only in a file that has the table: run configurations,
+    the shipped ones included, stay valid and have no serve section."""
+    assert load_settings(write(tmp_path, "[cycle]\nwindow_hours = 6\n")).serve is None
+    assert Settings().serve is None and load_settings("image3dvar").serve is None
+    assert Settings().replace("curvelet", sigma=0.3).serve is None
+    assert "## [serve]" in describe_keys() and "| `run_dir` | *required* |" in describe_keys()
+
+
+@pytest.mark.parametrize("change, words", [
+    (("completion", "completion = 'stabel'"), ["serve.completion", "'stable'"]),
+    (("cutoff_minutes", "cutof_minutes = 90"),
+     ["serve.cutof_minutes", "unknown key", "did you mean 'cutoff_minutes'?"]),
+    (("incoming", ""), ["serve.incoming", "required key missing",
+                        "run_dir, cycle_config, incoming"]),
+    (("cutoff_minutes", "cutoff_minutes = -1"), ["serve.cutoff_minutes", ">= 0.0"]),
+    (("cutoff_minutes", "ranks = 0"), ["serve.ranks", ">= 1"]),
+    (("cutoff_minutes", "ranks = '4'"), ["serve.ranks", "expected an integer"]),
+    (("analysis_hours", "analysis_hours = [0, 24]"), ["serve.analysis_hours", "24"]),
+    (("launcher", "launcher = 4"), ["serve.launcher", "a string or a list"]),
+    (("launcher", "launcher = 'run {nope}'"), ["serve.launcher", "bad template", "{end}"]),
+    (("cutoff_minutes", "pattern = 'obs.nc'"), ["serve.pattern", "{stamp}"]),
+    (("cutoff_minutes", "end = 'tomorrow'"), ["serve.end", "ISO date-time"]),
+    (("cutoff_minutes", "on_failure = 'retry'"), ["serve.on_failure", "'continue'"]),
+])
+def test_serve_errors_name_the_key_and_what_was_expected(tmp_path, change, words):
+    key, line = change
+    text = "".join(l + "\n" if not l.startswith(key) else (line + "\n" if line else "")
+                   for l in SERVE_FILE.splitlines())
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text))
+    message = str(info.value)
+    assert str(tmp_path / "c.toml") in message
+    for w in words:
+        assert w in message, message
+
+
+def test_toml_is_read_in_one_place():
+    """Every TOML file goes through landia.config.read_toml, which has the Python 3.10
+    fallback (tomli): no other module imports tomllib."""
+    home = ROOT / "src" / "landia" / "config" / "__init__.py"
+    offenders = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "src").rglob("*.py"))
+                 if p != home and any(line.strip().startswith(("import tomllib", "from tomllib",
+                                                               "import tomli", "from tomli"))
+                                      for line in p.read_text().splitlines())]
+    assert offenders == [], f"import tomllib outside landia/config: use read_toml ({offenders})"
+
+
+def test_read_toml_names_the_file(tmp_path):
+    assert read_toml(write(tmp_path, "[serve]\nranks = 2\n")) == {"serve": {"ranks": 2}}
+    with pytest.raises(ConfigError, match=r"absent.toml: serve configuration file not found"):
+        read_toml(tmp_path / "absent.toml", "serve configuration file")
+    with pytest.raises(ConfigError, match=r"c.toml: not valid TOML"):
+        read_toml(write(tmp_path, "[serve\n"))

@@ -45,8 +45,8 @@ def run_serve(args) -> int:
     """Run ``landia serve``; returns the exit status (0 done/idle, 1 launch failed and
     on_failure='stop', 75 another serve holds the lock, 130 Ctrl-C; SIGTERM exits 143).
     Configuration errors raise ConfigError (the CLI's status 2)."""
-    from landia.service.scheduler import (LockHeld, Scheduler, SimulatedClock, StatusServer,
-                                          load_serve_settings)
+    from landia.service import (LockHeld, Scheduler, SimulatedClock, StatusServer,
+                                load_serve_settings)
 
     log = get_logger("landia.serve")
     settings = load_serve_settings(args.serve_config)

@@ -1,0 +1,242 @@
+"""Typed, validated configuration loaded from TOML.
+
+A configuration file has one table per component. Every key is declared in the section
+dataclasses of :mod:`landia.config.sections` with its type, allowed range and meaning
+(:mod:`landia.config.keys` checks them); anything else is refused with an error that names
+the key and says what was expected. ``landia validate CONFIG`` runs exactly this loader and
+nothing else, and ``docs/configuration.md`` is generated from the same declarations
+(``landia config-keys``), so the documentation cannot drift from the code. Every TOML file
+landia reads goes through :func:`read_toml` (``tomllib``, or ``tomli`` on Python 3.10).
+
+Example
+-------
+::
+
+    [analysis]
+    layers = 3
+    terms = ["background", "image"]
+    image_error_variance = 4.0e-4
+
+    [curvelet]
+    sigma = 0.5
+
+    [minimiser]
+    backend = "tao"
+    tao_type = "blmvm"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from landia.config.keys import check_section, describe_section
+from landia.config.sections import (DEFAULT_LAUNCHER, LAUNCH_TOKENS, TERMS, AnalysisSettings,
+                                    CurveletSettings, CycleSettings, GridSettings,
+                                    LoggingSettings, MinimiserSettings, ObservationSettings,
+                                    ServeSettings)
+from landia.errors import ConfigError
+
+__all__ = ["AnalysisSettings", "CurveletSettings", "CycleSettings", "DEFAULT_LAUNCHER",
+           "GridSettings", "LAUNCH_TOKENS", "LoggingSettings", "MinimiserSettings",
+           "ObservationSettings", "SECTIONS", "ServeSettings", "Settings", "TERMS",
+           "describe_keys", "load_settings", "read_toml", "settings_from_dict",
+           "shipped_configs", "utc_time"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A whole landia configuration (``serve`` is None unless the file has that table)."""
+
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    curvelet: CurveletSettings = field(default_factory=CurveletSettings)
+    minimiser: MinimiserSettings = field(default_factory=MinimiserSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    grid: GridSettings = field(default_factory=GridSettings)
+    observations: ObservationSettings = field(default_factory=ObservationSettings)
+    cycle: CycleSettings = field(default_factory=CycleSettings)
+    serve: Optional[ServeSettings] = None
+
+    def replace(self, section: str, **changes: Any) -> "Settings":
+        """Return a copy with keys of one section changed (validated like a file)."""
+        current = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        current[section] = {**current.get(section, {}), **changes}
+        return settings_from_dict(current, source="<replace>")
+
+
+SECTIONS: dict[str, type] = {
+    "analysis": AnalysisSettings,
+    "curvelet": CurveletSettings,
+    "minimiser": MinimiserSettings,
+    "logging": LoggingSettings,
+    "grid": GridSettings,
+    "observations": ObservationSettings,
+    "cycle": CycleSettings,
+    "serve": ServeSettings,
+}
+
+
+def shipped_configs() -> dict[str, Path]:
+    """Example configurations shipped with the package, by name (file stem)."""
+    folder = Path(__file__).parent.parent / "configs"
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Load and validate a TOML configuration file, or a shipped one by name.
+
+    ``path`` may name a shipped example (``image3dvar``, ``point3dvar``, ``hybrid``)
+    when no such file exists.
+
+    Raises
+    ------
+    ConfigError
+        File missing or not TOML, unknown section or key, wrong type or value out of
+        range; the message names the file and the key.
+    """
+    path = Path(path)
+    if not path.exists() and str(path) in shipped_configs():
+        path = shipped_configs()[str(path)]
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found (shipped configurations: "
+                          f"{', '.join(shipped_configs())})")
+    return settings_from_dict(read_toml(path), source=str(path))
+
+
+def read_toml(path: str | Path, what: str = "configuration file") -> dict[str, Any]:
+    """The tables of the TOML file ``path``; every TOML file landia reads comes through here.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable or not TOML; the message names the file and calls it
+        ``what``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def settings_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
+    """Validate a nested mapping (as read from TOML) into :class:`Settings`."""
+    sections = {}
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{name}]; expected one of "
+                              f"{', '.join('[' + s + ']' for s in SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table of keys, got "
+                              f"{type(value).__name__}")
+        sections[name] = check_section(SECTIONS[name], name, value, source)
+    settings = Settings(**sections)
+    _cross_checks(settings, source)
+    return settings
+
+
+def _cross_checks(settings: Settings, source: str) -> None:
+    if not settings.analysis.terms:
+        raise ConfigError(f"{source}: analysis.terms: expected at least one of "
+                          f"{', '.join(TERMS)}, got an empty list")
+    if settings.curvelet.wedges % 3:
+        raise ConfigError(f"{source}: curvelet.wedges: expected a multiple of 3 "
+                          f"(UDCT's decimation needs it), got {settings.curvelet.wedges}")
+    if settings.curvelet.scales == 1:
+        raise ConfigError(f"{source}: curvelet.scales: expected 0 (automatic) or >= 2, got 1")
+    g = settings.grid
+    if g.north <= g.south:
+        raise ConfigError(f"{source}: grid.north: expected a value above grid.south="
+                          f"{g.south}, got {g.north}")
+    if not 0.0 < g.east - g.west <= 360.0:
+        raise ConfigError(f"{source}: grid.east: expected grid.west < east <= grid.west + 360 "
+                          f"(west={g.west}), got {g.east}")
+    c = settings.cycle
+    times = {}
+    for key in ("start", "end", "assimilation_end"):
+        value = getattr(c, key)
+        if key == "assimilation_end" and value == "":
+            continue
+        try:
+            times[key] = np.datetime64(value, "s")
+        except ValueError:
+            raise ConfigError(f"{source}: cycle.{key}: expected an ISO date-time such as "
+                              f"2016-05-01T00:00, got {value!r}") from None
+    if times["end"] <= times["start"]:
+        raise ConfigError(f"{source}: cycle.end: expected a time after cycle.start "
+                          f"({c.start}), got {c.end!r}")
+    span = (times["end"] - times["start"]).astype(int)
+    if span % (3600 * c.window_hours):
+        raise ConfigError(f"{source}: cycle.end: the run must be a whole number of "
+                          f"{c.window_hours} h windows from cycle.start ({c.start}); got "
+                          f"{c.end!r}")
+    if c.mode == "da" and not c.analysis_hours:
+        raise ConfigError(f"{source}: cycle.analysis_hours: expected at least one hour in "
+                          f"mode 'da'")
+    ub = settings.analysis.upper_bound
+    if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
+        raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "
+                          f"analysis.lower_bound={settings.analysis.lower_bound}, got {ub}")
+    if settings.serve is not None:
+        _serve_checks(settings.serve, source)
+
+
+def utc_time(text: str) -> np.datetime64:
+    """An ISO date-time (UTC, a trailing ``Z`` allowed) as ``datetime64[s]``.
+
+    Raises
+    ------
+    ValueError
+        ``text`` is not an ISO date-time.
+    """
+    return np.datetime64(str(text).rstrip("Zz"), "s")
+
+
+def _serve_checks(serve: ServeSettings, source: str) -> None:
+    """What a [serve] table can get wrong on its own (the cycle clock is checked when serve
+    loads it with its cycle configuration)."""
+    for name in ("first_analysis", "end"):
+        value = getattr(serve, name)
+        try:
+            if value:
+                utc_time(value)
+        except ValueError:
+            raise ConfigError(f"{source}: serve.{name}: expected an ISO date-time such as "
+                              f"2016-05-01T06:00, got {value!r}") from None
+    if "{stamp}" not in serve.pattern:
+        raise ConfigError(f"{source}: serve.pattern: expected a name containing {{stamp}}, "
+                          f"got {serve.pattern!r}")
+    template = serve.launcher_template
+    try:
+        [a.format(**{k: "x" for k in LAUNCH_TOKENS}) for a in shlex.split(template)]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{source}: serve.launcher: bad template {template!r} ({exc}); "
+                          f"tokens: {', '.join('{' + t + '}' for t in LAUNCH_TOKENS)}") from None
+
+
+def describe_keys() -> str:
+    """Markdown documentation of every section and key, generated from the declarations."""
+    lines = ["# Configuration keys", "",
+             "Generated by `landia config-keys` from `src/landia/config/sections.py`; unknown",
+             "keys are errors. Every key is optional except those whose default reads",
+             "*required*: a file that has their section must give them.", ""]
+    for name, cls in SECTIONS.items():
+        lines += describe_section(name, cls)
+    return "\n".join(lines)

@@ -1,0 +1,266 @@
+"""The sections of a landia configuration, one frozen dataclass of declared keys each.
+
+Each field is a :func:`~landia.config.keys.key` declaration (default, meaning, range,
+choices); ``docs/configuration.md`` is generated from them. A new section is one class here,
+added to :data:`landia.config.SECTIONS` and to :class:`landia.config.Settings`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Union
+
+from landia.config.keys import key
+
+TERMS = ("background", "point", "image")
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The 3D-Var problem: control vector, active cost terms, error variances, bounds."""
+
+    layers: int = key(3, "Number of model layers from the top in the control vector "
+                         "(CoLM layers 1-3 span 0-9 cm).", lo=1, hi=10)
+    terms: list = key(["background", "image"],
+                      "Active cost terms, any of 'background' (JB), 'point' (JO) and "
+                      "'image' (JI). The paper's image 3D-Var is background+image.",
+                      choices=TERMS)
+    background_error_variance: float = key(
+        2.5e-3, "B diagonal, (m3 m-3)^2, used where the background file has no "
+                "`background_error_variance` variable.", lo=0.0, lo_open=True)
+    observation_error_variance: float = key(
+        4.0e-4, "Point-observation error variance (O+F diagonal), (m3 m-3)^2, used where "
+                "the observation file has no `observation_error_variance` variable.",
+        lo=0.0, lo_open=True)
+    image_error_variance: float = key(
+        4.0e-4, "s2 in JI = 1/(2 s2) ||P C E (x - y)||^2, (m3 m-3)^2. 1.0 reproduces the "
+                "paper's unweighted image term, which barely moves the analysis.",
+        lo=0.0, lo_open=True)
+    lower_bound: float = key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
+    upper_bound: Union[str, float] = key(
+        "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "
+                    "or a number in m3 m-3.", lo=0.0, hi=1.0)
+    min_valid_cells: int = key(10, "Observation images with fewer valid land cells in a "
+                                   "layer are refused for that layer.", lo=1)
+
+
+@dataclass(frozen=True)
+class CurveletSettings:
+    """The image structure operator Hc = P C E."""
+
+    backend: str = key("udct", "'udct' (package `curvelets`, always available) or 'fdct' "
+                               "(CurveLab via the optional package `curvelops`).",
+                       choices=("udct", "fdct"))
+    sigma: float = key(0.5, "Fraction of the observed image's curvelet coefficients kept, "
+                            "largest modulus first (paper: 0.5).", lo=0.0, hi=1.0,
+                       lo_open=True)
+    scales: int = key(0, "Number of scales including the low-pass one; 0 chooses "
+                         "ceil(log2(min(ny, nx))) - 3, at least 2 (CurveLab's rule).",
+                      lo=0, hi=12)
+    wedges: int = key(3, "Angular wedges per direction at the coarsest scale "
+                         "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
+    fill_decay: float = key(
+        1.5, "Screening length, in grid cells, over which the fill of sea/missing cells "
+             "relaxes from the valid values to their mean; 0 gives the pure harmonic fill, "
+             "whose conditioning worsens with resolution (docs/analysis.md).", lo=0.0, hi=1e6)
+    fill_sweeps: int = key(4, "Jacobi sweeps per pyramid level of the sea/missing-cell "
+                              "fill on large grids (small grids are filled exactly).",
+                           lo=0, hi=100)
+    exact_fill_cells: int = key(
+        80000, "Grids with at most this many cells to fill get the exact fill (sparse LU); "
+               "larger ones the matrix-free multilevel approximation.", lo=0)
+
+
+@dataclass(frozen=True)
+class MinimiserSettings:
+    """How J is minimised."""
+
+    backend: str = key("tao", "'tao' (PETSc/TAO via petsc4py) or 'scipy' (L-BFGS-B); "
+                              "'tao' falls back to 'scipy', with a warning, where petsc4py "
+                              "is not importable.",
+                       choices=("tao", "scipy"))
+    tao_type: str = key("blmvm", "TAO solver type; bounded: blmvm, bqnls, bncg, bqnkls, "
+                                 "bqnktr, bqnktl; unbounded (bounds then only clip the "
+                                 "result): lmvm, cg.",
+                        choices=("blmvm", "bqnls", "bncg", "lmvm", "cg", "bqnkls",
+                                 "bqnktr", "bqnktl"))
+    gttol: float = key(1.0e-6, "Stop when the projected gradient norm ||g|| <= gttol "
+                               "||g0|| (relative to the first gradient; TAO's gttol).",
+                       lo=0.0)
+    gatol: float = key(1.0e-5, "Also stop when ||g|| <= gatol, a floor for cases whose first "
+                               "gradient is already tiny (J's round-off stalls line searches "
+                               "near 1e-6); 1e-5 means analysis errors below ~1e-7 m3 m-3 "
+                               "for B variances up to 0.01.", lo=0.0)
+    max_iterations: int = key(200, "Iteration limit; reaching it without convergence is "
+                                   "an error.", lo=1)
+    petsc_options: str = key("", "Extra PETSc options, e.g. '-tao_monitor -tao_view' "
+                                 "(the command line and PETSC_OPTIONS work too).")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log output."""
+
+    format: str = key("console", "'console' (human-readable) or 'json' (JSON lines).",
+                      choices=("console", "json"))
+    level: str = key("info", "Threshold on rank 0; other ranks log warnings only.",
+                     choices=("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
+class GridSettings:
+    """The model grid: a regular lat/lon box with a real land mask (global-land-mask)."""
+
+    south: float = key(23.0, "Southern edge of the box, degrees_north (the paper: 23).",
+                       lo=-90.0, hi=90.0)
+    north: float = key(68.0, "Northern edge, degrees_north (the paper: 68).", lo=-90.0, hi=90.0)
+    west: float = key(73.0, "Western edge, degrees_east, -180..360 (the paper: 73).",
+                      lo=-180.0, hi=360.0)
+    east: float = key(117.0, "Eastern edge, degrees_east, -180..360 (the paper: 117); "
+                             "west + 360 for a global grid.", lo=-180.0, hi=360.0)
+    resolution: float = key(1.4, "Cell size, degrees (the paper: 1.4, giving 32 x 31 cells).",
+                            lo=0.0, hi=30.0, lo_open=True)
+    land_threshold: float = key(0.5, "A cell is land when at least this fraction of its "
+                                     "sample points is land.", lo=0.0, hi=1.0, lo_open=True)
+    land_samples: int = key(8, "Sample points per cell side for the land fraction "
+                               "(k x k points).", lo=1, hi=64)
+
+
+@dataclass(frozen=True)
+class ObservationSettings:
+    """Soil-moisture products mapped to the model grid (`landia prepare-obs`)."""
+
+    product: str = key("auto", "Reader: 'auto' (detected from the file), 'era5', 'gldas', "
+                               "'cci' (C3S / ESA CCI) or 'smap'.",
+                       choices=("auto", "era5", "gldas", "cci", "smap"))
+    min_valid_fraction: float = key(
+        0.05, "A model cell gets an observation only when at least this fraction of its area "
+              "is covered by valid product cells (conservative regridding). 0.05 keeps a "
+              "1.4-degree cell with about two valid 0.25-degree pixels (C3S May 2016 on the "
+              "paper grid: 97.4 % of land cells; 0.5 keeps 79.2 %).",
+        lo=0.0, hi=1.0, lo_open=True)
+    vertical: str = key("node_in_range", "Product layers to model layers: 'node_in_range' "
+                                         "(a model layer takes the product layer holding its "
+                                         "node depth) or 'linear' (in depth between "
+                                         "product-layer mid-depths).",
+                        choices=("node_in_range", "linear"))
+    layers: int = key(3, "Model layers written from the top (the paper mapped ERA-Interim's "
+                         "0-7 cm layer to CoLM layers 1-3).", lo=1, hi=10)
+    upper_bound: float = key(0.6, "QC: values above this are rejected (m3 m-3) where no "
+                                  "porosity is given (prepare-obs --porosity).",
+                             lo=0.0, hi=1.0, lo_open=True)
+    min_valid_cells: int = key(10, "QC: an image with fewer valid land cells in its top "
+                                   "layer is refused as a whole (logged, no file written).",
+                               lo=1)
+    error_variance: float = key(
+        4.0e-4, "Observation-error variance, (m3 m-3)^2, where the product gives no "
+                "uncertainty.", lo=0.0, lo_open=True)
+
+
+@dataclass(frozen=True)
+class CycleSettings:
+    """The assimilation cycle (`landia cycle`): period, windows, mode, inputs, checkpoints."""
+
+    start: str = key("2016-05-01T00:00", "First instant of the run, ISO date-time, UTC.")
+    end: str = key("2016-05-03T00:00", "End of the run (exclusive), ISO date-time, UTC.")
+    assimilation_end: str = key(
+        "", "End of the assimilation period, ISO date-time, UTC; after it the run is a free "
+            "forecast (no observations). Empty: assimilate until `end`.")
+    window_hours: int = key(6, "Length of a cycle's model window, hours (the paper: 6).",
+                            lo=1, hi=240)
+    analysis_hours: list = key([0, 6, 12, 18], "UTC hours at which analyses are made (at the "
+                                               "end of a window).",
+                               choices=tuple(range(24)))
+    mode: str = key("da", "'da' (assimilate) or 'ctrl' (the same run without assimilation).",
+                    choices=("da", "ctrl"))
+    observations: str = key(
+        "", "Folder of observation images on the model grid (field files named "
+            "obs_YYYYMMDDTHHMM.nc, as `landia prepare-obs` writes them); relative to the run "
+            "directory. Empty: none (model-only cycles with an alert).")
+    forcing: str = key("", "Forcing files: a glob pattern (relative to the run directory or "
+                           "absolute), e.g. '/data/gldas/GLDAS_NOAH025_3H.A2016*.nc4'. Empty: "
+                           "the built-in weather generator.")
+    forcing_format: str = key("gldas", "Reader of the forcing files: 'gldas' (GLDAS-2.1 "
+                                       "3-hourly), 'era5' (CDS hourly) or 'qian' (CoLM/CLM "
+                                       "datm).", choices=("gldas", "era5", "qian"))
+    weather_seed: int = key(1, "Seed of the weather generator (forcing).", lo=0)
+    precipitation_seed: int = key(-1, "Seed of the generator's rain events; -1: the "
+                                      "weather seed.", lo=-1)
+    texture_seed: int = key(11, "Seed of the synthetic soil texture.", lo=0)
+    initial_saturation: float = key(0.5, "Cold start: liquid water as a fraction of "
+                                         "porosity in every layer.", lo=0.0, hi=1.0)
+    keep_checkpoints: int = key(3, "Checkpoints kept in the run directory (newest first).",
+                                lo=1)
+
+
+#: The default ``[serve] launcher``: the cycle job up to the analysis time ``{end}``.
+DEFAULT_LAUNCHER = ("mpirun -n {ranks} landia cycle --config {config} --run-dir {run_dir} "
+                    "--end {end}")
+#: The tokens of a ``[serve] launcher`` template (docs/serve.md, "The launcher contract").
+LAUNCH_TOKENS = ("ranks", "config", "run_dir", "end", "stamp", "obs")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """The near-real-time scheduler, `landia serve` (docs/serve.md). Only a serve file has this
+    section; a file that has it must give the keys marked required. Relative paths are
+    relative to the file's folder, except `observations` (relative to `run_dir`)."""
+
+    run_dir: str = key("", "Run directory of the cycled run (`landia cycle --run-dir`).",
+                       required=True)
+    cycle_config: str = key("", "The landia configuration that `landia cycle` runs; its "
+                                "[cycle] section gives the clock.", required=True)
+    incoming: str = key("", "Folder where observation files arrive.", required=True)
+    observations: str = key("", "The run's observation folder, relative to `run_dir`; empty: "
+                                "the cycle config's `cycle.observations` (one of the two "
+                                "must be set).")
+    pattern: str = key("obs_{stamp}.nc", "Name of an incoming file; must contain `{stamp}`, "
+                                         "which is `YYYYMMDDTHHMM` (UTC).")
+    completion: str = key("rename", "When an incoming file counts as complete: 'rename' (it has "
+                                    "its final name), 'marker' (`<name>.done` exists beside "
+                                    "it) or 'stable' (unmodified for `stable_seconds`).",
+                          choices=("rename", "marker", "stable"))
+    stable_seconds: float = key(30.0, "completion = 'stable': unmodified (mtime) for this many "
+                                      "real seconds.", lo=0.0)
+    first_analysis: str = key("", "First analysis time served, ISO date-time, UTC; empty: the "
+                                  "first one after `cycle.start`.")
+    end: str = key("", "Last analysis time served (inclusive), ISO date-time, UTC; serve then "
+                       "exits 0. Empty: run forever.")
+    window_hours: int = key(0, "0: the cycle config's `cycle.window_hours`; any other value "
+                               "must equal it.", lo=0, hi=240)
+    analysis_hours: list = key([], "Empty: the cycle config's `cycle.analysis_hours`; "
+                                   "otherwise they must equal them.",
+                               choices=tuple(range(24)))
+    cutoff_minutes: float = key(180.0, "How long after an analysis time to wait for its file "
+                                       "before running model-only with a `missing_feed` "
+                                       "alert.", lo=0.0)
+    launcher: Union[str, list] = key(
+        DEFAULT_LAUNCHER, "Command template, a string split like a shell does or a list of "
+                          "arguments, run without a shell; tokens `{ranks}` `{config}` "
+                          "`{run_dir}` `{end}` `{stamp}` `{obs}` (docs/serve.md).")
+    ranks: int = key(4, "The `{ranks}` token of the launcher.", lo=1)
+    poll_seconds: float = key(60.0, "How often the incoming folder is looked at while "
+                                    "waiting.", lo=0.001)
+    max_attempts: int = key(3, "Launches of one analysis time before a `launch_failed` alert.",
+                            lo=1)
+    retry_seconds: float = key(60.0, "Wait before the 2nd attempt; doubled for each further "
+                                     "one.", lo=0.0)
+    on_failure: str = key("stop", "After `max_attempts`: 'stop' (exit 1; a restart retries the "
+                                  "same time) or 'continue' (the next launch also runs the "
+                                  "failed cycle).", choices=("stop", "continue"))
+    launch_timeout_minutes: float = key(0.0, "Kill a launch (its process group) after this "
+                                             "long, counted as a failure (status 124); 0: "
+                                             "never.", lo=0.0)
+    state_dir: str = key("", "Folder of the state, status, lock, alerts and job logs; empty: "
+                             "`<run_dir>/serve`.")
+    status_file: str = key("", "Empty: `<state_dir>/status.json`.")
+    lock_file: str = key("", "Empty: `<state_dir>/serve.lock`.")
+    alerts_file: str = key("", "Empty: `<state_dir>/alerts.jsonl`.")
+
+    @property
+    def launcher_template(self) -> str:
+        """``launcher`` as one command line (a list of arguments joined as a shell quotes)."""
+        if isinstance(self.launcher, str):
+            return self.launcher
+        return shlex.join(str(a) for a in self.launcher)

@@ -1,0 +1,102 @@
+"""The incoming folder: when an arrived observation file is complete, whether it is usable,
+and moving it into the run or aside (``rejected/``, ``duplicates/``, ``late/``,
+``unexpected/``). See docs/serve.md, "Incoming files"."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+
+from landia.io.atomic import atomic_path
+from landia.io.naming import stamp
+
+
+def arrival_pattern(pattern: str) -> re.Pattern:
+    """A regular expression of the incoming names ``pattern`` allows (group 1: the stamp)."""
+    stem = re.escape(pattern).replace(re.escape("{stamp}"), r"(\d{8}T\d{4})")
+    return re.compile(f"^{stem}$")
+
+
+def arrival_time(name: str, names: re.Pattern) -> np.datetime64 | None:
+    """The UTC time in an incoming file name matching ``names``; None for any other name."""
+    m = names.match(name)
+    if not m:
+        return None
+    try:
+        return np.datetime64(f"{m[1][:4]}-{m[1][4:6]}-{m[1][6:8]}T{m[1][9:11]}:{m[1][11:13]}",
+                             "s")
+    except ValueError:
+        return None
+
+
+def marker(path: Path) -> Path:
+    """The ``<name>.done`` marker of ``path`` (completion = 'marker')."""
+    return path.with_name(path.name + ".done")
+
+
+def is_complete(path: Path, completion: str, stable_seconds: float) -> bool:
+    """Whether ``path`` is complete by the ``completion`` convention."""
+    if completion == "rename":
+        return path.is_file()
+    if completion == "marker":
+        return path.is_file() and marker(path).exists()
+    try:  # 'stable': unmodified for stable_seconds of real time (file-system clock)
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return age >= stable_seconds
+
+
+def netcdf_validator(path: Path) -> str | None:
+    """None if ``path`` opens as netCDF, else the reason."""
+    try:
+        with netCDF4.Dataset(path, "r") as ds:
+            ds.variables  # noqa: B018  (touch the header)
+    except Exception as exc:  # noqa: BLE001  any failure means unusable
+        return f"cannot open as netCDF: {exc}"
+    return None
+
+
+def deliver(src: Path, dst: Path) -> None:
+    """Move ``src`` to ``dst`` atomically (a copy, fsynced and renamed, across file systems)
+    and remove its marker."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(src, dst)
+        _fsync_dir(dst.parent)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        with atomic_path(dst) as tmp:  # another file system: copy, then remove
+            shutil.copyfile(src, tmp)
+        src.unlink()
+    marker(src).unlink(missing_ok=True)
+
+
+def set_aside(src: Path, folder: Path, now: np.datetime64) -> Path:
+    """Move ``src`` into ``folder`` as ``<name>.<stamp of now>`` (``.1``, ``.2``, ... if
+    taken), remove its marker, and return the new path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{src.name}.{stamp(now)}"
+    n = 1
+    while dest.exists():
+        dest = folder / f"{src.name}.{stamp(now)}.{n}"
+        n += 1
+    os.replace(src, dest)
+    marker(src).unlink(missing_ok=True)
+    return dest
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
