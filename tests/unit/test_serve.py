@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from landia.errors import ConfigError
-from landia.service.commands import EXIT_LOCKED, add_serve_parser, run_serve
+from landia.commands.serve import EXIT_LOCKED, add_parser as add_serve_parser, serve as run_serve
 from landia.service.scheduler import (LockHeld, Scheduler, ServeLock, StatusServer,
                                       LaunchRequest, SubprocessLauncher,
                                       load_serve_settings)
