@@ -10,7 +10,9 @@ import pytest
 
 from landia.diagnostics.background_error import (DEFAULT_MIN_VARIANCE,
                                                  estimate_background_error)
-from landia.diagnostics.commands import add_estimate_b_parser, pair_files, run_estimate_b
+from landia.commands.estimate_b import add_parser as add_estimate_b_parser
+from landia.commands.estimate_b import estimate_b as run_estimate_b
+from landia.diagnostics.departures import pair_files
 from landia.errors import InputError
 from landia.io.fields import SoilMoistureField, read_field, write_field
 

@@ -19,8 +19,9 @@ import json
 import numpy as np
 import pytest
 
-from landia.diagnostics.commands import (add_threshold_diagnostics_parser, cut_box, read_image,
-                                         run_threshold_diagnostics)
+from landia.commands.threshold_diagnostics import add_parser as add_threshold_diagnostics_parser
+from landia.commands.threshold_diagnostics import diagnose_images as run_threshold_diagnostics
+from landia.diagnostics.images import cut_box, read_image
 from landia.diagnostics.thresholds import (correlation_by_distance, correlation_length,
                                            pair_sample, threshold_diagnostics, transform_image)
 from landia.errors import InputError
@@ -199,6 +200,7 @@ def test_era_interim_global(shared_data):
 
 
 def test_command_line_default_thresholds_match_the_module():
-    from landia.diagnostics import commands, thresholds
+    from landia.commands import threshold_diagnostics as commands
+    from landia.diagnostics import thresholds
 
     assert commands._DEFAULT_THRESHOLDS == thresholds.DEFAULT_THRESHOLDS

@@ -17,7 +17,7 @@ from landia.io.fields import SoilMoistureField, write_field
 from landia.io.netcdf import create_grid_file
 from landia.observations.ismn import accepted, read_ismn
 from landia.verification import points, verify
-from landia.verification.commands import add_verify_parser, run_verify
+from landia.commands.verify import add_parser as add_verify_parser, verify as run_verify
 from landia.scores import (
     all_scores,
     bias,

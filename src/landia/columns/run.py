@@ -3,6 +3,7 @@ CN-Cng regression test.
 
 * :func:`monthly_lai` -- a step series of LAI from 12 monthly values, interpolated linearly
   between mid-months (wrapping across the year end);
+* :func:`lai_series` -- LAI at each model time, the climatology on the forcing's local clock;
 * :func:`initial_model_state` -- the default :class:`ModelState`, or one built from an
   initial-state file's soil moisture (and temperature);
 * :func:`run_steps` -- step the model over an interpolated forcing record, keeping per-step
@@ -11,6 +12,7 @@ CN-Cng regression test.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,10 +32,15 @@ def monthly_lai(lai_monthly, day_of_year, days_in_year: float) -> np.ndarray:
                      np.r_[lai_monthly[-1], lai_monthly, lai_monthly[0]])
 
 
-def lai_series(lai_for_year, times) -> np.ndarray:
-    """LAI at each time of ``times`` (datetime64, the clock of the LAI climatology), using
-    ``lai_for_year(year) -> 12 monthly values`` for each calendar year met."""
-    times = np.asarray(times).astype("datetime64[s]")
+def lai_series(lai_for_year, times, utc_offset_hours: float = 0.0) -> np.ndarray:
+    """LAI at each time of ``times`` (datetime64), using ``lai_for_year(year) -> 12 monthly
+    values`` for each calendar year met.
+
+    The climatology follows local time, ``utc_offset_hours`` ahead of ``times``: give UTC times
+    and the forcing's offset (PLUMBER2 sites keep local standard time), or times already on the
+    climatology's clock and 0."""
+    offset = np.timedelta64(int(round(utc_offset_hours * 3600)), "s")
+    times = np.asarray(times).astype("datetime64[s]") + offset
     years = times.astype("datetime64[Y]")
     out = np.empty(times.shape, dtype=float)
     for y in np.unique(years):
@@ -83,8 +90,6 @@ def run_steps(state: ModelState, params, forcing, lai, dt: float = 1800.0, *, z_
     """Step one column (column 0 is recorded) over every step of ``forcing`` (a record already
     interpolated to ``dt``). ``lai`` has one value per step; ``progress(k, n)`` is called after
     each step when given."""
-    import time
-
     n = len(forcing.times)
     nl = state.columns.w_liq.shape[1]
     p, et, ro, dr, tr, res = (np.zeros(n) for _ in range(6))

@@ -1,8 +1,10 @@
 """Diagnostics: curvelet threshold choice (paper 3.3.2) and background-error estimation (3.3.1).
 
-Arithmetic lives in :mod:`.thresholds` and :mod:`.background_error` (no I/O),
-figures in :mod:`.plots`, command-line glue in :mod:`.commands`. The names below are imported
-on first use, so that building the command line does not load the curvelet machinery.
+Arithmetic lives in :mod:`.thresholds` and :mod:`.background_error` (no I/O), files in
+:mod:`.images`, :mod:`.departures` and :mod:`.tables`, figures in :mod:`.plots`; the commands
+are :mod:`landia.commands.threshold_diagnostics` and :mod:`landia.commands.estimate_b`. The
+names below are imported on first use, so that building the command line does not load the
+curvelet machinery.
 """
 
 from importlib import import_module

@@ -18,7 +18,7 @@ should not describe (it is a bias, not a random error). If background and
 observation errors are uncorrelated, :math:`\\mathrm{var}(d) = \\sigma_b^2 +
 \\sigma_o^2`, hence the subtraction of a known observation-error variance.
 
-Pure arithmetic: reading and writing files is :mod:`landia.diagnostics.commands`.
+Pure arithmetic: the files are read by :mod:`landia.diagnostics.departures`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ top coefficients the large-scale structure (long correlation lengths), the tail
 small-scale noise.
 
 Pure arithmetic: no file is read or written here (see
-:mod:`landia.diagnostics.commands` and :mod:`landia.diagnostics.plots`).
+:mod:`landia.diagnostics.images`, :mod:`landia.diagnostics.tables` and
+:mod:`landia.diagnostics.plots`).
 """
 
 from __future__ import annotations

@@ -37,6 +37,9 @@ parameters come from :meth:`SoilParameters.from_sand_clay` (Cosby et al. 1984) w
 100 x ``soil_wf_sand`` and clay % = (100 - sand %) / 4, the clay:silt = 1:3 assumption the
 PLUMBER2 files were built with upstream.
 
+The height of the forcing's measurements, ``reference_height`` (m; 6 m at CN-Cng), is read by
+:func:`read_reference_height` (10 m when the file has none).
+
 Errors are :class:`~landia.errors.InputError` naming the file, the variable and what was
 expected.
 """
@@ -49,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from landia.columns.soil import SoilParameters
+from landia.columns.state import ColumnParameters
 from landia.errors import InputError
 from landia.grid import N_SOIL_LAYERS
 from landia.io.netcdf import open_netcdf, read_values
@@ -62,6 +66,8 @@ KSAT_UNITS = {"cm day-1": 10.0 / 86400.0, "cm/day": 10.0 / 86400.0, "cm d-1": 10
               "mm s-1": 1.0, "mm/s": 1.0, "m s-1": 1000.0, "m/s": 1000.0}
 DIMENSIONLESS_UNITS = {"1", "-", "", "m3 m-3", "m3/m3", "fraction", "unitless", "dimensionless"}
 LAI_UNITS = {"m2/m2", "m2 m-2", "1", ""}
+#: Height of the forcing's measurements when a site file gives no ``reference_height``, m.
+DEFAULT_REFERENCE_HEIGHT = 10.0
 
 #: IGBP class -> landia land-cover name (keys of landia.columns.roots.LAND_COVER_ROOTS).
 IGBP_LAND_COVER = {
@@ -289,9 +295,27 @@ def read_site(path: str | Path, hydraulics: str = "auto",
     )
 
 
-def column_parameters(site: SiteParameters):
+def read_reference_height(path) -> float:
+    """The site file's ``reference_height`` (m above the surface), the height of the forcing's
+    wind, temperature and humidity; :data:`DEFAULT_REFERENCE_HEIGHT` when the file has none.
+
+    Raises
+    ------
+    InputError
+        The value is not a positive number.
+    """
+    with open_netcdf(path, "site") as ds:
+        z = read_values(ds, path, "reference_height", required=False)
+    if z is None:
+        return DEFAULT_REFERENCE_HEIGHT
+    z = float(z.ravel()[0])
+    if not np.isfinite(z) or z <= 0:
+        raise InputError(f"{path}: variable 'reference_height' = {z}; expected a positive "
+                         "height in m")
+    return z
+
+
+def column_parameters(site: SiteParameters) -> ColumnParameters:
     """:class:`~landia.columns.state.ColumnParameters` of the site's single column: its soil and
     the Schenk and Jackson root fractions of its land cover."""
-    from landia.columns.state import ColumnParameters
-
     return ColumnParameters.from_land_cover(site.soil, site.land_cover)

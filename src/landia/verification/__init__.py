@@ -2,6 +2,6 @@
 
 The scores themselves (SCC, RMSE, bias, ubRMSE, temporal correlation) are arithmetic shared with
 the analysis' own diagnostics and live in :mod:`landia.scores`. Here: score tables
-(:mod:`.verify`), station matching (:mod:`.points`), figures (:mod:`.plots`) and the
-``landia verify`` glue (:mod:`.commands`).
+(:mod:`.verify`), station matching (:mod:`.points`), reading model files and writing tables
+(:mod:`.files`) and figures (:mod:`.plots`); the command is :mod:`landia.commands.verify`.
 """

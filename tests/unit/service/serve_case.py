@@ -12,7 +12,7 @@ import netCDF4
 import numpy as np
 
 from landia.service import load_serve_settings
-from landia.service.commands import add_serve_parser
+from landia.commands.serve import add_parser as add_serve_parser
 
 CYCLE = """\
 [cycle]

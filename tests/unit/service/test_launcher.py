@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from landia.service.commands import run_serve
+from landia.commands.serve import serve as run_serve
 from tests.unit.service.serve_case import (STAMPS, TIMES, incoming, serve_args, settings_for,
                                            status, write_obs)
 

@@ -13,7 +13,8 @@ import pytest
 
 from landia.service import (LaunchRequest, LockHeld, Scheduler, ServeLock, SubprocessLauncher,
                             load_serve_settings)
-from landia.service.commands import EXIT_LOCKED, run_serve
+from landia.commands.serve import EXIT_LOCKED
+from landia.commands.serve import serve as run_serve
 from tests.unit.service.serve_case import TIMES, FakeClock, FakeCycle, serve_args
 
 

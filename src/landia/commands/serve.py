@@ -1,18 +1,24 @@
-"""``landia serve``: the near-real-time scheduler's command line (see ``docs/serve.md``)."""
+"""``landia serve``: the near-real-time scheduler's command line (see ``docs/serve.md``).
+
+It runs without MPI: ``landia`` sends it here before MPI is initialised, because a process
+with MPI initialised cannot launch the ``mpirun`` jobs of the cycles. Nothing imported here
+loads mpi4py.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 
 from landia.log import get_logger
+from landia.service import (LockHeld, Scheduler, SimulatedClock, StatusServer,
+                            load_serve_settings)
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another serve holds the lock (cron: try again later)
 
 
-def add_serve_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``serve`` sub-command to ``landia``'s sub-parsers.
+def add_parser(subparsers):
+    """Add ``serve`` to ``landia``'s sub-parsers; returns its parser.
 
     Its ``--config`` is stored as ``args.serve_config`` (not ``args.config``): the serve file
     has a ``[serve]`` table, not a landia run configuration.
@@ -41,13 +47,16 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def run_serve(args) -> int:
+def run(args, settings, comm) -> int:
+    """``settings`` and ``comm`` are None: serve reads its own ``[serve]`` file and has no
+    communicator (its cycles are separate mpirun jobs)."""
+    return serve(args)
+
+
+def serve(args) -> int:
     """Run ``landia serve``; returns the exit status (0 done/idle, 1 launch failed and
     on_failure='stop', 75 another serve holds the lock, 130 Ctrl-C; SIGTERM exits 143).
     Configuration errors raise ConfigError (the CLI's status 2)."""
-    from landia.service import (LockHeld, Scheduler, SimulatedClock, StatusServer,
-                                load_serve_settings)
-
     log = get_logger("landia.serve")
     settings = load_serve_settings(args.serve_config)
     if args.print_status:
@@ -80,26 +89,3 @@ def run_serve(args) -> int:
         signal.signal(signal.SIGTERM, previous)
         if server is not None:
             server.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m landia.service.commands serve --config ...`` (same as ``landia serve``)."""
-    from landia.errors import LandiaError
-    from landia.log import configure_logging
-
-    parser = argparse.ArgumentParser(prog="landia")
-    parser.add_argument("--log-format", choices=("console", "json"), default="console")
-    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
-                        default="info")
-    add_serve_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    configure_logging(args.log_format, args.log_level)
-    try:
-        return run_serve(args)
-    except LandiaError as exc:
-        get_logger("landia.serve").error("failed", error=str(exc), kind=type(exc).__name__)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -153,3 +153,15 @@ def test_outputs_open_in_xarray(case_files):
         np.testing.assert_allclose(ds["increment"], ds["analysis"] - ds["background"])
     with xr.open_dataset(d / "bg.nc") as ds:
         assert float(ds["soil_moisture"].max()) < 1.0
+
+
+def test_serve_never_initialises_mpi(tmp_path):
+    """``landia serve`` launches mpirun jobs, which a process with MPI initialised cannot:
+    its path through the entry point imports no mpi4py.MPI, and its errors are status 2."""
+    code = ("import sys; from landia.cli import main; "
+            f"status = main(['serve', '--config', {str(tmp_path / 'absent.toml')!r}]); "
+            "print(status, 'mpi4py.MPI' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["2", "False"], out.stderr
+    assert "failed" in out.stderr and "absent.toml" in out.stderr

@@ -1,0 +1,51 @@
+"""``landia analyse``: one image 3D-Var analysis from a background and an observation file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from landia.commands.exit_status import root_only
+from landia.config import Settings
+from landia.errors import InputError
+from landia.io.analysis_file import write_analysis
+from landia.io.fields import read_field
+from landia.log import get_logger
+
+
+def add_parser(subparsers):
+    """Add ``analyse`` (alias ``analyze``) to ``landia``'s sub-parsers; returns its parser."""
+    a = subparsers.add_parser("analyse", aliases=["analyze"], help="run one image 3D-Var analysis")
+    a.add_argument("--config", required=True, help="TOML configuration file")
+    a.add_argument("--background", required=True, help="background field file (netCDF)")
+    a.add_argument("--obs", required=True, help="observation image file (netCDF)")
+    a.add_argument("--output", required=True, help="analysis file to write (netCDF)")
+    a.add_argument("--check", action="store_true",
+                   help="run the online adjoint and gradient checks before minimising")
+    return a
+
+
+def run(args, settings: Settings, comm) -> int:
+    """The analysis is global (the curvelet transform couples every cell): the root runs it."""
+    return root_only(comm, lambda: analyse(args, settings))
+
+
+def analyse(args, settings: Settings) -> int:
+    """Read the two fields, analyse, write the analysis file; returns 0."""
+    # The analysis stack (pylops, curvelets: most of landia's import time) loads when the
+    # command runs, not each time the parser is built (every command, --help, serve).
+    from landia.analysis import run_analysis
+    from landia.analysis.analyse import build_problem
+    from landia.analysis.checks import online_checks
+
+    log = get_logger("landia")
+    out_dir = Path(args.output).resolve().parent
+    if not out_dir.is_dir():  # fail before the work, not after it
+        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
+    background = read_field(args.background, "background")
+    observation = read_field(args.obs, "observation")
+    if args.check:
+        online_checks(build_problem(background, observation, settings), log)
+    result = run_analysis(background, observation, settings)
+    write_analysis(args.output, result, settings)
+    log.info("written", output=str(args.output))
+    return 0

@@ -1,0 +1,21 @@
+"""``landia bench``: benchmarks of the curvelet operator, the analysis and the model."""
+
+from __future__ import annotations
+
+from landia.benchmarks import run_benchmarks
+
+
+def add_parser(subparsers):
+    """Add ``bench`` to ``landia``'s sub-parsers; returns its parser."""
+    b = subparsers.add_parser("bench", help="benchmarks (printed as 'name: value' lines)")
+    b.add_argument("--quick", action="store_true", help="small sizes only")
+    b.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    return b
+
+
+def run(args, settings, comm) -> int:
+    """Rank 0 runs the benchmarks (each case in its own process); the other ranks return 0 at
+    once instead of waiting, so that they take nothing from the timings."""
+    if comm.Get_rank() != 0:
+        return 0
+    return run_benchmarks(quick=args.quick, json_path=args.json)
