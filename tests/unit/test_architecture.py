@@ -31,7 +31,8 @@ LAYERS: list[set[str]] = [
     {"experiment", "service"},
     {"benchmarks"},
     {"commands"},
-    {"cli", "__main__"},
+    {"cli"},
+    {"__main__"},
 ]
 LAYER = {unit: k for k, units in enumerate(LAYERS) for unit in units}
 
