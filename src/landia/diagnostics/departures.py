@@ -15,11 +15,11 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 
 from landia.errors import InputError
 from landia.io.fields import SoilMoistureField, read_field
+from landia.io.netcdf import decode_times, open_netcdf, read_values
 from landia.log import get_logger
 
 
@@ -52,16 +52,15 @@ def file_time(path) -> str | None:
     Looked up as a global attribute (``time``, ``valid_time``, ``analysis_time``, ``date``)
     or a scalar / single-valued ``time`` variable with CF units.
     """
-    with netCDF4.Dataset(path) as ds:
+    with open_netcdf(path, "field") as ds:
         for a in _TIME_ATTRS:
             if a in ds.ncattrs():
                 return str(ds.getncattr(a)).strip()
         if "time" in ds.variables:
             v = ds.variables["time"]
             if v.size == 1 and hasattr(v, "units"):
-                t = netCDF4.num2date(np.ravel(v[:])[0], v.units,
-                                     getattr(v, "calendar", "standard"))
-                return t.isoformat()
+                return str(decode_times(read_values(ds, path, "time"), v.units,
+                                        getattr(v, "calendar", "standard"), path, "time")[0])
     return None
 
 

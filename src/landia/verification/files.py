@@ -15,13 +15,12 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 
 from landia.errors import InputError
-from landia.grid import colm_node_depths
-from landia.io.fields import VOLUMETRIC_UNITS, read_field
-from landia.io.netcdf import open_netcdf, read_values
+from landia.io.analysis_file import read_analysis_field
+from landia.io.fields import read_field
+from landia.io.netcdf import decode_times, open_netcdf
 
 
 @dataclass
@@ -55,9 +54,7 @@ def _read_time(ds, path) -> np.datetime64 | None:
             raise InputError(f"{path}: variable 'time' must hold one finite value with CF "
                              f"'units' (e.g. 'hours since 2008-01-01'); got {values.size} "
                              f"value(s), units {units!r}")
-        d = netCDF4.num2date(values[0], units, getattr(var, "calendar", "standard"),
-                             only_use_cftime_datetimes=False, only_use_python_datetimes=True)
-        return np.datetime64(d.replace(tzinfo=None), "s")
+        return decode_times(values, units, getattr(var, "calendar", "standard"), path, "time")[0]
     return None
 
 
@@ -67,29 +64,13 @@ def read_model_file(path, variable: str = "analysis", role: str = "model") -> Mo
     with open_netcdf(path, role) as ds:
         time = _read_time(ds, path)
         is_field = "soil_moisture" in ds.variables
-        if not is_field:
-            if variable not in ds.variables:
-                raise InputError(f"{path}: {role} file has neither 'soil_moisture' (field "
-                                 f"file) nor {variable!r} (analysis file); it has "
-                                 f"{', '.join(sorted(ds.variables))}")
-            var = ds.variables[variable]
-            if var.dimensions != ("layer", "lat", "lon"):
-                raise InputError(f"{path}: variable {variable!r} has dimensions "
-                                 f"{var.dimensions}; expected ('layer', 'lat', 'lon')")
-            units = getattr(var, "units", "").strip()
-            if units not in VOLUMETRIC_UNITS:
-                raise InputError(f"{path}: variable {variable!r} has units {units!r}; expected "
-                                 f"volumetric soil moisture in one of {sorted(VOLUMETRIC_UNITS)}")
-            values = read_values(ds, path, variable)
-            lat = read_values(ds, path, "lat")
-            lon = read_values(ds, path, "lon")
-            depth = read_values(ds, path, "depth", required=False)
-    if is_field:
-        f = read_field(path)
-        lat, lon, depth, values = f.lat, f.lon, f.depth, f.values
-    elif depth is None:
-        depth = colm_node_depths()[: values.shape[0]]
-    return ModelFile(lat=lat, lon=lon, depth=depth, values=values, time=time, source=str(path))
+        if not is_field and variable not in ds.variables:
+            raise InputError(f"{path}: {role} file has neither 'soil_moisture' (field "
+                             f"file) nor {variable!r} (analysis file); it has "
+                             f"{', '.join(sorted(ds.variables))}")
+    f = read_field(path) if is_field else read_analysis_field(path, variable)
+    return ModelFile(lat=f.lat, lon=f.lon, depth=f.depth, values=f.values, time=time,
+                     source=str(path))
 
 
 def check_grid(a: ModelFile, b: ModelFile) -> None:
