@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 
 from landia.errors import InputError
 from landia.io.fields import read_field
 from landia.io.netcdf import open_netcdf
+from landia.observations.products.era5 import read_era5_soil_moisture
 
 
 def _normalise_lon(lon: np.ndarray, west: float) -> np.ndarray:
@@ -49,9 +49,10 @@ def read_image(path, layer: int = 1, variable: str | None = None):
     * landia field files (``soil_moisture(layer, lat, lon)``, docs/field-files.md):
       layer ``layer`` (1-based);
     * ERA-Interim / ERA5 netCDF as ECMWF's grib_to_netcdf and the CDS write it
-      (``latitude``, ``longitude``, ``lsm`` and ``swvl1`` ... ``swvl4``): variable
-      ``variable`` (default ``swvl<layer>``), land where ``lsm >= 0.5``, tiny negative
-      values clipped to 0, a leading time dimension of length 1 dropped.
+      (``latitude``, ``longitude``, ``lsm`` and ``swvl1`` ... ``swvl4``), one time, read by
+      :func:`landia.observations.products.era5.read_era5_soil_moisture`: variable
+      ``variable`` (default ``swvl<layer>``), land where ``lsm >= 0.5``, negative values
+      clipped to 0.
     """
     path = Path(path)
     with open_netcdf(path, "image") as ds:
@@ -69,21 +70,14 @@ def read_image(path, layer: int = 1, variable: str | None = None):
                          f"ERA-layout file ('latitude', 'longitude', 'lsm', 'swvl1'); found "
                          f"{sorted(names)}")
     name = variable or f"swvl{layer}"
-    with netCDF4.Dataset(path) as ds:
-        if name not in ds.variables:
-            raise InputError(f"{path}: variable {name!r} not found; ERA-layout soil moisture "
-                             f"variables here: {sorted(n for n in ds.variables if n.startswith('swvl'))}")
-        def grab(v):
-            a = np.ma.filled(ds[v][:].astype(float), np.nan)
-            while a.ndim > 2 and a.shape[0] == 1:
-                a = a[0]
-            return a
-        sm, lsm = grab(name), grab("lsm")
-        lat = np.asarray(ds["latitude"][:], float)
-        lon = np.asarray(ds["longitude"][:], float)
-    if sm.shape != (lat.size, lon.size) or lsm.shape != sm.shape:
-        raise InputError(f"{path}: variable {name!r} has shape {sm.shape} and 'lsm' "
-                         f"{lsm.shape}; expected one (latitude, longitude) = "
-                         f"{(lat.size, lon.size)} field each")
-    land = (lsm >= 0.5) & np.isfinite(sm)
-    return np.where(land, np.clip(sm, 0.0, None), np.nan), lat, lon, f"{path.stem}_{name}"
+    if not (name.startswith("swvl") and name[4:].isdigit()):
+        raise InputError(f"{path}: variable {name!r}: expected an ERA soil-moisture layer "
+                         f"swvl1..swvl4")
+    # The ERA5 product reader, with its sea mask at lsm >= 0.5 and every negative value
+    # clipped to 0 (a diagnostic image keeps all land cells).
+    fields = read_era5_soil_moisture(path, lsm_threshold=0.5, negative_tolerance=np.inf,
+                                     layers=[int(name[4:])])
+    if len(fields) != 1:
+        raise InputError(f"{path}: {len(fields)} times; expected one image per file")
+    f = fields[0]
+    return f.values[0], np.asarray(f.lat, float), np.asarray(f.lon, float), f"{path.stem}_{name}"
