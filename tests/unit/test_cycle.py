@@ -19,7 +19,8 @@ mpi4py = pytest.importorskip("mpi4py")
 from mpi4py import MPI  # noqa: E402
 
 from landia.config import settings_from_dict  # noqa: E402
-from landia.cycling.run import config_hash, lai_at, run_cycles  # noqa: E402
+from landia.columns.run import monthly_lai  # noqa: E402
+from landia.cycling.run import config_hash, run_cycles  # noqa: E402
 from landia.errors import InputError  # noqa: E402
 from landia.experiment.osse import make_observations  # noqa: E402
 from landia.grid import depth_weights  # noqa: E402
@@ -184,8 +185,8 @@ def test_sigkill_at_any_moment_then_restart_is_bit_for_bit(tmp_path, observation
 
 def test_helpers():
     lai = np.array([[float(m)] for m in range(12)])
-    assert lai_at(lai, np.datetime64("2016-01-16T12:00"))[0] == pytest.approx(0.0, abs=0.02)
-    assert lai_at(lai, np.datetime64("2016-01-01T00:00"))[0] == pytest.approx(5.5, abs=0.05)
+    assert monthly_lai(lai, np.datetime64("2016-01-16T12:00"))[0] == pytest.approx(0.0, abs=0.02)
+    assert monthly_lai(lai, np.datetime64("2016-01-01T00:00"))[0] == pytest.approx(5.5, abs=0.05)
     w = depth_weights(0.0, 0.07)
     assert w.sum() == pytest.approx(1.0) and w[3:].sum() == 0.0 and w[2] > 0
 

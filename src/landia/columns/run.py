@@ -1,8 +1,8 @@
 """Running columns through a period of forcing: the loop shared by ``landia column`` and the
 CN-Cng regression test.
 
-* :func:`monthly_lai` -- a step series of LAI from 12 monthly values, interpolated linearly
-  between mid-months (wrapping across the year end);
+* :func:`monthly_lai` -- LAI at given times from 12 monthly values, interpolated linearly
+  between mid-months (wrapping across the year end); the cycle uses it too;
 * :func:`lai_series` -- LAI at each model time, the climatology on the forcing's local clock;
 * :func:`initial_model_state` -- the default :class:`ModelState`, or one built from an
   initial-state file's soil moisture (and temperature);
@@ -22,14 +22,39 @@ from landia.columns.soilwater import RHO_WATER
 from landia.grid import colm_layer_thickness
 
 
-def monthly_lai(lai_monthly, day_of_year, days_in_year: float) -> np.ndarray:
-    """LAI at fractional ``day_of_year`` (0 = 1 January 00:00) from 12 monthly values placed at
-    mid-month, ``(m + 0.5) * days_in_year / 12``, linear in between and across the year end."""
-    lai_monthly = np.asarray(lai_monthly, dtype=float).reshape(12)
-    mid = (np.arange(12) + 0.5) * days_in_year / 12.0
-    return np.interp(np.asarray(day_of_year, dtype=float),
-                     np.r_[mid[-1] - days_in_year, mid, mid[0] + days_in_year],
-                     np.r_[lai_monthly[-1], lai_monthly, lai_monthly[0]])
+def monthly_lai(lai_monthly, times) -> np.ndarray:
+    r"""LAI at ``times`` from 12 monthly values placed at mid-month, linear in between and
+    across the year end.
+
+    Parameters
+    ----------
+    lai_monthly : array_like, shape (12,) or (12, N)
+        Mid-month LAI (m2 m-2) of one column or of N columns.
+    times : datetime64 or array of datetime64, shape (T,)
+        On the climatology's clock.
+
+    Returns
+    -------
+    ndarray, shape ``times.shape + lai_monthly.shape[1:]``
+
+    Notes
+    -----
+    With :math:`d` the day of the year (0 on 1 January 00:00) and :math:`D` the days of that
+    year, the position in months from mid-January is :math:`p = 12 d / D - 1/2`; with
+    :math:`m = \lfloor p \rfloor` and :math:`w = p - m`,
+
+    .. math:: \mathrm{LAI} = (1 - w)\, L_{m \bmod 12} + w\, L_{(m + 1) \bmod 12}.
+    """
+    lai = np.asarray(lai_monthly, dtype=float)
+    t = np.asarray(times).astype("datetime64[s]")
+    year = t.astype("datetime64[Y]")
+    days = (((year + 1).astype("datetime64[D]") - year.astype("datetime64[D]")).astype(int)
+            .astype(float))
+    doy = (t - year.astype("datetime64[s]")).astype(np.int64) / 86400.0
+    pos = doy / days * 12.0 - 0.5
+    m0 = np.floor(pos).astype(int)
+    w = (pos - m0).reshape(pos.shape + (1,) * (lai.ndim - 1))
+    return (1.0 - w) * lai[m0 % 12] + w * lai[(m0 + 1) % 12]
 
 
 def lai_series(lai_for_year, times, utc_offset_hours: float = 0.0) -> np.ndarray:
@@ -45,10 +70,8 @@ def lai_series(lai_for_year, times, utc_offset_hours: float = 0.0) -> np.ndarray
     out = np.empty(times.shape, dtype=float)
     for y in np.unique(years):
         sel = years == y
-        start = y.astype("datetime64[s]")
-        days = float(((y + 1).astype("datetime64[D]") - y.astype("datetime64[D]")).astype(int))
-        doy = (times[sel] - start).astype(np.int64) / 86400.0
-        out[sel] = monthly_lai(lai_for_year(int(str(y))), doy, days)
+        out[sel] = monthly_lai(np.asarray(lai_for_year(int(str(y))), float).reshape(12),
+                               times[sel])
     return out
 
 

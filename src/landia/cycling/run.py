@@ -47,6 +47,7 @@ from landia.checkpoint import (CheckpointError, keep_last, latest_valid, list_ch
                                load_checkpoint, remove_temporaries, write_checkpoint)
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
+from landia.columns.run import monthly_lai
 from landia.columns.soil import SoilParameters
 from landia.columns.state import ColumnParameters
 from landia.config import Settings
@@ -86,17 +87,6 @@ def config_hash(settings: Settings) -> str:
         raw.get(section, {}).pop(key, None)
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def lai_at(lai_monthly: np.ndarray, t: np.datetime64) -> np.ndarray:
-    """LAI (N,) at time ``t`` from 12 mid-month values (12, N), linear between mid-months."""
-    year = np.datetime64(t, "Y")
-    days = float((np.datetime64(year + 1, "D") - np.datetime64(year, "D")).astype(int))
-    doy = float((np.datetime64(t, "s") - np.datetime64(year, "s")).astype(np.int64)) / 86400.0
-    pos = doy / days * 12.0 - 0.5  # 0 at the middle of January
-    m0 = int(np.floor(pos))
-    w = pos - m0
-    return (1.0 - w) * lai_monthly[m0 % 12] + w * lai_monthly[(m0 + 1) % 12]
 
 
 class _JsonLines:
@@ -281,7 +271,7 @@ class CycleRunner:
         forcing = self.forcing.window(window.start, window.end, DT)
         for k in range(len(forcing.times)):
             t = forcing.times[k]
-            lai = lai_at(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
+            lai = monthly_lai(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
             state, fx = step(state, self.params, forcing_at(forcing, k), lai, DT)
             budget[0] += fx.precipitation.sum() * DT
             budget[1] += fx.evapotranspiration.sum() * DT
