@@ -11,11 +11,12 @@ import shutil
 import time
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 
+from landia.errors import InputError
 from landia.io.atomic import atomic_path
-from landia.io.naming import stamp
+from landia.io.naming import parse_stamp, stamp
+from landia.io.netcdf import open_netcdf
 
 
 def arrival_pattern(pattern: str) -> re.Pattern:
@@ -30,8 +31,7 @@ def arrival_time(name: str, names: re.Pattern) -> np.datetime64 | None:
     if not m:
         return None
     try:
-        return np.datetime64(f"{m[1][:4]}-{m[1][4:6]}-{m[1][6:8]}T{m[1][9:11]}:{m[1][11:13]}",
-                             "s")
+        return parse_stamp(m[1]).astype("datetime64[s]")
     except ValueError:
         return None
 
@@ -55,12 +55,13 @@ def is_complete(path: Path, completion: str, stable_seconds: float) -> bool:
 
 
 def netcdf_validator(path: Path) -> str | None:
-    """None if ``path`` opens as netCDF, else the reason."""
+    """None if ``path`` is a netCDF file that opens, else the reason (landia's own check of
+    every netCDF input, :func:`landia.io.netcdf.open_netcdf`)."""
     try:
-        with netCDF4.Dataset(path, "r") as ds:
-            ds.variables  # noqa: B018  (touch the header)
-    except Exception as exc:  # noqa: BLE001  any failure means unusable
-        return f"cannot open as netCDF: {exc}"
+        with open_netcdf(path, "observation"):
+            pass
+    except InputError as exc:
+        return str(exc)
     return None
 
 
