@@ -16,7 +16,7 @@ from mpi4py import MPI  # noqa: E402
 from landia.columns.model import STATE_FIELDS  # noqa: E402
 from landia.exchange import (Decomposition, gather_state, gather_to_root,  # noqa: E402
                              local_state, scatter_from_root, scatter_state)
-from tests.unit.test_decomposition import random_state  # noqa: E402
+from tests.unit.exchange.test_decomposition import random_state  # noqa: E402
 
 COMM = MPI.COMM_WORLD
 

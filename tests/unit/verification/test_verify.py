@@ -11,22 +11,14 @@ import netCDF4
 import numpy as np
 import pytest
 
+from landia.commands.verify import add_parser as add_verify_parser, verify as run_verify
 from landia.errors import InputError
 from landia.grid import colm_node_depths
 from landia.io.fields import SoilMoistureField, write_field
 from landia.io.netcdf import create_grid_file
 from landia.observations.ismn import accepted, read_ismn
+from landia.scores import all_scores, spatial_correlation
 from landia.verification import points, verify
-from landia.commands.verify import add_parser as add_verify_parser, verify as run_verify
-from landia.scores import (
-    all_scores,
-    bias,
-    count,
-    rmse,
-    spatial_correlation,
-    temporal_correlation,
-    ubrmse,
-)
 
 LAT = np.array([30.0, 31.0, 32.0, 33.0])
 LON = np.array([100.0, 101.0, 102.0, 103.0, 104.0])
@@ -53,23 +45,8 @@ def _read_csv(path):
         return list(csv.DictReader(fh))
 
 
-# -- scores ---------------------------------------------------------------------------------
+# -- score tables ---------------------------------------------------------------------------
 
-def test_scores_hand_computed():
-    m = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
-    r = np.array([0.0, 2.0, 2.0, 5.0, 1.0])
-    # d = 1, 0, 1, -1: bias 1/4, RMSE^2 3/4, ubRMSE^2 = mean((d - 1/4)^2) = 11/16
-    assert bias(m, r) == pytest.approx(0.25)
-    assert rmse(m, r) == pytest.approx(math.sqrt(0.75))
-    assert ubrmse(m, r) == pytest.approx(math.sqrt(11 / 16))
-    assert ubrmse(m, r) ** 2 + bias(m, r) ** 2 == pytest.approx(rmse(m, r) ** 2, rel=1e-14)
-    assert count(m, r) == 4
-    s = all_scores(m, r, mask=np.array([True, True, True, False, True]))
-    assert s["n"] == 3 and s["bias"] == pytest.approx(2 / 3)
-    assert s["scc"] == pytest.approx(spatial_correlation([1, 2, 3], [0, 2, 2]))
-    # a constant offset: no unbiased error, RMSE = |bias|
-    assert ubrmse(r + 0.1, r) == pytest.approx(0.0, abs=1e-15)
-    assert rmse(r + 0.1, r) == pytest.approx(0.1)
 
 
 def test_no_common_cells_is_nan_not_error():
@@ -81,18 +58,6 @@ def test_no_common_cells_is_nan_not_error():
     assert rows[0].n == 0 and math.isnan(rows[0].rmse)
     summ = verify.summarise(rows)
     assert math.isnan(summ["all"]["rmse"]) and summ["all"]["mean_n"] == 0
-
-
-def test_temporal_correlation_map():
-    t = np.arange(6.0)
-    m = np.stack([np.full((2, 2), x) for x in t])
-    r = m.copy()
-    r[:, 0, 1] = -t  # anticorrelated
-    r[:, 1, 0] = 5.0  # constant: NaN
-    r[:4, 1, 1] = np.nan  # two times only: NaN
-    out = temporal_correlation(m, r)
-    assert out[0, 0] == pytest.approx(1.0) and out[0, 1] == pytest.approx(-1.0)
-    assert np.isnan(out[1, 0]) and np.isnan(out[1, 1])
 
 
 def test_pairing_and_layers():

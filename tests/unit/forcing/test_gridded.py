@@ -11,7 +11,7 @@ import pytest
 from landia.errors import InputError
 from landia.forcing import gridded, read_gldas
 from landia.forcing.gridded import GriddedFiles
-from tests.unit.forcing_files import field, hours, write_grid
+from tests.unit.forcing.forcing_files import field, hours, write_grid
 
 GLDAS = "gldas/GLDAS_NOAH025_3H.A20150101.0000.021.nc4"
 CNG = (44.593, 123.509)

@@ -193,8 +193,8 @@ def test_helpers():
 
 def _gldas_like(folder: Path, stamps) -> None:
     """GLDAS-2.1-like 3-hourly files on a 1-degree grid over the test box."""
-    from tests.unit.forcing_files import field, write_grid
-    from tests.unit.test_forcing_gridded import GLDAS_RANGE, GLDAS_UNITS
+    from tests.unit.forcing.forcing_files import field, write_grid
+    from tests.unit.forcing.test_gridded import GLDAS_RANGE, GLDAS_UNITS
 
     folder.mkdir(parents=True, exist_ok=True)
     lat, lon = np.arange(38.5, 52, 1.0), np.arange(108.5, 127, 1.0)

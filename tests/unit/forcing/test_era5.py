@@ -9,7 +9,7 @@ import pytest
 from landia.errors import InputError
 from landia.forcing import read_era5
 from landia.forcing.era5 import deaccumulate, specific_humidity_from_dewpoint
-from tests.unit.forcing_files import field, hours, write_grid
+from tests.unit.forcing.forcing_files import field, hours, write_grid
 
 UNITS = {"t2m": "K", "d2m": "K", "sp": "Pa", "u10": "m s**-1", "v10": "m s**-1",
          "ssrd": "J m**-2", "strd": "J m**-2", "tp": "m"}

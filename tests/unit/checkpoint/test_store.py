@@ -14,7 +14,7 @@ from landia.checkpoint import (CheckpointError, ConfigMismatchError, checkpoint_
                                remove_temporaries, write_checkpoint)
 from landia.checkpoint import store
 from landia.columns.model import STATE_FIELDS
-from tests.unit.test_decomposition import random_state
+from tests.unit.exchange.test_decomposition import random_state
 
 HASH = "cfg-0123abcd"
 TIMES = ["2016-05-01T00:00", "2016-05-01T06:00", "2016-05-01T12:00", "2016-05-01T18:00"]

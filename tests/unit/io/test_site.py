@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import netCDF4
 import numpy as np
 import pytest
 
 from landia.errors import InputError
-from landia.io.site import read_site
+from landia.io.site import DEFAULT_REFERENCE_HEIGHT, read_reference_height, read_site
 
 SITE = "plumber2_CN-Cng/CN-Cng_2008-2009_FLUXNET2015_site.nc"
 
@@ -152,3 +153,29 @@ def test_column_parameters_from_site(tmp_path):
     assert params.n_columns == 1
     assert params.land_cover == ("grassland",)
     np.testing.assert_allclose(params.root_fraction.sum(), 1.0)
+
+
+# -- reference height ---------------------------------------------------------------------
+
+def _height_site(path, value=None):
+    with netCDF4.Dataset(path, "w") as ds:
+        if value is not None:
+            ds.createVariable("reference_height", "f8")[...] = value
+    return path
+
+
+def test_reference_height_value_default_and_bad_values(tmp_path):
+    assert read_reference_height(_height_site(tmp_path / "a.nc", 6.0)) == 6.0
+    assert read_reference_height(_height_site(tmp_path / "b.nc")) == DEFAULT_REFERENCE_HEIGHT == 10.0
+    for name, bad in (("c.nc", 0.0), ("d.nc", -2.0), ("e.nc", np.nan)):
+        path = _height_site(tmp_path / name, bad)
+        with pytest.raises(InputError, match=f"{name}: variable 'reference_height' = "):
+            read_reference_height(path)
+
+
+@pytest.mark.shared_data
+def test_cn_cng_height_site(shared_data):
+    path = shared_data / "plumber2_CN-Cng" / "CN-Cng_2008-2009_FLUXNET2015_site.nc"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    assert read_reference_height(path) == 6.0

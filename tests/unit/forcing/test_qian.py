@@ -8,7 +8,7 @@ import pytest
 
 from landia.errors import InputError
 from landia.forcing import read_qian
-from tests.unit.forcing_files import field, hours, write_grid
+from tests.unit.forcing.forcing_files import field, hours, write_grid
 
 UNITS = {"TBOT": "K", "QBOT": "kg/kg", "PSRF": "Pa", "WIND": "m/s", "PRECTmms": "mm H2O / sec",
          "FSDS": "W/m**2", "FLDS": "W/m**2"}

@@ -11,7 +11,7 @@ from landia.cli import main
 from landia.config import Settings, describe_keys, load_settings, read_toml, settings_from_dict
 from landia.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def write(tmp_path, text: str) -> Path:
