@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import netCDF4
 import numpy as np
