@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 from landia.config import load_settings
+from landia.service import load_serve_settings
 
 
 def add_parser(subparsers):
@@ -23,8 +24,15 @@ def run(args, settings, comm) -> int:
 
 
 def validate(path: str) -> int:
-    """Print that ``path`` is valid and its settings as JSON; ConfigError otherwise."""
+    """Print that ``path`` is valid and its settings as JSON; ConfigError otherwise.
+
+    A file with a ``[serve]`` table is also checked as ``landia serve`` reads it: the cycle
+    configuration it names must be valid and agree with it (window length, analysis hours,
+    observation folder).
+    """
     settings = load_settings(path)
+    if settings.serve is not None:
+        load_serve_settings(path)
     print(f"{path}: valid landia configuration")
     print(json.dumps(dataclasses.asdict(settings), indent=2))
     return 0

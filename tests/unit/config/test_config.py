@@ -135,8 +135,21 @@ def test_a_serve_file_validates(tmp_path, capsys):
     assert s.serve.analysis_hours == [0, 12] and s.serve.cutoff_minutes == 90.0
     assert isinstance(s.serve.cutoff_minutes, float) and s.serve.ranks == 4
     assert shlex.split(s.serve.launcher_template) == s.serve.launcher  # quoted, then split
+    (tmp_path / "cycle.toml").write_text('[cycle]\nanalysis_hours = [0, 12]\n'
+                                         'observations = "obs"\n')
     assert main(["validate", str(tmp_path / "c.toml")]) == 0
     assert "valid landia configuration" in capsys.readouterr().out
+
+
+def test_a_serve_file_is_checked_against_its_cycle_configuration(tmp_path, capsys):
+    """`landia validate` reads a serve file as `landia serve` does: the cycle configuration
+    it names must exist and agree with it."""
+    path = write(tmp_path, SERVE_FILE)
+    assert main(["validate", str(path)]) == 2                       # no cycle.toml
+    (tmp_path / "cycle.toml").write_text('[cycle]\nanalysis_hours = [0, 6, 12, 18]\n'
+                                         'observations = "obs"\n')
+    assert main(["validate", str(path)]) == 2                       # other analysis hours
+    assert "valid landia configuration" not in capsys.readouterr().out
 
 
 def test_a_run_configuration_has_no_serve_section(tmp_path):
