@@ -190,6 +190,11 @@ def _cross_checks(settings: Settings, source: str) -> None:
     if c.mode == "da" and not c.analysis_hours:
         raise ConfigError(f"{source}: cycle.analysis_hours: expected at least one hour in "
                           f"mode 'da'")
+    o = settings.observations
+    if o.rescaling != "none" and not o.climatology.strip():
+        raise ConfigError(f"{source}: observations.climatology: required when "
+                          f"observations.rescaling = {o.rescaling!r}; give the file written by "
+                          f"'landia climatology'")
     ub = settings.analysis.upper_bound
     if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "

@@ -129,7 +129,8 @@ class GridSettings:
 
 @dataclass(frozen=True)
 class ObservationSettings:
-    """Soil-moisture products mapped to the model grid (`landia prepare-obs`)."""
+    """Soil-moisture products mapped to the model grid (`landia prepare-obs`), and their
+    rescaling to the model's climatology before an analysis."""
 
     product: str = key("auto", "Reader: 'auto' (detected from the file), 'era5', 'gldas', "
                                "'cci' (C3S / ESA CCI) or 'smap'.",
@@ -156,6 +157,19 @@ class ObservationSettings:
     error_variance: float = key(
         4.0e-4, "Observation-error variance, (m3 m-3)^2, where the product gives no "
                 "uncertainty.", lo=0.0, lo_open=True)
+    rescaling: str = key(
+        "none", "Bias handling before each analysis (`landia cycle`, `landia analyse`): "
+                "'none', 'cdf' (CDF matching to the model's climatology, per cell and layer), "
+                "'mean_std' (mean and standard-deviation scaling) or 'anomaly' (anomalies "
+                "about each climatology). See docs/observation-bias.md.",
+        choices=("none", "cdf", "mean_std", "anomaly"))
+    climatology: str = key(
+        "", "Climatology file of `landia climatology`, required unless rescaling = 'none'; "
+            "relative to the run directory (`landia cycle`) or the working directory "
+            "(`landia analyse`).")
+    min_climatology_samples: int = key(
+        30, "Cells and layers with fewer paired training samples in the climatology are not "
+            "rescaled but refused (counted as `no_climatology`).", lo=2)
 
 
 @dataclass(frozen=True)

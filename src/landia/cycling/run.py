@@ -67,6 +67,7 @@ from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
 from landia.log import get_logger, log_to_file
+from landia.observations.bias import BiasCorrection
 
 DT = 1800.0
 #: Exit status of a run stopped by SIGTERM after a complete cycle (EX_TEMPFAIL): rerun it.
@@ -170,6 +171,10 @@ class CycleRunner:
             self.weather.lon[self.block], self.cells) if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
+        # The root rescales the observations (observations.rescaling); a bad climatology
+        # stops the run here rather than at every analysis.
+        self.bias = on_root(comm, lambda: BiasCorrection.from_settings(
+            settings, self.run_dir, self.grid.lat, self.grid.lon))
 
     # -- run directory ---------------------------------------------------------------------
     def _prepare_run_dir(self) -> None:
@@ -296,7 +301,7 @@ class CycleRunner:
                         "no observation folder configured (cycle.observations)")
             return None
         try:
-            obs = read_field(obs_path, "observation")
+            obs = self.bias.apply(read_field(obs_path, "observation"))
             result = run_analysis(bg_field, obs, self.settings)
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
