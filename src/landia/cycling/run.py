@@ -76,16 +76,28 @@ EXIT_INTERRUPTED = 75
 HASH_EXCLUDED = {("cycle", "end"), ("cycle", "keep_checkpoints")}
 #: Sections that never change a run's results (how it logs, how it is scheduled).
 HASH_EXCLUDED_SECTIONS = ("logging", "serve")
+#: Keys added after the hash's first format, with the value that gives the earlier behaviour:
+#: at that value a key is left out of the hash, so a run that pins the earlier behaviour keeps
+#: its hash (and its checkpoints) across the upgrade; any other value changes the hash.
+HASH_NEUTRAL = {
+    ("observations", "rescaling"): "none",
+    ("observations", "climatology"): "",
+    ("observations", "min_climatology_samples"): 30,
+}
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
-    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``), as ``sha256:<hex>``."""
+    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
+    their neutral value neither), as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
+    for (section, key), neutral in HASH_NEUTRAL.items():
+        if section in raw and key in raw[section] and raw[section][key] == neutral:
+            del raw[section][key]
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
