@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from landia.analysis.control import (ControlVariableTransform, background_term,
+                                     control_transform, minimise_in_control_space)
 from landia.analysis.cost import CostFunction
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
-from landia.analysis.terms import BackgroundTerm, ImageLayer, ImageTerm, PointObservationTerm
+from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
 from landia.config import Settings
 from landia.errors import ConfigError, InputError
 from landia.grid import LatLonGrid
@@ -43,6 +45,8 @@ class AnalysisProblem:
     qc: dict = field(default_factory=dict)
     curvelet: CurveletTransform | None = None
     embeddings: list = field(default_factory=list)
+    # x = xb + T v for a correlated B (analysis.correlation_length_km > 0), else None.
+    transform: ControlVariableTransform | None = None
 
     def to_fields(self, x: np.ndarray) -> np.ndarray:
         """(layers, ny, nx) image of a control vector, NaN off land."""
@@ -186,7 +190,8 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
 
     terms = []
     if "background" in cfg.terms:
-        terms.append(BackgroundTerm(xb, bvar))
+        terms.append(background_term(grid, xb, bvar, nl, cfg.correlation_length_km,
+                                     cfg.correlation_steps))
     land_pos = np.full(grid.shape, -1, dtype=np.int64)
     land_pos[land] = np.arange(n)
     if "point" in cfg.terms:
@@ -228,10 +233,11 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         terms.append(ImageTerm(layers, cfg.image_error_variance))
     if not terms:
         raise ConfigError("analysis.terms: no active cost term")
+    transform = control_transform(terms)
     return AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
                            background=xb, lower=lower, upper=upper, cost=CostFunction(terms),
                            observation=obs_used, qc=qc, curvelet=curvelet,
-                           embeddings=embeddings)
+                           embeddings=embeddings, transform=transform)
 
 
 def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
@@ -239,6 +245,15 @@ def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
     return {f"layer{k + 1}": {"scc": spatial_correlation(fields[k], observation[k]),
                               "rmse": rmse(fields[k], observation[k])}
             for k in range(fields.shape[0])}
+
+
+def _minimise(problem: AnalysisProblem, x0: np.ndarray, settings: Settings) -> MinimiserResult:
+    """The minimisation: over x within the bounds (diagonal B), or over the control vector v
+    without bounds and x(v) clipped to them (correlated B, :mod:`landia.analysis.control`)."""
+    if problem.transform is None:
+        return minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
+    return minimise_in_control_space(problem.cost, problem.transform, problem.lower,
+                                     problem.upper, settings.minimiser)
 
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
@@ -254,7 +269,7 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
              unknowns=int(x0.size), terms=list(terms_before), J=sum(terms_before.values()),
              solver=("tao:" + settings.minimiser.tao_type) if settings.minimiser.backend == "tao"
              else "scipy:L-BFGS-B")
-    result = minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
+    result = _minimise(problem, x0, settings)
     t2 = time.perf_counter()
     terms_after = problem.cost.term_values(result.x)
     bg = problem.to_fields(problem.background)
@@ -263,13 +278,20 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
               "analysis": layer_scores(an, problem.observation)}
     timings = {"build_seconds": t1 - t0, "minimise_seconds": t2 - t1,
                "cost_seconds": problem.cost.seconds, "evaluations": problem.cost.evaluations}
+    if problem.transform is not None:
+        tr = problem.transform
+        timings.update(correlation_build_seconds=tr.correlation.build_seconds,
+                       correlation_mb=tr.correlation.factor_mb,
+                       preconditioner_build_seconds=tr.build_seconds,
+                       preconditioner_mb=tr.factor_mb,
+                       transform_seconds=tr.seconds + tr.correlation.seconds)
     if problem.curvelet is not None:
         timings["curvelet_seconds"] = problem.curvelet.seconds
         timings["embedding_seconds"] = sum(e.seconds for e in problem.embeddings)
     log.info("analysis_done", iterations=result.iterations, reason=result.reason,
              J_before=sum(terms_before.values()), J_after=sum(terms_after.values()),
              scc_before=scores["background"]["layer1"]["scc"],
-             scc_after=scores["analysis"]["layer1"]["scc"],
+             scc_after=scores["analysis"]["layer1"]["scc"], clipped=result.clipped,
              seconds=round(t2 - t0, 3))
     return AnalysisResult(problem=problem, minimiser=result, background_field=bg,
                           analysis_field=an, terms_before=terms_before, terms_after=terms_after,

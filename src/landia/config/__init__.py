@@ -159,6 +159,10 @@ def _cross_checks(settings: Settings, source: str) -> None:
     if settings.curvelet.wedges % 3:
         raise ConfigError(f"{source}: curvelet.wedges: expected a multiple of 3 "
                           f"(UDCT's decimation needs it), got {settings.curvelet.wedges}")
+    if settings.analysis.correlation_steps % 2:
+        raise ConfigError(f"{source}: analysis.correlation_steps: expected an even number "
+                          f"(B^1/2 is half the diffusion steps), got "
+                          f"{settings.analysis.correlation_steps}")
     if settings.curvelet.scales == 1:
         raise ConfigError(f"{source}: curvelet.scales: expected 0 (automatic) or >= 2, got 1")
     g = settings.grid

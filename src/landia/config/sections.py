@@ -43,6 +43,16 @@ class AnalysisSettings:
                     "or a number in m3 m-3.", lo=0.0, hi=1.0)
     min_valid_cells: int = key(10, "Observation images with fewer valid land cells in a "
                                    "layer are refused for that layer.", lo=1)
+    correlation_length_km: float = key(
+        0.0, "Length scale L (Daley's) of the background-error correlation, km: B = D^1/2 C "
+             "D^1/2 with C an implicit diffusion over adjacent land cells (nothing correlates "
+             "across the sea), minimised through the control-variable transform "
+             "(docs/analysis.md). 0 gives the paper's diagonal B, with which no information "
+             "reaches a cell without an observation.", lo=0.0, hi=5000.0)
+    correlation_steps: int = key(
+        4, "m, the number of implicit diffusion steps of the correlation (even, >= 4): the "
+           "kernel is a Matern function of smoothness m - 1, Gaussian-like for large m; "
+           "each application of B^1/2 costs m/2 sparse solves.", lo=4, hi=20)
 
 
 @dataclass(frozen=True)
