@@ -20,6 +20,7 @@ from landia.analysis.control import (ControlVariableTransform, background_term,
 from landia.analysis.cost import CostFunction
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
 from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
+from landia.analysis.whole_image import whole_image_layers
 from landia.config import Settings
 from landia.errors import ConfigError, InputError
 from landia.grid import LatLonGrid
@@ -229,6 +230,11 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
             layers.append(ImageLayer(cells=k * n + land_pos[valid],
                                      operator=select @ curvelet @ emb,
                                      target=select.matvec(curvelet.matvec(emb.matvec(y)))))
+        if cfg.image_gap_weight > 0:  # the image term over the whole analysis image
+            layers, land_embedding = whole_image_layers(grid, valid_masks, observation.values,
+                                                        curvelet, cache, cs,
+                                                        cfg.image_gap_weight)
+            cache[b"land"] = land_embedding
         embeddings = list(cache.values())
         terms.append(ImageTerm(layers, cfg.image_error_variance))
     if not terms:

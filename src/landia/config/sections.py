@@ -37,6 +37,11 @@ class AnalysisSettings:
         4.0e-4, "s2 in JI = 1/(2 s2) ||P C E (x - y)||^2, (m3 m-3)^2. 1.0 reproduces the "
                 "paper's unweighted image term, which barely moves the analysis.",
         lo=0.0, lo_open=True)
+    image_gap_weight: float = key(
+        0.3, "JI over the whole analysis image: land cells without an observation take the "
+             "observed image's gap fill with this weight (observed cells: 1); measured best "
+             "near 0.3 (docs/analysis.md). 0 gives the paper's term on observed cells only.",
+        lo=0.0, hi=1.0)
     lower_bound: float = key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
     upper_bound: Union[str, float] = key(
         "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "
@@ -44,11 +49,12 @@ class AnalysisSettings:
     min_valid_cells: int = key(10, "Observation images with fewer valid land cells in a "
                                    "layer are refused for that layer.", lo=1)
     correlation_length_km: float = key(
-        0.0, "Length scale L (Daley's) of the background-error correlation, km: B = D^1/2 C "
-             "D^1/2 with C an implicit diffusion over adjacent land cells (nothing correlates "
-             "across the sea), minimised through the control-variable transform "
-             "(docs/analysis.md). 0 gives the paper's diagonal B, with which no information "
-             "reaches a cell without an observation.", lo=0.0, hi=5000.0)
+        300.0, "Length scale L (Daley's) of the background-error correlation, km: B = D^1/2 C "
+               "D^1/2 with C an implicit diffusion over adjacent land cells (nothing "
+               "correlates across the sea), minimised through the control-variable transform. "
+               "300 was best on the real-field case (docs/analysis.md); 0 gives the paper's "
+               "diagonal B, with which no information reaches a cell without an observation.",
+        lo=0.0, hi=5000.0)
     correlation_steps: int = key(
         4, "m, the number of implicit diffusion steps of the correlation (even, >= 4): the "
            "kernel is a Matern function of smoothness m - 1, Gaussian-like for large m; "
