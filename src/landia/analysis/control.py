@@ -135,11 +135,11 @@ class ControlVariableTransform:
         self.n = self.correlation.n
         size = self.layers * self.n
         omega = np.zeros(size) if precision is None else np.asarray(precision, dtype=float)
-        norm = self.correlation.normalisation
-        # x increment per unit of N F^{-1} w: D^{1/2} (the N is applied per layer below)
-        self.std = background_term.std
-        gamma_sqrt = np.tile(norm, self.layers) * np.sqrt(background_term.variance * omega)
-        self._groups: list[list] = []   # [layers, g, factor of F = A^{m/2} + diag(g)]
+        self.std = background_term.std                      # D^{1/2}
+        # Gamma^{1/2} = N (D Omega)^{1/2}, per layer; layers with the same one share F.
+        gamma_sqrt = (np.tile(self.correlation.normalisation, self.layers)
+                      * np.sqrt(background_term.variance * omega))
+        self._groups: list[list] = []   # [layers, g, factors of F = A^{m/2} + diag(g)]
         for k in range(self.layers):
             g = gamma_sqrt[k * self.n:(k + 1) * self.n]
             for group in self._groups:
