@@ -83,6 +83,11 @@ HASH_NEUTRAL = {
     ("observations", "rescaling"): "none",
     ("observations", "climatology"): "",
     ("observations", "min_climatology_samples"): 30,
+    # The diagonal B and the image term on observed cells only (the defaults are 300 km and
+    # 0.3, which change the analysis and therefore the hash).
+    ("analysis", "correlation_length_km"): 0.0,
+    ("analysis", "correlation_steps"): 4,
+    ("analysis", "image_gap_weight"): 0.0,
 }
 
 

@@ -13,7 +13,8 @@ from landia.grid import LatLonGrid
 from landia.operators import (CoefficientSelection, CurveletTransform, DiffusionCorrelation,
                               HarmonicEmbedding, PointSelection, diffusion_correlation,
                               dot_test)
-from landia.operators.correlation import diffusion_coefficient
+from landia.operators.correlation import (MIN_COS_LAT, diffusion_coefficient,
+                                          diffusion_stiffness)
 
 RTOL = 1e-12
 KM_PER_DEG = np.pi * 6371.0 / 180.0
@@ -208,3 +209,22 @@ def test_bad_parameters_are_clear_errors():
     with pytest.raises(OperatorError, match="no land"):
         DiffusionCorrelation(LatLonGrid(grid.lat, grid.lon, np.zeros(grid.shape, bool)),
                              230.0, 4)
+
+
+def test_metric_is_the_sphere_below_75_degrees_and_floored_towards_the_poles():
+    """-W^-1 K is the 5-point Laplacian with dx = R cos(lat) dlon, dy = R dlat (km); poleward
+    of 75.5 deg cos(lat) is floored at 0.25, which bounds A's entries at 0.25 deg."""
+    d = 0.25
+    for band, cos_expected in (((40.0, 45.0), None), ((88.0, 90.0), MIN_COS_LAT)):
+        lat = np.arange(band[0], band[1], d) + d / 2
+        lon = np.arange(0.0, 360.0, d) + d / 2
+        grid = LatLonGrid(lat, lon, np.ones((lat.size, lon.size), dtype=bool))
+        stiffness, area = diffusion_stiffness(grid)
+        rate = (stiffness.diagonal() / area).reshape(grid.shape)   # 2/dx^2 + 2/dy^2 inside
+        j = lat.size // 2
+        cos = np.cos(np.radians(lat[j])) if cos_expected is None else cos_expected
+        dx, dy = np.radians(d) * 6371.0 * cos, np.radians(d) * 6371.0
+        assert rate[j, 5] == pytest.approx(2 / dx**2 + 2 / dy**2, rel=2e-3)
+    # The largest entry of A at 0.25 deg for L = 300 km: ~1.9e3, not the 6e6 of the sphere.
+    kappa = diffusion_coefficient(300.0, 4)
+    assert kappa * rate.max() < 2e3
