@@ -267,7 +267,8 @@ def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.nd
     before clipping for a correlated B. Under a correlated B a clipped value is an improbable
     state (near the poles of a global grid neighbouring cells are correlated to 1 - 1e-5), so
     JB at the clipped x can exceed JB at the background by orders of magnitude (measured at
-    1 deg: 2.5e12 for 3 clipped values of 64638, against 4589 before clipping); the clipped
+    1 deg, before the metric's polar floor: 2.5e12 for 3 clipped values of 64638, against 4589
+    before clipping); the clipped
     values are reported apart (``result.clipped``, log ``analysis_clipped``)."""
     if problem.transform is None or result.control is None:
         return result.x
