@@ -185,7 +185,8 @@ class CycleRunner:
         self.weather = WeatherGenerator(self.grid, self.cfg.weather_seed, seed_p)
         self.forcing = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
-            self.weather.lon[self.block], self.cells) if self.n_local else None)
+            self.weather.lon[self.block], self.cells, settings.perturbation)
+            if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
         # The root rescales the observations (observations.rescaling); a bad climatology
