@@ -12,7 +12,9 @@ from landia.config import settings_from_dict
 from landia.experiment import demo_run, runs
 from landia.experiment.demo_run import (DemoSettings, results_table, run_config,
                                         run_experiment, run_settings)
+from landia.cycling.run import run_cycles
 from landia.grid import depth_weights
+from landia.io.fields import read_field
 from landia.launch import toml_text
 
 
@@ -63,6 +65,25 @@ def test_a_new_analysis_setting_is_one_line(monkeypatch):
         assert (values.get("curvelet", {}).get("scales") == 3) == (name == "hybrid")
         settings_from_dict(json.loads(json.dumps(values)))
     assert "min_valid_cells = 7" in toml_text(run_settings("image", ds, 1))
+
+
+def test_one_window_a_day_gives_the_states_of_four_six_hour_windows(tmp_path):
+    """The daily windows keep the physics: the perturbed truth's 00 UTC states are those of
+    6 h windows, bit for bit (the forcing is a function of time, not of the windows)."""
+    mpi = pytest.importorskip("mpi4py.MPI")
+    ds = DemoSettings(discard_days=0, assimilation_days=1, forecast_days=1,
+                      grid=(40.0, 49.8, 110.0, 124.0, 1.4))
+    states = {}
+    for hours in (24, 6):
+        values = run_settings("truth", ds, seed=1)
+        values["cycle"].update(window_hours=hours, analysis_hours=[0, 6, 12, 18])
+        run_cycles(mpi.COMM_SELF, settings_from_dict(values), tmp_path / str(hours),
+                   progress=False)
+        states[hours] = {p.name: read_field(p).values
+                         for p in sorted((tmp_path / str(hours) / "states").glob("*.nc"))}
+    assert len(states[6]) == 4 * len(states[24]) == 8
+    for name, values in states[24].items():
+        np.testing.assert_array_equal(values, states[6][name])
 
 
 def test_the_jobs_run_ctrl_once_and_truths_first(tmp_path):
