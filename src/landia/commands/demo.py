@@ -23,7 +23,7 @@ def add_parser(subparsers):
                                           "CTRL, image/point/hybrid DA and the misspecified-"
                                           "error variant over the paper's domain, with daily "
                                           "satellite-like observations (SMAP's gaps, biased "
-                                          "and correlated errors, 10 %% withheld), over "
+                                          "and correlated errors, 10 % withheld), over "
                                           "several seeds, with the cycling service under MPI, "
                                           "scored against the truth; writes results.json and "
                                           "report.html. Resumable: rerun to continue. See "
