@@ -50,7 +50,8 @@ from landia.errors import ConfigError
 
 __all__ = ["AnalysisSettings", "CurveletSettings", "CycleSettings", "DEFAULT_LAUNCHER",
            "GridSettings", "LAUNCH_TOKENS", "LoggingSettings", "MinimiserSettings",
-           "ObservationSettings", "PerturbationSettings", "SECTIONS", "ServeSettings", "Settings", "TERMS",
+           "ObservationSettings", "PerturbationSettings", "SECTIONS", "ServeSettings",
+           "Settings", "TERMS",
            "describe_keys", "load_settings", "read_toml", "settings_from_dict",
            "shipped_configs", "utc_time"]
 

@@ -89,12 +89,16 @@ HASH_NEUTRAL = {
     ("analysis", "correlation_steps"): 4,
     ("analysis", "image_gap_weight"): 0.0,
 }
+#: Sections added after the hash's first format that change nothing while their ``enabled`` key
+#: is false: then the whole section is left out of the hash (whatever its other keys say).
+HASH_SWITCHED_SECTIONS = ("perturbation",)
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
     ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
-    their neutral value neither), as ``sha256:<hex>``."""
+    their neutral value and sections of :data:`HASH_SWITCHED_SECTIONS` switched off neither),
+    as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
@@ -103,6 +107,9 @@ def config_hash(settings: Settings) -> str:
     for (section, key), neutral in HASH_NEUTRAL.items():
         if section in raw and key in raw[section] and raw[section][key] == neutral:
             del raw[section][key]
+    for section in HASH_SWITCHED_SECTIONS:
+        if section in raw and not raw[section].get("enabled", True):
+            del raw[section]
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

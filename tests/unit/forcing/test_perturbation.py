@@ -142,3 +142,16 @@ def test_the_configuration_checks_the_correlations():
             settings_from_dict({"perturbation": {"correlations": bad}})
     with pytest.raises(ConfigError, match="perturbation.enabled"):
         settings_from_dict({"perturbation": {"enabled": 1}})
+
+
+def test_a_switched_off_perturbation_leaves_the_config_hash_unchanged():
+    """Switched off, the section is left out of the hash (whatever its other keys), so runs
+    from before it existed keep their hash and resume from their checkpoints."""
+    from landia.cycling.run import config_hash
+
+    plain = settings_from_dict({})
+    off = settings_from_dict({"perturbation": {"enabled": False, "length_km": 300.0}})
+    on = settings_from_dict({"perturbation": {"enabled": True}})
+    assert config_hash(off) == config_hash(plain) != config_hash(on)
+    other_seed = settings_from_dict({"perturbation": {"enabled": True, "seed": 2}})
+    assert config_hash(other_seed) != config_hash(on)
