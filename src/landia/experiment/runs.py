@@ -11,7 +11,7 @@ with :data:`DA_SETTINGS` when it assimilates, then with its own ``settings``. So
 setting is one line:
 
 * for every DA run, a key in :data:`DA_SETTINGS`, e.g. ``"analysis": {...,
-  "correlation_length_km": 300.0}``, or ``"observations": {"rescaling": "cdf", ...}``;
+  "image_gap_weight": 0.0}``, or ``"observations": {"rescaling": "cdf", "climatology": ...}``;
 * for one run, a key in its ``settings``; a new run (an ensemble run, say) is a new entry.
 """
 
