@@ -97,7 +97,8 @@ def _correlated(rng, shape, cells: float) -> np.ndarray:
 def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0.03,
                     correlated_std: float = 0.0, correlated_km: float = 300.0,
                     region=REGION, region_noise_std: float = 0.10, gap_fraction: float = 0.0,
-                    withhold_fraction: float = 0.3, porosity: float = 0.6) -> RealFieldCase:
+                    withhold_fraction: float = 0.3, porosity: float = 0.6,
+                    seen=None) -> RealFieldCase:
     """Build the case from the real files under ``shared`` (``../shared/data``).
 
     Parameters
@@ -114,7 +115,12 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
     region : (south, north, west, east) or None
         Where the actual random error is ``region_noise_std`` (stated error unchanged).
     gap_fraction, withhold_fraction : float
-        Fraction of land cells unobserved; fraction of the observed cells withheld.
+        Fraction of land cells unobserved (random cells); fraction of the observed cells
+        withheld.
+    seen : ndarray of bool (32, 31), optional
+        Where a satellite sees the land (e.g. a day of
+        :func:`landia.experiment.satellite_gaps.satellite_gaps`): the cells outside are
+        unobserved, as well as the ``gap_fraction``.
     porosity : float
         The background's porosity (the analysis' upper bound), m3 m-3.
     """
@@ -136,6 +142,8 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
     error = (np.where(in_region, region_noise_std, noise_std) * rng.standard_normal(shape)
              + correlated_std * _correlated(rng, shape, correlated_km / km_per_cell))
     observed = land & (rng.random(shape) >= gap_fraction)
+    if seen is not None:
+        observed &= np.asarray(seen, dtype=bool)
     withheld = observed & (rng.random(shape) < withhold_fraction)
     used = observed & ~withheld
     obs = truth + error[None]
@@ -157,11 +165,15 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
 
 def score(case: RealFieldCase, field: np.ndarray) -> dict:
     """Scores of the top layer of ``field`` (layer, ny, nx) against the truth: SCC over land,
-    RMSE over land, inside the region and at the withheld cells (m3 m-3)."""
+    RMSE over land, at the unobserved land cells (neither used nor withheld), inside the region
+    and at the withheld cells (m3 m-3)."""
     truth = case.truth.values[0]
     f = np.asarray(field)[0]
+    unobserved = case.land & ~np.isfinite(case.observation.values[0]) & ~case.withheld
     return {"scc": spatial_correlation(f, truth, case.land),
             "rmse": rmse(f, truth, case.land),
+            "rmse_unobserved": rmse(f, truth, unobserved) if unobserved.any()
+            else float("nan"),
             "rmse_region": rmse(f, truth, case.region) if case.region.any() else float("nan"),
             "rmse_withheld": rmse(f, truth, case.withheld) if case.withheld.any()
             else float("nan")}
