@@ -37,6 +37,22 @@ class AnalysisSettings:
         4.0e-4, "s2 in JI = 1/(2 s2) ||P C E (x - y)||^2, (m3 m-3)^2. 1.0 reproduces the "
                 "paper's unweighted image term, which barely moves the analysis.",
         lo=0.0, lo_open=True)
+    image_error_method: str = key(
+        "fixed", "How JI's image-error variance is set: 'fixed' (image_error_variance for every "
+                 "curvelet scale) or 'desroziers' (one variance per scale, estimated from each "
+                 "analysis' O-B and O-A statistics in curvelet space and carried by the cycle "
+                 "to the next analysis, starting from image_error_variance; docs/analysis.md).",
+        choices=("fixed", "desroziers"))
+    image_error_memory: float = key(
+        0.5, "'desroziers': weight of the current variance in the cycled update "
+             "s2_next = memory s2 + (1 - memory) estimate (0: take each estimate as it is).",
+        lo=0.0, hi=0.99)
+    image_error_floor: float = key(
+        1.0e-6, "'desroziers': smallest image-error variance carried, (m3 m-3)^2.",
+        lo=0.0, lo_open=True)
+    image_error_cap: float = key(
+        1.0e-1, "'desroziers': largest image-error variance carried, (m3 m-3)^2.",
+        lo=0.0, lo_open=True)
     lower_bound: float = key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
     upper_bound: Union[str, float] = key(
         "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "
@@ -156,6 +172,13 @@ class ObservationSettings:
     error_variance: float = key(
         4.0e-4, "Observation-error variance, (m3 m-3)^2, where the product gives no "
                 "uncertainty.", lo=0.0, lo_open=True)
+    withhold_fraction: float = key(
+        0.0, "`landia cycle`: fraction of the observed cells held out of every analysis and "
+             "used to verify it (O-B and O-A at them, in the analysis file and the run log).",
+        lo=0.0, hi=0.9)
+    withhold_seed: int = key(0, "`landia cycle`: seed of the withheld cells; with the cycle "
+                                "number it fixes them (the same on any number of ranks and "
+                                "after a restart).", lo=0)
 
 
 @dataclass(frozen=True)

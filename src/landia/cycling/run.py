@@ -51,6 +51,7 @@ from landia.columns.run import monthly_lai
 from landia.columns.soil import SoilParameters
 from landia.columns.state import ColumnParameters
 from landia.config import Settings
+from landia.cycling.carried import CarriedImageError
 from landia.cycling.clock import Window, windows
 from landia.cycling.forcing import ForcingSource
 from landia.errors import InputError, LandiaError
@@ -67,6 +68,7 @@ from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
 from landia.log import get_logger, log_to_file
+from landia.observations.withhold import departures, top_layer_summary, withhold
 
 DT = 1800.0
 #: Exit status of a run stopped by SIGTERM after a complete cycle (EX_TEMPFAIL): rerun it.
@@ -75,16 +77,30 @@ EXIT_INTERRUPTED = 75
 HASH_EXCLUDED = {("cycle", "end"), ("cycle", "keep_checkpoints")}
 #: Sections that never change a run's results (how it logs, how it is scheduled).
 HASH_EXCLUDED_SECTIONS = ("logging", "serve")
+#: Keys added after runs existed: they enter the hash only when set to another value than
+#: their default, so that a run directory of an earlier version (which ran as the default
+#: does) resumes under the same hash.
+HASH_OMITTED_AT_DEFAULT = {("analysis", "image_error_method"),
+                           ("analysis", "image_error_memory"),
+                           ("analysis", "image_error_floor"),
+                           ("analysis", "image_error_cap"),
+                           ("observations", "withhold_fraction"),
+                           ("observations", "withhold_seed")}
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
-    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``), as ``sha256:<hex>``."""
+    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; the keys of
+    :data:`HASH_OMITTED_AT_DEFAULT` only when not at their default), as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
+    for section, key in HASH_OMITTED_AT_DEFAULT:
+        default = getattr(type(getattr(settings, section))(), key)
+        if raw.get(section, {}).get(key) == default:
+            raw[section].pop(key)
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -170,6 +186,7 @@ class CycleRunner:
             self.weather.lon[self.block], self.cells) if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
+        self.image_error = CarriedImageError.for_settings(settings)  # used on the root
 
     # -- run directory ---------------------------------------------------------------------
     def _prepare_run_dir(self) -> None:
@@ -211,6 +228,7 @@ class CycleRunner:
         if self.rank == 0:
             self.run_log.truncate_to_cycles_before(next_cycle)
             self.alerts.truncate_to_cycles_before(next_cycle)
+            self.image_error.restore(found.extra)
             self.log.info("restart", checkpoint=str(found.path), valid_time=str(found.valid_time),
                           next_cycle=next_cycle, ranks=self.size)
         state = scatter_state(self.comm, self.decomposition,
@@ -227,7 +245,8 @@ class CycleRunner:
         write_checkpoint(self.run_dir / "checkpoints", full, window.end,
                          window.index + 1, self.hash,
                          metadata={"mode": self.cfg.mode, "ranks": self.size,
-                                   "label": window.label})
+                                   "label": window.label},
+                         extra=self.image_error.checkpoint_extra())
         keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
         phases["checkpoint"] = time.perf_counter() - t0
         n = max(self.grid.n_land, 1)
@@ -297,7 +316,9 @@ class CycleRunner:
             return None
         try:
             obs = read_field(obs_path, "observation")
-            result = run_analysis(bg_field, obs, self.settings)
+            obs, withheld = self._withhold(obs, window)
+            result = run_analysis(bg_field, obs, self.settings,
+                                  image_error_variance=self.image_error.values)
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None
@@ -311,15 +332,34 @@ class CycleRunner:
                         f"J {before:.6g} -> {after:.6g}, reason {result.minimiser.reason}; "
                         f"background kept", file=str(obs_path))
             return None
+        scored = self._withheld_departures(withheld, result, bg_field)
         write_analysis(self.run_dir / "cycles" / analysis_name(window.end), result,
-                       self.settings, valid_time=window.end)
+                       self.settings, valid_time=window.end, withheld=scored)
         record.update(iterations=result.minimiser.iterations, J_before=before, J_after=after,
                       reason=result.minimiser.reason,
                       scc_before=result.scores["background"]["layer1"]["scc"],
                       scc_after=result.scores["analysis"]["layer1"]["scc"],
-                      observation=str(obs_path))
+                      observation=str(obs_path), **self.image_error.after_analysis(result))
+        if scored is not None:
+            record["withheld"] = top_layer_summary(scored)
         analysis = self.grid.to_land(result.analysis_field)  # (layers, n_land)
         return (analysis - background.T).T
+
+    def _withhold(self, obs: SoilMoistureField, window: Window):
+        """(what the analysis sees, the withheld values or None): ``observations.withhold_*``."""
+        o = self.settings.observations
+        if o.withhold_fraction <= 0.0:
+            return obs, None
+        return withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed, window.index)
+
+    def _withheld_departures(self, withheld, result, bg_field: SoilMoistureField):
+        """O-B and O-A at the withheld observations of an analysis (None without them)."""
+        if withheld is None:
+            return None
+        a = self.settings.analysis
+        upper = bg_field.porosity if a.upper_bound == "porosity" else float(a.upper_bound)
+        return departures(withheld, result.background_field, result.analysis_field,
+                          self.grid.land, a.lower_bound, upper)
 
     def _alert(self, window: Window, kind: str, message: str, **extra) -> None:
         self.log.warning("cycle_alert", cycle=window.index, time=str(window.end), alert=kind,

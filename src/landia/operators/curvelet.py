@@ -131,8 +131,9 @@ class CurveletTransform(LinearOperator):
                 "choose other curvelet.scales/curvelet.wedges")
         self.transform_shape = (ny, nx)
         self._udct_transform = transform
-        self.n_coefficients = int(sum(w.size for s in transform.forward(np.zeros((ny, nx)))
-                                      for d in s for w in d))
+        # forward() nests scale -> direction -> wedge; vect() concatenates in that order.
+        self._set_bands([[w.size for d in s for w in d]
+                         for s in transform.forward(np.zeros((ny, nx)))])
 
     def _build_fdct(self) -> None:
         try:
@@ -144,7 +145,47 @@ class CurveletTransform(LinearOperator):
         self.transform_shape = self.image_shape
         self._fdct = FDCT2D(dims=self.image_shape, nbscales=self.scales,
                             nbangles_coarse=16 * self.wedges // 3, allcurvelets=True)
-        self.n_coefficients = int(self._fdct.shape[0])
+        # curvelops lists each scale's wedge shapes in the order of its coefficient vector.
+        self._set_bands([[int(np.prod(shape)) for shape in scale]
+                         for scale in self._fdct.shapes])
+        if self.n_coefficients != int(self._fdct.shape[0]):
+            raise OperatorError(f"CurveletTransform: curvelops reports {self._fdct.shape[0]} "
+                                f"coefficients but its wedge shapes add up to "
+                                f"{self.n_coefficients}")
+
+    def _set_bands(self, sizes: list[list[int]]) -> None:
+        """Scale/wedge bookkeeping from the coefficient count of each wedge of each scale
+        (coarsest scale first, in the order of the coefficient vector)."""
+        self.wedges_per_scale = tuple(len(s) for s in sizes)
+        self.band_sizes = np.array([n for s in sizes for n in s], dtype=np.int64)
+        self.band_scale = np.repeat(np.arange(len(sizes)), self.wedges_per_scale)
+        self.band_wedge = np.concatenate([np.arange(len(s)) for s in sizes])
+        self.n_coefficients = int(self.band_sizes.sum())
+        self.coefficient_band = np.repeat(np.arange(self.band_sizes.size), self.band_sizes)
+
+    @property
+    def coefficient_scale(self) -> np.ndarray:
+        """Scale (0 = low-pass) of each complex coefficient, shape (n_coefficients,)."""
+        return self.band_scale[self.coefficient_band]
+
+    @property
+    def coefficient_wedge(self) -> np.ndarray:
+        """Wedge of each complex coefficient within its scale, shape (n_coefficients,)."""
+        return self.band_wedge[self.coefficient_band]
+
+    @property
+    def max_wedges(self) -> int:
+        """The most wedges of any scale (the length of a per-wedge table's rows)."""
+        return max(self.wedges_per_scale)
+
+    def band_table(self, per_band: np.ndarray, fill=np.nan) -> np.ndarray:
+        """A per-band vector (one value per (scale, wedge) band, in coefficient order) as a
+        (scales, max_wedges) table; wedges a scale does not have hold ``fill``."""
+        per_band = np.asarray(per_band)
+        table = np.full((self.scales, self.max_wedges), fill,
+                        dtype=np.result_type(per_band.dtype, np.asarray(fill).dtype))
+        table[self.band_scale, self.band_wedge] = per_band
+        return table
 
     @classmethod
     def unpadded_for(cls, shape: tuple[int, int], scales: int = 0, wedges: int = 3,

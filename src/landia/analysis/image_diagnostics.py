@@ -1,0 +1,241 @@
+"""Where the image term acts: O-B and O-A statistics per curvelet scale and wedge, and the
+image-error variance per scale estimated from them (Desroziers et al. 2005), cycled.
+
+Definitions
+-----------
+For each analysed layer l with observations (observed image y_l on its valid cells, S_l, the
+fill E_l, the kept set P_l), the observation-minus-background and observation-minus-analysis
+departures in curvelet space are, over *every* coefficient of C,
+
+.. math:: d^{ob}_l = C E_l (y_l - S_l x_b), \\qquad d^{oa}_l = C E_l (y_l - S_l x_a).
+
+The kept ones, :math:`P_l d_l`, are the residuals of JI. A *band* is one wedge w of one scale j
+(scale 0 is the low-pass band, one wedge). Per band, pooled over the layers:
+
+- ``coefficients``, ``kept``: the number of complex coefficients, all and kept;
+- ``omb_all``, ``omb_kept``, ``oma_all``, ``oma_kept``: :math:`\\sum |d_k|^2`, the sum of the
+  squared moduli over all or over the kept coefficients, (m3 m-3)^2. Mean squares are these
+  sums over the counts (per complex coefficient). Because C is a Parseval frame,
+  :math:`\\sum_{bands} \\mathrm{omb\\_all} = \\sum_l \\|E_l (y_l - S_l x_b)\\|^2`, and
+  :math:`\\sum_{bands} \\mathrm{omb\\_kept}/s^2_j = 2 J_I(x_b)`;
+- ``cross_kept``: :math:`\\sum_k \\mathrm{Re}(\\overline{d^{ob}_k} d^{oa}_k)` over the kept
+  coefficients (the real inner product of the interleaved pairs);
+- ``white_kept`` (only when asked for): :math:`\\mathrm{E}\\,\\|P_b C E_l z\\|^2` for a white
+  error z of unit variance on the valid cells, i.e.
+  :math:`\\mathrm{tr}(P_b C E_l E_l^T C^T P_b^T)`: how much of a white observation error of
+  variance 1 lands in the kept coefficients of the band. It is estimated with
+  :data:`WHITE_NOISE_PROBES` Rademacher probes (Hutchinson's trace estimator) of fixed seed, so
+  it is the same on every run, rank and restart.
+
+Desroziers estimate
+-------------------
+With the optimal gain, :math:`\\mathrm{E}[d^{oa} (d^{ob})^T] = R`, the error covariance of the
+kept coefficients. For an observed image with a white error of variance :math:`s^2_j` at the
+scale j, :math:`R = s^2_j P C E E^T C^T P^T` on that scale, whose trace over the kept
+coefficients of scale j is :math:`s^2_j \\sum_{b \\in j} \\mathrm{white\\_kept}(b)`. Taking the
+trace of both sides, pooled over the wedges of the scale and the layers:
+
+.. math:: \\hat s^2_j = \\frac{\\sum_{b \\in j} \\mathrm{cross\\_kept}(b)}
+                             {\\sum_{b \\in j} \\mathrm{white\\_kept}(b)}.
+
+So :math:`\\hat s^2_j` has the units and meaning of ``analysis.image_error_variance``: the
+variance of a white, per-cell image error that the term would see at that scale. A scale with
+no kept coefficient has no estimate (NaN).
+
+Cycling
+-------
+The variances a cycle carries to its next analysis are
+
+.. math:: s^2_{j,\\mathrm{next}} = \\mathrm{clip}(m\\, s^2_j + (1 - m)\\,
+          \\mathrm{clip}(\\hat s^2_j, f, c), f, c)
+
+with the memory m (``analysis.image_error_memory``), floor f and cap c
+(``analysis.image_error_floor``, ``analysis.image_error_cap``); a scale without an estimate
+keeps :math:`s^2_j`. Repeated over cycles this is Desroziers' fixed-point iteration, damped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Rademacher probes of the white-noise normaliser (relative standard error of a band's
+#: normaliser about sqrt(2 / (probes x its effective number of coefficients))).
+WHITE_NOISE_PROBES = 16
+#: Seed of the probes (fixed: the estimate is a deterministic function of the analysis).
+PROBE_SEED = 20050101
+#: The per-band sums, in the order of the analysis file's variables.
+SUMS = ("omb_all", "omb_kept", "oma_all", "oma_kept", "cross_kept")
+
+
+@dataclass(frozen=True)
+class ImageStatistics:
+    """O-B and O-A statistics of one analysis per curvelet band (see the module notes).
+
+    Every array is a (scales, max_wedges) table (:meth:`CurveletTransform.band_table`); wedges a
+    scale does not have hold 0 in the counts and NaN in the sums.
+
+    Attributes
+    ----------
+    wedges_per_scale : ndarray of int (scales,)
+    coefficients, kept : ndarray of int
+        Complex coefficients, all and kept, pooled over the layers.
+    omb_all, omb_kept, oma_all, oma_kept, cross_kept : ndarray
+        Sums over the band's coefficients, (m3 m-3)^2.
+    white_kept : ndarray or None
+        The white-noise normaliser (None unless asked for).
+    """
+
+    wedges_per_scale: np.ndarray
+    coefficients: np.ndarray
+    kept: np.ndarray
+    omb_all: np.ndarray
+    omb_kept: np.ndarray
+    oma_all: np.ndarray
+    oma_kept: np.ndarray
+    cross_kept: np.ndarray
+    white_kept: np.ndarray | None = None
+
+    @property
+    def scales(self) -> int:
+        return int(self.wedges_per_scale.size)
+
+    def mean_square(self, name: str) -> np.ndarray:
+        """``name`` (one of :data:`SUMS` but ``cross_kept``) over its count, NaN where empty."""
+        count = self.kept if name.endswith("_kept") else self.coefficients
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, getattr(self, name) / np.maximum(count, 1), np.nan)
+
+    def per_scale(self, name: str) -> np.ndarray:
+        """A band table summed over the wedges of each scale, shape (scales,)."""
+        return np.nansum(getattr(self, name), axis=1)
+
+
+@dataclass(frozen=True)
+class ImageErrorVariance:
+    """The image-error variances of one analysis, per scale, (m3 m-3)^2.
+
+    Attributes
+    ----------
+    used : ndarray (scales,)
+        The s2_j of this analysis' JI.
+    estimate : ndarray (scales,) or None
+        The Desroziers estimate (NaN for a scale without kept coefficients); None with the
+        ``fixed`` method.
+    next : ndarray (scales,)
+        What a cycle carries to its next analysis: the cycled update of ``used`` with
+        ``estimate`` (``used`` itself with the ``fixed`` method).
+    """
+
+    used: np.ndarray
+    estimate: np.ndarray | None
+    next: np.ndarray
+
+
+def _band_sums(values: np.ndarray, band: np.ndarray, n_bands: int) -> np.ndarray:
+    """Sum of ``values`` (one per complex coefficient) over each band."""
+    return np.bincount(band, weights=values, minlength=n_bands)
+
+
+def _squares(pairs: np.ndarray) -> np.ndarray:
+    """|c|^2 of each complex coefficient of interleaved (real, imaginary) pairs."""
+    p = pairs.reshape(-1, 2)
+    return p[:, 0] * p[:, 0] + p[:, 1] * p[:, 1]
+
+
+def white_noise_energy(transform, n_valid: int, probes: int = WHITE_NOISE_PROBES,
+                       seed: int = PROBE_SEED) -> np.ndarray:
+    """E |(C E z)_k|^2 for each complex coefficient k, z white with unit variance on the
+    ``n_valid`` valid cells: the mean of |(C E z)_k|^2 over Rademacher probes z."""
+    rng = np.random.default_rng(seed)
+    total = np.zeros(transform.shape[0] // 2)
+    for _ in range(probes):
+        z = rng.integers(0, 2, n_valid) * 2.0 - 1.0
+        total += _squares(transform.matvec(z))
+    return total / probes
+
+
+def image_statistics(problem, xb: np.ndarray, xa: np.ndarray,
+                     white_noise: bool = False) -> ImageStatistics | None:
+    """Per-band O-B and O-A statistics of an analysis (module notes); None without JI.
+
+    Parameters
+    ----------
+    problem : AnalysisProblem
+        The analysis problem (its image term and curvelet transform).
+    xb, xa : ndarray
+        Background and analysis control vectors, m3 m-3.
+    white_noise : bool
+        Also estimate the white-noise normaliser ``white_kept`` (needed by the Desroziers
+        estimate; costs :data:`WHITE_NOISE_PROBES` transforms per distinct observation mask).
+    """
+    term = next((t for t in problem.cost.terms if t.name == "image"), None)
+    curvelet = problem.curvelet
+    if term is None or curvelet is None:
+        return None
+    band = curvelet.coefficient_band
+    nb = curvelet.band_sizes.size
+    sums = {name: np.zeros(nb) for name in SUMS}
+    coefficients = np.zeros(nb, dtype=np.int64)
+    kept = np.zeros(nb, dtype=np.int64)
+    white = np.zeros(nb) if white_noise else None
+    energy_cache: dict[bytes, np.ndarray] = {}
+    for layer in term.layers:
+        d_ob = layer.observed - layer.transform.matvec(xb[layer.cells])
+        d_oa = layer.observed - layer.transform.matvec(xa[layer.cells])
+        sq_ob, sq_oa = _squares(d_ob), _squares(d_oa)
+        cross = (d_ob * d_oa).reshape(-1, 2).sum(axis=1)
+        k = layer.selection.kept
+        coefficients += curvelet.band_sizes
+        kept += np.bincount(band[k], minlength=nb)
+        sums["omb_all"] += _band_sums(sq_ob, band, nb)
+        sums["oma_all"] += _band_sums(sq_oa, band, nb)
+        sums["omb_kept"] += _band_sums(sq_ob[k], band[k], nb)
+        sums["oma_kept"] += _band_sums(sq_oa[k], band[k], nb)
+        sums["cross_kept"] += _band_sums(cross[k], band[k], nb)
+        if white_noise:
+            # Layers observed on the same cells share their fill, hence their normaliser.
+            key = (layer.cells % problem.grid.n_land).tobytes()
+            if key not in energy_cache:
+                energy_cache[key] = white_noise_energy(layer.transform, layer.cells.size)
+            white += _band_sums(energy_cache[key][k], band[k], nb)
+    table = curvelet.band_table
+    return ImageStatistics(
+        wedges_per_scale=np.asarray(curvelet.wedges_per_scale, dtype=np.int64),
+        coefficients=table(coefficients, fill=0), kept=table(kept, fill=0),
+        **{name: table(v) for name, v in sums.items()},
+        white_kept=None if white is None else table(white))
+
+
+def desroziers_estimate(stats: ImageStatistics) -> np.ndarray:
+    """The image-error variance per scale, sum of ``cross_kept`` over sum of ``white_kept``
+    (module notes); NaN for a scale without kept coefficients."""
+    if stats.white_kept is None:
+        raise ValueError("desroziers_estimate: the statistics have no white-noise normaliser "
+                         "(image_statistics(..., white_noise=True))")
+    num, den = stats.per_scale("cross_kept"), stats.per_scale("white_kept")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def cycled_variance(previous: np.ndarray, estimate: np.ndarray, memory: float, floor: float,
+                    cap: float) -> np.ndarray:
+    """The variances carried to the next analysis (module notes, "Cycling")."""
+    previous = np.asarray(previous, dtype=np.float64)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    target = np.where(np.isfinite(estimate), np.clip(estimate, floor, cap), previous)
+    return np.clip(memory * previous + (1.0 - memory) * target, floor, cap)
+
+
+def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray,
+                         analysis_settings) -> ImageErrorVariance:
+    """The variances of an analysis: those used, the estimate and the next (module notes)."""
+    used = np.asarray(used, dtype=np.float64)
+    cfg = analysis_settings
+    if cfg.image_error_method != "desroziers" or stats is None:
+        return ImageErrorVariance(used=used, estimate=None, next=used.copy())
+    estimate = desroziers_estimate(stats)
+    return ImageErrorVariance(used=used, estimate=estimate,
+                              next=cycled_variance(used, estimate, cfg.image_error_memory,
+                                                   cfg.image_error_floor, cfg.image_error_cap))
