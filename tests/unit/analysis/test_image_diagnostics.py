@@ -1,0 +1,168 @@
+"""Per-scale/per-wedge O-B and O-A statistics of the image term, the Desroziers estimate of
+the image-error variance per scale and its cycled update."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from landia.analysis import build_problem, run_analysis
+from landia.analysis.image_diagnostics import (cycled_variance, desroziers_estimate,
+                                               image_statistics, white_noise_energy)
+from landia.config import settings_from_dict
+from landia.grid import colm_node_depths
+from landia.io.fields import SoilMoistureField
+from landia.operators import HarmonicEmbedding
+from tests.conftest import make_case
+
+
+def _settings(**analysis):
+    return settings_from_dict({"analysis": {"terms": ["background", "image"], "layers": 2,
+                                            "upper_bound": 0.5, **analysis}})
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    bg, obs = make_case(shape=(32, 31), layers=2, obs_missing=0.2)
+    return run_analysis(bg, obs, _settings(image_error_method="desroziers"))
+
+
+def test_per_band_sums_add_up_to_the_totals(analysed):
+    r = analysed
+    p, st = r.problem, r.image_statistics
+    term = next(t for t in p.cost.terms if t.name == "image")
+    xb, xa = p.background, r.minimiser.x
+    assert np.all(p.lower <= xb) and np.all(xb <= p.upper)  # J(xb) is what terms_before holds
+    s2 = term.scale_variance[0]
+    # the kept coefficients: the residuals of JI
+    assert np.nansum(st.omb_kept) / s2 == pytest.approx(2 * r.terms_before["image"], rel=1e-12)
+    assert np.nansum(st.oma_kept) / s2 == pytest.approx(2 * r.terms_after["image"], rel=1e-12)
+    # all coefficients: Parseval, ||C E (y - S x)||^2 = ||E (y - S x)||^2
+    for name, x in (("omb_all", xb), ("oma_all", xa)):
+        total = sum(float(np.sum(_filled_departure(p, layer, x) ** 2))
+                    for layer in term.layers)
+        assert np.nansum(getattr(st, name)) == pytest.approx(total, rel=1e-12), name
+    # and per band, from the coefficients directly
+    C = p.curvelet
+    direct = np.zeros(C.band_sizes.size)
+    for layer in term.layers:
+        d = (layer.observed - layer.transform.matvec(xb[layer.cells])).reshape(-1, 2)
+        k = layer.selection.kept
+        np.add.at(direct, C.coefficient_band[k], (d[k] ** 2).sum(axis=1))
+    np.testing.assert_allclose(C.band_table(direct), st.omb_kept, rtol=1e-12)
+    assert st.kept.sum() == sum(layer.selection.kept.size for layer in term.layers)
+    assert st.coefficients.sum() == len(term.layers) * C.n_coefficients
+    assert np.all(st.kept <= st.coefficients)
+    # wedges a scale does not have are empty
+    for j, n in enumerate(st.wedges_per_scale):
+        assert np.all(st.coefficients[j, n:] == 0) and np.all(np.isnan(st.omb_all[j, n:]))
+        assert np.all(st.coefficients[j, :n] > 0)
+    np.testing.assert_allclose(st.per_scale("omb_kept"), np.nansum(st.omb_kept, axis=1))
+    ms = st.mean_square("omb_kept")
+    ok = st.kept > 0
+    np.testing.assert_allclose(ms[ok], st.omb_kept[ok] / st.kept[ok])
+    assert np.all(np.isnan(ms[~ok]))
+
+
+def _filled_departure(problem, layer, x):
+    """E (y - S x) of one image layer, with its own embedding (for the Parseval check)."""
+    cs = _settings().curvelet
+    k = int(layer.cells[0] // problem.grid.n_land)
+    valid = np.isfinite(problem.observation[k])
+    emb = HarmonicEmbedding(valid, problem.curvelet.image_shape, cs.fill_sweeps,
+                            cs.exact_fill_cells, cs.fill_decay)
+    return emb.matvec(problem.observation[k][valid] - x[layer.cells])
+
+
+def test_the_white_noise_normaliser_is_the_trace_it_estimates():
+    bg, obs = make_case(shape=(12, 14), layers=1, obs_missing=0.2)
+    p = build_problem(bg, obs, _settings(layers=1))
+    layer = next(t for t in p.cost.terms if t.name == "image").layers[0]
+    n = layer.cells.size
+    exact = np.zeros(layer.transform.shape[0] // 2)
+    for i in range(n):  # E |(C E z)_k|^2 = sum_i |(C E e_i)_k|^2 for unit white z
+        e = np.zeros(n)
+        e[i] = 1.0
+        exact += (layer.transform.matvec(e).reshape(-1, 2) ** 2).sum(axis=1)
+    estimate = white_noise_energy(layer.transform, n, probes=400)
+    band = p.curvelet.coefficient_band
+    per_band = np.bincount(band, exact), np.bincount(band, estimate)
+    np.testing.assert_allclose(per_band[1], per_band[0], rtol=0.1)
+    assert exact.sum() == pytest.approx(np.sum(estimate), rel=0.05)
+    # the estimate is a fixed function of its seed: the same on every call
+    np.testing.assert_array_equal(white_noise_energy(layer.transform, n),
+                                  white_noise_energy(layer.transform, n))
+
+
+def _consistent_case(seed=0, shape=(64, 64), b=0.02 ** 2, r=0.03 ** 2):
+    """White background and observation errors of known variances, sea and gaps: the
+    Desroziers relations hold when JB and JI state these variances."""
+    rng = np.random.default_rng(seed)
+    truth = gaussian_filter(rng.standard_normal(shape), 3, mode="wrap")
+    truth = 0.25 + 0.05 * (truth - truth.mean()) / truth.std()
+    bg = truth + np.sqrt(b) * rng.standard_normal(shape)
+    obs = truth + np.sqrt(r) * rng.standard_normal(shape)
+    sea = gaussian_filter(rng.standard_normal(shape), 4, mode="wrap")
+    land = sea < np.quantile(sea, 0.7)
+    bg[~land] = np.nan
+    obs[~land | (rng.random(shape) < 0.3)] = np.nan
+    lat, lon = np.linspace(20, 60, shape[0]), np.linspace(80, 130, shape[1])
+    depth = colm_node_depths()[:1]
+    return (SoilMoistureField(lat, lon, depth, bg[None]),
+            SoilMoistureField(lat, lon, depth, obs[None]))
+
+
+def test_cycled_desroziers_estimates_recover_a_white_observation_error():
+    """Desroziers' fixed point, started 4 times too low, converges to the true variance at
+    every scale (to a few % at the fine scales; the coarse ones have few coefficients)."""
+    r = 0.03 ** 2
+    bg, obs = _consistent_case(r=r)
+    s = settings_from_dict({"analysis": {"terms": ["background", "image"], "layers": 1,
+                                         "upper_bound": 1.0, "background_error_variance": 4e-4,
+                                         "image_error_variance": r / 4,
+                                         "image_error_method": "desroziers",
+                                         "image_error_memory": 0.0},
+                            "curvelet": {"sigma": 1.0, "scales": 3},
+                            "minimiser": {"gttol": 1e-9}})
+    variance = None
+    for _ in range(10):
+        result = run_analysis(bg, obs, s, image_error_variance=variance)
+        variance = result.image_error.next
+    ratio = result.image_error.estimate / r
+    assert abs(ratio[-1] - 1) < 0.06 and abs(ratio[-2] - 1) < 0.15, ratio
+    assert np.all(np.abs(ratio - 1) < 0.35), ratio
+    np.testing.assert_allclose(result.image_error.next, result.image_error.estimate, rtol=1e-3)
+
+
+def test_the_estimate_is_the_ratio_of_the_stored_sums(analysed):
+    st, err = analysed.image_statistics, analysed.image_error
+    expected = np.nansum(st.cross_kept, axis=1) / np.nansum(st.white_kept, axis=1)
+    np.testing.assert_allclose(err.estimate, expected, rtol=1e-12)
+    np.testing.assert_array_equal(desroziers_estimate(st), err.estimate)
+    cfg = _settings(image_error_method="desroziers").analysis
+    np.testing.assert_array_equal(err.next, cycled_variance(
+        err.used, err.estimate, cfg.image_error_memory, cfg.image_error_floor,
+        cfg.image_error_cap))
+
+
+def test_the_fixed_method_estimates_nothing_and_carries_its_variance():
+    bg, obs = make_case(shape=(16, 16), layers=2)
+    r = run_analysis(bg, obs, _settings())
+    assert r.image_error.estimate is None and r.image_statistics.white_kept is None
+    np.testing.assert_array_equal(r.image_error.used, np.full(r.problem.curvelet.scales, 4e-4))
+    np.testing.assert_array_equal(r.image_error.next, r.image_error.used)
+    with pytest.raises(ValueError, match="white-noise normaliser"):
+        desroziers_estimate(r.image_statistics)
+    only_b = run_analysis(bg, obs, _settings(terms=["background", "point"]))
+    assert only_b.image_statistics is None and only_b.image_error is None
+
+
+def test_cycled_update_memory_floor_cap_and_missing_estimates():
+    prev = np.array([1e-3, 1e-3, 1e-3, 1e-3])
+    est = np.array([3e-3, np.nan, -1.0, 10.0])
+    out = cycled_variance(prev, est, memory=0.5, floor=1e-5, cap=1e-2)
+    np.testing.assert_allclose(out, [2e-3, 1e-3, 0.5 * (1e-3 + 1e-5), 0.5 * (1e-3 + 1e-2)])
+    np.testing.assert_array_equal(cycled_variance(prev, est, 0.0, 1e-5, 1e-2),
+                                  [3e-3, 1e-3, 1e-5, 1e-2])
+    assert np.all(cycled_variance(np.array([1.0]), np.array([1.0]), 0.3, 1e-6, 0.1) == 0.1)
