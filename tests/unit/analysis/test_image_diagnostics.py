@@ -9,7 +9,7 @@ from scipy.ndimage import gaussian_filter
 
 from landia.analysis import build_problem, run_analysis
 from landia.analysis.image_diagnostics import (cycled_variance, desroziers_estimate,
-                                               image_statistics, white_noise_energy)
+                                               white_noise_energy)
 from landia.config import settings_from_dict
 from landia.grid import colm_node_depths
 from landia.io.fields import SoilMoistureField
