@@ -269,14 +269,27 @@ def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
             for k in range(fields.shape[0])}
 
 
-def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, settings: Settings):
+def _mean_variance(field: SoilMoistureField, used: np.ndarray, default: float) -> float:
+    """Mean error variance of ``field`` over the ``used`` cells (the default without one)."""
+    if field.error_variance is None:
+        return float(default)
+    return float(np.mean(field.error_variance[: used.shape[0]][used]))
+
+
+def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: SoilMoistureField,
+                       observation: SoilMoistureField, settings: Settings):
     """(ImageStatistics, ImageErrorVariance) of an analysis with JI, else (None, None)."""
     term = next((t for t in problem.cost.terms if t.name == "image"), None)
     if term is None:
         return None, None
-    desroziers = settings.analysis.image_error_method == "desroziers"
-    stats = image_statistics(problem, problem.background, xa, white_noise=desroziers)
-    return stats, estimate_image_error(stats, term.scale_variance, settings.analysis)
+    cfg = settings.analysis
+    stats = image_statistics(problem, problem.background, xa,
+                             white_noise=cfg.image_error_method != "fixed")
+    used = np.isfinite(problem.observation)
+    return stats, estimate_image_error(
+        stats, term.scale_variance, cfg,
+        observation_variance=_mean_variance(observation, used, cfg.observation_error_variance),
+        background_variance=_mean_variance(background, used, cfg.background_error_variance))
 
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
@@ -307,7 +320,8 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
     timings = {"build_seconds": t1 - t0, "minimise_seconds": t2 - t1,
                "cost_seconds": problem.cost.seconds, "evaluations": problem.cost.evaluations}
     t3 = time.perf_counter()
-    stats, image_error = _image_diagnostics(problem, result.x, settings)
+    stats, image_error = _image_diagnostics(problem, result.x, background, observation,
+                                            settings)
     if problem.curvelet is not None:
         timings["diagnostics_seconds"] = time.perf_counter() - t3
         timings["curvelet_seconds"] = problem.curvelet.seconds

@@ -1,5 +1,6 @@
 """Where the image term acts: O-B and O-A statistics per curvelet scale and wedge, and the
-image-error variance per scale estimated from them (Desroziers et al. 2005), cycled.
+image-error variance per scale estimated from them (Desroziers et al. 2005, or from the
+innovations alone), cycled.
 
 Definitions
 -----------
@@ -41,6 +42,28 @@ trace of both sides, pooled over the wedges of the scale and the layers:
 So :math:`\\hat s^2_j` has the units and meaning of ``analysis.image_error_variance``: the
 variance of a white, per-cell image error that the term would see at that scale. A scale with
 no kept coefficient has no estimate (NaN).
+
+The relation holds only when B is right. With the paper's diagonal B, a background error that
+is larger and more correlated than B states lands in the coarse scales' innovations and is
+attributed to R there: on the real-field case the low-pass variance grows a hundredfold and
+the analysis falls back towards the background (docs/analysis.md).
+
+Innovation estimate
+-------------------
+The O-B statistics alone give, per scale, the white-equivalent innovation variance
+:math:`V_j = \\sum_{b \\in j} \\mathrm{omb\\_kept}(b) / \\sum_{b \\in j}
+\\mathrm{white\\_kept}(b)`, and :math:`\\mathrm{E}[d^{ob} (d^{ob})^T] = H B H^T + R`. Taking R
+as stated (the mean observation-error variance :math:`\\bar r` of the analysed cells) leaves
+the background-error variance of the scale, :math:`\\hat b_j = V_j - \\bar r`. The optimal
+gain at that scale is :math:`\\hat b_j / (\\hat b_j + \\bar r)`; JI with the diagonal B
+(mean variance :math:`\\bar b`) reaches it with
+
+.. math:: \\hat s^2_j = \\bar b\\, \\bar r / \\hat b_j
+
+(:math:`+\\infty`, i.e. the cap, when :math:`V_j \\le \\bar r`): scales where the
+background is far from the observation follow the observation closely, scales that hold
+little more than observation noise are smoothed. It needs no analysis, so it has no feedback
+and no fixed point to reach; it assumes the stated observation error and a white B.
 
 Cycling
 -------
@@ -121,16 +144,24 @@ class ImageErrorVariance:
     used : ndarray (scales,)
         The s2_j of this analysis' JI.
     estimate : ndarray (scales,) or None
-        The Desroziers estimate (NaN for a scale without kept coefficients); None with the
-        ``fixed`` method.
+        The Desroziers or innovation estimate (NaN for a scale without kept coefficients);
+        None with the ``fixed`` method.
     next : ndarray (scales,)
         What a cycle carries to its next analysis: the cycled update of ``used`` with
         ``estimate`` (``used`` itself with the ``fixed`` method).
+    method : str
+        ``fixed``, ``desroziers`` or ``innovation``.
+    observation_variance, background_variance : float or None
+        The mean stated error variances of the analysed cells the ``innovation`` method used,
+        (m3 m-3)^2.
     """
 
     used: np.ndarray
     estimate: np.ndarray | None
     next: np.ndarray
+    method: str = "fixed"
+    observation_variance: float | None = None
+    background_variance: float | None = None
 
 
 def _band_sums(values: np.ndarray, band: np.ndarray, n_bands: int) -> np.ndarray:
@@ -219,23 +250,53 @@ def desroziers_estimate(stats: ImageStatistics) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def innovation_estimate(stats: ImageStatistics, observation_variance: float,
+                        background_variance: float) -> np.ndarray:
+    """The image-error variance per scale that gives JI the optimal gain for the O-B
+    statistics, with the stated observation- and background-error variances (module notes,
+    "Innovation estimate"); +inf where the innovations hold no more than the observation
+    error, NaN for a scale without kept coefficients."""
+    if stats.white_kept is None:
+        raise ValueError("innovation_estimate: the statistics have no white-noise normaliser "
+                         "(image_statistics(..., white_noise=True))")
+    num, den = stats.per_scale("omb_kept"), stats.per_scale("white_kept")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        excess = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan) \
+            - observation_variance
+        return np.where(excess > 0, background_variance * observation_variance / excess,
+                        np.where(np.isnan(excess), np.nan, np.inf))
+
+
 def cycled_variance(previous: np.ndarray, estimate: np.ndarray, memory: float, floor: float,
                     cap: float) -> np.ndarray:
-    """The variances carried to the next analysis (module notes, "Cycling")."""
+    """The variances carried to the next analysis (module notes, "Cycling"); a NaN estimate
+    keeps the previous value, +inf counts as the cap."""
     previous = np.asarray(previous, dtype=np.float64)
     estimate = np.asarray(estimate, dtype=np.float64)
-    target = np.where(np.isfinite(estimate), np.clip(estimate, floor, cap), previous)
+    target = np.where(np.isnan(estimate), previous, np.clip(estimate, floor, cap))
     return np.clip(memory * previous + (1.0 - memory) * target, floor, cap)
 
 
-def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray,
-                         analysis_settings) -> ImageErrorVariance:
-    """The variances of an analysis: those used, the estimate and the next (module notes)."""
+def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray, analysis_settings,
+                         observation_variance: float | None = None,
+                         background_variance: float | None = None) -> ImageErrorVariance:
+    """The variances of an analysis: those used, the estimate and the next (module notes).
+
+    ``observation_variance`` and ``background_variance`` (means over the analysed cells,
+    (m3 m-3)^2) are needed by the ``innovation`` method only.
+    """
     used = np.asarray(used, dtype=np.float64)
     cfg = analysis_settings
-    if cfg.image_error_method != "desroziers" or stats is None:
-        return ImageErrorVariance(used=used, estimate=None, next=used.copy())
-    estimate = desroziers_estimate(stats)
-    return ImageErrorVariance(used=used, estimate=estimate,
+    method = cfg.image_error_method
+    if method == "fixed" or stats is None:
+        return ImageErrorVariance(used=used, estimate=None, next=used.copy(), method="fixed")
+    variances = {}
+    if method == "desroziers":
+        estimate = desroziers_estimate(stats)
+    else:
+        estimate = innovation_estimate(stats, observation_variance, background_variance)
+        variances = {"observation_variance": float(observation_variance),
+                     "background_variance": float(background_variance)}
+    return ImageErrorVariance(used=used, estimate=estimate, method=method, **variances,
                               next=cycled_variance(used, estimate, cfg.image_error_memory,
                                                    cfg.image_error_floor, cfg.image_error_cap))

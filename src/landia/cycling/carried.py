@@ -1,7 +1,7 @@
 """What a cycle carries from one analysis to the next besides the model state.
 
-With ``analysis.image_error_method = "desroziers"`` each analysis estimates the image-error
-variance of every curvelet scale and the cycle hands the updated values
+With ``analysis.image_error_method = "desroziers"`` or ``"innovation"`` each analysis
+estimates the image-error variance of every curvelet scale and the cycle hands the updated values
 (:attr:`landia.analysis.image_diagnostics.ImageErrorVariance.next`) to its next analysis. They
 live on the root (the analysis runs there) and travel in each checkpoint as the extra array
 :data:`CHECKPOINT_KEY`, raw float64, so that a resumed run, on any number of ranks, continues
@@ -28,7 +28,7 @@ class CarriedImageError:
     Attributes
     ----------
     enabled : bool
-        True with the ``desroziers`` method.
+        True with an estimated (not ``fixed``) image-error variance.
     values : ndarray (scales,) or None
         The variances for the next analysis; None before the first analysis.
     """
@@ -38,7 +38,7 @@ class CarriedImageError:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "CarriedImageError":
-        return cls(enabled=settings.analysis.image_error_method == "desroziers")
+        return cls(enabled=settings.analysis.image_error_method != "fixed")
 
     def restore(self, extra: dict) -> None:
         """Take the values of a checkpoint's extra arrays (nothing when it has none)."""

@@ -13,10 +13,10 @@ Layout::
                  coefficients(scale, wedge), kept_coefficients(scale, wedge)
                  omb_sum_all, omb_sum_kept, oma_sum_all, oma_sum_kept, omb_oma_sum_kept,
                  omb_mean_square_all, omb_mean_square_kept, oma_mean_square_all,
-                 oma_mean_square_kept, white_noise_energy_kept (Desroziers only)
+                 oma_mean_square_kept, white_noise_energy_kept (estimated variances only)
                                                 (scale, wedge), (m3 m-3)^2
                  image_error_variance(scale), image_error_variance_next(scale),
-                 image_error_estimate(scale) (Desroziers only)            (m3 m-3)^2
+                 image_error_estimate(scale) (estimated variances only)   (m3 m-3)^2
                  withheld_observation(layer, lat, lon)                    m3 m-3
                  withheld_count(layer), withheld_omb_mean(layer), withheld_omb_rmse(layer),
                  withheld_oma_mean(layer), withheld_oma_rmse(layer)
@@ -95,7 +95,7 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
     if stats.white_kept is not None:
         _band_variable(ds, "white_noise_energy_kept", stats.white_kept,
                        "expected sum of |C E z|^2 over the kept coefficients for a white "
-                       "observation error z of unit variance (the Desroziers normaliser)",
+                       "observation error z of unit variance (the estimates' normaliser)",
                        units="1")
     rows = [("image_error_variance", image_error.used,
              "image-error variance s2 of each curvelet scale used by JI"),
@@ -103,11 +103,17 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
              "image-error variance of each scale carried to the next analysis")]
     if image_error.estimate is not None:
         rows.append(("image_error_estimate", image_error.estimate,
-                     "Desroziers estimate of the image-error variance of each scale"))
+                     f"{image_error.method} estimate of the image-error variance of each scale"))
     for name, values, long_name in rows:
         v = ds.createVariable(name, "f8", ("scale",), fill_value=np.nan)
         v.long_name, v.units = long_name, _SQ
-        v[:] = values
+        v[:] = np.where(np.isposinf(values), np.finfo(float).max, values)
+        if name == "image_error_estimate" and image_error.observation_variance is not None:
+            v.comment = ("innovation method: the s2 of the optimal gain for the stated mean "
+                         "observation_error_variance and background_error_variance; "
+                         f"{np.finfo(float).max:.6g} stands for +inf (no excess innovation)")
+            v.observation_error_variance = image_error.observation_variance
+            v.background_error_variance = image_error.background_variance
 
 
 def _present(stats) -> np.ndarray:

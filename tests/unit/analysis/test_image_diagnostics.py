@@ -9,7 +9,7 @@ from scipy.ndimage import gaussian_filter
 
 from landia.analysis import build_problem, run_analysis
 from landia.analysis.image_diagnostics import (cycled_variance, desroziers_estimate,
-                                               white_noise_energy)
+                                               innovation_estimate, white_noise_energy)
 from landia.config import settings_from_dict
 from landia.grid import colm_node_depths
 from landia.io.fields import SoilMoistureField
@@ -95,13 +95,20 @@ def test_the_white_noise_normaliser_is_the_trace_it_estimates():
                                   white_noise_energy(layer.transform, n))
 
 
-def _consistent_case(seed=0, shape=(64, 64), b=0.02 ** 2, r=0.03 ** 2):
-    """White background and observation errors of known variances, sea and gaps: the
-    Desroziers relations hold when JB and JI state these variances."""
+def _smooth(rng, shape, cells):
+    f = gaussian_filter(rng.standard_normal(shape), cells, mode="wrap")
+    return (f - f.mean()) / f.std()
+
+
+def _consistent_case(seed=0, shape=(64, 64), b=0.02 ** 2, r=0.03 ** 2, bg_cells=0.0):
+    """(background, observation, truth): a background error of variance b (white, or
+    correlated over ``bg_cells``), a white observation error of variance r (stated in the
+    file), sea and gaps. With a white one the Desroziers relations hold when JB and JI state
+    these variances."""
     rng = np.random.default_rng(seed)
-    truth = gaussian_filter(rng.standard_normal(shape), 3, mode="wrap")
-    truth = 0.25 + 0.05 * (truth - truth.mean()) / truth.std()
-    bg = truth + np.sqrt(b) * rng.standard_normal(shape)
+    truth = 0.25 + 0.05 * _smooth(rng, shape, 3)
+    error = _smooth(rng, shape, bg_cells) if bg_cells else rng.standard_normal(shape)
+    bg = truth + np.sqrt(b) * error
     obs = truth + np.sqrt(r) * rng.standard_normal(shape)
     sea = gaussian_filter(rng.standard_normal(shape), 4, mode="wrap")
     land = sea < np.quantile(sea, 0.7)
@@ -109,20 +116,22 @@ def _consistent_case(seed=0, shape=(64, 64), b=0.02 ** 2, r=0.03 ** 2):
     obs[~land | (rng.random(shape) < 0.3)] = np.nan
     lat, lon = np.linspace(20, 60, shape[0]), np.linspace(80, 130, shape[1])
     depth = colm_node_depths()[:1]
+    stated = np.where(np.isfinite(obs), r, np.nan)[None]
     return (SoilMoistureField(lat, lon, depth, bg[None]),
-            SoilMoistureField(lat, lon, depth, obs[None]))
+            SoilMoistureField(lat, lon, depth, obs[None], error_variance=stated),
+            np.where(land, truth, np.nan))
 
 
 def test_cycled_desroziers_estimates_recover_a_white_observation_error():
     """Desroziers' fixed point, started 4 times too low, converges to the true variance at
     every scale (to a few % at the fine scales; the coarse ones have few coefficients)."""
     r = 0.03 ** 2
-    bg, obs = _consistent_case(r=r)
+    bg, obs, _ = _consistent_case(r=r)
     s = settings_from_dict({"analysis": {"terms": ["background", "image"], "layers": 1,
                                          "upper_bound": 1.0, "background_error_variance": 4e-4,
                                          "image_error_variance": r / 4,
                                          "image_error_method": "desroziers",
-                                         "image_error_memory": 0.0},
+                                         "image_error_memory": 0.0, "image_error_floor": 1e-6},
                             "curvelet": {"sigma": 1.0, "scales": 3},
                             "minimiser": {"gttol": 1e-9}})
     variance = None
@@ -135,12 +144,71 @@ def test_cycled_desroziers_estimates_recover_a_white_observation_error():
     np.testing.assert_allclose(result.image_error.next, result.image_error.estimate, rtol=1e-3)
 
 
+def _innovation_settings(b, method="innovation", scales=3, sigma=1.0, **analysis):
+    return settings_from_dict({"analysis": {"terms": ["background", "image"], "layers": 1,
+                                            "upper_bound": 1.0, "background_error_variance": b,
+                                            "image_error_method": method, **analysis},
+                               "curvelet": {"sigma": sigma, "scales": scales}})
+
+
+def test_innovation_estimate_is_the_observation_error_when_b_is_right():
+    """V_j = b + r at every scale for white errors, so the optimal gain b / (b + r) needs
+    s2_j = r: the estimate recovers the observation-error variance, in one analysis."""
+    b, r = 0.02 ** 2, 0.03 ** 2
+    ratios = []
+    for seed in range(4):
+        bg, obs, _ = _consistent_case(seed=seed, b=b, r=r)
+        result = run_analysis(bg, obs, _innovation_settings(b, image_error_floor=1e-6))
+        err, st = result.image_error, result.image_statistics
+        assert err.observation_variance == pytest.approx(r) and err.background_variance == b
+        v = st.per_scale("omb_kept") / st.per_scale("white_kept")
+        assert np.all(np.abs(v / (b + r) - 1) < 0.15), v / (b + r)
+        ratios.append(err.estimate / r)
+    # s2 = b r / (V - r) amplifies V's sampling error (by (b + r) / b here)
+    ratios = np.array(ratios)
+    assert np.all(np.abs(ratios - 1) < 0.4), ratios
+    assert abs(ratios[:, -1].mean() - 1) < 0.1, ratios
+
+
+def test_innovation_variances_beat_the_fixed_one_on_a_correlated_background_error():
+    """A large-scale background error: the coarse scales follow the observations, the fine
+    ones are smoothed, and the analysis is closer to the truth than with one fixed s2 (the
+    Desroziers variances, which need a right B, are further)."""
+    b = 0.05 ** 2
+    for seed in (0, 1):
+        bg, obs, truth = _consistent_case(seed=seed, shape=(48, 48), b=b, bg_cells=6.0)
+        land = np.isfinite(truth)
+        error = {}
+        for method in ("fixed", "innovation", "desroziers"):
+            s = _innovation_settings(b, method, sigma=0.5, image_error_memory=0.0)
+            variance = None
+            for _ in range(1 if method == "fixed" else 3):  # Desroziers' fixed point, cycled
+                result = run_analysis(bg, obs, s, image_error_variance=variance)
+                variance = result.image_error.next
+            a = result.analysis_field[0]
+            error[method] = np.sqrt(np.mean((a[land] - truth[land]) ** 2))
+            assert result.minimiser.iterations <= 25
+        assert error["innovation"] < 0.9 * error["fixed"] < 0.9 * error["desroziers"], error
+
+
+def test_the_innovation_estimate_is_the_formula_of_the_stored_sums(analysed):
+    st = analysed.image_statistics
+    v = np.nansum(st.omb_kept, axis=1) / np.nansum(st.white_kept, axis=1)
+    b, r = 2.5e-3, 1e-4
+    expected = np.where(v > r, b * r / (v - r), np.inf)
+    np.testing.assert_allclose(innovation_estimate(st, r, b), expected, rtol=1e-12)
+    huge = innovation_estimate(st, 10.0, b)  # no innovation beyond the observation error
+    assert np.all(np.isposinf(huge))
+    assert np.all(cycled_variance(np.full(huge.size, 1e-3), huge, 0.0, 1e-4, 0.05) == 0.05)
+
+
 def test_the_estimate_is_the_ratio_of_the_stored_sums(analysed):
     st, err = analysed.image_statistics, analysed.image_error
     expected = np.nansum(st.cross_kept, axis=1) / np.nansum(st.white_kept, axis=1)
     np.testing.assert_allclose(err.estimate, expected, rtol=1e-12)
     np.testing.assert_array_equal(desroziers_estimate(st), err.estimate)
     cfg = _settings(image_error_method="desroziers").analysis
+    assert err.method == "desroziers" and err.observation_variance is None
     np.testing.assert_array_equal(err.next, cycled_variance(
         err.used, err.estimate, cfg.image_error_memory, cfg.image_error_floor,
         cfg.image_error_cap))
@@ -154,6 +222,8 @@ def test_the_fixed_method_estimates_nothing_and_carries_its_variance():
     np.testing.assert_array_equal(r.image_error.next, r.image_error.used)
     with pytest.raises(ValueError, match="white-noise normaliser"):
         desroziers_estimate(r.image_statistics)
+    with pytest.raises(ValueError, match="white-noise normaliser"):
+        innovation_estimate(r.image_statistics, 1e-4, 1e-3)
     only_b = run_analysis(bg, obs, _settings(terms=["background", "point"]))
     assert only_b.image_statistics is None and only_b.image_error is None
 
