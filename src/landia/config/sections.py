@@ -77,7 +77,8 @@ class CurveletSettings:
                             "largest modulus first (paper: 0.5).", lo=0.0, hi=1.0,
                        lo_open=True)
     scales: int = key(0, "Number of scales including the low-pass one; 0 chooses "
-                         "ceil(log2(min(ny, nx))) - 3, at least 2 (CurveLab's rule).",
+                         "ceil(log2(min(ny, nx))) within [2, 5]: 5 on the paper's 32 x 31 "
+                         "grid and larger ones (measured: docs/analysis.md).",
                       lo=0, hi=12)
     wedges: int = key(3, "Angular wedges per direction at the coarsest scale "
                          "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
