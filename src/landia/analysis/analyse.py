@@ -137,6 +137,7 @@ def _image_term(observation: SoilMoistureField, valid_masks: list, land_pos: np.
                          f"{valid_masks[0].shape} grid")
     cache: dict[bytes, HarmonicEmbedding] = {}
     layers = []
+    scale = curvelet.coefficient_scale  # shared by the layers
     for k, valid in enumerate(valid_masks):
         if not valid.any():
             continue
@@ -154,8 +155,7 @@ def _image_term(observation: SoilMoistureField, valid_masks: list, land_pos: np.
         layers.append(ImageLayer(cells=k * n + land_pos[valid],
                                  selection=CoefficientSelection(image, cs.sigma),
                                  transform=curvelet @ emb,
-                                 observed=curvelet.matvec(emb.matvec(y)),
-                                 scale=curvelet.coefficient_scale))
+                                 observed=curvelet.matvec(emb.matvec(y)), scale=scale))
     return ImageTerm(layers, variance), curvelet, list(cache.values())
 
 

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from landia.errors import InputError
 from landia.io.fields import SoilMoistureField
 from landia.observations.qc import quality_control
 
@@ -65,8 +66,16 @@ def withhold(observation: SoilMoistureField, land: np.ndarray, fraction: float, 
         ``observation`` with NaN at the withheld cells (values and error variances).
     withheld : ndarray (nlayer, ny, nx)
         The withheld values, NaN elsewhere, m3 m-3.
+
+    Raises
+    ------
+    InputError
+        The observation image is not on the grid of ``land``.
     """
     values = observation.values
+    if observation.shape != np.shape(land):
+        raise InputError(f"{observation.source}: observation grid {observation.shape} differs "
+                         f"from the model grid {np.shape(land)}; regrid it first")
     observed = np.asarray(land, dtype=bool) & np.isfinite(values).any(axis=0)
     mask = withheld_cells(observed, fraction, seed, cycle)
     held = np.where(mask[None], values, np.nan)

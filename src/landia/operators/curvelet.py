@@ -24,6 +24,15 @@ with 3 scales reconstructs with an error of 0.5). Images are therefore zero-padd
 reconstruct to round-off when the transform is built; the adjoint crops. Callers
 that want a smooth padding (the analysis does) embed their field directly into
 :attr:`CurveletTransform.transform_shape` with :class:`HarmonicEmbedding`.
+
+Bands
+-----
+The coefficient vector is the concatenation of *bands*, coarsest scale first: scale 0 is the
+low-pass band (one wedge); scale j >= 1 has ``wedges_per_scale[j]`` wedges (orientations).
+:attr:`CurveletTransform.coefficient_band` gives the band of every complex coefficient,
+``band_scale``/``band_wedge`` the scale and wedge of every band, and
+:meth:`CurveletTransform.band_table` lays a per-band vector out as a (scale, wedge) table: the
+bookkeeping of the image term's per-scale variances and statistics.
 """
 
 from __future__ import annotations
@@ -168,10 +177,12 @@ class CurveletTransform(LinearOperator):
         (coarsest scale first, in the order of the coefficient vector)."""
         self.wedges_per_scale = tuple(len(s) for s in sizes)
         self.band_sizes = np.array([n for s in sizes for n in s], dtype=np.int64)
-        self.band_scale = np.repeat(np.arange(len(sizes)), self.wedges_per_scale)
-        self.band_wedge = np.concatenate([np.arange(len(s)) for s in sizes])
+        self.band_scale = np.repeat(np.arange(len(sizes), dtype=np.int16), self.wedges_per_scale)
+        self.band_wedge = np.concatenate([np.arange(len(s), dtype=np.int16) for s in sizes])
         self.n_coefficients = int(self.band_sizes.sum())
-        self.coefficient_band = np.repeat(np.arange(self.band_sizes.size), self.band_sizes)
+        # int32: one index per coefficient (2 million of them at 0.25 deg)
+        self.coefficient_band = np.repeat(np.arange(self.band_sizes.size, dtype=np.int32),
+                                          self.band_sizes)
 
     @property
     def coefficient_scale(self) -> np.ndarray:

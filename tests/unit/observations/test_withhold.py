@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from landia.errors import InputError
 from landia.observations.withhold import (departures, top_layer_summary, withheld_cells,
                                           withhold)
 from tests.conftest import make_case
@@ -36,6 +37,9 @@ def test_withhold_removes_whole_cells_from_every_layer():
     np.testing.assert_array_equal(held[:, mask], obs.values[:, mask])
     assert mask.sum() == round(0.25 * (land & np.isfinite(obs.values).any(axis=0)).sum())
     assert not np.any(mask & ~land)
+    with pytest.raises(InputError, match=r"observation grid \(16, 16\) differs from the model "
+                                         r"grid \(16, 15\)"):
+        withhold(obs, land[:, :15], 0.25, seed=1, cycle=2)
 
 
 def test_departures_are_the_statistics_of_the_qc_passed_withheld_values():
