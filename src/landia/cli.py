@@ -13,15 +13,16 @@ import argparse
 import sys
 
 import landia
-from landia.commands import (analyse, bench, column, config_keys, configs, cycle, demo, estimate_b,
-                             make_obs, prepare_obs, serve, threshold_diagnostics, validate, verify)
+from landia.commands import (analyse, bench, climatology, column, config_keys, configs, cycle,
+                             demo, estimate_b, make_obs, prepare_obs, serve,
+                             threshold_diagnostics, validate, verify)
 from landia.commands.exit_status import exit_status
 from landia.config import Settings, load_settings
 from landia.log import configure_logging, get_logger
 
 #: Every command module, in the order of ``landia --help``.
 COMMANDS = (analyse, validate, config_keys, demo, column, threshold_diagnostics, estimate_b,
-            prepare_obs, cycle, configs, make_obs, serve, verify, bench)
+            prepare_obs, climatology, cycle, configs, make_obs, serve, verify, bench)
 
 #: Commands that check or describe configuration files: they run before (instead of) loading
 #: one, on every rank.

@@ -111,9 +111,11 @@ def test_image_analysis_raises_the_spatial_correlation(real_case):
 def test_point_analysis_is_the_blue(real_case):
     bg, obs = real_case
     b, r = 2.5e-3, 4.0e-4
+    # The scalar BLUE of the paper's diagonal B (the correlated B's BLUE: test_control.py).
     result = run_analysis(bg, obs, settings(["background", "point"],
                                             background_error_variance=b,
-                                            observation_error_variance=r))
+                                            observation_error_variance=r,
+                                            correlation_length_km=0.0))
     xb, y = bg.values, obs.values
     blue = np.where(np.isfinite(y), xb + b / (b + r) * (y - xb), xb)
     land = np.isfinite(xb)

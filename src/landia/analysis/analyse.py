@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from landia.analysis.control import (ControlVariableTransform, background_term,
+                                     control_transform, minimise_in_control_space)
 from landia.analysis.cost import CostFunction
 from landia.analysis.image_diagnostics import (ImageErrorVariance, ImageStatistics,
                                                estimate_image_error, image_statistics)
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
-from landia.analysis.terms import BackgroundTerm, ImageLayer, ImageTerm, PointObservationTerm
+from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
+from landia.analysis.whole_image import whole_image_layers
 from landia.config import Settings
 from landia.errors import ConfigError, InputError
 from landia.grid import LatLonGrid
@@ -45,6 +48,8 @@ class AnalysisProblem:
     qc: dict = field(default_factory=dict)
     curvelet: CurveletTransform | None = None
     embeddings: list = field(default_factory=list)
+    # x = xb + T v for a correlated B (analysis.correlation_length_km > 0), else None.
+    transform: ControlVariableTransform | None = None
 
     def to_fields(self, x: np.ndarray) -> np.ndarray:
         """(layers, ny, nx) image of a control vector, NaN off land."""
@@ -118,16 +123,17 @@ def _quality_control(observation: SoilMoistureField, grid: LatLonGrid, lower: np
     return result.values, valid_masks, result.counts
 
 
-def _image_term(observation: SoilMoistureField, valid_masks: list, land_pos: np.ndarray, n: int,
-                settings: Settings, variance: np.ndarray | None):
-    """JI over the layers with observations: (ImageTerm, CurveletTransform, embeddings).
+def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: list,
+                land_pos: np.ndarray, settings: Settings, variance: np.ndarray | None):
+    """JI over the layers with observations: (ImageTerm, CurveletTransform, embeddings); over
+    the whole analysis image with ``analysis.image_gap_weight`` > 0.
 
     ``variance`` gives one s2 per curvelet scale; None takes
     ``analysis.image_error_variance`` for every scale.
     """
     cs = settings.curvelet
-    curvelet = CurveletTransform.unpadded_for(valid_masks[0].shape, cs.scales, cs.wedges,
-                                              cs.backend)
+    n = grid.n_land
+    curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend)
     if variance is None:
         variance = np.full(curvelet.scales, settings.analysis.image_error_variance)
     variance = np.asarray(variance, dtype=np.float64)
@@ -156,6 +162,11 @@ def _image_term(observation: SoilMoistureField, valid_masks: list, land_pos: np.
                                  selection=CoefficientSelection(image, cs.sigma),
                                  transform=curvelet @ emb,
                                  observed=curvelet.matvec(emb.matvec(y)), scale=scale))
+    gap_weight = settings.analysis.image_gap_weight
+    if gap_weight > 0:  # the image term over the whole analysis image
+        layers, land_embedding = whole_image_layers(grid, valid_masks, observation.values,
+                                                    curvelet, cache, cs, gap_weight)
+        cache[b"land"] = land_embedding
     return ImageTerm(layers, variance), curvelet, list(cache.values())
 
 
@@ -235,7 +246,8 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
 
     terms = []
     if "background" in cfg.terms:
-        terms.append(BackgroundTerm(xb, bvar))
+        terms.append(background_term(grid, xb, bvar, nl, cfg.correlation_length_km,
+                                     cfg.correlation_steps))
     land_pos = np.full(grid.shape, -1, dtype=np.int64)
     land_pos[land] = np.arange(n)
     if "point" in cfg.terms:
@@ -251,15 +263,16 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                                           np.concatenate(rv)))
     curvelet, embeddings = None, []
     if "image" in cfg.terms:
-        term, curvelet, embeddings = _image_term(observation, valid_masks, land_pos, n,
+        term, curvelet, embeddings = _image_term(grid, observation, valid_masks, land_pos,
                                                  settings, image_error_variance)
         terms.append(term)
     if not terms:
         raise ConfigError("analysis.terms: no active cost term")
+    transform = control_transform(terms)
     return AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
                            background=xb, lower=lower, upper=upper, cost=CostFunction(terms),
                            observation=obs_used, qc=qc, curvelet=curvelet,
-                           embeddings=embeddings)
+                           embeddings=embeddings, transform=transform)
 
 
 def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
@@ -284,12 +297,35 @@ def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: Soi
         return None, None
     cfg = settings.analysis
     stats = image_statistics(problem, problem.background, xa,
-                             white_noise=cfg.image_error_method != "fixed")
+                             white_noise=cfg.image_error_method != "fixed",
+                             background_noise=cfg.image_error_method == "innovation")
     used = np.isfinite(problem.observation)
     return stats, estimate_image_error(
         stats, term.scale_variance, cfg,
         observation_variance=_mean_variance(observation, used, cfg.observation_error_variance),
         background_variance=_mean_variance(background, used, cfg.background_error_variance))
+
+
+def _minimise(problem: AnalysisProblem, x0: np.ndarray, settings: Settings) -> MinimiserResult:
+    """The minimisation: over x within the bounds (diagonal B), or over the control vector v
+    without bounds and x(v) clipped to them (correlated B, :mod:`landia.analysis.control`)."""
+    if problem.transform is None:
+        return minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
+    return minimise_in_control_space(problem.cost, problem.transform, problem.lower,
+                                     problem.upper, settings.minimiser)
+
+
+def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.ndarray:
+    """The x whose cost terms are reported after the minimisation: the minimiser itself, x(w)
+    before clipping for a correlated B. Under a correlated B a clipped value is an improbable
+    state (near the poles of a global grid neighbouring cells are correlated to 1 - 1e-5), so
+    JB at the clipped x can exceed JB at the background by orders of magnitude (measured at
+    1 deg, before the metric's polar floor: 2.5e12 for 3 clipped values of 64638, against 4589
+    before clipping); the clipped
+    values are reported apart (``result.clipped``, log ``analysis_clipped``)."""
+    if problem.transform is None or result.control is None:
+        return result.x
+    return problem.transform.to_state(result.control)
 
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
@@ -310,15 +346,22 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
              unknowns=int(x0.size), terms=list(terms_before), J=sum(terms_before.values()),
              solver=("tao:" + settings.minimiser.tao_type) if settings.minimiser.backend == "tao"
              else "scipy:L-BFGS-B")
-    result = minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
+    result = _minimise(problem, x0, settings)
     t2 = time.perf_counter()
-    terms_after = problem.cost.term_values(result.x)
+    terms_after = problem.cost.term_values(_minimiser_state(problem, result))
     bg = problem.to_fields(problem.background)
     an = problem.to_fields(result.x)
     scores = {"background": layer_scores(bg, problem.observation),
               "analysis": layer_scores(an, problem.observation)}
     timings = {"build_seconds": t1 - t0, "minimise_seconds": t2 - t1,
                "cost_seconds": problem.cost.seconds, "evaluations": problem.cost.evaluations}
+    if problem.transform is not None:
+        tr = problem.transform
+        timings.update(correlation_build_seconds=tr.correlation.build_seconds,
+                       correlation_mb=tr.correlation.factor_mb,
+                       preconditioner_build_seconds=tr.build_seconds,
+                       preconditioner_mb=tr.factor_mb,
+                       transform_seconds=tr.seconds + tr.correlation.seconds)
     t3 = time.perf_counter()
     stats, image_error = _image_diagnostics(problem, result.x, background, observation,
                                             settings)
@@ -329,7 +372,7 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
     log.info("analysis_done", iterations=result.iterations, reason=result.reason,
              J_before=sum(terms_before.values()), J_after=sum(terms_after.values()),
              scc_before=scores["background"]["layer1"]["scc"],
-             scc_after=scores["analysis"]["layer1"]["scc"],
+             scc_after=scores["analysis"]["layer1"]["scc"], clipped=result.clipped,
              seconds=round(t2 - t0, 3))
     return AnalysisResult(problem=problem, minimiser=result, background_field=bg,
                           analysis_field=an, terms_before=terms_before, terms_after=terms_after,

@@ -5,28 +5,38 @@ innovations alone), cycled.
 Definitions
 -----------
 For each analysed layer l with observations (observed image y_l on its valid cells, S_l, the
-fill E_l, the kept set P_l), the observation-minus-background and observation-minus-analysis
-departures in curvelet space are, over *every* coefficient of C,
+fill E_l of those cells, the kept set P_l of JI), the observation-minus-background and
+observation-minus-analysis departures in curvelet space are, over *every* coefficient of C,
 
 .. math:: d^{ob}_l = C E_l (y_l - S_l x_b), \\qquad d^{oa}_l = C E_l (y_l - S_l x_a).
 
-The kept ones, :math:`P_l d_l`, are the residuals of JI. A *band* is one wedge w of one scale j
-(scale 0 is the low-pass band, one wedge). Per band, pooled over the layers:
+They are the innovations of the observed cells only, also when JI compares the whole analysis
+image (``analysis.image_gap_weight`` > 0, where the cells without an observation enter JI with
+the observed image's gap fill, which is not an observation). With the term on the observed
+cells the kept ones, :math:`P_l d_l`, are JI's residuals. A *band* is one wedge w of one scale
+j (scale 0 is the low-pass band, one wedge). Per band, pooled over the layers:
 
 - ``coefficients``, ``kept``: the number of complex coefficients, all and kept;
 - ``omb_all``, ``omb_kept``, ``oma_all``, ``oma_kept``: :math:`\\sum |d_k|^2`, the sum of the
   squared moduli over all or over the kept coefficients, (m3 m-3)^2. Mean squares are these
   sums over the counts (per complex coefficient). Because C is a Parseval frame,
-  :math:`\\sum_{bands} \\mathrm{omb\\_all} = \\sum_l \\|E_l (y_l - S_l x_b)\\|^2`, and
-  :math:`\\sum_{bands} \\mathrm{omb\\_kept}/s^2_j = 2 J_I(x_b)`;
+  :math:`\\sum_{bands} \\mathrm{omb\\_all} = \\sum_l \\|E_l (y_l - S_l x_b)\\|^2`, and, for
+  the term on the observed cells, :math:`\\sum_{bands} \\mathrm{omb\\_kept}/s^2_j = 2 J_I(x_b)`;
 - ``cross_kept``: :math:`\\sum_k \\mathrm{Re}(\\overline{d^{ob}_k} d^{oa}_k)` over the kept
   coefficients (the real inner product of the interleaved pairs);
 - ``white_kept`` (only when asked for): :math:`\\mathrm{E}\\,\\|P_b C E_l z\\|^2` for a white
   error z of unit variance on the valid cells, i.e.
   :math:`\\mathrm{tr}(P_b C E_l E_l^T C^T P_b^T)`: how much of a white observation error of
-  variance 1 lands in the kept coefficients of the band. It is estimated with
-  :data:`WHITE_NOISE_PROBES` Rademacher probes (Hutchinson's trace estimator) of fixed seed, so
-  it is the same on every run, rank and restart.
+  variance 1 lands in the kept coefficients of the band;
+- ``background_kept`` (only when asked for): :math:`\\mathrm{E}\\,\\|P_b C E_l S_l B^{1/2}
+  z\\|^2` for z white of unit variance in the control space, i.e.
+  :math:`\\mathrm{tr}(P_b C E_l S_l B S_l^T E_l^T C^T P_b^T)`: what the background error B
+  states lands there (B diagonal or correlated, ``analysis.correlation_length_km``).
+
+Both normalisers are estimated with :data:`WHITE_NOISE_PROBES` Rademacher probes (Hutchinson's
+trace estimator) of fixed seed, so they are the same on every run, rank and restart (with a
+diagonal B of one variance per layer, ``background_kept`` is that variance times
+``white_kept``, exactly).
 
 Desroziers estimate
 -------------------
@@ -54,16 +64,18 @@ The O-B statistics alone give, per scale, the white-equivalent innovation varian
 :math:`V_j = \\sum_{b \\in j} \\mathrm{omb\\_kept}(b) / \\sum_{b \\in j}
 \\mathrm{white\\_kept}(b)`, and :math:`\\mathrm{E}[d^{ob} (d^{ob})^T] = H B H^T + R`. Taking R
 as stated (the mean observation-error variance :math:`\\bar r` of the analysed cells) leaves
-the background-error variance of the scale, :math:`\\hat b_j = V_j - \\bar r`. The optimal
-gain at that scale is :math:`\\hat b_j / (\\hat b_j + \\bar r)`; JI with the diagonal B
-(mean variance :math:`\\bar b`) reaches it with
+the background-error variance of the scale, :math:`\\hat b_j = V_j - \\bar r`. B itself
+states :math:`a_j = \\sum_{b \\in j} \\mathrm{background\\_kept}(b) / \\sum_{b \\in j}
+\\mathrm{white\\_kept}(b)` there (its mean variance for a white B; more at the coarse scales
+for a correlated one). The optimal gain at that scale is :math:`\\hat b_j / (\\hat b_j +
+\\bar r)`; JI reaches it, given B, with
 
-.. math:: \\hat s^2_j = \\bar b\\, \\bar r / \\hat b_j
+.. math:: \\hat s^2_j = a_j\\, \\bar r / \\hat b_j
 
 (:math:`+\\infty`, i.e. the cap, when :math:`V_j \\le \\bar r`): scales where the
-background is far from the observation follow the observation closely, scales that hold
-little more than observation noise are smoothed. It needs no analysis, so it has no feedback
-and no fixed point to reach; it assumes the stated observation error and a white B.
+background is further from the observation than B says follow the observation more closely,
+scales that hold little more than observation noise are smoothed. It needs no analysis, so it
+has no feedback and no fixed point to reach; it assumes the stated observation error.
 
 Cycling
 -------
@@ -108,6 +120,8 @@ class ImageStatistics:
         Sums over the band's coefficients, (m3 m-3)^2.
     white_kept : ndarray or None
         The white-noise normaliser (None unless asked for).
+    background_kept : ndarray or None
+        The background normaliser (None unless asked for).
     """
 
     wedges_per_scale: np.ndarray
@@ -119,6 +133,7 @@ class ImageStatistics:
     oma_kept: np.ndarray
     cross_kept: np.ndarray
     white_kept: np.ndarray | None = None
+    background_kept: np.ndarray | None = None
 
     @property
     def scales(self) -> int:
@@ -151,9 +166,12 @@ class ImageErrorVariance:
         ``estimate`` (``used`` itself with the ``fixed`` method).
     method : str
         ``fixed``, ``desroziers`` or ``innovation``.
-    observation_variance, background_variance : float or None
-        The mean stated error variances of the analysed cells the ``innovation`` method used,
-        (m3 m-3)^2.
+    observation_variance : float or None
+        The mean stated observation-error variance of the analysed cells the ``innovation``
+        method used, (m3 m-3)^2.
+    background_variance : ndarray (scales,) or None
+        The background-error variance of each scale B states (white-equivalent) that it
+        used, (m3 m-3)^2.
     """
 
     used: np.ndarray
@@ -161,7 +179,7 @@ class ImageErrorVariance:
     next: np.ndarray
     method: str = "fixed"
     observation_variance: float | None = None
-    background_variance: float | None = None
+    background_variance: np.ndarray | None = None
 
 
 def _band_sums(values: np.ndarray, band: np.ndarray, n_bands: int) -> np.ndarray:
@@ -175,31 +193,82 @@ def _squares(pairs: np.ndarray) -> np.ndarray:
     return p[:, 0] * p[:, 0] + p[:, 1] * p[:, 1]
 
 
-def white_noise_energy(transform, n_valid: int, probes: int = WHITE_NOISE_PROBES,
-                       seed: int = PROBE_SEED) -> np.ndarray:
-    """E |(C E z)_k|^2 for each complex coefficient k, z white with unit variance on the
-    ``n_valid`` valid cells: the mean of |(C E z)_k|^2 over Rademacher probes z."""
+def _probes(n: int, probes: int, seed: int):
+    """Rademacher vectors of length n (a fixed sequence for a seed)."""
     rng = np.random.default_rng(seed)
-    total = np.zeros(transform.shape[0] // 2)
     for _ in range(probes):
-        z = rng.integers(0, 2, n_valid) * 2.0 - 1.0
-        total += _squares(transform.matvec(z))
+        yield rng.integers(0, 2, n) * 2.0 - 1.0
+
+
+def white_noise_energy(transform, n_valid: int, probes: int = WHITE_NOISE_PROBES,
+                       seed: int = PROBE_SEED, scale: np.ndarray | None = None) -> np.ndarray:
+    """E |(C E D z)_k|^2 for each complex coefficient k, z white with unit variance on the
+    ``n_valid`` valid cells and D = diag(``scale``) (1 without): the mean of |(C E D z)_k|^2
+    over Rademacher probes z."""
+    total = np.zeros(transform.shape[0] // 2)
+    for z in _probes(n_valid, probes, seed):
+        total += _squares(transform.matvec(z if scale is None else scale * z))
     return total / probes
 
 
-def image_statistics(problem, xb: np.ndarray, xa: np.ndarray,
-                     white_noise: bool = False) -> ImageStatistics | None:
+def _background_sqrt(problem):
+    """(B^1/2 as a function of a control-size vector, True when B is diagonal) or (None, True)
+    without a background term."""
+    transform = getattr(problem, "transform", None)
+    if transform is not None:  # B = D^1/2 C D^1/2, C = U U^T
+        u = transform.correlation.sqrt(transform.layers)
+        return (lambda z: transform.std * u.matvec(z)), False
+    term = next((t for t in problem.cost.terms if t.name == "background"), None)
+    if term is None:
+        return None, True
+    sd = np.sqrt(term.variance)
+    return (lambda z: sd * z), True
+
+
+def _background_energy(problem, term, band, nb, white_energy) -> np.ndarray | None:
+    """The per-band background normaliser ``background_kept`` (module notes), or None."""
+    sqrt_b, diagonal = _background_sqrt(problem)
+    if sqrt_b is None:
+        return None
+    out = np.zeros(nb)
+    if diagonal:
+        sd = sqrt_b(np.ones(problem.background.size))
+        for layer, white in zip(term.layers, white_energy):
+            k, cells = layer.selection.kept, layer.innovation_cells
+            if np.all(sd[cells] == sd[cells][0]):  # exactly its variance times the white one
+                out += sd[cells][0] ** 2 * _band_sums(white[k], band[k], nb)
+            else:
+                e = white_noise_energy(layer.innovation_transform, cells.size, scale=sd[cells])
+                out += _band_sums(e[k], band[k], nb)
+        return out
+    totals = [np.zeros(layer.innovation_transform.shape[0] // 2) for layer in term.layers]
+    for z in _probes(problem.background.size, WHITE_NOISE_PROBES, PROBE_SEED + 1):
+        dx = sqrt_b(z)
+        for layer, total in zip(term.layers, totals):
+            total += _squares(layer.innovation_transform.matvec(dx[layer.innovation_cells]))
+    for layer, total in zip(term.layers, totals):
+        k = layer.selection.kept
+        out += _band_sums(total[k] / WHITE_NOISE_PROBES, band[k], nb)
+    return out
+
+
+def image_statistics(problem, xb: np.ndarray, xa: np.ndarray, white_noise: bool = False,
+                     background_noise: bool = False) -> ImageStatistics | None:
     """Per-band O-B and O-A statistics of an analysis (module notes); None without JI.
 
     Parameters
     ----------
     problem : AnalysisProblem
-        The analysis problem (its image term and curvelet transform).
+        The analysis problem (its image term, curvelet transform and B).
     xb, xa : ndarray
         Background and analysis control vectors, m3 m-3.
     white_noise : bool
-        Also estimate the white-noise normaliser ``white_kept`` (needed by the Desroziers
-        estimate; costs :data:`WHITE_NOISE_PROBES` transforms per distinct observation mask).
+        Also estimate the white-noise normaliser ``white_kept`` (needed by the estimates;
+        :data:`WHITE_NOISE_PROBES` transforms per distinct observation mask).
+    background_noise : bool
+        Also estimate the background normaliser ``background_kept`` (needed by the innovation
+        estimate; with a correlated B, :data:`WHITE_NOISE_PROBES` applications of B^1/2 and
+        transforms per layer).
     """
     term = next((t for t in problem.cost.terms if t.name == "image"), None)
     curvelet = problem.curvelet
@@ -210,11 +279,14 @@ def image_statistics(problem, xb: np.ndarray, xa: np.ndarray,
     sums = {name: np.zeros(nb) for name in SUMS}
     coefficients = np.zeros(nb, dtype=np.int64)
     kept = np.zeros(nb, dtype=np.int64)
-    white = np.zeros(nb) if white_noise else None
+    white = np.zeros(nb) if white_noise or background_noise else None
     energy_cache: dict[bytes, np.ndarray] = {}
+    white_energy = []
     for layer in term.layers:
-        d_ob = layer.observed - layer.transform.matvec(xb[layer.cells])
-        d_oa = layer.observed - layer.transform.matvec(xa[layer.cells])
+        cells, transform, observed = (layer.innovation_cells, layer.innovation_transform,
+                                      layer.innovation_observed)
+        d_ob = observed - transform.matvec(xb[cells])
+        d_oa = observed - transform.matvec(xa[cells])
         sq_ob, sq_oa = _squares(d_ob), _squares(d_oa)
         cross = (d_ob * d_oa).reshape(-1, 2).sum(axis=1)
         k = layer.selection.kept
@@ -225,18 +297,22 @@ def image_statistics(problem, xb: np.ndarray, xa: np.ndarray,
         sums["omb_kept"] += _band_sums(sq_ob[k], band[k], nb)
         sums["oma_kept"] += _band_sums(sq_oa[k], band[k], nb)
         sums["cross_kept"] += _band_sums(cross[k], band[k], nb)
-        if white_noise:
+        if white is not None:
             # Layers observed on the same cells share their fill, hence their normaliser.
-            key = (layer.cells % problem.grid.n_land).tobytes()
+            key = (cells % problem.grid.n_land).tobytes()
             if key not in energy_cache:
-                energy_cache[key] = white_noise_energy(layer.transform, layer.cells.size)
+                energy_cache[key] = white_noise_energy(transform, cells.size)
+            white_energy.append(energy_cache[key])
             white += _band_sums(energy_cache[key][k], band[k], nb)
+    background = (_background_energy(problem, term, band, nb, white_energy)
+                  if background_noise else None)
     table = curvelet.band_table
     return ImageStatistics(
         wedges_per_scale=np.asarray(curvelet.wedges_per_scale, dtype=np.int64),
         coefficients=table(coefficients, fill=0), kept=table(kept, fill=0),
         **{name: table(v) for name, v in sums.items()},
-        white_kept=None if white is None else table(white))
+        white_kept=None if not white_noise else table(white),
+        background_kept=None if background is None else table(background))
 
 
 def desroziers_estimate(stats: ImageStatistics) -> np.ndarray:
@@ -250,12 +326,24 @@ def desroziers_estimate(stats: ImageStatistics) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def background_estimate(stats: ImageStatistics) -> np.ndarray:
+    """The background-error variance B states at each scale, white-equivalent: the sum of
+    ``background_kept`` over the sum of ``white_kept`` (module notes); NaN where empty."""
+    if stats.background_kept is None or stats.white_kept is None:
+        raise ValueError("background_estimate: the statistics have no normalisers "
+                         "(image_statistics(..., background_noise=True))")
+    num, den = stats.per_scale("background_kept"), stats.per_scale("white_kept")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
 def innovation_estimate(stats: ImageStatistics, observation_variance: float,
-                        background_variance: float) -> np.ndarray:
+                        background_variance) -> np.ndarray:
     """The image-error variance per scale that gives JI the optimal gain for the O-B
-    statistics, with the stated observation- and background-error variances (module notes,
-    "Innovation estimate"); +inf where the innovations hold no more than the observation
-    error, NaN for a scale without kept coefficients."""
+    statistics, with the stated observation-error variance and the background-error
+    variance per scale B states (module notes, "Innovation estimate"); +inf where the
+    innovations hold no more than the observation error, NaN for a scale without kept
+    coefficients."""
     if stats.white_kept is None:
         raise ValueError("innovation_estimate: the statistics have no white-noise normaliser "
                          "(image_statistics(..., white_noise=True))")
@@ -282,8 +370,9 @@ def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray, analys
                          background_variance: float | None = None) -> ImageErrorVariance:
     """The variances of an analysis: those used, the estimate and the next (module notes).
 
-    ``observation_variance`` and ``background_variance`` (means over the analysed cells,
-    (m3 m-3)^2) are needed by the ``innovation`` method only.
+    ``observation_variance`` (the mean stated error variance of the analysed cells,
+    (m3 m-3)^2) is needed by the ``innovation`` method, and ``background_variance`` (the mean
+    of B's diagonal there) where the statistics carry no background normaliser (no JB).
     """
     used = np.asarray(used, dtype=np.float64)
     cfg = analysis_settings
@@ -294,9 +383,11 @@ def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray, analys
     if method == "desroziers":
         estimate = desroziers_estimate(stats)
     else:
-        estimate = innovation_estimate(stats, observation_variance, background_variance)
+        b = (background_estimate(stats) if stats.background_kept is not None
+             else np.full(stats.scales, float(background_variance)))
+        estimate = innovation_estimate(stats, observation_variance, b)
         variances = {"observation_variance": float(observation_variance),
-                     "background_variance": float(background_variance)}
+                     "background_variance": b}
     return ImageErrorVariance(used=used, estimate=estimate, method=method, **variances,
                               next=cycled_variance(used, estimate, cfg.image_error_memory,
                                                    cfg.image_error_floor, cfg.image_error_cap))

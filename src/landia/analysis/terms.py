@@ -104,22 +104,28 @@ class ImageLayer:
     Parameters
     ----------
     cells : ndarray of int
-        Positions in x of this layer's cells with a valid observation (S).
+        Positions in x of the cells the term compares (S): the layer's observed cells, or all
+        its land cells for the image term over the whole analysis image.
     selection : CoefficientSelection
         P, the kept coefficients of this layer's observed image.
     transform : LinearOperator
-        ``C @ E``: every curvelet coefficient of the filled image of the valid cells.
+        ``C @ E`` (times the gap weights W^1/2 for the whole image): every curvelet
+        coefficient of the filled image of ``cells``.
     observed : ndarray
-        ``C E y``, every coefficient of the observed image (interleaved real pairs).
+        ``transform`` applied to the observed image (interleaved real pairs).
     scale : ndarray of int
         Scale of every complex coefficient of C (``CurveletTransform.coefficient_scale``).
+    innovation_cells, innovation_transform, innovation_observed : optional
+        The same three for the observed cells only, ``C E_obs`` and ``C E_obs y``: the
+        innovations y - H x of the image diagnostics. Default: ``cells``, ``transform`` and
+        ``observed`` (the term compares the observed cells only).
 
     Attributes
     ----------
     operator : LinearOperator
-        ``P @ C @ E``.
+        ``P @ transform``.
     target : ndarray
-        ``P C E y``.
+        ``P observed``.
     kept_scale : ndarray of int
         Scale of each kept complex coefficient.
     """
@@ -129,11 +135,18 @@ class ImageLayer:
     transform: object
     observed: np.ndarray
     scale: np.ndarray
+    innovation_cells: np.ndarray | None = None
+    innovation_transform: object = None
+    innovation_observed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.operator = self.selection @ self.transform
         self.target = self.selection.matvec(self.observed)
         self.kept_scale = np.asarray(self.scale)[self.selection.kept]
+        if self.innovation_cells is None:
+            self.innovation_cells = self.cells
+            self.innovation_transform = self.transform
+            self.innovation_observed = self.observed
 
 
 @dataclass

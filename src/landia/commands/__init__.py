@@ -25,6 +25,7 @@ module                     command
 :mod:`.threshold_diagnostics`  ``threshold-diagnostics``: curvelet threshold diagnostics
 :mod:`.estimate_b`         ``estimate-b``: background-error variances
 :mod:`.prepare_obs`        ``prepare-obs``: products -> model-grid observation images
+:mod:`.climatology`        ``climatology``: model and observation climatologies (rescaling)
 :mod:`.cycle`              ``cycle``: the MPI assimilation cycle
 :mod:`.configs`            ``configs``: the shipped configurations
 :mod:`.make_obs`           ``make-obs``: synthetic observations (OSSE)

@@ -10,6 +10,7 @@ from landia.errors import InputError
 from landia.io.analysis_file import read_analysis, write_analysis
 from landia.io.fields import read_field
 from landia.log import get_logger
+from landia.observations.bias import BiasCorrection
 
 
 def add_parser(subparsers):
@@ -45,7 +46,8 @@ def analyse(args, settings: Settings) -> int:
     if not out_dir.is_dir():  # fail before the work, not after it
         raise InputError(f"{args.output}: output directory {out_dir} does not exist")
     background = read_field(args.background, "background")
-    observation = read_field(args.obs, "observation")
+    bias = BiasCorrection.from_settings(settings, Path.cwd(), background.lat, background.lon)
+    observation = bias.apply(read_field(args.obs, "observation"))
     variances = _carried_variances(args.image_error_from)
     if args.check:
         online_checks(build_problem(background, observation, settings, variances), log)

@@ -159,6 +159,10 @@ def _cross_checks(settings: Settings, source: str) -> None:
     if settings.curvelet.wedges % 3:
         raise ConfigError(f"{source}: curvelet.wedges: expected a multiple of 3 "
                           f"(UDCT's decimation needs it), got {settings.curvelet.wedges}")
+    if settings.analysis.correlation_steps % 2:
+        raise ConfigError(f"{source}: analysis.correlation_steps: expected an even number "
+                          f"(B^1/2 is half the diffusion steps), got "
+                          f"{settings.analysis.correlation_steps}")
     if settings.curvelet.scales == 1:
         raise ConfigError(f"{source}: curvelet.scales: expected 0 (automatic) or >= 2, got 1")
     g = settings.grid
@@ -190,6 +194,11 @@ def _cross_checks(settings: Settings, source: str) -> None:
     if c.mode == "da" and not c.analysis_hours:
         raise ConfigError(f"{source}: cycle.analysis_hours: expected at least one hour in "
                           f"mode 'da'")
+    o = settings.observations
+    if o.rescaling != "none" and not o.climatology.strip():
+        raise ConfigError(f"{source}: observations.climatology: required when "
+                          f"observations.rescaling = {o.rescaling!r}; give the file written by "
+                          f"'landia climatology'")
     a = settings.analysis
     if a.image_error_floor >= a.image_error_cap:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "

@@ -37,6 +37,11 @@ class AnalysisSettings:
         4.0e-4, "s2 in JI = 1/(2 s2) ||P C E (x - y)||^2, (m3 m-3)^2. 1.0 reproduces the "
                 "paper's unweighted image term, which barely moves the analysis.",
         lo=0.0, lo_open=True)
+    image_gap_weight: float = key(
+        0.3, "JI over the whole analysis image: land cells without an observation take the "
+             "observed image's gap fill with this weight (observed cells: 1); measured best "
+             "near 0.3 (docs/analysis.md). 0 gives the paper's term on observed cells only.",
+        lo=0.0, hi=1.0)
     image_error_method: str = key(
         "fixed", "How JI's image-error variance is set: 'fixed' (image_error_variance for every "
                  "curvelet scale), or one variance per scale estimated with each analysis and "
@@ -64,6 +69,17 @@ class AnalysisSettings:
                     "or a number in m3 m-3.", lo=0.0, hi=1.0)
     min_valid_cells: int = key(10, "Observation images with fewer valid land cells in a "
                                    "layer are refused for that layer.", lo=1)
+    correlation_length_km: float = key(
+        300.0, "Length scale L (Daley's) of the background-error correlation, km: B = D^1/2 C "
+               "D^1/2 with C an implicit diffusion over adjacent land cells (nothing "
+               "correlates across the sea), minimised through the control-variable transform. "
+               "300 was best on the real-field case (docs/analysis.md); 0 gives the paper's "
+               "diagonal B, with which no information reaches a cell without an observation.",
+        lo=0.0, hi=5000.0)
+    correlation_steps: int = key(
+        4, "m, the number of implicit diffusion steps of the correlation (even, >= 4): the "
+           "kernel is a Matern function of smoothness m - 1, Gaussian-like for large m; "
+           "each application of B^1/2 costs m/2 sparse solves.", lo=4, hi=20)
 
 
 @dataclass(frozen=True)
@@ -151,7 +167,8 @@ class GridSettings:
 
 @dataclass(frozen=True)
 class ObservationSettings:
-    """Soil-moisture products mapped to the model grid (`landia prepare-obs`)."""
+    """Soil-moisture products mapped to the model grid (`landia prepare-obs`), and their
+    rescaling to the model's climatology before an analysis."""
 
     product: str = key("auto", "Reader: 'auto' (detected from the file), 'era5', 'gldas', "
                                "'cci' (C3S / ESA CCI) or 'smap'.",
@@ -178,6 +195,19 @@ class ObservationSettings:
     error_variance: float = key(
         4.0e-4, "Observation-error variance, (m3 m-3)^2, where the product gives no "
                 "uncertainty.", lo=0.0, lo_open=True)
+    rescaling: str = key(
+        "none", "Bias handling before each analysis (`landia cycle`, `landia analyse`): "
+                "'none', 'cdf' (CDF matching to the model's climatology, per cell and layer), "
+                "'mean_std' (mean and standard-deviation scaling) or 'anomaly' (anomalies "
+                "about each climatology). See docs/observation-bias.md.",
+        choices=("none", "cdf", "mean_std", "anomaly"))
+    climatology: str = key(
+        "", "Climatology file of `landia climatology`, required unless rescaling = 'none'; "
+            "relative to the run directory (`landia cycle`) or the working directory "
+            "(`landia analyse`).")
+    min_climatology_samples: int = key(
+        30, "Cells and layers with fewer paired training samples in the climatology are not "
+            "rescaled but refused (counted as `no_climatology`).", lo=2)
     withhold_fraction: float = key(
         0.0, "`landia cycle`: fraction of the observed cells held out of every analysis and "
              "used to verify it (O-B and O-A at them, in the analysis file and the run log).",

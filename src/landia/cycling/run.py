@@ -68,6 +68,7 @@ from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
 from landia.log import get_logger, log_to_file
+from landia.observations.bias import BiasCorrection
 from landia.observations.withhold import departures, top_layer_summary, withhold
 
 DT = 1800.0
@@ -77,30 +78,40 @@ EXIT_INTERRUPTED = 75
 HASH_EXCLUDED = {("cycle", "end"), ("cycle", "keep_checkpoints")}
 #: Sections that never change a run's results (how it logs, how it is scheduled).
 HASH_EXCLUDED_SECTIONS = ("logging", "serve")
-#: Keys added after runs existed: they enter the hash only when set to another value than
-#: their default, so that a run directory of an earlier version (which ran as the default
-#: does) resumes under the same hash.
-HASH_OMITTED_AT_DEFAULT = {("analysis", "image_error_method"),
-                           ("analysis", "image_error_memory"),
-                           ("analysis", "image_error_floor"),
-                           ("analysis", "image_error_cap"),
-                           ("observations", "withhold_fraction"),
-                           ("observations", "withhold_seed")}
+#: Keys added after the hash's first format, with the value that gives the earlier behaviour:
+#: at that value a key is left out of the hash, so a run that pins the earlier behaviour keeps
+#: its hash (and its checkpoints) across the upgrade; any other value changes the hash.
+HASH_NEUTRAL = {
+    ("observations", "rescaling"): "none",
+    ("observations", "climatology"): "",
+    ("observations", "min_climatology_samples"): 30,
+    # The diagonal B and the image term on observed cells only (the defaults are 300 km and
+    # 0.3, which change the analysis and therefore the hash).
+    ("analysis", "correlation_length_km"): 0.0,
+    ("analysis", "correlation_steps"): 4,
+    ("analysis", "image_gap_weight"): 0.0,
+    # One fixed image-error variance for every scale, no withheld observations (the defaults).
+    ("analysis", "image_error_method"): "fixed",
+    ("analysis", "image_error_memory"): 0.5,
+    ("analysis", "image_error_floor"): 4.0e-4,
+    ("analysis", "image_error_cap"): 0.1,
+    ("observations", "withhold_fraction"): 0.0,
+    ("observations", "withhold_seed"): 0,
+}
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
-    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; the keys of
-    :data:`HASH_OMITTED_AT_DEFAULT` only when not at their default), as ``sha256:<hex>``."""
+    ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
+    their neutral value neither), as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
-    for section, key in HASH_OMITTED_AT_DEFAULT:
-        default = getattr(type(getattr(settings, section))(), key)
-        if raw.get(section, {}).get(key) == default:
-            raw[section].pop(key)
+    for (section, key), neutral in HASH_NEUTRAL.items():
+        if section in raw and key in raw[section] and raw[section][key] == neutral:
+            del raw[section][key]
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -187,6 +198,10 @@ class CycleRunner:
         self.stop_requested = False
         self.layers = settings.analysis.layers
         self.image_error = CarriedImageError.for_settings(settings)  # used on the root
+        # The root rescales the observations (observations.rescaling); a bad climatology
+        # stops the run here rather than at every analysis.
+        self.bias = on_root(comm, lambda: BiasCorrection.from_settings(
+            settings, self.run_dir, self.grid.lat, self.grid.lon))
 
     # -- run directory ---------------------------------------------------------------------
     def _prepare_run_dir(self) -> None:
@@ -315,7 +330,7 @@ class CycleRunner:
                         "no observation folder configured (cycle.observations)")
             return None
         try:
-            obs = read_field(obs_path, "observation")
+            obs = self.bias.apply(read_field(obs_path, "observation"))
             obs, withheld = self._withhold(obs, window)
             result = run_analysis(bg_field, obs, self.settings,
                                   image_error_variance=self.image_error.values)

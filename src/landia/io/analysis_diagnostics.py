@@ -13,7 +13,8 @@ Layout::
                  coefficients(scale, wedge), kept_coefficients(scale, wedge)
                  omb_sum_all, omb_sum_kept, oma_sum_all, oma_sum_kept, omb_oma_sum_kept,
                  omb_mean_square_all, omb_mean_square_kept, oma_mean_square_all,
-                 oma_mean_square_kept, white_noise_energy_kept (estimated variances only)
+                 oma_mean_square_kept, white_noise_energy_kept (estimated variances
+                 only), background_energy_kept (innovation only)
                                                 (scale, wedge), (m3 m-3)^2
                  image_error_variance(scale), image_error_variance_next(scale),
                  image_error_estimate(scale) (estimated variances only)   (m3 m-3)^2
@@ -97,6 +98,10 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
                        "expected sum of |C E z|^2 over the kept coefficients for a white "
                        "observation error z of unit variance (the estimates' normaliser)",
                        units="1")
+    if stats.background_kept is not None:
+        _band_variable(ds, "background_energy_kept", stats.background_kept,
+                       "expected sum of |C E S B^1/2 z|^2 over the kept coefficients for z "
+                       "white of unit variance (the background error B states there)")
     rows = [("image_error_variance", image_error.used,
              "image-error variance s2 of each curvelet scale used by JI"),
             ("image_error_variance_next", image_error.next,
@@ -110,10 +115,11 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
         v[:] = np.where(np.isposinf(values), np.finfo(float).max, values)
         if name == "image_error_estimate" and image_error.observation_variance is not None:
             v.comment = ("innovation method: the s2 of the optimal gain for the stated mean "
-                         "observation_error_variance and background_error_variance; "
+                         "observation_error_variance and the background_error_variance of "
+                         "each scale B states (white-equivalent); "
                          f"{np.finfo(float).max:.6g} stands for +inf (no excess innovation)")
             v.observation_error_variance = image_error.observation_variance
-            v.background_error_variance = image_error.background_variance
+            v.background_error_variance = np.asarray(image_error.background_variance)
 
 
 def _present(stats) -> np.ndarray:
@@ -156,8 +162,8 @@ def read_image_diagnostics(ds, path) -> tuple[dict | None, dict | None]:
         return None, None
     names = (["wedges_per_scale"] + [n for n, _, _ in COUNTS] + [n for n, _, _ in BAND_SUMS]
              + [n for n, _, _ in MEAN_SQUARES])
-    if "white_noise_energy_kept" in ds.variables:
-        names.append("white_noise_energy_kept")
+    names += [n for n in ("white_noise_energy_kept", "background_energy_kept")
+              if n in ds.variables]
     bands = {}
     for name in names:
         values = read_values(ds, path, name)

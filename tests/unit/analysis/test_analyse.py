@@ -16,7 +16,10 @@ ALL_TERMS = ["background", "point", "image"]
 
 
 def settings(**sections) -> Settings:
-    raw = {"analysis": {"terms": ALL_TERMS, "upper_bound": 0.5, "layers": 2}}
+    """The paper's analysis: diagonal B, image term on the observed cells (the correlated B and
+    the whole-image term are tested in test_control.py and test_whole_image.py)."""
+    raw = {"analysis": {"terms": ALL_TERMS, "upper_bound": 0.5, "layers": 2,
+                        "correlation_length_km": 0.0, "image_gap_weight": 0.0}}
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)
     return settings_from_dict(raw)

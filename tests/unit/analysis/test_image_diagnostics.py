@@ -11,10 +11,15 @@ from landia.analysis import build_problem, run_analysis
 from landia.analysis.image_diagnostics import (cycled_variance, desroziers_estimate,
                                                innovation_estimate, white_noise_energy)
 from landia.config import settings_from_dict
-from landia.grid import colm_node_depths
+from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.fields import SoilMoistureField
 from landia.operators import HarmonicEmbedding
+from landia.operators.correlation import diffusion_correlation
 from tests.conftest import make_case
+
+
+#: The paper's diagonal B and its image term on the observed cells.
+WHITE_B = {"correlation_length_km": 0.0, "image_gap_weight": 0.0}
 
 
 def _settings(**analysis):
@@ -28,17 +33,24 @@ def analysed():
     return run_analysis(bg, obs, _settings(image_error_method="desroziers"))
 
 
-def test_per_band_sums_add_up_to_the_totals(analysed):
-    r = analysed
+@pytest.mark.parametrize("gap_weight", [0.0, 0.3])
+def test_per_band_sums_add_up_to_the_totals(gap_weight):
+    """The O-B and O-A of the observed cells, for the paper's term on those cells (where they
+    are JI's residuals) and for the term over the whole image."""
+    bg, obs = make_case(shape=(32, 31), layers=2, obs_missing=0.2)
+    r = run_analysis(bg, obs, _settings(image_error_method="desroziers",
+                                        image_gap_weight=gap_weight))
     p, st = r.problem, r.image_statistics
     term = next(t for t in p.cost.terms if t.name == "image")
     xb, xa = p.background, r.minimiser.x
-    assert np.all(p.lower <= xb) and np.all(xb <= p.upper)  # J(xb) is what terms_before holds
     s2 = term.scale_variance[0]
-    # the kept coefficients: the residuals of JI
-    assert np.nansum(st.omb_kept) / s2 == pytest.approx(2 * r.terms_before["image"], rel=1e-12)
-    assert np.nansum(st.oma_kept) / s2 == pytest.approx(2 * r.terms_after["image"], rel=1e-12)
-    # all coefficients: Parseval, ||C E (y - S x)||^2 = ||E (y - S x)||^2
+    if gap_weight == 0:  # the kept coefficients: the residuals of JI
+        for name, x in (("omb_kept", xb), ("oma_kept", xa)):
+            assert np.nansum(getattr(st, name)) / s2 == pytest.approx(
+                2 * term.value_and_gradient(x)[0], rel=1e-12), name
+    else:
+        assert all(layer.innovation_cells.size < layer.cells.size for layer in term.layers)
+    # all coefficients: Parseval, ||C E (y - S x)||^2 = ||E (y - S x)||^2 (E built here)
     for name, x in (("omb_all", xb), ("oma_all", xa)):
         total = sum(float(np.sum(_filled_departure(p, layer, x) ** 2))
                     for layer in term.layers)
@@ -47,7 +59,8 @@ def test_per_band_sums_add_up_to_the_totals(analysed):
     C = p.curvelet
     direct = np.zeros(C.band_sizes.size)
     for layer in term.layers:
-        d = (layer.observed - layer.transform.matvec(xb[layer.cells])).reshape(-1, 2)
+        d = (layer.innovation_observed - layer.innovation_transform.matvec(
+            xb[layer.innovation_cells])).reshape(-1, 2)
         k = layer.selection.kept
         np.add.at(direct, C.coefficient_band[k], (d[k] ** 2).sum(axis=1))
     np.testing.assert_allclose(C.band_table(direct), st.omb_kept, rtol=1e-12)
@@ -66,13 +79,15 @@ def test_per_band_sums_add_up_to_the_totals(analysed):
 
 
 def _filled_departure(problem, layer, x):
-    """E (y - S x) of one image layer, with its own embedding (for the Parseval check)."""
+    """E (y - S x) of one image layer's observed cells, with its own embedding (for the
+    Parseval check)."""
     cs = _settings().curvelet
     k = int(layer.cells[0] // problem.grid.n_land)
     valid = np.isfinite(problem.observation[k])
     emb = HarmonicEmbedding(valid, problem.curvelet.image_shape, cs.fill_sweeps,
                             cs.exact_fill_cells, cs.fill_decay)
-    return emb.matvec(problem.observation[k][valid] - x[layer.cells])
+    cells = k * problem.grid.n_land + np.flatnonzero(valid[problem.grid.land])
+    return emb.matvec(problem.observation[k][valid] - x[cells])
 
 
 def test_the_white_noise_normaliser_is_the_trace_it_estimates():
@@ -129,6 +144,7 @@ def test_cycled_desroziers_estimates_recover_a_white_observation_error():
     bg, obs, _ = _consistent_case(r=r)
     s = settings_from_dict({"analysis": {"terms": ["background", "image"], "layers": 1,
                                          "upper_bound": 1.0, "background_error_variance": 4e-4,
+                                         **WHITE_B,
                                          "image_error_variance": r / 4,
                                          "image_error_method": "desroziers",
                                          "image_error_memory": 0.0, "image_error_floor": 1e-6},
@@ -158,9 +174,11 @@ def test_innovation_estimate_is_the_observation_error_when_b_is_right():
     ratios = []
     for seed in range(4):
         bg, obs, _ = _consistent_case(seed=seed, b=b, r=r)
-        result = run_analysis(bg, obs, _innovation_settings(b, image_error_floor=1e-6))
+        result = run_analysis(bg, obs, _innovation_settings(b, image_error_floor=1e-6,
+                                                            **WHITE_B))
         err, st = result.image_error, result.image_statistics
-        assert err.observation_variance == pytest.approx(r) and err.background_variance == b
+        assert err.observation_variance == pytest.approx(r)
+        np.testing.assert_allclose(err.background_variance, b, rtol=1e-12)  # a white B: b
         v = st.per_scale("omb_kept") / st.per_scale("white_kept")
         assert np.all(np.abs(v / (b + r) - 1) < 0.15), v / (b + r)
         ratios.append(err.estimate / r)
@@ -168,6 +186,38 @@ def test_innovation_estimate_is_the_observation_error_when_b_is_right():
     ratios = np.array(ratios)
     assert np.all(np.abs(ratios - 1) < 0.4), ratios
     assert abs(ratios[:, -1].mean() - 1) < 0.1, ratios
+
+
+def test_innovation_estimate_with_a_right_correlated_b():
+    """A background error drawn from the correlated B the analysis states (300 km): B puts
+    most of its variance into the coarse scales (a_j), the innovations agree with it, and the
+    estimate is again the observation-error variance (noisier where a_j << r)."""
+    b, r, length = 0.03 ** 2, 0.02 ** 2, 300.0
+    ratios = []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        shape = (48, 48)
+        lat, lon = np.linspace(20, 60, shape[0]), np.linspace(80, 130, shape[1])
+        sea = gaussian_filter(rng.standard_normal(shape), 4, mode="wrap")
+        land = sea < np.quantile(sea, 0.7)
+        u = diffusion_correlation(LatLonGrid(lat, lon, land), length, 4).sqrt(1)
+        truth = 0.25 + 0.05 * _smooth(rng, shape, 3)
+        bg = np.full(shape, np.nan)
+        bg[land] = truth[land] + np.sqrt(b) * u.matvec(rng.standard_normal(int(land.sum())))
+        obs = truth + np.sqrt(r) * rng.standard_normal(shape)
+        obs[~land | (rng.random(shape) < 0.3)] = np.nan
+        depth = colm_node_depths()[:1]
+        stated = np.where(np.isfinite(obs), r, np.nan)[None]
+        result = run_analysis(SoilMoistureField(lat, lon, depth, bg[None]),
+                              SoilMoistureField(lat, lon, depth, obs[None], error_variance=stated),
+                              _innovation_settings(b, image_error_floor=1e-6,
+                                                   correlation_length_km=length))
+        a = result.image_error.background_variance
+        assert a[0] > 5 * b and a[-1] < 0.1 * b and np.all(np.diff(a) < 0), a / b
+        ratios.append(result.image_error.estimate / r)
+    ratios = np.array(ratios)
+    assert np.all((ratios > 0.5) & (ratios < 2.0)), ratios
+    assert abs(ratios[:, 0].mean() - 1) < 0.15, ratios
 
 
 def test_innovation_variances_beat_the_fixed_one_on_a_correlated_background_error():
@@ -180,7 +230,7 @@ def test_innovation_variances_beat_the_fixed_one_on_a_correlated_background_erro
         land = np.isfinite(truth)
         error = {}
         for method in ("fixed", "innovation", "desroziers"):
-            s = _innovation_settings(b, method, sigma=0.5, image_error_memory=0.0)
+            s = _innovation_settings(b, method, sigma=0.5, image_error_memory=0.0, **WHITE_B)
             variance = None
             for _ in range(1 if method == "fixed" else 3):  # Desroziers' fixed point, cycled
                 result = run_analysis(bg, obs, s, image_error_variance=variance)

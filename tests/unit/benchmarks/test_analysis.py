@@ -11,7 +11,10 @@ def test_paper_grid_case_reports_its_figures():
     expected = {"ny", "nx", "land_cells", "unknowns", "build_s", "minimise_s", "total_s",
                 "iterations", "evaluations", "reason", "cost_share", "curvelet_share",
                 "embedding_share", "pair_s", "total_in_pairs", "peak_mb", "import_mb",
-                "control_vector_mb", "image_mb", "peak_in_images", "scc_before", "scc_after"}
+                "control_vector_mb", "image_mb", "peak_in_images", "scc_before", "scc_after",
+                # the default correlated B
+                "correlation_build_s", "correlation_mb", "normalisation",
+                "preconditioner_build_s", "preconditioner_mb", "transform_share", "clipped"}
     assert {prefix + k for k in expected} <= set(figures)
     assert prefix + "error" not in figures
     f = {k[len(prefix):]: v for k, v in figures.items()}
@@ -24,3 +27,5 @@ def test_paper_grid_case_reports_its_figures():
     assert all(math.isfinite(f[k]) and f[k] > 0 for k in ("build_s", "minimise_s", "total_s",
                                                          "pair_s", "control_vector_mb"))
     assert f["scc_after"] > f["scc_before"]
+    assert f["normalisation"] == "exact" and f["iterations"] <= 25
+    assert 0 < f["transform_share"] < 1 and f["correlation_mb"] > 0 and f["clipped"] >= 0

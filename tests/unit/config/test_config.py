@@ -60,6 +60,9 @@ format = "json"
     ("[minimiser]\ntao_type = 'newton'\n", ["minimiser.tao_type", "blmvm"]),
     ("[minimiser]\nmax_iterations = true\n", ["minimiser.max_iterations", "expected"]),
     ("[logging]\nformat = 'xml'\n", ["logging.format", "'json'"]),
+    ("[observations]\nrescaling = 'cdf'\n", ["observations.climatology", "required", "'cdf'"]),
+    ("[observations]\nrescaling = 'quantile'\n", ["observations.rescaling", "'anomaly'"]),
+    ("[observations]\nmin_climatology_samples = 1\n", ["min_climatology_samples", ">= 2"]),
     ("analysis = 3\n", ["[analysis] must be a table"]),
     ("[analysis\nlayers = 3\n", ["not valid TOML"]),
 ])

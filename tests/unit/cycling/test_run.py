@@ -327,7 +327,7 @@ def test_repeated_tao_solves_are_bit_identical():
     from landia.experiment.cases import build_demo_case
 
     bg, obs = build_demo_case()[:2]
-    s = Settings()
+    s = Settings().replace("analysis", correlation_length_km=0.0)  # bounded, in x
     p = build_problem(bg, obs, s)
     x0 = np.clip(p.background, p.lower, p.upper)
     results = []
@@ -336,6 +336,15 @@ def test_repeated_tao_solves_are_bit_identical():
         a = buf[k:k + x0.size]
         a[:] = x0
         results.append(minimise(p.cost, a, p.lower, p.upper, s.minimiser).x.copy())
+    for r in results[1:]:
+        assert np.array_equal(r, results[0])
+    # The default correlated B: unbounded, in the control vector.
+    from landia.analysis.control import minimise_in_control_space
+
+    s = Settings()
+    p = build_problem(bg, obs, s)
+    results = [minimise_in_control_space(p.cost, p.transform, p.lower, p.upper, s.minimiser).x
+               for _ in range(6)]
     for r in results[1:]:
         assert np.array_equal(r, results[0])
 

@@ -21,6 +21,12 @@ class MinimiserResult:
         Why it stopped (TAO's converged reason name, or scipy's message).
     solver : str
         e.g. ``"tao:blmvm"`` or ``"scipy:L-BFGS-B"``.
+    clipped : int
+        Values of the analysis clipped to the bounds after the minimisation (an unbounded
+        minimisation in control space, or an unbounded TAO type).
+    control : ndarray or None
+        The minimising control vector v when the analysis was minimised in control space
+        (x = xb + T v); None otherwise.
     """
 
     x: np.ndarray
@@ -29,6 +35,8 @@ class MinimiserResult:
     reason: str = ""
     solver: str = ""
     evaluations: int = 0
+    clipped: int = 0
+    control: np.ndarray | None = None
 
     @property
     def iterations(self) -> int:

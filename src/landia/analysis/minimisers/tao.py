@@ -128,16 +128,18 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
     try:
         tao.setType(settings.tao_type)
         tao.setObjectiveGradient(problem.objective_gradient, g)
-        xl, xu = x.duplicate(), x.duplicate()
-        xl.setArray(lower)
-        xu.setArray(upper)
-        tao.setVariableBounds(xl, xu)
+        bounded = bool(np.any(np.isfinite(lower)) or np.any(np.isfinite(upper)))
+        if bounded:  # infinite bounds (the control-space analysis): none at all
+            xl, xu = x.duplicate(), x.duplicate()
+            xl.setArray(lower)
+            xu.setArray(upper)
+            tao.setVariableBounds(xl, xu)
         tao.setTolerances(gatol=settings.gatol, grtol=0.0, gttol=settings.gttol)
         tao.setMaximumIterations(settings.max_iterations)
         tao.setMonitor(problem.monitor)
         tao.setFromOptions()
         solver_type = tao.getType()
-        if solver_type not in _BOUNDED:
+        if bounded and solver_type not in _BOUNDED:
             log.warning("tao_unbounded_type", tao_type=solver_type,
                         note="bounds are ignored by this TAO type; result clipped")
         tao.solve(x)
@@ -149,9 +151,11 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
         tao.destroy()
         if own_scale:
             opts.delValue(scale_key)
-    result = MinimiserResult(x=np.clip(xa, lower, upper), cost=problem.history_cost,
+    clipped = np.clip(xa, lower, upper)
+    result = MinimiserResult(x=clipped, cost=problem.history_cost,
                              gradient_norm=problem.history_grad, reason=reason,
-                             solver=f"tao:{solver_type}", evaluations=cost.evaluations)
+                             solver=f"tao:{solver_type}", evaluations=cost.evaluations,
+                             clipped=int(np.count_nonzero(clipped != xa)))
     if reason_code < 0:
         raise MinimisationError(
             f"TAO {solver_type} diverged: {reason} after {iterations} iterations "
