@@ -99,3 +99,20 @@ def test_wrong_variances_are_clear_errors():
         build_problem(bg, obs, _settings(), image_error_variance=np.array([1e-3, 0.0, 1e-3]))
     with pytest.raises(ValueError, match="finite and > 0"):
         ImageTerm([], np.array([np.nan]))
+
+
+def test_the_preconditioner_takes_the_low_pass_scales_variance():
+    """The correlated B's preconditioner models JI by 1/s2 on the image cells: the large
+    scales set the largest eigenvalues, so with one variance per scale it is the low-pass
+    scale's (the smallest, as before, made the Desroziers variances of the real-field case
+    take 24-26 iterations instead of 14-16)."""
+    from landia.analysis.control import observation_precision
+
+    bg, obs = make_case(shape=(16, 16), layers=2)
+    s = _settings().replace("analysis", correlation_length_km=300.0)
+    p = build_problem(bg, obs, s, image_error_variance=np.array([3e-2, 2e-3, 5e-4]))
+    omega = observation_precision(p.cost.terms, p.background.size)
+    cells = np.unique(np.concatenate([layer.cells for layer in _image(p).layers]))
+    counts = np.bincount(np.concatenate([layer.cells for layer in _image(p).layers]),
+                         minlength=p.background.size)
+    np.testing.assert_allclose(omega[cells], counts[cells] / 3e-2)
