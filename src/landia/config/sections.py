@@ -58,8 +58,8 @@ class AnalysisSettings:
     image_error_floor: float = key(
         4.0e-4, "Estimated variances: smallest value carried, (m3 m-3)^2. It bounds the "
                 "image term's Hessian, 1/floor, and so the iterations: at the default (the "
-                "default fixed variance) blmvm stayed at <= 23 iterations on the benchmark "
-                "and real-field cases (docs/analysis.md).", lo=0.0, lo_open=True)
+                "default fixed variance) the estimates only loosen the term, and blmvm stayed "
+                "at <= 24 iterations in a cycle (docs/analysis.md).", lo=0.0, lo_open=True)
     image_error_cap: float = key(
         1.0e-1, "Estimated variances: largest value carried, (m3 m-3)^2 (a scale at the cap "
                 "barely constrains the analysis).", lo=0.0, lo_open=True)
