@@ -19,21 +19,31 @@ def add_parser(subparsers):
     """Add ``demo`` to ``landia``'s sub-parsers; returns its parser."""
     d = subparsers.add_parser("demo", help="run the embedded experiment (OSSE over the paper "
                                            "domain)",
-                              description="The embedded experiment: truth, CTRL, "
-                                          "image/point/hybrid DA and the misspecified-error "
-                                          "variant over the paper's domain with the cycling "
-                                          "service under MPI, scored against the truth; writes "
-                                          "results.json and report.html. Resumable: rerun to "
-                                          "continue. See docs/demo.md.")
+                              description="The embedded experiment: a fraternal-twin truth, "
+                                          "CTRL, image/point/hybrid DA and the misspecified-"
+                                          "error variant over the paper's domain, with daily "
+                                          "satellite-like observations (SMAP's gaps, biased "
+                                          "and correlated errors, 10 % withheld), over "
+                                          "several seeds, with the cycling service under MPI, "
+                                          "scored against the truth; writes results.json and "
+                                          "report.html. Resumable: rerun to continue. See "
+                                          "docs/demo.md.")
     d.add_argument("--output-dir", default="landia-output/demo",
                    help="folder of the runs, results and report (default %(default)s)")
     d.add_argument("--ranks", type=int, default=2, help="MPI ranks per run (default 2)")
-    d.add_argument("--discard-days", type=int, default=15)
-    d.add_argument("--assimilation-days", type=int, default=45,
-                   help="scored assimilation days after the discard (default 45)")
-    d.add_argument("--forecast-days", type=int, default=30)
+    d.add_argument("--discard-days", type=int, default=DemoSettings.discard_days)
+    d.add_argument("--assimilation-days", type=int, default=DemoSettings.assimilation_days,
+                   help="scored assimilation days after the discard (default %(default)s)")
+    d.add_argument("--forecast-days", type=int, default=DemoSettings.forecast_days)
+    d.add_argument("--seeds", type=int, default=len(DemoSettings.seeds),
+                   help="seeds 1..N of the errors, gaps, withheld cells and the truth's "
+                        "forcing perturbation (default %(default)s)")
+    d.add_argument("--data-dir", default=None,
+                   help="folder holding conus_nldas_smap/ (SMAP's daily gaps); default "
+                        "$LANDIA_DATA or ../shared/data beside the source tree; without it "
+                        "synthetic swaths")
     d.add_argument("--quick", action="store_true",
-                   help="a few days on a small box (minutes; what the tests run)")
+                   help="4 days on a small box, 2 seeds (a minute; what the tests run)")
     d.add_argument("--analysis-only", action="store_true",
                    help="the former demo: one image analysis on a built case, no cycling")
     d.add_argument("--config", default=None, help="optional TOML configuration "
@@ -54,21 +64,28 @@ def demo(args, settings: Settings) -> int:
         return demo_analysis(args, settings)
     if args.quick:
         ds = DemoSettings(discard_days=1, assimilation_days=2, forecast_days=1,
-                          grid=(40.0, 49.8, 110.0, 124.0, 1.4), ranks=args.ranks)
+                          grid=(40.0, 49.8, 110.0, 124.0, 1.4), ranks=args.ranks, seeds=(1, 2),
+                          data_dir=args.data_dir)
     else:
         ds = DemoSettings(discard_days=args.discard_days,
                           assimilation_days=args.assimilation_days,
-                          forecast_days=args.forecast_days, ranks=args.ranks)
+                          forecast_days=args.forecast_days, ranks=args.ranks,
+                          seeds=tuple(range(1, args.seeds + 1)), data_dir=args.data_dir)
     out = Path(args.output_dir)
-    print(f"landia demo: {len(ds.runs)} runs of {ds.discard_days}+{ds.assimilation_days} "
-          f"assimilation days and {ds.forecast_days} forecast days, mpirun -n {ds.ranks}, "
+    print(f"landia demo: {len(ds.runs)} runs x {len(ds.seeds)} seeds (CTRL once) of "
+          f"{ds.discard_days}+{ds.assimilation_days} assimilation days and "
+          f"{ds.forecast_days} forecast days, daily analyses, mpirun -n {ds.ranks}, "
           f"into {out}/", flush=True)
     results = run_experiment(out, ds)
     print(results_table(results))
     reach = results.get("propagation", {}).get("reach_hours", {})
     if reach:
-        print(f"increments (image DA - CTRL > {results['propagation']['threshold']} m3 m-3) "
-              f"reach 10 cm after {reach.get('0.1')} h and 50 cm after {reach.get('0.5')} h")
+        print(f"increments (image DA - CTRL > {results['propagation']['threshold']} m3 m-3, "
+              f"first seed) reach 10 cm after {reach.get('0.1')} h and 50 cm after "
+              f"{reach.get('0.5')} h")
+    gaps = results["experiment"].get("gaps", {})
+    if gaps:
+        print("observation gaps: " + "; ".join(f"seed {k}: {v}" for k, v in gaps.items()))
     print(f"results: {out / 'results.json'}")
     if results.get("report"):
         print(f"report: {results['report']}")

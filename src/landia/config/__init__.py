@@ -45,12 +45,13 @@ from landia.config.keys import check_section, describe_section
 from landia.config.sections import (DEFAULT_LAUNCHER, LAUNCH_TOKENS, TERMS, AnalysisSettings,
                                     CurveletSettings, CycleSettings, GridSettings,
                                     LoggingSettings, MinimiserSettings, ObservationSettings,
-                                    ServeSettings)
+                                    PERTURBED_PAIRS, PerturbationSettings, ServeSettings)
 from landia.errors import ConfigError
 
 __all__ = ["AnalysisSettings", "CurveletSettings", "CycleSettings", "DEFAULT_LAUNCHER",
            "GridSettings", "LAUNCH_TOKENS", "LoggingSettings", "MinimiserSettings",
-           "ObservationSettings", "SECTIONS", "ServeSettings", "Settings", "TERMS",
+           "ObservationSettings", "PerturbationSettings", "SECTIONS", "ServeSettings",
+           "Settings", "TERMS",
            "describe_keys", "load_settings", "read_toml", "settings_from_dict",
            "shipped_configs", "utc_time"]
 
@@ -66,6 +67,7 @@ class Settings:
     grid: GridSettings = field(default_factory=GridSettings)
     observations: ObservationSettings = field(default_factory=ObservationSettings)
     cycle: CycleSettings = field(default_factory=CycleSettings)
+    perturbation: PerturbationSettings = field(default_factory=PerturbationSettings)
     serve: Optional[ServeSettings] = None
 
     def replace(self, section: str, **changes: Any) -> "Settings":
@@ -83,6 +85,7 @@ SECTIONS: dict[str, type] = {
     "grid": GridSettings,
     "observations": ObservationSettings,
     "cycle": CycleSettings,
+    "perturbation": PerturbationSettings,
     "serve": ServeSettings,
 }
 
@@ -208,8 +211,28 @@ def _cross_checks(settings: Settings, source: str) -> None:
     if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "
                           f"analysis.lower_bound={settings.analysis.lower_bound}, got {ub}")
+    _perturbation_checks(settings.perturbation, source)
     if settings.serve is not None:
         _serve_checks(settings.serve, source)
+
+
+def _perturbation_checks(p: PerturbationSettings, source: str) -> None:
+    """The cross-correlations: six numbers in [-1, 1] making a positive-definite matrix."""
+    where = f"{source}: perturbation.correlations"
+    values = p.correlations
+    if len(values) != len(PERTURBED_PAIRS) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and -1.0 <= v <= 1.0
+            for v in values):
+        raise ConfigError(f"{where}: expected {len(PERTURBED_PAIRS)} numbers in [-1, 1] "
+                          f"({', '.join(PERTURBED_PAIRS)}), got {values!r}")
+    matrix = np.eye(4)
+    matrix[np.triu_indices(4, 1)] = values
+    matrix = np.triu(matrix) + np.triu(matrix, 1).T
+    smallest = float(np.linalg.eigvalsh(matrix)[0])
+    if smallest <= 1e-6:
+        raise ConfigError(f"{where}: the correlation matrix of {values!r} is not positive "
+                          f"definite (smallest eigenvalue {smallest:.3g}); weaken the "
+                          f"correlations")
 
 
 def utc_time(text: str) -> np.datetime64:

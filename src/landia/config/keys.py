@@ -65,6 +65,7 @@ def check_value(where: str, value: Any, hint: Any, meta: Any) -> Any:
     if bool in allowed or (isinstance(value, bool) and bool not in allowed):
         if not isinstance(value, bool) or bool not in allowed:
             raise ConfigError(f"{where}: expected {_describe(allowed)}, got {value!r}")
+        return value
     if isinstance(value, str) and str in allowed:
         if choices and value not in choices and not (float in allowed):
             raise ConfigError(f"{where}: expected one of {', '.join(map(repr, choices))}, "

@@ -253,6 +253,48 @@ class CycleSettings:
                                 lo=1)
 
 
+#: Order of the cross-correlations in ``perturbation.correlations``.
+PERTURBED_PAIRS = ("precipitation-shortwave", "precipitation-longwave",
+                   "precipitation-air_temperature", "shortwave-longwave",
+                   "shortwave-air_temperature", "longwave-air_temperature")
+
+
+@dataclass(frozen=True)
+class PerturbationSettings:
+    """Perturbations of the forcing in the SMAP Level-4 / CoLM202X style
+    (`landia/forcing/perturbation.py`; docs/demo.md uses it for the truth): multiplicative lognormal
+    precipitation and shortwave (mean 1), additive longwave and air temperature (mean 0), each
+    an AR(1) process in time on a lattice of `step_hours`, Gaussian-correlated in space over
+    `length_km`, cross-correlated between variables; the same numbers for a cell whatever the
+    number of MPI ranks. The defaults are SMAP Level-4's (Reichle et al. 2017) with an air
+    temperature of 1 K added; `length_km` shorter than a grid cell gives nearly white fields."""
+
+    enabled: bool = key(False, "Perturb the forcing (weather generator or files) of the run.")
+    seed: int = key(1, "Seed of the perturbations.", lo=0)
+    member: int = key(0, "Ensemble member: members of one seed get independent "
+                         "perturbations (0 for a single run).", lo=0)
+    step_hours: int = key(3, "Time step of the AR(1) processes, hours; a perturbation is "
+                             "constant over a step (SMAP Level-4: 3).", lo=1, hi=24)
+    time_scale_hours: float = key(24.0, "e-folding time of the AR(1) temporal correlation, "
+                                        "hours (SMAP Level-4: 24).", lo=0.0, lo_open=True)
+    length_km: float = key(50.0, "Length scale L of the spatial correlation "
+                                 "exp(-d^2 / (2 L^2)), km (SMAP Level-4: 50 km on a 9 km "
+                                 "grid).", lo=0.0, lo_open=True)
+    precipitation_std: float = key(0.5, "Standard deviation of the log of the precipitation "
+                                        "factor (SMAP Level-4: 0.5).", lo=0.0, hi=3.0)
+    shortwave_std: float = key(0.3, "Standard deviation of the log of the shortwave factor "
+                                    "(SMAP Level-4: 0.3).", lo=0.0, hi=3.0)
+    longwave_std: float = key(20.0, "Standard deviation of the additive longwave "
+                                    "perturbation, W m-2 (SMAP Level-4: 20).", lo=0.0,
+                              hi=200.0)
+    air_temperature_std: float = key(1.0, "Standard deviation of the additive air-temperature "
+                                          "perturbation, K.", lo=0.0, hi=20.0)
+    correlations: list = key([-0.8, 0.5, 0.0, -0.5, 0.4, 0.4],
+                             "Cross-correlations of the four perturbations, in the order "
+                             + ", ".join(PERTURBED_PAIRS) + " (SMAP Level-4 for the first, "
+                             "second and fourth); the matrix must be positive definite.")
+
+
 #: The default ``[serve] launcher``: the cycle job up to the analysis time ``{end}``.
 DEFAULT_LAUNCHER = ("mpirun -n {ranks} landia cycle --config {config} --run-dir {run_dir} "
                     "--end {end}")

@@ -5,7 +5,10 @@ With ``cycle.forcing`` empty every rank asks the weather generator
 once (their times), and for each window every rank reads, from the few files around it, only
 its own cells (:mod:`landia.forcing.gldas`, :mod:`~landia.forcing.era5`,
 :mod:`~landia.forcing.qian`). Either way the record is put on the 1800 s model step with
-CoLM's time interpolation (:func:`landia.forcing.interpolate.interpolate_forcing`).
+CoLM's time interpolation (:func:`landia.forcing.interpolate.interpolate_forcing`). With
+``[perturbation] enabled`` the record is perturbed first
+(:class:`landia.forcing.perturbation.ForcingPerturbation`, the same numbers for a cell whatever
+the decomposition).
 
 Missing forcing (no file for part of a window, a fill value at a column, ...) is an
 :class:`~landia.errors.InputError` naming the file or the time; the cycle turns it into a clean
@@ -24,6 +27,7 @@ from landia.forcing.era5 import read_era5
 from landia.forcing.gldas import read_gldas
 from landia.forcing.gridded import GriddedFiles
 from landia.forcing.interpolate import interpolate_forcing
+from landia.forcing.perturbation import ForcingPerturbation
 from landia.forcing.qian import read_qian
 
 HOUR = np.timedelta64(3600, "s")
@@ -42,12 +46,17 @@ class ForcingSource:
     lat, lon : ndarray (n,)
         The rank's column positions.
     cells : ndarray of int (n,)
-        Their indices in the grid's land order (for the weather generator).
+        Their indices in the grid's land order (for the weather generator and the
+        perturbations).
+    perturbation : PerturbationSettings, optional
+        Perturb the forcing when ``enabled``.
     """
 
-    def __init__(self, cycle, run_dir, weather, lat, lon, cells):
+    def __init__(self, cycle, run_dir, weather, lat, lon, cells, perturbation=None):
         self.weather = weather
         self.lat, self.lon, self.cells = lat, lon, cells
+        self.perturbation = (ForcingPerturbation(weather.grid, perturbation)
+                             if perturbation is not None and perturbation.enabled else None)
         self.format = cycle.forcing_format
         self.files = None
         if cycle.forcing:
@@ -64,7 +73,7 @@ class ForcingSource:
         """The forcing on the model steps of ``[start, end)``, (T, n) arrays."""
         if self.files is None:
             raw = self.weather.forcing(start, end + HOUR, cells=self.cells)
-            return interpolate_forcing(raw, start, end, dt)
+            return interpolate_forcing(self._perturbed(raw), start, end, dt)
         reader = {"gldas": read_gldas, "era5": read_era5, "qian": read_qian}[self.format]
         near = [f.path for f in self.files.files
                 if f.times[-1] >= start - MARGIN and f.times[0] <= end + MARGIN]
@@ -76,4 +85,7 @@ class ForcingSource:
         if raw.times[0] > start or raw.times[-1] < end:
             raise InputError(f"{self.format} forcing ends or starts inside the window {start} "
                              f"to {end} UTC: the files give {raw.times[0]} to {raw.times[-1]}")
-        return interpolate_forcing(raw, start, end, dt)
+        return interpolate_forcing(self._perturbed(raw), start, end, dt)
+
+    def _perturbed(self, raw):
+        return raw if self.perturbation is None else self.perturbation.apply(raw, self.cells)

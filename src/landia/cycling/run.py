@@ -98,12 +98,16 @@ HASH_NEUTRAL = {
     ("observations", "withhold_fraction"): 0.0,
     ("observations", "withhold_seed"): 0,
 }
+#: Sections added after the hash's first format that change nothing while their ``enabled`` key
+#: is false: then the whole section is left out of the hash (whatever its other keys say).
+HASH_SWITCHED_SECTIONS = ("perturbation",)
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
     ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
-    their neutral value neither), as ``sha256:<hex>``."""
+    their neutral value and sections of :data:`HASH_SWITCHED_SECTIONS` switched off neither),
+    as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
@@ -112,6 +116,9 @@ def config_hash(settings: Settings) -> str:
     for (section, key), neutral in HASH_NEUTRAL.items():
         if section in raw and key in raw[section] and raw[section][key] == neutral:
             del raw[section][key]
+    for section in HASH_SWITCHED_SECTIONS:
+        if section in raw and not raw[section].get("enabled", True):
+            del raw[section]
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -194,7 +201,8 @@ class CycleRunner:
         self.weather = WeatherGenerator(self.grid, self.cfg.weather_seed, seed_p)
         self.forcing = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
-            self.weather.lon[self.block], self.cells) if self.n_local else None)
+            self.weather.lon[self.block], self.cells, settings.perturbation)
+            if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
         self.image_error = CarriedImageError.for_settings(settings)  # used on the root

@@ -1,28 +1,56 @@
-"""The runs of the embedded experiment: name -> label, cost terms, observation set and the
-cycle settings in which a run differs from the others (see :mod:`.demo_run` for the table and
-the experiment it makes up).
+"""The runs of the embedded experiment, as data: name -> label, cost terms, observation set,
+whether it depends on the experiment's seed, and the configuration in which it differs from
+the common one (see :mod:`.demo_run` for the experiment they make up).
 
 Its own module, below both the experiment (:mod:`.demo_run`, which launches the runs) and its
 report (:mod:`.report`, which draws them), so that each reads the one definition.
+
+A run's configuration is the common one (:func:`landia.experiment.demo_run.run_config`: grid,
+period, one 24 h window per day with the analysis at the overpass) updated, section by section,
+with :data:`DA_SETTINGS` when it assimilates, then with its own ``settings``. So a new analysis
+setting is one line:
+
+* for every DA run, a key in :data:`DA_SETTINGS`, e.g. ``"analysis": {...,
+  "image_gap_weight": 0.0}``, or ``"observations": {"rescaling": "cdf", "climatology": ...}``;
+* for one run, a key in its ``settings``; a new run (an ensemble run, say) is a new entry.
 """
 
 from __future__ import annotations
 
+#: The analysis settings every run that assimilates shares (the observation-error variance
+#: and the image-error variance come from the observing system: see demo_run.run_config).
+DA_SETTINGS = {
+    "analysis": {"layers": 3, "upper_bound": "porosity"},
+    "curvelet": {"sigma": 0.5},
+    "minimiser": {"backend": "tao", "tao_type": "blmvm"},
+}
+
+#: How the truth differs from the model of every other run (a fraternal twin): another
+#: precipitation realisation and soil-texture realisation, and every forcing variable
+#: perturbed (precipitation and shortwave x lognormal, longwave and air temperature +
+#: normal; AR(1) over a day, correlated over 300 km; seeded by the experiment's seed).
+TRUTH_SETTINGS = {
+    "cycle": {"mode": "ctrl", "precipitation_seed": 2, "texture_seed": 12},
+    "perturbation": {"enabled": True, "length_km": 300.0, "time_scale_hours": 24.0},
+}
+
 RUNS = {
-    "truth": {"label": "truth", "terms": [], "observations": None,
-              "cycle": {"mode": "ctrl", "precipitation_seed": 2, "texture_seed": 12}},
+    "truth": {"label": "truth", "terms": [], "observations": None, "per_seed": True,
+              "settings": TRUTH_SETTINGS},
     "ctrl": {"label": "CTRL (no assimilation)", "terms": [], "observations": None,
-             "cycle": {"mode": "ctrl"}},
+             "per_seed": False, "settings": {"cycle": {"mode": "ctrl"}}},
     "image": {"label": "image DA (JB+JI)", "terms": ["background", "image"],
-              "observations": "obs"},
+              "observations": "obs", "per_seed": True, "settings": {}},
     "point": {"label": "point DA (JB+JO)", "terms": ["background", "point"],
-              "observations": "obs"},
+              "observations": "obs", "per_seed": True, "settings": {}},
     "hybrid": {"label": "hybrid DA (JB+JO+JI)", "terms": ["background", "point", "image"],
-               "observations": "obs"},
+               "observations": "obs", "per_seed": True, "settings": {}},
     "image_misspecified": {"label": "image DA, misspecified obs error",
                            "terms": ["background", "image"],
-                           "observations": "obs_misspecified"},
+                           "observations": "obs_misspecified", "per_seed": True,
+                           "settings": {}},
     "point_misspecified": {"label": "point DA, misspecified obs error",
                            "terms": ["background", "point"],
-                           "observations": "obs_misspecified"},
+                           "observations": "obs_misspecified", "per_seed": True,
+                           "settings": {}},
 }

@@ -9,6 +9,7 @@
 ``solar``       cosine of the solar zenith angle
 ``interpolate`` forcing times -> model steps (linear states, step precipitation,
                 zenith-weighted shortwave, derived longwave)
+``perturbation`` reproducible, rank-independent forcing perturbations (SMAP Level-4 style)
 """
 
 from landia.forcing.era5 import read_era5

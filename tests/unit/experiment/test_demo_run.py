@@ -1,4 +1,4 @@
-"""The embedded experiment, short version: image DA raises the SCC over CTRL."""
+"""The embedded experiment: its run configurations, and a short version of it end to end."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import shutil
 import numpy as np
 import pytest
 
-from landia.experiment.demo_run import DemoSettings, run_config, run_experiment
+from landia.config import settings_from_dict
+from landia.experiment import demo_run, runs
+from landia.experiment.demo_run import (DemoSettings, results_table, run_config,
+                                        run_experiment, run_settings)
+from landia.cycling.run import run_cycles
 from landia.grid import depth_weights
+from landia.io.fields import read_field
+from landia.launch import toml_text
 
 
 def test_depth_weights():
@@ -21,28 +27,106 @@ def test_depth_weights():
 
 def test_run_configs_differ_only_where_they_should():
     ds = DemoSettings()
-    truth, ctrl, image = (run_config(n, ds) for n in ("truth", "ctrl", "image"))
-    assert "precipitation_seed = 2" in truth and "texture_seed = 12" in truth
-    assert "[analysis]" not in ctrl and '"background", "image"' in image
-    assert 'assimilation_end = "2016-06-30T00:00:00"' in image
+    configs = {n: run_settings(n, ds, seed=2) for n in runs.RUNS}
+    for name, values in configs.items():  # every one is a valid landia configuration
+        settings_from_dict(json.loads(json.dumps(values)), source=name)
+        assert values["cycle"]["window_hours"] == 24
+        assert values["cycle"]["analysis_hours"] == [ds.observing.overpass_hour]
+    truth, ctrl, image = configs["truth"], configs["ctrl"], configs["image"]
+    assert truth["cycle"]["precipitation_seed"] == 2 and truth["cycle"]["texture_seed"] == 12
+    assert truth["perturbation"] == {"enabled": True, "length_km": 300.0,
+                                     "time_scale_hours": 24.0, "seed": 2}
+    assert "perturbation" not in ctrl and "analysis" not in ctrl
+    assert ctrl["cycle"]["texture_seed"] == 11 and "precipitation_seed" not in ctrl["cycle"]
+    assert image["analysis"]["terms"] == ["background", "image"]
+    assert image["analysis"]["observation_error_variance"] == pytest.approx(
+        0.04**2 + 0.02**2)
+    assert image["cycle"]["assimilation_end"] == "2016-06-25T00:00:00"
+    assert image["cycle"]["observations"] == "../../obs"
+    assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"
+    # the withheld observations are never given to a run
+    assert "withheld" not in "".join(run_config(n, ds) for n in runs.RUNS)
+    # only the seed changes between the seeds' configurations
+    other = run_settings("truth", ds, seed=3)
+    assert other["perturbation"]["seed"] == 3 and {**other, "perturbation": None} == {
+        **truth, "perturbation": None}
+    assert run_settings("image", ds, seed=3) == image
+
+
+def test_a_new_analysis_setting_is_one_line(monkeypatch):
+    """A key in DA_SETTINGS reaches every DA run; a key in a run's settings that run only."""
+    monkeypatch.setitem(runs.DA_SETTINGS, "analysis",
+                        {**runs.DA_SETTINGS["analysis"], "min_valid_cells": 7})
+    monkeypatch.setitem(runs.RUNS["hybrid"], "settings", {"curvelet": {"scales": 3}})
+    ds = DemoSettings()
+    for name, spec in runs.RUNS.items():
+        values = run_settings(name, ds, 1)
+        assert (values.get("analysis", {}).get("min_valid_cells") == 7) == bool(spec["terms"])
+        assert (values.get("curvelet", {}).get("scales") == 3) == (name == "hybrid")
+        settings_from_dict(json.loads(json.dumps(values)))
+    assert "min_valid_cells = 7" in toml_text(run_settings("image", ds, 1))
+
+
+def test_one_window_a_day_gives_the_states_of_four_six_hour_windows(tmp_path):
+    """The daily windows keep the physics: the perturbed truth's 00 UTC states are those of
+    6 h windows, bit for bit (the forcing is a function of time, not of the windows)."""
+    mpi = pytest.importorskip("mpi4py.MPI")
+    ds = DemoSettings(discard_days=0, assimilation_days=1, forecast_days=1,
+                      grid=(40.0, 49.8, 110.0, 124.0, 1.4))
+    states = {}
+    for hours in (24, 6):
+        values = run_settings("truth", ds, seed=1)
+        values["cycle"].update(window_hours=hours, analysis_hours=[0, 6, 12, 18])
+        run_cycles(mpi.COMM_SELF, settings_from_dict(values), tmp_path / str(hours),
+                   progress=False)
+        states[hours] = {p.name: read_field(p).values
+                         for p in sorted((tmp_path / str(hours) / "states").glob("*.nc"))}
+    assert len(states[6]) == 4 * len(states[24]) == 8
+    for name, values in states[24].items():
+        np.testing.assert_array_equal(values, states[6][name])
+
+
+def test_the_jobs_run_ctrl_once_and_truths_first(tmp_path):
+    ds = DemoSettings(seeds=(1, 2))
+    jobs = demo_run._jobs(tmp_path, ds)
+    names = [(j.seed, j.name) for j in jobs]
+    assert names[:3] == [(1, "truth"), (2, "truth"), (1, "ctrl")]
+    assert len(names) == 2 * (len(runs.RUNS) - 1) + 1
+    assert {j.folder.name for j in jobs} == {"seed1", "seed2"}
 
 
 @pytest.mark.slow
-def test_short_experiment_image_da_beats_ctrl(tmp_path):
+def test_short_experiment_over_two_seeds(tmp_path):
     if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
         pytest.skip("no mpirun on PATH")
-    ds = DemoSettings(discard_days=1, assimilation_days=1, forecast_days=1,
-                      grid=(40.0, 49.8, 110.0, 124.0, 1.4),
+    ds = DemoSettings(discard_days=1, assimilation_days=3, forecast_days=1,
+                      grid=(40.0, 49.8, 110.0, 124.0, 1.4), seeds=(1, 2),
                       runs=("truth", "ctrl", "image", "point"))
-    results = run_experiment(tmp_path / "demo", ds, progress=lambda *a, **k: None,
-                             report=False)
-    table = results["table"]
-    assert table["image"]["assimilation"]["surface_scc"] > table["ctrl"]["assimilation"][
-        "surface_scc"] + 0.1
-    assert table["image"]["assimilation"]["surface_rmse"] < table["ctrl"]["assimilation"][
-        "surface_rmse"]
-    saved = json.loads((tmp_path / "demo" / "results.json").read_text())
+    out = tmp_path / "demo"
+    results = run_experiment(out, ds, progress=lambda *a, **k: None, report=False)
+    table, spread = results["table"], results["spread"]
+    image, ctrl = table["image"]["assimilation"], table["ctrl"]["assimilation"]
+    assert image["surface_rmse"] < ctrl["surface_rmse"]
+    assert image["surface_scc"] > ctrl["surface_scc"]
+    assert image["withheld_surface_rmse"] < ctrl["withheld_surface_rmse"]
+    assert spread["image"]["assimilation"]["surface_scc"]["n"] == 2
+    assert (out / "seed2" / "runs" / "ctrl").is_symlink()
+    assert not (out / "seed2" / "runs" / "ctrl" / "run_log.jsonl").is_symlink()
+    for seed in ("seed1", "seed2"):
+        folder = out / seed
+        assert json.loads((folder / "results.json").read_text())["experiment"]["seeds"] == [
+            int(seed[-1])]
+        obs_files = sorted(p.name for p in (folder / "obs").glob("obs_*.nc"))
+        held_files = sorted(p.name for p in (folder / "withheld").glob("obs_*.nc"))
+        assert obs_files == held_files and len(obs_files) <= 4  # daily, at 00 UTC
+        log = [json.loads(x) for x in (folder / "runs" / "image" / "run_log.jsonl")
+               .read_text().splitlines()]
+        assert len(log) == 5 and sum(r["analysed"] for r in log) == len(obs_files)
+        assert all(r["time"].endswith("T00:00:00Z") for r in log)
+    saved = json.loads((out / "results.json").read_text())
     assert set(saved["series"]) == {"ctrl", "image", "point"}
-    assert len(saved["minimiser"]["image"]["iterations"]) == 8  # 2 days of 6-hourly analyses
     assert np.all(np.array(saved["minimiser"]["image"]["J_after"])
                   < np.array(saved["minimiser"]["image"]["J_before"]))
+    assert saved["iterations"]["image"]["max"] <= 200
+    text = results_table(results)
+    assert "image DA (JB+JI)" in text and "±" in text

@@ -34,7 +34,7 @@ TERMS = {"ctrl": [], "image": ["background", "image"], "point": ["background", "
          "image_misspecified": ["background", "image"],
          "point_misspecified": ["background", "point"]}
 FIGURES = ["maps.png", "maps_misspecified.png", "timeseries.png", "timeseries_region.png",
-           "cost.png", "propagation.png"]
+           "timeseries_gaps.png", "cost.png", "propagation.png"]
 
 
 def _label(t: datetime) -> str:
@@ -124,17 +124,27 @@ def make_demo_out(root, runs=tuple(LABELS), with_truth=True):
     def metrics(k):
         return {"surface_scc": 0.4 + 0.1 * k, "surface_rmse": 0.16 - 0.01 * k,
                 "layer_7_28_scc": 0.3 + 0.1 * k, "layer_7_28_rmse": 0.1 - 0.01 * k,
-                "region_surface_scc": 0.35 + 0.05 * k, "region_surface_rmse": 0.2 - 0.02 * k}
+                "region_surface_scc": 0.35 + 0.05 * k, "region_surface_rmse": 0.2 - 0.02 * k,
+                "unobserved_surface_scc": 0.3 + 0.05 * k,
+                "unobserved_surface_rmse": 0.17 - 0.01 * k,
+                "withheld_surface_scc": 0.32 + 0.05 * k, "withheld_surface_rmse": 0.15 - 0.01 * k}
 
-    series, table = {}, {}
+    series, table, spread = {}, {}, {}
     for k, name in enumerate(runs):
         m = metrics(k)
         series[name] = {"times": [_iso(t) for t in TIMES]}
-        for group in ("surface", "layer_7_28", "region_surface"):
+        for group in ("surface", "layer_7_28", "region_surface", "unobserved_surface",
+                      "withheld_surface"):
             series[name][group] = {
                 "scc": [m[f"{group}_scc"] + 0.01 * i for i in range(4)],
-                "rmse": [m[f"{group}_rmse"] - 0.001 * i for i in range(4)]}
-        table[name] = {"assimilation": m, "forecast": {key: v * 0.9 for key, v in m.items()}}
+                "rmse": [m[f"{group}_rmse"] - 0.001 * i for i in range(4)],
+                "scc_min": [m[f"{group}_scc"] - 0.02 + 0.01 * i for i in range(4)],
+                "scc_max": [m[f"{group}_scc"] + 0.02 + 0.01 * i for i in range(4)]}
+        table[name] = {"assimilation": m, "forecast": {key: v * 0.9 for key, v in m.items()
+                                                       if not key.startswith(("unob", "with"))}}
+        spread[name] = {"assimilation": {"surface_scc": {"min": m["surface_scc"] - 0.011,
+                                                         "max": m["surface_scc"] + 0.013,
+                                                         "sd": 0.012, "n": 3}}}
     depths = colm_node_depths()
     results = {
         "experiment": {"grid": "6 x 7 test grid", "start": _iso(TIMES[0]),
@@ -147,6 +157,7 @@ def make_demo_out(root, runs=tuple(LABELS), with_truth=True):
                  for name in runs},
         "series": series,
         "table": table,
+        "spread": spread,
         "minimiser": minimiser,
         "propagation": {"run": "image", "depths_m": depths.tolist(),
                         "times": [_iso(t) for t in TIMES],
@@ -204,12 +215,18 @@ def test_report_tables_name_every_run_and_the_paper(full_report):
     results_table = text.split("<h2>Results</h2>", 1)[1].split("<h3>", 1)[0]
     for run in ("ctrl", "image", "point", "hybrid"):
         assert LABELS[run] in results_table
-    region = text.split("misspecified-error region (idealised variant)</h3>", 1)[1].split(
-        "<h2>", 1)[0]
+    region = text.split("misspecified-error region</h3>", 1)[1].split("<h2>", 1)[0]
     for run in ("image_misspecified", "point_misspecified"):
         assert LABELS[run] in region
-    # the CTRL value and the gain of image DA over CTRL (assimilation surface SCC 0.5 - 0.4)
-    assert "<td>0.400</td>" in results_table and "+0.100" in results_table
+    # the CTRL value (with its range over the seeds) and the gain of image DA over CTRL
+    # (assimilation surface SCC 0.5 - 0.4)
+    assert "<td>0.400<br><span class=s>0.389–0.413</span></td>" in results_table
+    assert "<td>0.160</td>" not in results_table and "<td>0.1600</td>" in results_table
+    assert "+0.100" in results_table
+    gaps = text.split("<h3>Where there is no observation</h3>", 1)[1].split("<h3>", 1)[0]
+    for run in ("ctrl", "image", "point", "hybrid", "image_misspecified"):
+        assert LABELS[run] in gaps
+    assert "<td>0.300</td>" in gaps and "<td>0.1500</td>" in gaps  # CTRL unobserved, withheld
     paper = text.split("<h3>Next to the paper</h3>", 1)[1].split("<h3>", 1)[0]
     assert "+0.28" in paper and "+0.22" in paper and ">22<" in paper
     # header: grid, ranks, wall time
@@ -228,7 +245,7 @@ def test_missing_runs_are_skipped_with_a_note(tmp_path):
     assert not (out / "figures" / "maps_misspecified.png").exists()
     # point and hybrid absent from the main maps: a note names them
     assert "Not shown:" in text and "hybrid" in text
-    assert len(_embedded_pngs(text)) == 5
+    assert len(_embedded_pngs(text)) == 6
 
 
 def test_report_without_truth_or_results_still_builds(tmp_path):
@@ -256,3 +273,15 @@ def test_the_report_draws_exactly_the_runs_of_the_experiment(full_report):
     assert sorted(mapped) == sorted(n for n, s in RUNS.items() if s["terms"])
     _, page = full_report
     assert "hybrid_misspecified" not in page.read_text(encoding="utf-8")
+
+
+def test_a_multi_seed_folder_maps_the_first_seed(tmp_path):
+    """results.json at the top, the runs and observations of the maps in its map_folder."""
+    seed = make_demo_out(tmp_path / "seed1")
+    results = json.loads((seed / "results.json").read_text())
+    results["experiment"].update(map_folder="seed1", seeds=[1, 2, 3])
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    text = build_report(tmp_path).read_text(encoding="utf-8")
+    assert "Figure skipped" not in text and len(_embedded_pngs(text)) == len(FIGURES)
+    assert (tmp_path / "figures" / "maps.png").is_file()
+    assert "<dt>seeds</dt><dd>1, 2, 3</dd>" in text

@@ -75,7 +75,9 @@ class DemoOutput:
     ----------
     out_dir : path-like
         The folder written by :mod:`landia.experiment.demo_run`. An unreadable or missing
-        ``results.json`` leaves :attr:`results` empty and adds a note for the page.
+        ``results.json`` leaves :attr:`results` empty and adds a note for the page. Runs and
+        observations are read from ``experiment.map_folder`` of ``results.json`` (the first
+        seed's folder) when it names one, else from ``out_dir`` itself.
     """
 
     def __init__(self, out_dir):
@@ -92,7 +94,10 @@ class DemoOutput:
         if not self.results:
             self.notes.append(f"{path.name} is missing or unreadable: the tables are empty.")
         self.exp = self.results.get("experiment", {}) or {}
-        runs_dir = self.out / "runs"
+        # The run and observation files of the maps and the cost figure: the first seed's
+        # folder of a multi-seed experiment (results.json names it), else OUT itself.
+        self.files = self.out / str(self.exp.get("map_folder") or ".")
+        runs_dir = self.files / "runs"
         self.run_dirs = {p.name: p for p in sorted(runs_dir.iterdir()) if p.is_dir()} \
             if runs_dir.is_dir() else {}
 
@@ -134,7 +139,7 @@ class DemoOutput:
 
     def observations(self, folder: str) -> dict[datetime, Path]:
         """The observation images of one observation set by time."""
-        return files_by_time(self.out / folder, "obs")
+        return files_by_time(self.files / folder, "obs")
 
     def run_surface(self, run: str, t: datetime):
         """(lat, lon, surface, what) of a run at t: the analysis where the run has a readable

@@ -1,6 +1,8 @@
 """Figure 2 (the paper's figures 13 and 16): SCC and RMSE of each run against the truth
-through time, for 0-7 cm and 7-28 cm (``timeseries.png``) and inside the misspecified-error
-region (``timeseries_region.png``), from the series in ``results.json``."""
+through time, for 0-7 cm and 7-28 cm (``timeseries.png``), inside the misspecified-error
+region (``timeseries_region.png``) and where there is no observation (``timeseries_gaps.png``:
+cells unobserved that day, withheld cells), from the series in ``results.json``. With several
+seeds a line is the mean over the seeds and the shading their range."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from landia.figures import save
 # (key of the series in results.json, what it is)
 LAYERS = [("surface", "0-7 cm"), ("layer_7_28", "7-28 cm")]
 REGION = [("region_surface", "0-7 cm, region")]
+GAPS = [("unobserved_surface", "0-7 cm, cells unobserved that day"),
+        ("withheld_surface", "0-7 cm, withheld cells")]
 
 SCORES_CAPTION = (
     "Spatial correlation (SCC, left) and RMSE (right) of each run against the truth per cycle, "
@@ -29,6 +33,10 @@ REGION_CAPTION = (
     "0-7 cm SCC and RMSE against the truth inside the region of misspecified observation "
     "error; dashed lines are the runs assimilating the misspecified observations (the paper's "
     "section 3.4: image DA should degrade less than point DA there).")
+GAPS_CAPTION = (
+    "0-7 cm SCC and RMSE against the truth on the land cells the satellite did not see that "
+    "day (top) and on the withheld cells (bottom), during the assimilation: what reaches the "
+    "cells between the swaths.")
 
 
 def series_figures(output: DemoOutput, attempt) -> list:
@@ -47,7 +55,15 @@ def series_figures(output: DemoOutput, attempt) -> list:
                                 "Inside the misspecified-error region: 0-7 cm SCC and RMSE")
     else:
         path, note = None, "no region series in results.json (idealised variant not run)"
-    return [scores, (path, REGION_CAPTION, note)]
+    figures = [scores, (path, REGION_CAPTION, note)]
+    gap_runs = [r for r in main_runs
+                if any(v is not None for v in ((output.results["series"][r] or {}).get(
+                    "unobserved_surface") or {}).get("scc") or [])]
+    if gap_runs:
+        path, _, note = attempt(series_figure, output, gap_runs, GAPS, "timeseries_gaps.png",
+                                "Where there is no observation: unobserved and withheld cells")
+        figures.append((path, GAPS_CAPTION, note))
+    return figures
 
 
 def series_figure(output: DemoOutput, runs: list[str], groups: list[tuple[str, str]], name: str,
@@ -74,6 +90,12 @@ def series_figure(output: DemoOutput, runs: list[str], groups: list[tuple[str, s
                 y = np.array([np.nan if v is None else v for v in vals], dtype=float)
                 ax.plot(times, y, lw=1.3, label=output.label(run) if (i == 0 and j == 0) else None,
                         **RUN_STYLE.get(run, {}))
+                lo, hi = ((s.get(group) or {}).get(f"{metric}_{e}") for e in ("min", "max"))
+                if lo and hi and len(lo) == len(times) == len(hi):
+                    band = [np.array([np.nan if v is None else v for v in b], dtype=float)
+                            for b in (lo, hi)]
+                    ax.fill_between(times, band[0], band[1], lw=0, alpha=0.15,
+                                    color=RUN_STYLE.get(run, {}).get("color", "0.5"))
                 plotted += 1
             ax.set_ylabel(f"{mlabel}", fontsize=9)
             ax.set_title(f"{glabel}: {'spatial correlation' if metric == 'scc' else 'RMSE'} "

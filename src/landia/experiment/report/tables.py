@@ -1,6 +1,8 @@
 """The report's tables: the period means of every run and their difference from CTRL, the
+scores where the observations are not (cells unobserved that day, withheld cells), the
 experiment next to the paper's numbers, and the scores inside the misspecified-error region.
-Each is an HTML ``<table>`` (or a note when ``results.json`` lacks its numbers)."""
+Each is an HTML ``<table>`` (or a note when ``results.json`` lacks its numbers). With several
+seeds a value is their mean, with the range over the seeds (min-max) beneath it."""
 
 from __future__ import annotations
 
@@ -26,6 +28,22 @@ def _fmt_signed(v) -> str:
     return "–" if v is None or not math.isfinite(v) else f"{v:+.3f}"
 
 
+def _value(output: DemoOutput, run: str, period: str, key: str):
+    return (((output.results.get("table") or {}).get(run) or {}).get(period) or {}).get(key)
+
+
+def _cell(output: DemoOutput, run: str, period: str, key: str, digits: int = 3) -> str:
+    """``<td>`` of a mean, with the range over the seeds beneath it when there is one."""
+    v = _value(output, run, period, key)
+    spread = ((((output.results.get("spread") or {}).get(run) or {}).get(period) or {})
+              .get(key) or {})
+    text = _fmt(v, digits)
+    if spread.get("n", 0) > 1:
+        text += (f"<br><span class=s>{_fmt(spread['min'], digits)}–"
+                 f"{_fmt(spread['max'], digits)}</span>")
+    return f"<td>{text}</td>"
+
+
 def results_table(output: DemoOutput) -> str:
     """Mean scores of each run over the assimilation period and the free forecast, each
     followed by its difference from CTRL (the idealised variant's runs are left out)."""
@@ -46,11 +64,8 @@ def results_table(output: DemoOutput) -> str:
         info = (output.results.get("runs") or {}).get(run) or {}
         terms = "+".join({"background": "JB", "image": "JI", "point": "JO"}.get(t, t)
                          for t in info.get("terms") or []) or "–"
-        cells = []
-        for p, _ in periods:
-            vals = (table[run] or {}).get(p) or {}
-            for key, _ in cols:
-                cells.append(f"<td>{_fmt(vals.get(key))}</td>")
+        cells = [_cell(output, run, p, key, 4 if "rmse" in key else 3)
+                 for p, _ in periods for key, _ in cols]
         rows.append(f"<tr><td class=l>{html.escape(output.label(run))}</td><td>{terms}</td>"
                     + "".join(cells) + "</tr>")
         if run != "ctrl" and ctrl:
@@ -88,6 +103,9 @@ def paper_table(output: DemoOutput) -> str:
         return ((table.get(run) or {}).get(period) or {}).get(key)
 
     def mean_it(run):
+        over_seeds = ((output.results.get("iterations") or {}).get(run) or {}).get("mean")
+        if over_seeds is not None:
+            return over_seeds
         it = [v for v in ((minim.get(run) or {}).get("iterations") or []) if v is not None]
         return float(np.mean(it)) if it else None
 
@@ -131,11 +149,42 @@ def region_table(output: DemoOutput) -> str:
             "<th>RMSE</th></tr>")
     body = []
     for r in runs:
-        cells = ""
-        for p in ("assimilation", "forecast"):
-            v = (table[r] or {}).get(p) or {}
-            cells += (f"<td>{_fmt(v.get('region_surface_scc'))}</td>"
-                      f"<td>{_fmt(v.get('region_surface_rmse'))}</td>")
+        cells = "".join(_cell(output, r, p, "region_surface_scc")
+                        + _cell(output, r, p, "region_surface_rmse", 4)
+                        for p in ("assimilation", "forecast"))
         cls = " class=hl" if misspecified(r) else ""
         body.append(f"<tr{cls}><td class=l>{html.escape(output.label(r))}</td>{cells}</tr>")
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+#: The columns of the table of scores away from the observations: (key, heading, digits).
+GAP_COLUMNS = [("unobserved_surface_scc", "SCC 0-7", 3), ("unobserved_surface_rmse", "RMSE 0-7", 4),
+               ("unobserved_layer_7_28_scc", "SCC 7-28", 3),
+               ("withheld_surface_scc", "SCC 0-7", 3), ("withheld_surface_rmse", "RMSE 0-7", 4),
+               ("withheld_layer_7_28_rmse", "RMSE 7-28", 4),
+               ("withheld_obs_surface_rmse", "RMSE vs withheld obs", 4),
+               ("surface_bias", "bias 0-7 (all cells)", 4)]
+
+
+def gaps_table(output: DemoOutput) -> str:
+    """Assimilation-period scores on the cells without an observation that day and on the
+    withheld cells (against the truth, and the RMSE against the withheld observations), and
+    the surface bias, for every run that has them."""
+    table = output.results.get("table") or {}
+    runs = [r for r in output.ordered(table)
+            if _value(output, r, "assimilation", "unobserved_surface_scc") is not None
+            or _value(output, r, "assimilation", "withheld_surface_rmse") is not None]
+    if not runs:
+        return ('<p class="note">No scores on unobserved or withheld cells in results.json '
+                '(an experiment without gaps or withheld observations).</p>')
+    head = ("<tr><th rowspan=2>run</th><th colspan=3>cells unobserved that day</th>"
+            "<th colspan=4>withheld cells (10 % of the observed)</th><th rowspan=2>"
+            f"{GAP_COLUMNS[-1][1]}</th></tr><tr>"
+            + "".join(f"<th>{h}</th>" for _, h, _ in GAP_COLUMNS[:-1]) + "</tr>")
+    body = []
+    for r in runs:
+        cls = " class=hl" if misspecified(r) else ""
+        body.append(f"<tr{cls}><td class=l>{html.escape(output.label(r))}</td>"
+                    + "".join(_cell(output, r, "assimilation", k, d) for k, _, d in GAP_COLUMNS)
+                    + "</tr>")
     return f"<table>{head}{''.join(body)}</table>"
