@@ -339,7 +339,9 @@ class CycleRunner:
             return None
         try:
             obs = self.bias.apply(read_field(obs_path, "observation"))
-            obs, withheld = self._withhold(obs, window)
+            o = self.settings.observations
+            obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
+                                     window.index)
             result = run_analysis(bg_field, obs, self.settings,
                                   image_error_variance=self.image_error.values)
         except InputError as exc:
@@ -368,21 +370,13 @@ class CycleRunner:
         analysis = self.grid.to_land(result.analysis_field)  # (layers, n_land)
         return (analysis - background.T).T
 
-    def _withhold(self, obs: SoilMoistureField, window: Window):
-        """(what the analysis sees, the withheld values or None): ``observations.withhold_*``."""
-        o = self.settings.observations
-        if o.withhold_fraction <= 0.0:
-            return obs, None
-        return withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed, window.index)
-
     def _withheld_departures(self, withheld, result, bg_field: SoilMoistureField):
         """O-B and O-A at the withheld observations of an analysis (None without them)."""
-        if withheld is None:
-            return None
         a = self.settings.analysis
         upper = bg_field.porosity if a.upper_bound == "porosity" else float(a.upper_bound)
-        return departures(withheld, result.background_field, result.analysis_field,
-                          self.grid.land, a.lower_bound, upper)
+        return None if withheld is None else departures(
+            withheld, result.background_field, result.analysis_field, self.grid.land,
+            a.lower_bound, upper)
 
     def _alert(self, window: Window, kind: str, message: str, **extra) -> None:
         self.log.warning("cycle_alert", cycle=window.index, time=str(window.end), alert=kind,

@@ -63,15 +63,18 @@ def withhold(observation: SoilMoistureField, land: np.ndarray, fraction: float, 
     Returns
     -------
     used : SoilMoistureField
-        ``observation`` with NaN at the withheld cells (values and error variances).
-    withheld : ndarray (nlayer, ny, nx)
-        The withheld values, NaN elsewhere, m3 m-3.
+        ``observation`` with NaN at the withheld cells (values and error variances); the
+        very same object when ``fraction`` is 0.
+    withheld : ndarray (nlayer, ny, nx) or None
+        The withheld values, NaN elsewhere, m3 m-3; None when ``fraction`` is 0.
 
     Raises
     ------
     InputError
         The observation image is not on the grid of ``land``.
     """
+    if fraction <= 0.0:
+        return observation, None
     values = observation.values
     if observation.shape != np.shape(land):
         raise InputError(f"{observation.source}: observation grid {observation.shape} differs "

@@ -61,3 +61,9 @@ def test_departures_are_the_statistics_of_the_qc_passed_withheld_values():
     assert summary["count"] == 2 and isinstance(summary["omb_rmse"], float)
     none = departures(np.full((2, ny, nx), np.nan), bg, an, land, 0.0, 0.5)
     assert list(none["count"]) == [0, 0] and top_layer_summary(none)["oma_rmse"] is None
+
+
+def test_nothing_is_withheld_at_fraction_zero():
+    bg, obs = make_case(shape=(8, 8), layers=1)
+    used, held = withhold(obs, np.isfinite(bg.values[0]), 0.0, seed=1, cycle=2)
+    assert used is obs and held is None
