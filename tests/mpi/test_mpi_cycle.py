@@ -80,3 +80,43 @@ def test_a_run_continued_on_another_number_of_ranks_ends_where_the_serial_run_en
         a, b = _final(folder / "serial"), _final(folder / "mixed")
         for k in a:
             assert np.array_equal(a[k], b[k]), k
+
+
+def _tuned(**cycle):
+    """Desroziers image-error variances carried by the cycle, 20 % of the observations
+    withheld."""
+    return settings_from_dict({"grid": GRID, "cycle": {"start": "2016-05-01T00:00",
+                                                       "end": "2016-05-02T00:00",
+                                                       "observations": "obs", **cycle},
+                               "analysis": {"image_error_method": "desroziers"},
+                               "observations": {"withhold_fraction": 0.2}})
+
+
+def test_carried_variances_and_withheld_cells_do_not_depend_on_the_ranks(folder):
+    from landia.cycling.carried import CHECKPOINT_KEY
+    from landia.io.analysis_file import read_analysis
+
+    if COMM.rank == 0:
+        for name in ("tuned_serial", "tuned_mixed"):
+            shutil.copytree(folder / "obs", folder / name / "obs")
+        run_cycles(MPI.COMM_SELF, _tuned(), folder / "tuned_serial", progress=False)
+        run_cycles(MPI.COMM_SELF, _tuned(), folder / "tuned_mixed", end="2016-05-01T12:00",
+                   progress=False)
+    COMM.Barrier()
+    run_cycles(COMM, _tuned(), folder / "tuned_mixed", progress=False)
+    if COMM.rank == 0:
+        a, b = _final(folder / "tuned_serial"), _final(folder / "tuned_mixed")
+        for k in a:
+            assert np.array_equal(a[k], b[k]), k
+        extra = []
+        for run in ("tuned_serial", "tuned_mixed"):
+            newest = sorted((folder / run / "checkpoints").glob("checkpoint-*.h5"))[-1]
+            with h5py.File(newest, "r") as f:
+                extra.append(f["extra"][CHECKPOINT_KEY][...])
+        assert np.array_equal(extra[0], extra[1])
+        for f in sorted((folder / "tuned_serial" / "cycles").glob("analysis_*.nc")):
+            x, y = read_analysis(f), read_analysis(folder / "tuned_mixed" / "cycles" / f.name)
+            assert np.array_equal(x.withheld["observation"], y.withheld["observation"],
+                                  equal_nan=True)
+            assert np.array_equal(x.image_error["image_error_variance"],
+                                  y.image_error["image_error_variance"])

@@ -18,6 +18,8 @@ import numpy as np
 from landia.analysis.control import (ControlVariableTransform, background_term,
                                      control_transform, minimise_in_control_space)
 from landia.analysis.cost import CostFunction
+from landia.analysis.image_diagnostics import (ImageErrorVariance, ImageStatistics,
+                                               estimate_image_error, image_statistics)
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
 from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
 from landia.analysis.whole_image import whole_image_layers
@@ -66,6 +68,8 @@ class AnalysisResult:
     terms_after: dict
     scores: dict
     timings: dict
+    image_statistics: ImageStatistics | None = None
+    image_error: ImageErrorVariance | None = None
 
     @property
     def increment_field(self) -> np.ndarray:
@@ -119,9 +123,60 @@ def _quality_control(observation: SoilMoistureField, grid: LatLonGrid, lower: np
     return result.values, valid_masks, result.counts
 
 
+def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: list,
+                land_pos: np.ndarray, settings: Settings, variance: np.ndarray | None):
+    """JI over the layers with observations: (ImageTerm, CurveletTransform, embeddings); over
+    the whole analysis image with ``analysis.image_gap_weight`` > 0.
+
+    ``variance`` gives one s2 per curvelet scale; None takes
+    ``analysis.image_error_variance`` for every scale.
+    """
+    cs = settings.curvelet
+    n = grid.n_land
+    curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend)
+    if variance is None:
+        variance = np.full(curvelet.scales, settings.analysis.image_error_variance)
+    variance = np.asarray(variance, dtype=np.float64)
+    if variance.shape != (curvelet.scales,) or not np.all(np.isfinite(variance) & (variance > 0)):
+        raise InputError(f"image-error variances {variance.tolist()}: expected {curvelet.scales} "
+                         f"finite values > 0, one per curvelet scale of the "
+                         f"{valid_masks[0].shape} grid")
+    cache: dict[bytes, HarmonicEmbedding] = {}
+    layers = []
+    scale = curvelet.coefficient_scale  # shared by the layers
+    for k, valid in enumerate(valid_masks):
+        if not valid.any():
+            continue
+        key = np.packbits(valid).tobytes()
+        if key not in cache:
+            cache[key] = HarmonicEmbedding(valid, curvelet.image_shape, cs.fill_sweeps,
+                                           cs.exact_fill_cells, cs.fill_decay)
+        emb = cache[key]
+        y = observation.values[k][valid]
+        # The observed image as the transform sees it: anomalies about the mean, filled
+        # (relaxing to 0 = the mean off land), plus the mean. Its coefficients choose P.
+        # The cost only sees differences, P C E (S x - y): the mean cancels there.
+        mean = float(np.mean(y))
+        image = curvelet.matvec(emb.matvec(y - mean) + mean)
+        layers.append(ImageLayer(cells=k * n + land_pos[valid],
+                                 selection=CoefficientSelection(image, cs.sigma),
+                                 transform=curvelet @ emb,
+                                 observed=curvelet.matvec(emb.matvec(y)), scale=scale))
+    gap_weight = settings.analysis.image_gap_weight
+    if gap_weight > 0:  # the image term over the whole analysis image
+        layers, land_embedding = whole_image_layers(grid, valid_masks, observation.values,
+                                                    curvelet, cache, cs, gap_weight)
+        cache[b"land"] = land_embedding
+    return ImageTerm(layers, variance), curvelet, list(cache.values())
+
+
 def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
-                  settings: Settings) -> AnalysisProblem:
+                  settings: Settings, image_error_variance: np.ndarray | None = None
+                  ) -> AnalysisProblem:
     """Check inputs, QC the observations and assemble the cost function.
+
+    ``image_error_variance`` (one s2 per curvelet scale, (m3 m-3)^2) overrides
+    ``analysis.image_error_variance`` in JI: a cycle passes the variances it carries.
 
     Raises
     ------
@@ -208,35 +263,9 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                                           np.concatenate(rv)))
     curvelet, embeddings = None, []
     if "image" in cfg.terms:
-        cs = settings.curvelet
-        curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend)
-        cache: dict[bytes, HarmonicEmbedding] = {}
-        layers = []
-        for k, valid in enumerate(valid_masks):
-            if not valid.any():
-                continue
-            key = np.packbits(valid).tobytes()
-            if key not in cache:
-                cache[key] = HarmonicEmbedding(valid, curvelet.image_shape, cs.fill_sweeps,
-                                               cs.exact_fill_cells, cs.fill_decay)
-            emb = cache[key]
-            y = observation.values[k][valid]
-            # The observed image as the transform sees it: anomalies about the mean, filled
-            # (relaxing to 0 = the mean off land), plus the mean. Its coefficients choose P.
-            # The cost only sees differences, P C E (S x - y): the mean cancels there.
-            mean = float(np.mean(y))
-            image = curvelet.matvec(emb.matvec(y - mean) + mean)
-            select = CoefficientSelection(image, cs.sigma)
-            layers.append(ImageLayer(cells=k * n + land_pos[valid],
-                                     operator=select @ curvelet @ emb,
-                                     target=select.matvec(curvelet.matvec(emb.matvec(y)))))
-        if cfg.image_gap_weight > 0:  # the image term over the whole analysis image
-            layers, land_embedding = whole_image_layers(grid, valid_masks, observation.values,
-                                                        curvelet, cache, cs,
-                                                        cfg.image_gap_weight)
-            cache[b"land"] = land_embedding
-        embeddings = list(cache.values())
-        terms.append(ImageTerm(layers, cfg.image_error_variance))
+        term, curvelet, embeddings = _image_term(grid, observation, valid_masks, land_pos,
+                                                 settings, image_error_variance)
+        terms.append(term)
     if not terms:
         raise ConfigError("analysis.terms: no active cost term")
     transform = control_transform(terms)
@@ -251,6 +280,30 @@ def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
     return {f"layer{k + 1}": {"scc": spatial_correlation(fields[k], observation[k]),
                               "rmse": rmse(fields[k], observation[k])}
             for k in range(fields.shape[0])}
+
+
+def _mean_variance(field: SoilMoistureField, used: np.ndarray, default: float) -> float:
+    """Mean error variance of ``field`` over the ``used`` cells (the default without one)."""
+    if field.error_variance is None:
+        return float(default)
+    return float(np.mean(field.error_variance[: used.shape[0]][used]))
+
+
+def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: SoilMoistureField,
+                       observation: SoilMoistureField, settings: Settings):
+    """(ImageStatistics, ImageErrorVariance) of an analysis with JI, else (None, None)."""
+    term = next((t for t in problem.cost.terms if t.name == "image"), None)
+    if term is None:
+        return None, None
+    cfg = settings.analysis
+    stats = image_statistics(problem, problem.background, xa,
+                             white_noise=cfg.image_error_method != "fixed",
+                             background_noise=cfg.image_error_method == "innovation")
+    used = np.isfinite(problem.observation)
+    return stats, estimate_image_error(
+        stats, term.scale_variance, cfg,
+        observation_variance=_mean_variance(observation, used, cfg.observation_error_variance),
+        background_variance=_mean_variance(background, used, cfg.background_error_variance))
 
 
 def _minimise(problem: AnalysisProblem, x0: np.ndarray, settings: Settings) -> MinimiserResult:
@@ -276,11 +329,16 @@ def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.nd
 
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
-                 settings: Settings) -> AnalysisResult:
-    """Build and minimise J = JB + JO + JI; return the analysis and diagnostics."""
+                 settings: Settings, image_error_variance: np.ndarray | None = None
+                 ) -> AnalysisResult:
+    """Build and minimise J = JB + JO + JI; return the analysis and diagnostics.
+
+    ``image_error_variance``: one s2 per curvelet scale for JI (a cycle's carried values);
+    None takes ``analysis.image_error_variance`` for every scale.
+    """
     log = get_logger("landia.analysis")
     t0 = time.perf_counter()
-    problem = build_problem(background, observation, settings)
+    problem = build_problem(background, observation, settings, image_error_variance)
     t1 = time.perf_counter()
     x0 = np.clip(problem.background, problem.lower, problem.upper)
     terms_before = problem.cost.term_values(x0)
@@ -304,7 +362,11 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
                        preconditioner_build_seconds=tr.build_seconds,
                        preconditioner_mb=tr.factor_mb,
                        transform_seconds=tr.seconds + tr.correlation.seconds)
+    t3 = time.perf_counter()
+    stats, image_error = _image_diagnostics(problem, result.x, background, observation,
+                                            settings)
     if problem.curvelet is not None:
+        timings["diagnostics_seconds"] = time.perf_counter() - t3
         timings["curvelet_seconds"] = problem.curvelet.seconds
         timings["embedding_seconds"] = sum(e.seconds for e in problem.embeddings)
     log.info("analysis_done", iterations=result.iterations, reason=result.reason,
@@ -314,4 +376,5 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
              seconds=round(t2 - t0, 3))
     return AnalysisResult(problem=problem, minimiser=result, background_field=bg,
                           analysis_field=an, terms_before=terms_before, terms_after=terms_after,
-                          scores=scores, timings=timings)
+                          scores=scores, timings=timings, image_statistics=stats,
+                          image_error=image_error)

@@ -101,50 +101,130 @@ class PointObservationTerm(_DiagonalWeight, CostTerm):
 class ImageLayer:
     """The image operator of one layer: Hc = P C E S acting on the whole x.
 
-    ``cells`` are the positions in x of this layer's cells with a valid observation
-    (S), ``operator`` is ``P @ C @ E`` and ``target`` is ``P C E y``.
+    Parameters
+    ----------
+    cells : ndarray of int
+        Positions in x of the cells the term compares (S): the layer's observed cells, or all
+        its land cells for the image term over the whole analysis image.
+    selection : CoefficientSelection
+        P, the kept coefficients of this layer's observed image.
+    transform : LinearOperator
+        ``C @ E`` (times the gap weights W^1/2 for the whole image): every curvelet
+        coefficient of the filled image of ``cells``.
+    observed : ndarray
+        ``transform`` applied to the observed image (interleaved real pairs).
+    scale : ndarray of int
+        Scale of every complex coefficient of C (``CurveletTransform.coefficient_scale``).
+    innovation_cells, innovation_transform, innovation_observed : optional
+        The same three for the observed cells only, ``C E_obs`` and ``C E_obs y``: the
+        innovations y - H x of the image diagnostics. Default: ``cells``, ``transform`` and
+        ``observed`` (the term compares the observed cells only).
+
+    Attributes
+    ----------
+    operator : LinearOperator
+        ``P @ transform``.
+    target : ndarray
+        ``P observed``.
+    kept_scale : ndarray of int
+        Scale of each kept complex coefficient.
     """
 
     cells: np.ndarray
-    operator: object
-    target: np.ndarray
+    selection: object
+    transform: object
+    observed: np.ndarray
+    scale: np.ndarray
+    innovation_cells: np.ndarray | None = None
+    innovation_transform: object = None
+    innovation_observed: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.operator = self.selection @ self.transform
+        self.target = self.selection.matvec(self.observed)
+        self.kept_scale = np.asarray(self.scale)[self.selection.kept]
+        if self.innovation_cells is None:
+            self.innovation_cells = self.cells
+            self.innovation_transform = self.transform
+            self.innovation_observed = self.observed
 
 
 @dataclass
 class ImageTerm(CostTerm):
-    """JI = 1/(2 s2) sum_l || P_l C E_l S_l x - P_l C E_l y_l ||^2.
+    """JI = 1/2 sum_l sum_j || P_lj C E_l S_l x - P_lj C E_l y_l ||^2 / s2_j.
 
     Parameters
     ----------
     layers : list of ImageLayer
         One image operator per analysed layer.
-    variance : float
-        s2, the image-error variance, (m3 m-3)^2; 1 gives the paper's unweighted term.
+    variance : float or ndarray (scales,)
+        The image-error variance, (m3 m-3)^2: one s2 for every scale, or one s2_j per
+        curvelet scale j (0 = low-pass). 1 gives the paper's unweighted term.
 
     Notes
     -----
-    :math:`\\nabla J_I = \\frac{1}{s^2} \\sum_l S_l^T E_l^T C^T P_l^T
-    (P_l C E_l S_l x - P_l C E_l y_l)`, and the Hessian is
-    :math:`\\frac{1}{s^2}\\sum_l S_l^T E_l^T C^T P_l^T P_l C E_l S_l`. Because C is a
-    Parseval frame its eigenvalues lie in :math:`[0, \\|E\\|^2/s^2]`, which keeps the
-    analysis well conditioned (science notes 4b).
+    :math:`P_{lj}` keeps the kept coefficients of scale j. With
+    :math:`W_l = \\mathrm{diag}(1/s^2_{j(k)})` over the kept coefficients k (both numbers
+    of a complex pair),
+
+    .. math:: \\nabla J_I = \\sum_l S_l^T E_l^T C^T P_l^T W_l
+              (P_l C E_l S_l x - P_l C E_l y_l),
+
+    and the Hessian is :math:`\\sum_l S_l^T E_l^T C^T P_l^T W_l P_l C E_l S_l`. Because C is
+    a Parseval frame its eigenvalues lie in :math:`[0, \\|E\\|^2/\\min_j s^2_j]`, which keeps
+    the analysis well conditioned (science notes 4b). A scale's s2_j means what a single
+    s2 means: the variance of a white image error that the term would see, per cell (see
+    :mod:`landia.analysis.image_diagnostics`).
     """
 
     layers: list
-    variance: float
+    variance: float | np.ndarray
     name: str = "image"
 
+    def __post_init__(self) -> None:
+        v = np.atleast_1d(np.asarray(self.variance, dtype=np.float64))
+        if v.ndim != 1 or not np.all(np.isfinite(v) & (v > 0)):
+            raise ValueError(f"ImageTerm: image-error variances must be finite and > 0, got "
+                             f"{v}")
+        self.scale_variance = v
+        # One s2 for all scales keeps the scalar arithmetic (and its bits) of a single s2.
+        self._uniform = bool(np.all(v == v[0]))
+        self._weights = []
+        for layer in self.layers:
+            if self._uniform:
+                self._weights.append(None)
+                continue
+            if layer.kept_scale.size and layer.kept_scale.max() >= v.size:
+                raise ValueError(f"ImageTerm: {v.size} scale variance(s) for a transform "
+                                 f"with {layer.kept_scale.max() + 1} scales")
+            self._weights.append(np.repeat(1.0 / v[layer.kept_scale], 2))
+
     def value_and_gradient(self, x):
+        if self._uniform:
+            value = 0.0
+            grad = np.zeros_like(x)
+            for layer in self.layers:
+                r = layer.operator.matvec(x[layer.cells]) - layer.target
+                value += float(np.dot(r, r))
+                grad[layer.cells] += layer.operator.rmatvec(r)
+            s2 = self.scale_variance[0]
+            return 0.5 * value / s2, grad / s2
         value = 0.0
         grad = np.zeros_like(x)
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             r = layer.operator.matvec(x[layer.cells]) - layer.target
-            value += float(np.dot(r, r))
-            grad[layer.cells] += layer.operator.rmatvec(r)
-        return 0.5 * value / self.variance, grad / self.variance
+            wr = r * self._weights[i]
+            value += float(np.dot(r, wr))
+            grad[layer.cells] += layer.operator.rmatvec(wr)
+        return 0.5 * value, grad
 
     def hessian_vector(self, d):
         out = np.zeros_like(d)
-        for layer in self.layers:
-            out[layer.cells] += layer.operator.rmatvec(layer.operator.matvec(d[layer.cells]))
-        return out / self.variance
+        if self._uniform:
+            for layer in self.layers:
+                out[layer.cells] += layer.operator.rmatvec(layer.operator.matvec(d[layer.cells]))
+            return out / self.scale_variance[0]
+        for i, layer in enumerate(self.layers):
+            r = layer.operator.matvec(d[layer.cells])
+            out[layer.cells] += layer.operator.rmatvec(r * self._weights[i])
+        return out

@@ -47,8 +47,8 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
     Returns
     -------
     layers : list of ImageLayer
-        ``cells`` all land cells of the layer, ``operator`` P C E_land W^1/2, ``target``
-        P C E_land W^1/2 y~.
+        ``cells`` all land cells of the layer, ``transform`` C E_land W^1/2 (so ``operator``
+        is P C E_land W^1/2), ``observed`` C E_land W^1/2 y~ (``target`` P C E_land W^1/2 y~).
     land_embedding : HarmonicEmbedding
         E_land (its time counts in the analysis' embedding time).
     """
@@ -56,6 +56,7 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
     land_embedding = HarmonicEmbedding(grid.land, curvelet.image_shape, settings.fill_sweeps,
                                        settings.exact_fill_cells, settings.fill_decay)
     ny, nx = grid.shape
+    scale = curvelet.coefficient_scale  # shared by the layers
     layers = []
     for k, valid in enumerate(valid_masks):
         if not valid.any():
@@ -71,8 +72,13 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
         completed[valid[grid.land]] = y                      # exactly y where observed
         sqrt_w = np.sqrt(np.where(valid[grid.land], 1.0, gap_weight))
         image = curvelet.matvec(land_embedding.matvec(completed - mean) + mean)
-        operator = CoefficientSelection(image, settings.sigma) @ curvelet @ land_embedding \
-            @ Diagonal(sqrt_w)
-        layers.append(ImageLayer(cells=k * n + np.arange(n), operator=operator,
-                                 target=operator.matvec(completed)))
+        transform = curvelet @ land_embedding @ Diagonal(sqrt_w)
+        observed_only = curvelet @ embeddings[key]  # the innovations, for the diagnostics
+        layers.append(ImageLayer(cells=k * n + np.arange(n),
+                                 selection=CoefficientSelection(image, settings.sigma),
+                                 transform=transform, observed=transform.matvec(completed),
+                                 scale=scale,
+                                 innovation_cells=k * n + np.flatnonzero(valid[grid.land]),
+                                 innovation_transform=observed_only,
+                                 innovation_observed=observed_only.matvec(y)))
     return layers, land_embedding

@@ -7,7 +7,7 @@ from pathlib import Path
 from landia.commands.exit_status import root_only
 from landia.config import Settings
 from landia.errors import InputError
-from landia.io.analysis_file import write_analysis
+from landia.io.analysis_file import read_analysis, write_analysis
 from landia.io.fields import read_field
 from landia.log import get_logger
 from landia.observations.bias import BiasCorrection
@@ -22,6 +22,9 @@ def add_parser(subparsers):
     a.add_argument("--output", required=True, help="analysis file to write (netCDF)")
     a.add_argument("--check", action="store_true",
                    help="run the online adjoint and gradient checks before minimising")
+    a.add_argument("--image-error-from", metavar="ANALYSIS",
+                   help="take the image-error variance of each curvelet scale from a previous "
+                        "analysis file (its image_error_variance_next), as a cycle carries it")
     return a
 
 
@@ -45,9 +48,21 @@ def analyse(args, settings: Settings) -> int:
     background = read_field(args.background, "background")
     bias = BiasCorrection.from_settings(settings, Path.cwd(), background.lat, background.lon)
     observation = bias.apply(read_field(args.obs, "observation"))
+    variances = _carried_variances(args.image_error_from)
     if args.check:
-        online_checks(build_problem(background, observation, settings), log)
-    result = run_analysis(background, observation, settings)
+        online_checks(build_problem(background, observation, settings, variances), log)
+    result = run_analysis(background, observation, settings, image_error_variance=variances)
     write_analysis(args.output, result, settings)
     log.info("written", output=str(args.output))
     return 0
+
+
+def _carried_variances(path):
+    """The ``image_error_variance_next`` of a previous analysis file (None without one)."""
+    if path is None:
+        return None
+    previous = read_analysis(path)
+    if previous.image_error is None:
+        raise InputError(f"{path}: no image-error variances (the analysis had no image term); "
+                         "--image-error-from needs an analysis file with one")
+    return previous.image_error["image_error_variance_next"]

@@ -202,6 +202,11 @@ def _cross_checks(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: observations.climatology: required when "
                           f"observations.rescaling = {o.rescaling!r}; give the file written by "
                           f"'landia climatology'")
+    a = settings.analysis
+    if a.image_error_floor >= a.image_error_cap:
+        raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "
+                          f"analysis.image_error_floor={a.image_error_floor}, got "
+                          f"{a.image_error_cap}")
     ub = settings.analysis.upper_bound
     if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "

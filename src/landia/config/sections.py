@@ -42,6 +42,27 @@ class AnalysisSettings:
              "observed image's gap fill with this weight (observed cells: 1); measured best "
              "near 0.3 (docs/analysis.md). 0 gives the paper's term on observed cells only.",
         lo=0.0, hi=1.0)
+    image_error_method: str = key(
+        "fixed", "How JI's image-error variance is set: 'fixed' (image_error_variance for every "
+                 "curvelet scale), or one variance per scale estimated with each analysis and "
+                 "carried by the cycle to the next one, starting from image_error_variance: "
+                 "'desroziers' (from the O-B and O-A statistics in curvelet space; needs a "
+                 "right B) or 'innovation' (the optimal gain per scale from the O-B "
+                 "statistics and the stated observation and background errors); "
+                 "docs/analysis.md.",
+        choices=("fixed", "desroziers", "innovation"))
+    image_error_memory: float = key(
+        0.5, "Estimated variances: weight of the current variance in the cycled update "
+             "s2_next = memory s2 + (1 - memory) estimate (0: take each estimate as it is).",
+        lo=0.0, hi=0.99)
+    image_error_floor: float = key(
+        4.0e-4, "Estimated variances: smallest value carried, (m3 m-3)^2. It bounds the "
+                "image term's Hessian, 1/floor, and so the iterations: at the default (the "
+                "default fixed variance) the estimates only loosen the term, and blmvm stayed "
+                "at <= 24 iterations in a cycle (docs/analysis.md).", lo=0.0, lo_open=True)
+    image_error_cap: float = key(
+        1.0e-1, "Estimated variances: largest value carried, (m3 m-3)^2 (a scale at the cap "
+                "barely constrains the analysis).", lo=0.0, lo_open=True)
     lower_bound: float = key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
     upper_bound: Union[str, float] = key(
         "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "
@@ -72,7 +93,8 @@ class CurveletSettings:
                             "largest modulus first (paper: 0.5).", lo=0.0, hi=1.0,
                        lo_open=True)
     scales: int = key(0, "Number of scales including the low-pass one; 0 chooses "
-                         "ceil(log2(min(ny, nx))) - 3, at least 2 (CurveLab's rule).",
+                         "ceil(log2(min(ny, nx))) within [2, 5]: 5 on the paper's 32 x 31 "
+                         "grid and larger ones (measured: docs/analysis.md).",
                       lo=0, hi=12)
     wedges: int = key(3, "Angular wedges per direction at the coarsest scale "
                          "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
@@ -186,6 +208,13 @@ class ObservationSettings:
     min_climatology_samples: int = key(
         30, "Cells and layers with fewer paired training samples in the climatology are not "
             "rescaled but refused (counted as `no_climatology`).", lo=2)
+    withhold_fraction: float = key(
+        0.0, "`landia cycle`: fraction of the observed cells held out of every analysis and "
+             "used to verify it (O-B and O-A at them, in the analysis file and the run log).",
+        lo=0.0, hi=0.9)
+    withhold_seed: int = key(0, "`landia cycle`: seed of the withheld cells; with the cycle "
+                                "number it fixes them (the same on any number of ranks and "
+                                "after a restart).", lo=0)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from landia.columns.run import monthly_lai
 from landia.columns.soil import SoilParameters
 from landia.columns.state import ColumnParameters
 from landia.config import Settings
+from landia.cycling.carried import CarriedImageError
 from landia.cycling.clock import Window, windows
 from landia.cycling.forcing import ForcingSource
 from landia.errors import InputError, LandiaError
@@ -68,6 +69,7 @@ from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
 from landia.log import get_logger, log_to_file
 from landia.observations.bias import BiasCorrection
+from landia.observations.withhold import departures, top_layer_summary, withhold
 
 DT = 1800.0
 #: Exit status of a run stopped by SIGTERM after a complete cycle (EX_TEMPFAIL): rerun it.
@@ -88,6 +90,13 @@ HASH_NEUTRAL = {
     ("analysis", "correlation_length_km"): 0.0,
     ("analysis", "correlation_steps"): 4,
     ("analysis", "image_gap_weight"): 0.0,
+    # One fixed image-error variance for every scale, no withheld observations (the defaults).
+    ("analysis", "image_error_method"): "fixed",
+    ("analysis", "image_error_memory"): 0.5,
+    ("analysis", "image_error_floor"): 4.0e-4,
+    ("analysis", "image_error_cap"): 0.1,
+    ("observations", "withhold_fraction"): 0.0,
+    ("observations", "withhold_seed"): 0,
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).
@@ -196,6 +205,7 @@ class CycleRunner:
             if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
+        self.image_error = CarriedImageError.for_settings(settings)  # used on the root
         # The root rescales the observations (observations.rescaling); a bad climatology
         # stops the run here rather than at every analysis.
         self.bias = on_root(comm, lambda: BiasCorrection.from_settings(
@@ -241,6 +251,7 @@ class CycleRunner:
         if self.rank == 0:
             self.run_log.truncate_to_cycles_before(next_cycle)
             self.alerts.truncate_to_cycles_before(next_cycle)
+            self.image_error.restore(found.extra)
             self.log.info("restart", checkpoint=str(found.path), valid_time=str(found.valid_time),
                           next_cycle=next_cycle, ranks=self.size)
         state = scatter_state(self.comm, self.decomposition,
@@ -257,7 +268,8 @@ class CycleRunner:
         write_checkpoint(self.run_dir / "checkpoints", full, window.end,
                          window.index + 1, self.hash,
                          metadata={"mode": self.cfg.mode, "ranks": self.size,
-                                   "label": window.label})
+                                   "label": window.label},
+                         extra=self.image_error.checkpoint_extra())
         keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
         phases["checkpoint"] = time.perf_counter() - t0
         n = max(self.grid.n_land, 1)
@@ -327,7 +339,11 @@ class CycleRunner:
             return None
         try:
             obs = self.bias.apply(read_field(obs_path, "observation"))
-            result = run_analysis(bg_field, obs, self.settings)
+            o = self.settings.observations
+            obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
+                                     window.index)
+            result = run_analysis(bg_field, obs, self.settings,
+                                  image_error_variance=self.image_error.values)
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None
@@ -341,15 +357,26 @@ class CycleRunner:
                         f"J {before:.6g} -> {after:.6g}, reason {result.minimiser.reason}; "
                         f"background kept", file=str(obs_path))
             return None
+        scored = self._withheld_departures(withheld, result, bg_field)
         write_analysis(self.run_dir / "cycles" / analysis_name(window.end), result,
-                       self.settings, valid_time=window.end)
+                       self.settings, valid_time=window.end, withheld=scored)
         record.update(iterations=result.minimiser.iterations, J_before=before, J_after=after,
                       reason=result.minimiser.reason,
                       scc_before=result.scores["background"]["layer1"]["scc"],
                       scc_after=result.scores["analysis"]["layer1"]["scc"],
-                      observation=str(obs_path))
+                      observation=str(obs_path), **self.image_error.after_analysis(result))
+        if scored is not None:
+            record["withheld"] = top_layer_summary(scored)
         analysis = self.grid.to_land(result.analysis_field)  # (layers, n_land)
         return (analysis - background.T).T
+
+    def _withheld_departures(self, withheld, result, bg_field: SoilMoistureField):
+        """O-B and O-A at the withheld observations of an analysis (None without them)."""
+        a = self.settings.analysis
+        upper = bg_field.porosity if a.upper_bound == "porosity" else float(a.upper_bound)
+        return None if withheld is None else departures(
+            withheld, result.background_field, result.analysis_field, self.grid.land,
+            a.lower_bound, upper)
 
     def _alert(self, window: Window, kind: str, message: str, **extra) -> None:
         self.log.warning("cycle_alert", cycle=window.index, time=str(window.end), alert=kind,

@@ -12,7 +12,12 @@ Layout::
                  cost_before(term), cost_after(term)                 each term's value
                  time                scalar CF time, only when written with a valid time
     attributes:  solver, tao_type, converged_reason, iterations, terms, sigma,
-                 image_error_variance, qc (JSON), scores (JSON), valid_time (optional)
+                 image_error_variance, image_error_method, qc (JSON), scores (JSON),
+                 valid_time (optional)
+
+With an image term, the O-B and O-A statistics per curvelet scale and wedge and the
+image-error variance per scale; with withheld observations, those and the departures at them
+(:mod:`landia.io.analysis_diagnostics`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.grid import colm_node_depths
+from landia.io.analysis_diagnostics import (read_image_diagnostics, read_withheld,
+                                            write_image_diagnostics, write_withheld)
 from landia.io.atomic import atomic_path
 from landia.io.fields import VOLUMETRIC_UNITS, SoilMoistureField
 from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_valid_time,
@@ -33,7 +40,7 @@ from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, r
 FIELDS = ("analysis", "increment", "background", "observation")
 
 
-def write_analysis(path, result, settings, valid_time=None) -> None:
+def write_analysis(path, result, settings, valid_time=None, withheld=None) -> None:
     """Write analysis, increment, background, cost history and diagnostics.
 
     Variables: ``analysis``, ``increment``, ``background``, ``observation``
@@ -42,7 +49,11 @@ def write_analysis(path, result, settings, valid_time=None) -> None:
     whose ``flag_meanings`` name the terms. Global
     attributes: solver, converged reason, iterations, terms, sigma, s2, QC counts,
     scores (JSON). With ``valid_time``, a scalar CF ``time`` and the ``valid_time`` attribute
-    (as field files have).
+    (as field files have). The image term's statistics per curvelet scale and wedge and its
+    variances per scale come from ``result.image_statistics`` and ``result.image_error``;
+    ``withheld`` (a dict: ``observation`` (layer, lat, lon) and the per-layer ``count``,
+    ``omb_mean``, ``omb_rmse``, ``oma_mean``, ``oma_rmse``) adds the withheld observations
+    and the departures at them (:mod:`landia.io.analysis_diagnostics`).
     """
     problem = result.problem
     grid = problem.grid
@@ -100,6 +111,9 @@ def write_analysis(path, result, settings, valid_time=None) -> None:
             ds.terms = ",".join(settings.analysis.terms)
             ds.sigma = settings.curvelet.sigma
             ds.image_error_variance = settings.analysis.image_error_variance
+            ds.image_error_method = settings.analysis.image_error_method
+            write_image_diagnostics(ds, result.image_statistics, result.image_error)
+            write_withheld(ds, withheld)
             ds.qc = json.dumps(problem.qc)
             ds.scores = json.dumps(result.scores)
 
@@ -130,6 +144,16 @@ class AnalysisFile:
         UTC time the analysis is valid at; None when the file was written without one.
     source : str
         The file, for messages.
+    bands : dict of str to ndarray or None
+        The O-B/O-A statistics per curvelet scale and wedge, by variable name
+        (``kept_coefficients``, ``omb_sum_kept``, ... as (scale, wedge) tables, and
+        ``wedges_per_scale``); None without an image term.
+    image_error : dict of str to ndarray or None
+        ``image_error_variance``, ``image_error_variance_next`` and, with the Desroziers
+        method, ``image_error_estimate`` (one value per scale, (m3 m-3)^2).
+    withheld : dict of str to ndarray or None
+        ``observation`` (layer, lat, lon) and the per-layer ``count``, ``omb_mean``,
+        ``omb_rmse``, ``oma_mean``, ``oma_rmse``; None without withheld observations.
     """
 
     lat: np.ndarray
@@ -148,6 +172,9 @@ class AnalysisFile:
     solver: str
     valid_time: np.datetime64 | None
     source: str
+    bands: dict | None = None
+    image_error: dict | None = None
+    withheld: dict | None = None
 
 
 def read_analysis(path) -> AnalysisFile:
@@ -179,10 +206,13 @@ def read_analysis(path) -> AnalysisFile:
         reason = str(_attribute(ds, path, "converged_reason"))
         solver = str(_attribute(ds, path, "solver"))
         valid_time = read_valid_time(ds, path)
+        bands, image_error = read_image_diagnostics(ds, path)
+        withheld = read_withheld(ds, path)
     return AnalysisFile(lat=lat, lon=lon, depth=depth, cost=cost, gradient_norm=gradient_norm,
                         cost_before=before, cost_after=after, iterations=iterations,
                         converged_reason=reason, solver=solver, valid_time=valid_time,
-                        source=str(path), **fields)
+                        source=str(path), bands=bands, image_error=image_error,
+                        withheld=withheld, **fields)
 
 
 def read_analysis_field(path, variable: str = "analysis") -> SoilMoistureField:

@@ -143,10 +143,10 @@ def test_missing_corrupt_and_failed_analyses_keep_the_background(tmp_path, obser
 
     real = cycle_run.run_analysis
 
-    def failing(background, obs, s):
+    def failing(background, obs, s, **kwargs):
         if obs.valid_time == np.datetime64("2016-05-01T18:00"):
             raise MinimisationError("TAO blmvm diverged (test)")
-        return real(background, obs, s)
+        return real(background, obs, s, **kwargs)
 
     monkeypatch.setattr(cycle_run, "run_analysis", failing)
     run_cycles(MPI.COMM_SELF, settings(), run, progress=False)

@@ -162,7 +162,9 @@ def test_command_refuses_a_file_of_another_kind(tmp_path):
 def era_box(shared_data):
     image, lat, lon, _ = read_image(shared_data / ERA, 1)
     box = cut_box(image, lat, lon, PAPER_BOX)
-    return box, threshold_diagnostics(*box, name="paper box")
+    # 3 scales: CurveLab's rule on this 60 x 59 box, as the paper's section 3.3.2 transformed
+    # it (the analysis default, 5, gives SCC 0.99929, skewness 0.064, excess kurtosis 2.27)
+    return box, threshold_diagnostics(*box, name="paper box", scales=3)
 
 
 def _check(diag, skew_max, kurt_max):

@@ -201,3 +201,32 @@ def test_screening_keeps_the_image_term_conditioned_at_any_resolution():
     assert fine > 3 * coarse  # harmonic: grows with resolution
     s_coarse, s_fine = norms(32, 2.0), norms(128, 2.0)
     assert s_fine < 1.5 * s_coarse and s_fine < 5.0
+
+
+@pytest.mark.parametrize("shape,scales", [((32, 31), 2), ((32, 31), 4), ((18, 38), 3),
+                                          ((45, 31), 5)])
+def test_every_coefficient_belongs_to_one_band_of_its_scale(shape, scales):
+    """The scale/wedge bookkeeping follows the coefficient vector: the band of a coefficient
+    is where UDCT's structure puts it, coarsest scale first."""
+    C = CurveletTransform(shape, scales)
+    assert C.wedges_per_scale[0] == 1 and len(C.wedges_per_scale) == scales
+    assert all(C.wedges_per_scale[j] == 2 * 3 * 2 ** (j - 1) for j in range(1, scales))
+    assert C.coefficient_band.size == C.n_coefficients == C.shape[0] // 2
+    assert np.all(np.diff(C.coefficient_band) >= 0) and np.all(np.diff(C.coefficient_scale) >= 0)
+    # the coefficients of each band are those of its wedge in the transform's structure
+    rng = np.random.default_rng(5)
+    c = C.matvec(rng.standard_normal(C.shape[1])).view(np.complex128)
+    struct = C._udct_transform.struct(c.copy())
+    b = 0
+    for j, scale in enumerate(struct):
+        w = 0
+        for direction in scale:
+            for wedge in direction:
+                here = C.coefficient_band == b
+                assert np.array_equal(c[here], wedge.ravel())
+                assert np.all(C.coefficient_scale[here] == j)
+                assert np.all(C.coefficient_wedge[here] == w)
+                b, w = b + 1, w + 1
+    table = C.band_table(C.band_sizes, fill=0)
+    assert table.shape == (scales, max(C.wedges_per_scale)) and table.sum() == C.n_coefficients
+    assert np.isnan(C.band_table(np.ones(C.band_sizes.size))[0, 1:]).all()

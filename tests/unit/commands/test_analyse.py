@@ -1,0 +1,60 @@
+"""``landia analyse`` with estimated image-error variances: it writes them, and a later
+analysis takes them from that file (``--image-error-from``), as a cycle carries them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from landia.cli import main
+from landia.commands.analyse import _carried_variances
+from landia.errors import InputError
+from landia.io.analysis_file import read_analysis
+from landia.io.fields import write_field
+from tests.conftest import make_case
+
+CONFIG = """
+[analysis]
+layers = 2
+terms = ["background", "image"]
+upper_bound = "porosity"
+image_error_method = "innovation"
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    bg, obs = make_case(shape=(32, 31))
+    write_field(tmp_path / "bg.nc", bg, "background")
+    write_field(tmp_path / "obs.nc", obs, "observation")
+    (tmp_path / "c.toml").write_text(CONFIG)
+    return tmp_path
+
+
+def _analyse(d, output, *extra):
+    return main(["analyse", "--config", str(d / "c.toml"), "--background", str(d / "bg.nc"),
+                 "--obs", str(d / "obs.nc"), "--output", str(d / output), *extra])
+
+
+def test_the_variances_written_by_one_analysis_are_taken_by_the_next(files):
+    d = files
+    assert _analyse(d, "first.nc") == 0
+    first = read_analysis(d / "first.nc")
+    assert np.all(first.image_error["image_error_variance"] == 4e-4)
+    assert not np.array_equal(first.image_error["image_error_variance_next"],
+                              first.image_error["image_error_variance"])
+    assert _analyse(d, "second.nc", "--image-error-from", str(d / "first.nc"), "--check") == 0
+    second = read_analysis(d / "second.nc")
+    np.testing.assert_array_equal(second.image_error["image_error_variance"],
+                                  first.image_error["image_error_variance_next"])
+
+
+def test_a_file_without_variances_is_refused_by_name(files):
+    d = files
+    (d / "p.toml").write_text(CONFIG.replace('"image"', '"point"'))
+    assert main(["analyse", "--config", str(d / "p.toml"), "--background", str(d / "bg.nc"),
+                 "--obs", str(d / "obs.nc"), "--output", str(d / "point.nc")]) == 0
+    with pytest.raises(InputError, match=r"point\.nc: no image-error variances"):
+        _carried_variances(d / "point.nc")
+    assert _analyse(d, "x.nc", "--image-error-from", str(d / "point.nc")) != 0
+    assert not (d / "x.nc").exists()
