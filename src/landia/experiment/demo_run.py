@@ -46,16 +46,22 @@ from landia.experiment.satellite_gaps import satellite_gaps
 from landia.experiment.scoring import mean_series, over_seeds, score_seed
 from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.atomic import atomic_path
+from landia.io.climatology_file import write_climatology
 from landia.io.fields import read_field
 from landia.landmask import grid_from_settings
 from landia.launch import cycle_command, launch_environment, toml_text
 from landia.log import get_logger
+from landia.observations.climatology import build_climatology
 
 PAPER = {"surface_scc_gain": 0.28, "layer_7_28_scc_gain": 0.22, "surface_rmse_ctrl": 0.16,
          "surface_rmse_da": 0.12, "iterations": 22}
 REACH_THRESHOLD = 0.002  # m3 m-3: |DA - CTRL| that counts as "reached"
 #: The paper's grid: 23-68 N, 73-117 E at 1.4 deg (32 x 31 cells, 991 land cells).
 PAPER_GRID = (23.0, 68.0, 73.0, 117.0, 1.4)
+#: Each seed's climatology for the CDF-matching runs, and its quantiles (a cell has about 20
+#: observed days in the assimilation period).
+CLIMATOLOGY_FILE = "climatology.nc"
+CLIMATOLOGY_QUANTILES = 11
 
 
 def default_data_dir() -> Path:
@@ -273,12 +279,18 @@ def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_p
             obs = RUNS[job.name]["observations"]
             if obs and truth_job:
                 continue  # its observations are made from its seed's truth
+            ctrl_job = [j for j in list(active.values()) + pending
+                        if isinstance(j, _Job) and j.name == "ctrl"]
+            if RUNS[job.name].get("climatology") and ctrl_job:
+                continue  # its climatology is made from CTRL's states
             if obs and job.seed not in obs_summary:
                 gaps, gaps_used[job.seed] = satellite_gaps(
                     data_dir, grid, t["start"], t["assimilation_end"], job.seed)
                 obs_summary[job.seed] = make_daily_observations(
                     job.folder / "runs" / "truth", job.folder, ds.observing, gaps, job.seed,
                     start=t["start"], end=t["assimilation_end"])
+            if RUNS[job.name].get("climatology"):
+                _climatology(out, ds, job)
             active[(job.seed, job.name)] = job
             pending.remove(job)
             _launch(job, ds)
@@ -306,6 +318,25 @@ def run_experiment(out_dir, ds: DemoSettings = DemoSettings(), progress=_print_p
     if report:
         results["report"] = str(build_report(out))
     return results
+
+
+def _climatology(out: Path, ds: DemoSettings, job: _Job) -> None:
+    """``OUT/seed<k>/climatology.nc`` (once): CTRL's states and the seed's observations of
+    ``RUNS[job.name]["observations"]`` over the assimilation period, for CDF matching.
+
+    The training period is the experiment's record itself (CTRL is the open loop, and the
+    observations are all there are), as LIS builds its CDFs from the whole record; the
+    climatology never sees the truth or the withheld observations.
+    """
+    target = job.folder / CLIMATOLOGY_FILE
+    if target.exists():
+        return
+    t = ds.times
+    ctrl = seed_dir(out, ds.seeds[0]) / "runs" / "ctrl"
+    obs = sorted((job.folder / RUNS[job.name]["observations"]).glob("obs_*.nc"))
+    clim, pairs = build_climatology(ctrl, obs, CLIMATOLOGY_QUANTILES, t["discard_end"],
+                                    t["assimilation_end"])
+    write_climatology(target, clim, attributes={"model_run": str(ctrl), "pairs": pairs})
 
 
 def _launch(job: _Job, ds: DemoSettings) -> None:

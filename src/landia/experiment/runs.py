@@ -13,6 +13,10 @@ setting is one line:
 * for every DA run, a key in :data:`DA_SETTINGS`, e.g. ``"analysis": {...,
   "image_gap_weight": 0.0}``, or ``"observations": {"rescaling": "cdf", "climatology": ...}``;
 * for one run, a key in its ``settings``; a new run (an ensemble run, say) is a new entry.
+
+A run with ``"climatology": True`` rescales its observations to the model's climatology: the
+experiment first builds the seed's ``climatology.nc`` from CTRL and the observations
+(:func:`landia.observations.climatology.build_climatology`), so the run waits for CTRL.
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ RUNS = {
                            "terms": ["background", "image"],
                            "observations": "obs_misspecified", "per_seed": True,
                            "settings": {}},
+    "image_cdf": {"label": "image DA, CDF-matched obs", "terms": ["background", "image"],
+                  "observations": "obs", "per_seed": True, "climatology": True,
+                  "settings": {"observations": {"rescaling": "cdf",
+                                                "climatology": "../../climatology.nc",
+                                                "min_climatology_samples": 10}}},
     "point_misspecified": {"label": "point DA, misspecified obs error",
                            "terms": ["background", "point"],
                            "observations": "obs_misspecified", "per_seed": True,
