@@ -41,6 +41,11 @@ def add_parser(subparsers):
     p.add_argument("--quantiles", type=int, default=21,
                    help="number of quantile levels, minimum to maximum (default %(default)s: "
                         "every 5 %%); no more than the samples per cell")
+    p.add_argument("--pool", choices=("cell", "domain"), default="cell",
+                   help="'cell': each cell's own series (default; LIS's practice), 'domain': "
+                        "one climatology per layer from every cell's pairs, for a product's "
+                        "distortion of the values that the place does not explain, or a short "
+                        "record")
     p.add_argument("--output", required=True, help="climatology file to write (netCDF)")
     return p
 
@@ -96,11 +101,11 @@ def climatology(args) -> int:
         raise InputError(f"--end {args.end}: before --start {args.start}")
     run_dir = Path(args.model_run)
     clim, n_pairs = build_climatology(run_dir, observation_files(args.obs), args.quantiles,
-                                      start, end)
+                                      start, end, pool=args.pool)
     nl = clim.model_mean.shape[0]
     period = (clim.start, clim.end)
     write_climatology(args.output, clim, attributes={
-        "model_run": str(run_dir), "pairs": n_pairs,
+        "model_run": str(run_dir), "pairs": n_pairs, "pool": args.pool,
         "observations": " ".join(str(a) for a in args.obs)})
     for k in range(nl):
         has = clim.count[k] > 0

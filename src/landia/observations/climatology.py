@@ -29,9 +29,11 @@ def stamped_time(path: Path) -> np.datetime64 | None:
 
 
 def build_climatology(run_dir, observation_files, quantiles: int, start=None,
-                      end=None) -> tuple[Climatology, int]:
+                      end=None, pool: str = "cell") -> tuple[Climatology, int]:
     """Pair the run's model states with the observation images valid at their times, within
-    ``[start, end]`` (UTC datetime64 or None), and compute the climatology statistics.
+    ``[start, end]`` (UTC datetime64 or None), and compute the climatology statistics (per
+    cell, or pooled over the domain: ``pool``, see
+    :func:`landia.observations.rescaling.climatology_statistics`).
 
     Returns
     -------
@@ -101,5 +103,5 @@ def build_climatology(run_dir, observation_files, quantiles: int, start=None,
     period = (pairs[0][0] if start is None else start, pairs[-1][0] if end is None else end)
     clim = climatology_statistics(model, observed, quantiles, lat=first_model.lat,
                                   lon=first_model.lon, depth=first_model.depth[:nl],
-                                  start=period[0], end=period[1])
+                                  start=period[0], end=period[1], pool=pool)
     return clim, len(pairs)

@@ -99,8 +99,12 @@ def nearest_rank_quantiles(samples: np.ndarray, levels: np.ndarray) -> tuple[np.
     return q, n
 
 
+#: How the samples are pooled (:func:`climatology_statistics`).
+POOLS = ("cell", "domain")
+
+
 def climatology_statistics(model: np.ndarray, observations: np.ndarray, n_quantiles: int, *,
-                           lat, lon, depth, start, end) -> Climatology:
+                           lat, lon, depth, start, end, pool: str = "cell") -> Climatology:
     """Per-cell, per-layer climatologies of paired model and observation series.
 
     Parameters
@@ -114,6 +118,13 @@ def climatology_statistics(model: np.ndarray, observations: np.ndarray, n_quanti
         Number of quantile levels (:func:`quantile_levels`), at least 2.
     lat, lon, depth, start, end :
         The grid, layer depths (m) and training period, stored with the statistics.
+    pool : {"cell", "domain"}
+        ``cell``: each cell's own series (LIS's practice; it also maps away every difference
+        between the model's and the product's mean spatial pattern). ``domain``: one
+        climatology per layer from the pairs of every cell, given to every cell the model
+        covers: it corrects a product's distortion of the values (e.g. ``y = a + b x``) and
+        keeps the product's spatial structure; right when the bias is the product's, not
+        the place's, and when a cell's own record is short.
 
     Returns
     -------
@@ -126,6 +137,26 @@ def climatology_statistics(model: np.ndarray, observations: np.ndarray, n_quanti
     if m.ndim != 4 or m.shape != o.shape:
         raise InputError(f"climatology: model {m.shape} and observations {o.shape} must both "
                          "be (time, layer, lat, lon) of the same shape")
+    if pool not in POOLS:
+        raise InputError(f"climatology: pool {pool!r}; expected one of {', '.join(POOLS)}")
+    if pool == "domain":
+        covered = np.isfinite(m).any(axis=0)                      # (layer, ny, nx)
+        nt, nl, ny, nx = m.shape
+        pooled = [a.transpose(1, 0, 2, 3).reshape(nl, nt * ny * nx).T[:, :, None, None]
+                  for a in (m, o)]
+        clim = climatology_statistics(*pooled, n_quantiles, lat=np.ravel(lat)[:1],
+                                      lon=np.ravel(lon)[:1], depth=depth, start=start, end=end)
+        spread = {}
+        for name in ("model_quantiles", "observation_quantiles"):
+            q = getattr(clim, name)[..., 0, 0]                   # (quantile, layer)
+            spread[name] = np.where(covered[None], q[:, :, None, None], np.nan)
+        for name in ("model_mean", "model_std", "observation_mean", "observation_std"):
+            v = getattr(clim, name)[:, 0, 0]
+            spread[name] = np.where(covered, v[:, None, None], np.nan)
+        spread["count"] = np.where(covered, clim.count[:, 0, 0][:, None, None], 0)
+        return Climatology(lat=np.asarray(lat, float), lon=np.asarray(lon, float),
+                           depth=np.asarray(depth, float), levels=clim.levels,
+                           start=clim.start, end=clim.end, **spread)
     levels = quantile_levels(n_quantiles)
     paired = np.isfinite(m) & np.isfinite(o)
     m = np.where(paired, m, np.nan)

@@ -201,3 +201,29 @@ def test_bad_method_and_grid_are_errors():
         rescale(obs[0], 4e-4, clim, "quantile", 2)
     with pytest.raises(InputError, match="does not match the climatology's grid"):
         rescale(obs[0, :, :3], 4e-4, clim, "cdf", 2)
+
+
+def test_domain_pooling_undoes_a_distortion_and_keeps_the_spatial_pattern():
+    """One CDF per layer from every cell's pairs: a product reading y = 0.05 + 0.9 x over a
+    field whose mean differs from cell to cell is mapped back to x's values (bias ~0), the
+    spatial pattern kept; per-cell matching would map every cell to its own model mean."""
+    rng = np.random.default_rng(3)
+    t, nl, ny, nx = 60, 1, 4, 5
+    pattern = np.linspace(0.1, 0.3, nx)[None, None, None, :]
+    model = pattern + 0.05 * rng.random((t, nl, ny, nx))
+    obs = 0.05 + 0.9 * model
+    obs[::2, :, 0, 0] = np.nan                       # a sparsely observed cell
+    kw = dict(lat=np.arange(ny), lon=np.arange(nx), depth=[0.01], start="2016-05-01",
+              end="2016-07-01")
+    clim = climatology_statistics(model, obs, 21, pool="domain", **kw)
+    assert np.all(clim.count == np.sum(np.isfinite(obs)))        # every cell: all the pairs
+    assert np.all(clim.model_quantiles == clim.model_quantiles[:, :, :1, :1])   # one CDF
+    out = rescale(obs[1], None, clim, "cdf", 10)
+    ok = np.isfinite(out.values)
+    assert abs(np.mean(out.values[ok] - model[1][ok])) < 2e-3 < abs(np.mean(obs[1][ok] -
+                                                                          model[1][ok]))
+    assert np.corrcoef(out.values[ok], model[1][ok])[0, 1] > 0.999
+    per_cell = climatology_statistics(model, obs, 21, pool="cell", **kw)
+    assert not np.all(per_cell.model_quantiles == per_cell.model_quantiles[:, :, :1, :1])
+    with pytest.raises(InputError, match="pool"):
+        climatology_statistics(model, obs, 21, pool="region", **kw)
