@@ -20,6 +20,7 @@ from landia.analysis.control import (ControlVariableTransform, background_term,
 from landia.analysis.cost import CostFunction
 from landia.analysis.image_diagnostics import (ImageErrorVariance, ImageStatistics,
                                                estimate_image_error, image_statistics)
+from landia.analysis.local_error import LocalError, local_error, loosened_terms
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
 from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
 from landia.analysis.whole_image import whole_image_layers
@@ -50,6 +51,8 @@ class AnalysisProblem:
     embeddings: list = field(default_factory=list)
     # x = xb + T v for a correlated B (analysis.correlation_length_km > 0), else None.
     transform: ControlVariableTransform | None = None
+    # The observation error beyond the stated one (analysis.local_image_error), else None.
+    local_error: LocalError | None = None
 
     def to_fields(self, x: np.ndarray) -> np.ndarray:
         """(layers, ny, nx) image of a control vector, NaN off land."""
@@ -70,6 +73,7 @@ class AnalysisResult:
     timings: dict
     image_statistics: ImageStatistics | None = None
     image_error: ImageErrorVariance | None = None
+    local_error: LocalError | None = None
 
     @property
     def increment_field(self) -> np.ndarray:
@@ -171,12 +175,14 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
 
 
 def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
-                  settings: Settings, image_error_variance: np.ndarray | None = None
-                  ) -> AnalysisProblem:
+                  settings: Settings, image_error_variance: np.ndarray | None = None,
+                  local_error_excess: np.ndarray | None = None) -> AnalysisProblem:
     """Check inputs, QC the observations and assemble the cost function.
 
     ``image_error_variance`` (one s2 per curvelet scale, (m3 m-3)^2) overrides
     ``analysis.image_error_variance`` in JI: a cycle passes the variances it carries.
+    ``local_error_excess`` (per land cell, (m3 m-3)^2) is the previous analysis' observation
+    error beyond the stated one (``analysis.local_image_error``; None: zeros).
 
     Raises
     ------
@@ -268,11 +274,51 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         terms.append(term)
     if not terms:
         raise ConfigError("analysis.terms: no active cost term")
-    transform = control_transform(terms)
-    return AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
-                           background=xb, lower=lower, upper=upper, cost=CostFunction(terms),
-                           observation=obs_used, qc=qc, curvelet=curvelet,
-                           embeddings=embeddings, transform=transform)
+    problem = AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
+                              background=xb, lower=lower, upper=upper,
+                              cost=CostFunction(terms), observation=obs_used, qc=qc,
+                              curvelet=curvelet, embeddings=embeddings,
+                              transform=control_transform(terms))
+    if cfg.local_image_error:
+        _local_error(problem, observation, settings, local_error_excess)
+    return problem
+
+
+def _local_error(problem: AnalysisProblem, observation: SoilMoistureField, settings: Settings,
+                 previous: np.ndarray | None) -> None:
+    """Estimate the observation error beyond the stated one and loosen JO and JI by it
+    (:mod:`landia.analysis.local_error`), in place."""
+    cfg = settings.analysis
+    if problem.curvelet is None:
+        raise ConfigError("analysis.local_image_error = true needs the image term: add 'image' "
+                          "to analysis.terms")
+    if cfg.image_gap_weight > 0:
+        raise ConfigError("analysis.local_image_error = true needs analysis.image_gap_weight = "
+                          "0 (the whole-image term has no per-cell residual to standardise)")
+    n = problem.grid.n_land
+    if previous is not None and np.shape(previous) != (n,):
+        raise InputError(f"carried observation-error excess of {np.size(previous)} values: "
+                         f"expected {n}, one per land cell")
+    problem.local_error = local_error(problem, _stated_variance(problem, observation, cfg),
+                                      previous, cfg)
+    excess = np.clip(problem.local_error.used, 0.0, cfg.image_error_cap)
+    if np.any(excess > 0):
+        terms = loosened_terms(problem.cost.terms, problem, excess)
+        problem.cost = CostFunction(terms)
+        problem.transform = control_transform(terms)
+
+
+def _stated_variance(problem: AnalysisProblem, observation: SoilMoistureField, cfg
+                     ) -> np.ndarray:
+    """The stated observation-error variance per x entry, NaN where no observation is used."""
+    grid, n = problem.grid, problem.grid.n_land
+    out = np.full(problem.background.size, np.nan)
+    for k in range(problem.layers):
+        valid = np.isfinite(problem.observation[k])
+        out[k * n + np.flatnonzero(valid[grid.land])] = (
+            observation.error_variance[k][valid] if observation.error_variance is not None
+            else cfg.observation_error_variance)
+    return out
 
 
 def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
@@ -329,16 +375,19 @@ def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.nd
 
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
-                 settings: Settings, image_error_variance: np.ndarray | None = None
-                 ) -> AnalysisResult:
+                 settings: Settings, image_error_variance: np.ndarray | None = None,
+                 local_error_excess: np.ndarray | None = None) -> AnalysisResult:
     """Build and minimise J = JB + JO + JI; return the analysis and diagnostics.
 
     ``image_error_variance``: one s2 per curvelet scale for JI (a cycle's carried values);
-    None takes ``analysis.image_error_variance`` for every scale.
+    None takes ``analysis.image_error_variance`` for every scale. ``local_error_excess``: the
+    observation error beyond the stated one per land cell that the previous analysis used
+    (``analysis.local_image_error``; a cycle's carried values).
     """
     log = get_logger("landia.analysis")
     t0 = time.perf_counter()
-    problem = build_problem(background, observation, settings, image_error_variance)
+    problem = build_problem(background, observation, settings, image_error_variance,
+                            local_error_excess)
     t1 = time.perf_counter()
     x0 = np.clip(problem.background, problem.lower, problem.upper)
     terms_before = problem.cost.term_values(x0)
@@ -377,4 +426,4 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
     return AnalysisResult(problem=problem, minimiser=result, background_field=bg,
                           analysis_field=an, terms_before=terms_before, terms_after=terms_after,
                           scores=scores, timings=timings, image_statistics=stats,
-                          image_error=image_error)
+                          image_error=image_error, local_error=problem.local_error)

@@ -86,14 +86,17 @@ def observation_precision(terms: list, size: int) -> np.ndarray:
     """Omega: the diagonal of the observation terms' Hessian in x, as the preconditioner sees
     it: 1/r at each point observation, 1/s2 at each cell of an image layer (the image term
     keeps the large scales whole, and they set the largest eigenvalues: with one variance per
-    curvelet scale, s2 is the low-pass scale's); (m3 m-3)^-2."""
+    curvelet scale, s2 is the low-pass scale's; with a per-cell standardised residual, the
+    term's ``cell_variance``); (m3 m-3)^-2."""
     omega = np.zeros(size)
     for term in terms:
         if isinstance(term, PointObservationTerm):
             np.add.at(omega, term.operator.index, 1.0 / term.variance)
         elif isinstance(term, ImageTerm):
             for layer in term.layers:
-                omega[layer.cells] += 1.0 / float(term.scale_variance[0])
+                omega[layer.cells] += (1.0 / float(term.scale_variance[0])
+                                       if term.cell_variance is None
+                                       else 1.0 / term.cell_variance[layer.cells])
     return omega
 
 

@@ -180,6 +180,10 @@ class ImageTerm(CostTerm):
     layers: list
     variance: float | np.ndarray
     name: str = "image"
+    #: Per x entry, the variance of a white image error the correlated B's preconditioner
+    #: assumes at each compared cell (None: the low-pass scale's s2 everywhere); set with the
+    #: per-cell standardised residual of :mod:`landia.analysis.local_error`, (m3 m-3)^2.
+    cell_variance: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         v = np.atleast_1d(np.asarray(self.variance, dtype=np.float64))

@@ -64,6 +64,16 @@ class AnalysisSettings:
     image_error_cap: float = key(
         1.0e-1, "Estimated variances: largest value carried, (m3 m-3)^2 (a scale at the cap "
                 "barely constrains the analysis).", lo=0.0, lo_open=True)
+    local_image_error: bool = key(
+        False, "Estimate, per land cell, the observation error beyond the stated one from the "
+               "image's fine-scale curvelet innovations (the local energy of the noise where "
+               "the background error puts little), cycled with image_error_memory and "
+               "image_error_cap; JI standardises each cell's residual by it and JO adds it to "
+               "the stated variance. Needs the image term (docs/analysis.md).")
+    image_error_window: float = key(
+        2.0, "local_image_error: standard deviation, in grid cells, of the Gaussian "
+             "neighbourhood over which the fine-scale innovation energy is pooled.",
+        lo=0.0, hi=1e3)
     lower_bound: float = key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
     upper_bound: Union[str, float] = key(
         "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "

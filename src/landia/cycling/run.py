@@ -95,6 +95,7 @@ HASH_NEUTRAL = {
     ("analysis", "image_error_memory"): 0.5,
     ("analysis", "image_error_floor"): 4.0e-4,
     ("analysis", "image_error_cap"): 0.1,
+    ("analysis", "local_image_error"): False, ("analysis", "image_error_window"): 2.0,
     ("observations", "withhold_fraction"): 0.0,
     ("observations", "withhold_seed"): 0,
 }
@@ -343,7 +344,8 @@ class CycleRunner:
             obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
                                      window.index)
             result = run_analysis(bg_field, obs, self.settings,
-                                  image_error_variance=self.image_error.values)
+                                  image_error_variance=self.image_error.values,
+                                  local_error_excess=self.image_error.excess)
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None

@@ -11,7 +11,8 @@ mpi4py = pytest.importorskip("mpi4py")
 from mpi4py import MPI  # noqa: E402
 
 from landia.config import settings_from_dict  # noqa: E402
-from landia.cycling.carried import CHECKPOINT_KEY, CarriedImageError  # noqa: E402
+from landia.cycling.carried import (CHECKPOINT_KEY, LOCAL_CHECKPOINT_KEY,  # noqa: E402
+                                    CarriedImageError)
 from landia.cycling.run import config_hash, run_cycles  # noqa: E402
 from landia.experiment.osse import make_observations  # noqa: E402
 from landia.io.analysis_file import read_analysis  # noqa: E402
@@ -31,9 +32,9 @@ def observations(tmp_path_factory):
     return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
 
 
-def settings(tuned=True, **cycle):
+def settings(tuned=True, analysis=None, **cycle):
     raw = {"grid": GRID, "cycle": {**PERIOD, "observations": "obs", **cycle},
-           "analysis": {"layers": 3, "terms": ["background", "image"]}}
+           "analysis": {"layers": 3, "terms": ["background", "image"], **(analysis or {})}}
     if tuned:
         for section, values in TUNED.items():
             raw.setdefault(section, {}).update(values)
@@ -50,10 +51,10 @@ def _run(tmp, observations, name, end=None, **kw):
     return run
 
 
-def _carried(run):
+def _carried(run, key=CHECKPOINT_KEY):
     newest = sorted((run / "checkpoints").glob("checkpoint-*.h5"))[-1]
     with h5py.File(newest, "r") as f:
-        return f["extra"][CHECKPOINT_KEY][...] if CHECKPOINT_KEY in f["extra"] else None
+        return f["extra"][key][...] if key in f["extra"] else None
 
 
 def _analyses(run):
@@ -136,3 +137,27 @@ def test_carried_image_error_alone():
     off = CarriedImageError.for_settings(settings(tuned=False))
     off.restore({CHECKPOINT_KEY: np.array([1e-3])})
     assert off.values is None and off.checkpoint_extra() == {}
+
+
+def test_the_local_error_excess_is_carried_logged_and_resumed_bit_for_bit(tmp_path, observations):
+    local = {"local_image_error": True}
+    whole = _run(tmp_path, observations, "whole", tuned=False, analysis=local)
+    part = _run(tmp_path, observations, "part", tuned=False, analysis=local,
+                end="2016-05-01T12:00")
+    assert _carried(part, LOCAL_CHECKPOINT_KEY) is not None
+    assert _carried(part) is None                   # the fixed per-scale variances
+    _run(tmp_path, observations, "part", tuned=False, analysis=local)
+    a, b = final_state(whole), final_state(part)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    excess = _carried(whole, LOCAL_CHECKPOINT_KEY)
+    assert np.array_equal(excess, _carried(part, LOCAL_CHECKPOINT_KEY))
+    assert excess.ndim == 1 and np.all(np.isfinite(excess))
+    lines = log_lines(whole)
+    assert all("local_error_max" in r and "local_error_cells" in r
+               for r in lines if r.get("analysed"))
+    # the key at its default leaves the hash unchanged; on, it changes it
+    plain = settings(tuned=False)
+    assert config_hash(plain) == config_hash(settings(tuned=False,
+                                                      analysis={"local_image_error": False}))
+    assert config_hash(plain) != config_hash(settings(tuned=False, analysis=local))
