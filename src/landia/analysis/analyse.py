@@ -279,15 +279,36 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                               cost=CostFunction(terms), observation=obs_used, qc=qc,
                               curvelet=curvelet, embeddings=embeddings,
                               transform=control_transform(terms))
+    final = problem.cost.terms
     if cfg.local_image_error:
-        _local_error(problem, observation, settings, local_error_excess)
+        final = _local_error(problem, observation, settings, local_error_excess)
+    if cfg.hybrid_split and "point" in cfg.terms and "image" in cfg.terms:
+        final = _halved(final)
+    if final is not problem.cost.terms:
+        problem.cost = CostFunction(final)
+        problem.transform = control_transform(final)
     return problem
 
 
+def _halved(terms: list) -> list:
+    """The hybrid's observation terms each with half the observations' information: JO's
+    variances and JI's image-error variances doubled (``analysis.hybrid_split``)."""
+    out = []
+    for t in terms:
+        if isinstance(t, PointObservationTerm):
+            t = PointObservationTerm(t.operator, t.observations, 2.0 * t.variance, t.name)
+        elif isinstance(t, ImageTerm):
+            t = ImageTerm(t.layers, 2.0 * np.asarray(t.variance, dtype=np.float64), t.name,
+                          cell_variance=None if t.cell_variance is None
+                          else 2.0 * t.cell_variance)
+        out.append(t)
+    return out
+
+
 def _local_error(problem: AnalysisProblem, observation: SoilMoistureField, settings: Settings,
-                 previous: np.ndarray | None) -> None:
-    """Estimate the observation error beyond the stated one and loosen JO and JI by it
-    (:mod:`landia.analysis.local_error`), in place."""
+                 previous: np.ndarray | None) -> list:
+    """Estimate the observation error beyond the stated one (``problem.local_error``); the
+    cost terms loosened by it (:mod:`landia.analysis.local_error`)."""
     cfg = settings.analysis
     if problem.curvelet is None:
         raise ConfigError("analysis.local_image_error = true needs the image term: add 'image' "
@@ -302,10 +323,9 @@ def _local_error(problem: AnalysisProblem, observation: SoilMoistureField, setti
     problem.local_error = local_error(problem, _stated_variance(problem, observation, cfg),
                                       previous, cfg)
     excess = np.clip(problem.local_error.used, 0.0, cfg.image_error_cap)
-    if np.any(excess > 0):
-        terms = loosened_terms(problem.cost.terms, problem, excess)
-        problem.cost = CostFunction(terms)
-        problem.transform = control_transform(terms)
+    if not np.any(excess > 0):
+        return problem.cost.terms
+    return loosened_terms(problem.cost.terms, problem, excess)
 
 
 def _stated_variance(problem: AnalysisProblem, observation: SoilMoistureField, cfg
@@ -346,8 +366,9 @@ def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: Soi
                              white_noise=cfg.image_error_method != "fixed",
                              background_noise=cfg.image_error_method == "innovation")
     used = np.isfinite(problem.observation)
+    split = 2.0 if cfg.hybrid_split and "point" in cfg.terms else 1.0  # as stated, not halved
     return stats, estimate_image_error(
-        stats, term.scale_variance, cfg,
+        stats, term.scale_variance / split, cfg,
         observation_variance=_mean_variance(observation, used, cfg.observation_error_variance),
         background_variance=_mean_variance(background, used, cfg.background_error_variance))
 

@@ -15,8 +15,9 @@ The observation error is the stated one plus an unstated white excess of varianc
 
 Estimator
 ---------
-For layer l (observed cells, their fill :math:`E_l`, :math:`T_l = C E_l`), with Q keeping the
-coefficients of the fine scales F, the band-passed innovation and its expected energies per
+From the image of the shallowest observed layer l (the product's own image: observed cells,
+their fill :math:`E_l`, :math:`T_l = C E_l`), with Q keeping the coefficients of the fine
+scales F, the band-passed innovation and its expected energies per
 observed cell i are
 
 .. math:: h_l = T_l^T Q T_l (y_l - S_l x_b), \\quad
@@ -28,11 +29,9 @@ observed cell i are
 each). Summed over the wedges of a scale, :math:`T^T Q T` is a compact, isotropic band-pass
 filter. If the observation error is white with variance r near i,
 :math:`\\mathrm{E}\\, h_l(i)^2 = \\beta_l(i) + r\\, \\mu_l(i)`. With g a Gaussian of
-``analysis.image_error_window`` cells and :math:`r^o` the stated variances, pooled over the
-layers:
+``analysis.image_error_window`` cells and :math:`r^o` the stated variances:
 
-.. math:: \\hat e(i) = \\frac{g * \\sum_l (h_l^2 - \\beta_l - r^o_l \\mu_l)}
-                             {g * \\sum_l \\mu_l},
+.. math:: \\hat e(i) = \\frac{g * (h_l^2 - \\beta_l - r^o_l \\mu_l)}{g * \\mu_l},
 
 the local innovation variance of the fine scales minus what B and the stated error put there.
 It is unbiased when B is right (no analysis enters it), and nearly independent of B because F
@@ -110,28 +109,19 @@ class LocalError:
                 "local_error_cells": int(np.sum(self.used > 0))}
 
 
-def fine_scales(problem, term, stated: float) -> tuple[int, ...]:
+def fine_scales(scale: np.ndarray, scales: int, background: list, white: list,
+                stated: float) -> tuple[int, ...]:
     """F: the finest scale and each coarser one (down to 1) while its stated background
     energy is at most :data:`FINE_SCALE_SHARE` of a white error of the ``stated`` variance
-    (module notes), from the per-coefficient energies of B and of a unit white error."""
-    curvelet = problem.curvelet
-    scale = curvelet.coefficient_scale
-    sqrt_b, _ = _background_sqrt(problem)
-    if sqrt_b is None:
-        return tuple(range(1, curvelet.scales))
-    white = np.zeros(curvelet.n_coefficients)
-    background = np.zeros(curvelet.n_coefficients)
-    for z in _probes(problem.background.size, WHITE_NOISE_PROBES, PROBE_SEED + 1):
-        dx = sqrt_b(z)
-        for layer in term.layers:
-            background += _squares(layer.innovation_transform.matvec(dx[layer.innovation_cells]))
-    for layer in term.layers:
-        for z in _probes(layer.innovation_cells.size, WHITE_NOISE_PROBES, PROBE_SEED):
-            white += _squares(layer.innovation_transform.matvec(z))
-    share = (np.bincount(scale, background, minlength=curvelet.scales)
-             / np.maximum(stated * np.bincount(scale, white, minlength=curvelet.scales), 1e-300))
-    chosen = [curvelet.scales - 1]
-    for j in range(curvelet.scales - 2, 0, -1):
+    (module notes), from the curvelet coefficients of B^1/2 probes (``background``; none
+    without a background term: every scale but the low-pass) and of unit white probes."""
+    if not background:
+        return tuple(range(1, scales))
+    b = np.bincount(scale, sum(_squares(c) for c in background), minlength=scales)
+    w = np.bincount(scale, sum(_squares(c) for c in white), minlength=scales)
+    share = b / np.maximum(stated * w, 1e-300)
+    chosen = [scales - 1]
+    for j in range(scales - 2, 0, -1):
         if share[j] > FINE_SCALE_SHARE:
             break
         chosen.append(j)
@@ -149,45 +139,40 @@ def _smooth(field: np.ndarray, window: float, periodic: bool) -> np.ndarray:
 def local_estimate(problem, stated: np.ndarray, window: float
                    ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """(:math:`\\hat e`, a, F) of an analysis problem at its background (module notes), per
-    land cell; ``stated`` is the stated observation-error variance per x entry (NaN where
-    unobserved)."""
+    land cell, from the image of the shallowest observed layer (the product's own image; the
+    excess is the same in every layer); ``stated`` is the stated observation-error variance
+    per x entry (NaN where unobserved). The same probes serve F and the energies mu and
+    beta: 4 x :data:`~landia.analysis.image_diagnostics.WHITE_NOISE_PROBES` + 2 transforms."""
     term = next(t for t in problem.cost.terms if t.name == "image")
+    layer = term.layers[0]
     grid, curvelet = problem.grid, problem.curvelet
-    n = grid.n_land
-    r_bar = float(np.nanmean(stated))
-    scales = fine_scales(problem, term, r_bar)
-    keep = np.repeat(np.isin(curvelet.coefficient_scale, scales), 2).astype(np.float64)
-    num, den, observed = np.zeros(n), np.zeros(n), np.zeros(n)
-    mu_cache: dict[bytes, np.ndarray] = {}
-    betas = [np.zeros(layer.innovation_cells.size) for layer in term.layers]
+    n, cells, t = grid.n_land, layer.innovation_cells, layer.innovation_transform
     sqrt_b, _ = _background_sqrt(problem)
-    if sqrt_b is not None:
-        for z in _probes(problem.background.size, WHITE_NOISE_PROBES, PROBE_SEED + 3):
-            dx = sqrt_b(z)
-            for layer, beta in zip(term.layers, betas):
-                t = layer.innovation_transform
-                beta += t.rmatvec(keep * t.matvec(dx[layer.innovation_cells])) ** 2
-    for layer, beta in zip(term.layers, betas):
-        cells, t = layer.innovation_cells, layer.innovation_transform
-        key = (cells % n).tobytes()
-        if key not in mu_cache:
-            mu = np.zeros(cells.size)
-            for z in _probes(cells.size, WHITE_NOISE_PROBES, PROBE_SEED + 4):
-                mu += t.rmatvec(keep * t.matvec(z)) ** 2
-            mu_cache[key] = mu / WHITE_NOISE_PROBES
-        mu = mu_cache[key]
-        h = t.rmatvec(keep * (layer.innovation_observed - t.matvec(problem.background[cells])))
-        pos = cells % n
-        num[pos] += h * h - beta / WHITE_NOISE_PROBES - stated[cells] * mu
-        den[pos] += mu
-        observed[pos] += 1.0
-    periodic = grid.is_global
+    white = [t.matvec(z) for z in _probes(cells.size, WHITE_NOISE_PROBES, PROBE_SEED)]
+    background = [] if sqrt_b is None else [
+        t.matvec(sqrt_b(z)[cells])
+        for z in _probes(problem.background.size, WHITE_NOISE_PROBES, PROBE_SEED + 1)]
+    scales = fine_scales(curvelet.coefficient_scale, curvelet.scales, background, white,
+                         float(np.mean(stated[cells])))
+    keep = np.repeat(np.isin(curvelet.coefficient_scale, scales), 2).astype(np.float64)
+
+    def band_energy(coefficients):
+        return sum(t.rmatvec(keep * c) ** 2 for c in coefficients) / WHITE_NOISE_PROBES
+
+    mu = band_energy(white)
+    beta = band_energy(background) if background else 0.0
+    h = t.rmatvec(keep * (layer.innovation_observed - t.matvec(problem.background[cells])))
+    pos = cells % n
+    num, den, observed = np.zeros(n), np.zeros(n), np.zeros(n)
+    num[pos] = h * h - beta - stated[cells] * mu
+    den[pos] = mu
+    observed[pos] = 1.0
 
     def smooth(v):
-        return _smooth(grid.to_field(v, 0.0), window, periodic)[grid.land]
+        return _smooth(grid.to_field(v, 0.0), window, grid.is_global)[grid.land]
 
     num, den = smooth(num), smooth(den)
-    coverage = np.clip(smooth(observed) / (len(term.layers) * smooth(np.ones(n))), 0.0, 1.0)
+    coverage = np.clip(smooth(observed) / smooth(np.ones(n)), 0.0, 1.0)
     ok = (coverage >= MIN_COVERAGE) & (den > 0)
     estimate = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
     return estimate, np.where(ok, coverage, 0.0), scales

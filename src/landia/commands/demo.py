@@ -30,7 +30,9 @@ def add_parser(subparsers):
                                           "docs/demo.md.")
     d.add_argument("--output-dir", default="landia-output/demo",
                    help="folder of the runs, results and report (default %(default)s)")
-    d.add_argument("--ranks", type=int, default=2, help="MPI ranks per run (default 2)")
+    d.add_argument("--ranks", type=int, default=DemoSettings.ranks,
+                   help=f"MPI ranks per run (default {DemoSettings.ranks}: two runs at a time "
+                        "use the two cores; any number gives the same results)")
     d.add_argument("--discard-days", type=int, default=DemoSettings.discard_days)
     d.add_argument("--assimilation-days", type=int, default=DemoSettings.assimilation_days,
                    help="scored assimilation days after the discard (default %(default)s)")

@@ -70,6 +70,10 @@ class AnalysisSettings:
                "the background error puts little), cycled with image_error_memory and "
                "image_error_cap; JI standardises each cell's residual by it and JO adds it to "
                "the stated variance. Needs the image term (docs/analysis.md).")
+    hybrid_split: bool = key(
+        False, "With both JO and JI (the hybrid), give each half the observations' "
+               "information: JO's variances and JI's image-error variances doubled. The "
+               "paper's hybrid (false) counts every observation twice.")
     image_error_window: float = key(
         2.0, "local_image_error: standard deviation, in grid cells, of the Gaussian "
              "neighbourhood over which the fine-scale innovation energy is pooled.",

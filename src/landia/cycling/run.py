@@ -85,19 +85,19 @@ HASH_NEUTRAL = {
     ("observations", "rescaling"): "none",
     ("observations", "climatology"): "",
     ("observations", "min_climatology_samples"): 30,
-    # The diagonal B and the image term on observed cells only (the defaults are 300 km and
-    # 0.3, which change the analysis and therefore the hash).
+    # The diagonal B and JI on observed cells (the default 300 km changes the hash).
     ("analysis", "correlation_length_km"): 0.0,
     ("analysis", "correlation_steps"): 4,
     ("analysis", "image_gap_weight"): 0.0,
-    # One fixed image-error variance for every scale, no withheld observations (the defaults).
+    # One fixed image-error variance for every scale, no withheld observations, the stated
+    # observation error, the paper's hybrid (the defaults).
     ("analysis", "image_error_method"): "fixed",
     ("analysis", "image_error_memory"): 0.5,
     ("analysis", "image_error_floor"): 4.0e-4,
     ("analysis", "image_error_cap"): 0.1,
     ("analysis", "local_image_error"): False, ("analysis", "image_error_window"): 2.0,
-    ("observations", "withhold_fraction"): 0.0,
-    ("observations", "withhold_seed"): 0,
+    ("analysis", "hybrid_split"): False,
+    ("observations", "withhold_fraction"): 0.0, ("observations", "withhold_seed"): 0,
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).

@@ -76,10 +76,10 @@ class DemoSettings:
 
     start: str = "2016-05-01T00:00"
     discard_days: int = 10
-    assimilation_days: int = 45
-    forecast_days: int = 30
+    assimilation_days: int = 30
+    forecast_days: int = 15
     grid: tuple = PAPER_GRID
-    ranks: int = 2
+    ranks: int = 1
     parallel: int = 2
     seeds: tuple = (1, 2, 3)
     observing: ObservingSystem = field(default_factory=ObservingSystem)

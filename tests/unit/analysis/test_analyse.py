@@ -190,3 +190,38 @@ def test_scipy_serves_where_petsc4py_is_absent(monkeypatch):
     result = run_analysis(bg, obs, settings())
     assert result.minimiser.solver == "scipy:L-BFGS-B"
     assert result.minimiser.reason.startswith("CONVERGED")
+
+
+@pytest.mark.parametrize("local", [False, True])
+def test_the_split_hybrid_gives_each_observation_term_half_the_information(local):
+    """analysis.hybrid_split: JO and JI each at half their weight, JB unchanged."""
+    bg, obs = make_case(shape=(24, 24), layers=2)
+    raw = {"analysis": {"terms": ["background", "point", "image"], "layers": 2,
+                        "upper_bound": 0.5, "local_image_error": local}}
+    plain = build_problem(bg, obs, settings_from_dict(raw))
+    raw["analysis"]["hybrid_split"] = True
+    split = build_problem(bg, obs, settings_from_dict(raw))
+    x = plain.background + 0.01
+    a, b = plain.cost.term_values(x), split.cost.term_values(x)
+    assert b["background"] == a["background"]
+    for name in ("point", "image"):
+        assert b[name] == pytest.approx(0.5 * a[name], rel=1e-12), name
+    # a run without both observation terms is not changed by the key
+    raw["analysis"]["terms"] = ["background", "image"]
+    alone = build_problem(bg, obs, settings_from_dict(raw))
+    raw["analysis"]["hybrid_split"] = False
+    assert alone.cost.term_values(x) == build_problem(
+        bg, obs, settings_from_dict(raw)).cost.term_values(x)
+
+
+def test_the_split_hybrid_carries_the_stated_image_error_variance_not_the_doubled_one():
+    """With an estimated variance the cycle carries s2 as stated; the split doubles it at use."""
+    bg, obs = make_case(shape=(24, 24), layers=2)
+    raw = {"analysis": {"terms": ["background", "point", "image"], "layers": 2,
+                        "upper_bound": 0.5, "image_error_method": "desroziers"}}
+    plain = run_analysis(bg, obs, settings_from_dict(raw))
+    raw["analysis"]["hybrid_split"] = True
+    split = run_analysis(bg, obs, settings_from_dict(raw))
+    np.testing.assert_array_equal(split.image_error.used, plain.image_error.used)
+    term = next(t for t in split.problem.cost.terms if t.name == "image")
+    np.testing.assert_array_equal(term.scale_variance, 2.0 * plain.image_error.used)
