@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from landia.commands.exit_status import root_only
+from landia.commands.outputs import check_output
 from landia.config import Settings
 from landia.errors import InputError
 from landia.io.analysis_file import read_analysis, write_analysis
@@ -42,9 +43,8 @@ def analyse(args, settings: Settings) -> int:
     from landia.analysis.checks import online_checks
 
     log = get_logger("landia")
-    out_dir = Path(args.output).resolve().parent
-    if not out_dir.is_dir():  # fail before the work, not after it
-        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
+    check_output(args.output, {"--background": args.background, "--obs": args.obs,
+                               "--image-error-from": args.image_error_from})
     background = read_field(args.background, "background")
     bias = BiasCorrection.from_settings(settings, Path.cwd(), background.lat, background.lon)
     observation = bias.apply(read_field(args.obs, "observation"))
