@@ -12,6 +12,7 @@ from landia.io.analysis_file import read_analysis, write_analysis
 from landia.io.fields import read_field
 from landia.log import get_logger
 from landia.observations.bias import BiasCorrection
+from landia.observations.timing import check_valid_time
 
 
 def add_parser(subparsers):
@@ -46,8 +47,13 @@ def analyse(args, settings: Settings) -> int:
     check_output(args.output, {"--background": args.background, "--obs": args.obs,
                                "--image-error-from": args.image_error_from})
     background = read_field(args.background, "background")
+    observation = read_field(args.obs, "observation")
+    if background.valid_time is not None and observation.valid_time is not None:
+        check_valid_time(observation, background.valid_time,
+                         settings.observations.valid_time_tolerance_minutes,
+                         f"the background {args.background} valid at")
     bias = BiasCorrection.from_settings(settings, Path.cwd(), background.lat, background.lon)
-    observation = bias.apply(read_field(args.obs, "observation"))
+    observation = bias.apply(observation)
     variances = _carried_variances(args.image_error_from)
     if args.check:
         online_checks(build_problem(background, observation, settings, variances), log)
