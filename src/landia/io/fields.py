@@ -99,6 +99,9 @@ def _check_degrees(ds, path: Path, lat: np.ndarray, lon: np.ndarray) -> None:
     most likely: in degrees, a box of a few cells at 0 N 0 E); latitudes outside [-90, 90]; a
     latitude axis that is not strictly monotonic or a longitude axis that is not strictly
     increasing (the analysis grid's rules, :class:`~landia.grid.LatLonGrid`)."""
+    if lat.size == 0 or lon.size == 0:
+        raise InputError(f"{path}: coordinates 'lat' ({lat.size}) and 'lon' ({lon.size}): "
+                         f"expected at least one cell each")
     units = {name: str(getattr(ds.variables[name], "units", "")).strip() for name in ("lat", "lon")}
     for name, text in units.items():
         if "rad" in text.lower():
