@@ -31,6 +31,11 @@ class WindowBudget:
         self.fluxes = np.zeros((n_local, n_steps, len(FLUXES)))
         self.max_abs_residual = 0.0
 
+    @classmethod
+    def for_window(cls, n_local: int, start, end, dt: float) -> "WindowBudget":
+        """The budget of the window ``[start, end)`` (datetime64) on steps of ``dt`` s."""
+        return cls(n_local, int((end - start) / np.timedelta64(int(dt), "s")))
+
     def add_step(self, k: int, fluxes) -> None:
         """Keep step ``k``'s fluxes (a ``WaterFluxes``-like object of (n_local,) arrays)."""
         for j, name in enumerate(FLUXES):

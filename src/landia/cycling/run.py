@@ -18,14 +18,16 @@
    (:func:`landia.columns.increment.apply_increment`), their water counted as the
    assimilation source term of the budget;
 5. **output** -- the root writes the cycle's analysis file (background, analysis, increment,
-   observation used, costs and iterations) and the state file (all layers), and appends one
-   JSON line to ``run_log.jsonl``;
-6. **checkpoint** -- the whole state is gathered and written atomically with a checksum; the
-   last ``cycle.keep_checkpoints`` are kept.
+   observation used, costs and iterations) and the state file (all layers);
+6. **checkpoint** -- the whole state is gathered and written atomically with a checksum and
+   the cycle's ``run_log.jsonl`` line; the last ``cycle.keep_checkpoints`` are kept; then the
+   line is appended to the log.
 
-A run resumes from the newest valid checkpoint of its run directory; the log and alert lines of
-cycles after that checkpoint are dropped first, so every cycle is logged exactly once. See
-``docs/cycling.md``.
+The root holds the run directory's lock for the whole run (:mod:`landia.cycling.run_dir`). A
+run resumes from the newest valid checkpoint of its run directory; the log and alert lines of
+cycles after that checkpoint are dropped first, and a log line lost to a kill is restored
+from the checkpoint (:mod:`landia.cycling.run_log`), so every cycle is logged exactly once.
+See ``docs/cycling.md``.
 """
 
 from __future__ import annotations
@@ -276,7 +278,7 @@ class CycleRunner:
     # -- one window ------------------------------------------------------------------------
     def _model(self, state, window: Window):
         """Step the local columns through the window; (state, its WindowBudget)."""
-        budget = WindowBudget(self.n_local, int((window.end - window.start) / np.timedelta64(int(DT), "s")))
+        budget = WindowBudget.for_window(self.n_local, window.start, window.end, DT)
         if not self.n_local:
             return state, budget
         forcing = self.forcing.window(window.start, window.end, DT)
