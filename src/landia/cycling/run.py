@@ -18,14 +18,16 @@
    (:func:`landia.columns.increment.apply_increment`), their water counted as the
    assimilation source term of the budget;
 5. **output** -- the root writes the cycle's analysis file (background, analysis, increment,
-   observation used, costs and iterations) and the state file (all layers), and appends one
-   JSON line to ``run_log.jsonl``;
-6. **checkpoint** -- the whole state is gathered and written atomically with a checksum; the
-   last ``cycle.keep_checkpoints`` are kept.
+   observation used, costs and iterations) and the state file (all layers);
+6. **checkpoint** -- the whole state is gathered and written atomically with a checksum and
+   the cycle's ``run_log.jsonl`` line; the last ``cycle.keep_checkpoints`` are kept; then the
+   line is appended to the log.
 
-A run resumes from the newest valid checkpoint of its run directory; the log and alert lines of
-cycles after that checkpoint are dropped first, so every cycle is logged exactly once. See
-``docs/cycling.md``.
+The root holds the run directory's lock for the whole run (:mod:`landia.cycling.run_dir`). A
+run resumes from the newest valid checkpoint of its run directory; the log and alert lines of
+cycles after that checkpoint are dropped first, and a log line lost to a kill is restored
+from the checkpoint (:mod:`landia.cycling.run_log`), so every cycle is logged exactly once.
+See ``docs/cycling.md``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import signal
 import sys
 import time
@@ -43,8 +44,7 @@ import numpy as np
 import structlog
 
 from landia.analysis import run_analysis
-from landia.checkpoint import (CheckpointError, keep_last, latest_valid, list_checkpoints,
-                               load_checkpoint, remove_temporaries, write_checkpoint)
+from landia.checkpoint import keep_last, latest_valid, remove_temporaries, write_checkpoint
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
 from landia.columns.run import monthly_lai
@@ -52,8 +52,11 @@ from landia.columns.soil import SoilParameters
 from landia.columns.state import ColumnParameters
 from landia.config import Settings
 from landia.cycling.carried import CarriedImageError
+from landia.cycling.budget import WindowBudget, domain_totals
 from landia.cycling.clock import Window, windows
 from landia.cycling.forcing import ForcingSource
+from landia.cycling.run_dir import check_start, locked
+from landia.cycling.run_log import CHECKPOINT_KEY, JsonLines, record_line
 from landia.errors import InputError, LandiaError
 from landia.exchange.collectives import (gather_state, gather_to_root, scatter_from_root,
                                          scatter_state)
@@ -62,7 +65,6 @@ from landia.exchange.guards import on_every_rank, on_root
 from landia.forcing.weather import WeatherGenerator
 from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.analysis_file import write_analysis
-from landia.io.atomic import atomic_path
 from landia.io.fields import SoilMoistureField, write_field
 from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
@@ -125,55 +127,31 @@ def config_hash(settings: Settings) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-class _JsonLines:
-    """An append-only JSON-lines file kept on the root, one record per line, fsynced."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def truncate_to_cycles_before(self, next_cycle: int) -> None:
-        """Drop the records of cycles >= next_cycle (written by a run that was killed)."""
-        if not self.path.exists():
-            self.path.touch()
-            return
-        keep = []
-        for line in self.path.read_text().splitlines():
-            try:
-                if json.loads(line).get("cycle", -1) < next_cycle:
-                    keep.append(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a kill
-        with atomic_path(self.path) as tmp:
-            tmp.write_text("".join(line + "\n" for line in keep))
-
-    def append(self, record: dict) -> None:
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
-
 class CycleRunner:
     """One rank's share of a cycling run (see the module notes)."""
 
-    def __init__(self, comm, settings: Settings, run_dir, end=None, progress: bool = True):
+    def __init__(self, comm, settings: Settings, run_dir, end=None, progress: bool = True,
+                 cold_start: bool = False):
         self.comm = comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.settings = settings
         self.cfg = settings.cycle
         self.run_dir = Path(run_dir)
-        self.progress = progress
+        self.progress, self.cold_start = progress, cold_start
         self.log = get_logger("landia.cycle")
         self.hash = config_hash(settings)
         self.end = np.datetime64(end or self.cfg.end, "s")
-        self.all_windows = windows(self.cfg.start, self.cfg.end, self.cfg.window_hours,
-                                   self.cfg.analysis_hours, self.cfg.mode,
-                                   self.cfg.assimilation_end or None)
-        if self.end != np.datetime64(self.cfg.end, "s"):
-            if not any(w.end == self.end for w in self.all_windows):
-                raise InputError(f"--end {end}: expected the end of a window of the run "
-                                 f"({self.cfg.start} to {self.cfg.end}, "
-                                 f"{self.cfg.window_hours} h windows)")
+        # cycle.end is the default end; --end may go past it (a service runs open-ended).
+        last = max(self.end, np.datetime64(self.cfg.end, "s"))
+        try:
+            self.all_windows = windows(self.cfg.start, last, self.cfg.window_hours,
+                                       self.cfg.analysis_hours, self.cfg.mode,
+                                       self.cfg.assimilation_end or None)
+        except ValueError:  # --end off the window grid
+            self.all_windows = []
+        if not any(w.end == self.end for w in self.all_windows):
+            raise InputError(f"--end {end}: expected the end of a window of the run (from "
+                             f"{self.cfg.start}, {self.cfg.window_hours} h windows)")
         self.windows = [w for w in self.all_windows if w.end <= self.end]
 
         # Grid: the root computes the land mask (global-land-mask, cached) and shares it.
@@ -217,8 +195,8 @@ class CycleRunner:
     def _prepare_run_dir(self) -> None:
         for sub in ("checkpoints", "cycles", "states"):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
-        self.run_log = _JsonLines(self.run_dir / "run_log.jsonl")
-        self.alerts = _JsonLines(self.run_dir / "alerts.jsonl")
+        self.run_log = JsonLines(self.run_dir / "run_log.jsonl")
+        self.alerts = JsonLines(self.run_dir / "alerts.jsonl")
 
     def _observation_dir(self) -> Path | None:
         if not self.cfg.observations:
@@ -229,12 +207,13 @@ class CycleRunner:
     # -- restart ---------------------------------------------------------------------------
     def _initial_state(self):
         """(local ModelState or None, index of the next window)."""
-        found, refusal = None, None
-        if self.rank == 0:
+        def root_start():  # (newest valid checkpoint, why the run may not start)
             remove_temporaries(self.run_dir / "checkpoints")
             found = latest_valid(self.run_dir / "checkpoints", self.hash)
-            if found is None:
-                refusal = self._foreign_checkpoints()
+            return found, check_start(self.run_dir, found, self.hash, self.all_windows[0].end,
+                                      self.cold_start)
+
+        found, refusal = on_root(self.comm, root_start) or (None, None)
         refusal = self.comm.bcast(refusal, root=0)
         if refusal:
             raise InputError(refusal)
@@ -250,7 +229,9 @@ class CycleRunner:
             state = ModelState.default(self.params.soil, saturation=self.cfg.initial_saturation)
             return state, 0
         if self.rank == 0:
-            self.run_log.truncate_to_cycles_before(next_cycle)
+            if self.run_log.resume(next_cycle, found.metadata.get(CHECKPOINT_KEY)):
+                self.log.warning("run_log_line_restored", cycle=next_cycle - 1,
+                                 note="from the checkpoint (the run was killed before it)")
             self.alerts.truncate_to_cycles_before(next_cycle)
             self.image_error.restore(found.extra)
             self.log.info("restart", checkpoint=str(found.path), valid_time=str(found.valid_time),
@@ -265,14 +246,6 @@ class CycleRunner:
         t0 = time.perf_counter()
         self._write_state(full, window)
         phases["output"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        write_checkpoint(self.run_dir / "checkpoints", full, window.end,
-                         window.index + 1, self.hash,
-                         metadata={"mode": self.cfg.mode, "ranks": self.size,
-                                   "label": window.label},
-                         extra=self.image_error.checkpoint_extra())
-        keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
-        phases["checkpoint"] = time.perf_counter() - t0
         n = max(self.grid.n_land, 1)
         record.update(
             ranks=self.size, land_cells=self.grid.n_land,
@@ -280,6 +253,16 @@ class CycleRunner:
                        "runoff": totals[2] / n, "assimilation": totals[3] / n,
                        "max_abs_step_residual": worst},
             seconds={k: round(v, 4) for k, v in phases.items()})
+        t0 = time.perf_counter()
+        # The log line travels in the checkpoint: a kill before the append below loses nothing.
+        write_checkpoint(self.run_dir / "checkpoints", full, window.end,
+                         window.index + 1, self.hash,
+                         metadata={"mode": self.cfg.mode, "ranks": self.size,
+                                   "label": window.label, CHECKPOINT_KEY: record_line(record)},
+                         extra=self.image_error.checkpoint_extra())
+        keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
+        phases["checkpoint"] = time.perf_counter() - t0
+        record["seconds"]["checkpoint"] = round(phases["checkpoint"], 4)
         self.run_log.append(record)
         elapsed = time.perf_counter() - t_run
         eta = elapsed / n_done * (n_todo - n_done)
@@ -292,23 +275,10 @@ class CycleRunner:
             print(f"\rcycle {n_done}/{n_todo} {window.label} eta {eta:6.1f} s",
                   end="", file=sys.stderr, flush=True)
 
-    def _foreign_checkpoints(self) -> str | None:
-        """A message when the run directory's checkpoints belong to another configuration."""
-        for path in reversed(list_checkpoints(self.run_dir / "checkpoints")):
-            try:
-                other = load_checkpoint(path, allow_config_change=True)
-            except CheckpointError:
-                continue
-            return (f"{self.run_dir}: its checkpoints were written under another configuration "
-                    f"(newest valid: {path.name}, hash {other.config_hash}; this configuration: "
-                    f"{self.hash}); continue that run with its own configuration, or use a new "
-                    f"--run-dir")
-        return None
-
     # -- one window ------------------------------------------------------------------------
     def _model(self, state, window: Window):
-        """Step the local columns through the window; (state, budget sums (4,) mm)."""
-        budget = np.zeros(4)  # P, ET, total runoff, max |residual|
+        """Step the local columns through the window; (state, its WindowBudget)."""
+        budget = WindowBudget.for_window(self.n_local, window.start, window.end, DT)
         if not self.n_local:
             return state, budget
         forcing = self.forcing.window(window.start, window.end, DT)
@@ -316,10 +286,7 @@ class CycleRunner:
             t = forcing.times[k]
             lai = monthly_lai(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
             state, fx = step(state, self.params, forcing_at(forcing, k), lai, DT)
-            budget[0] += fx.precipitation.sum() * DT
-            budget[1] += fx.evapotranspiration.sum() * DT
-            budget[2] += fx.total_runoff.sum() * DT
-            budget[3] = max(budget[3], float(np.abs(fx.residual).max()))
+            budget.add_step(k, fx)
         return state, budget
 
     def _analyse(self, background: np.ndarray, window: Window, record: dict):
@@ -427,7 +394,7 @@ class CycleRunner:
             phases["model"] = time.perf_counter() - t0
             record = {"cycle": window.index, "time": str(window.end) + "Z",
                       "period": window.period, "analysed": False}
-            source = 0.0
+            source = np.zeros(self.n_local)
             if window.analyse:
                 t0 = time.perf_counter()
                 local = (state.columns.volumetric(self.layers) if self.n_local
@@ -449,13 +416,11 @@ class CycleRunner:
                 if self.n_local and np.any(local_inc != 0.0):
                     applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
                     state = dataclasses.replace(state, columns=applied.columns)
-                    source = float(applied.source.sum())
+                    source = applied.source
                 phases["scatter"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             full = gather_state(self.comm, self.decomposition, state)
-            totals = self.comm.reduce(np.r_[budget[:3], source], root=0)
-            worst = self.comm.gather(budget[3], root=0)  # the max, on the root
-            worst = max(worst) if self.rank == 0 else None
+            totals, worst = domain_totals(self.comm, self.decomposition, budget, source, DT)
             phases["gather_state"] = time.perf_counter() - t0
             on_root(self.comm, lambda: self._finish_cycle(full, window, record, phases, totals,
                                                      worst, n_done, len(todo), t_run))
@@ -475,16 +440,24 @@ class CycleRunner:
 
 
 def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True,
-               handle_sigterm: bool = False) -> int:
+               handle_sigterm: bool = False, cold_start: bool = False) -> int:
     """Entry point of ``landia cycle`` on every rank (see the module notes).
 
     Returns 0 when every window up to ``end`` is done, :data:`EXIT_INTERRUPTED` (75) when
     SIGTERM (with ``handle_sigterm``) stopped the run after a complete, checkpointed cycle.
+    Raises :class:`~landia.cycling.run_dir.RunDirectoryLocked` when another run holds
+    ``run_dir`` (its lock is taken before anything in it is touched).
     """
+    with locked(comm, run_dir):
+        return _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start)
+
+
+def _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start) -> int:
     # Every rank keeps its log events in the run directory too (rank > 0: warnings only).
     log_to_file(Path(run_dir) / "logs" / f"events.rank{comm.Get_rank()}.jsonl")
     try:
-        runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress)
+        runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress,
+                             cold_start=cold_start)
         if not handle_sigterm:
             return runner.run()
 
