@@ -21,6 +21,7 @@ from mpi4py import MPI  # noqa: E402
 from landia.config import settings_from_dict  # noqa: E402
 from landia.columns.run import monthly_lai  # noqa: E402
 from landia.cycling.run import config_hash, run_cycles  # noqa: E402
+from landia.checkpoint.store import CheckpointError, load_checkpoint  # noqa: E402
 from landia.errors import InputError  # noqa: E402
 from landia.experiment.osse import make_observations  # noqa: E402
 from landia.grid import depth_weights  # noqa: E402
@@ -115,7 +116,9 @@ def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, ob
     newest = sorted((run / "checkpoints").glob("checkpoint-*.h5"))[-1]
     raw = bytearray(newest.read_bytes())
     raw[len(raw) // 2: len(raw) // 2 + 64] = b"\x00" * 64
-    newest.write_bytes(bytes(raw))
+    newest.write_bytes(bytes(raw[: len(raw) * 3 // 4]))  # damaged and cut short
+    with pytest.raises(CheckpointError):  # it is corrupt: the resume must skip it
+        load_checkpoint(newest)
     run_cycles(MPI.COMM_SELF, settings(), run, progress=False)  # redoes the last cycle
     again = final_state(run)
     for k in reference:
