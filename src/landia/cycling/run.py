@@ -339,7 +339,7 @@ class CycleRunner:
                         "no observation folder configured (cycle.observations)")
             return None
         try:
-            obs = self.bias.apply(read_field(obs_path, "observation"))
+            obs = self.bias.apply(read_field(obs_path, "observation", grid=self.grid.shape))
             o = self.settings.observations
             obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
                                      window.index)
