@@ -11,8 +11,8 @@ the complete file must have is known before reading a value:
   record variables (``begin`` of the records + ``numrecs`` x the record size), parsed from the
   header as the format specification lays it out
   (https://docs.unidata.ucar.edu/netcdf-c/current/file_format_specifications.html);
-* netCDF-4 / HDF5: the end-of-file address of the superblock (plus its base address), which
-  the HDF5 library writes when it closes the file.
+* netCDF-4 / HDF5: the end-of-file address of the superblock, which the HDF5 library writes
+  when it closes the file.
 
 :func:`check_complete` refuses a file that is not a regular file (a FIFO would block the
 reader for ever), or is shorter than its header declares. :func:`check_fits_in_memory` refuses
@@ -34,7 +34,9 @@ CLASSIC_SIGNATURE = b"CDF"
 #: netCDF-3 external type code -> bytes per value
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
 _NC_DIMENSION, _NC_VARIABLE, _NC_ATTRIBUTE = 0x0A, 0x0B, 0x0C
-_STREAMING = 0xFFFFFFFF
+_STREAMING = (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF)  # numrecs of a file still being streamed
+#: A netCDF-3 header longer than this is taken as corrupt and left to the library.
+_MAX_HEADER = 1 << 26
 
 #: How many times the float64 size of the values a reader holds at once (the masked array
 #: netCDF4 returns, its float64 copy and the filled result).
@@ -130,7 +132,7 @@ def _classic_declared_size(data: bytes, file_size: int) -> int | None:
     except ValueError:
         return None
     declared = max(fixed_end, h.pos)
-    if records and numrecs not in (0, _STREAMING):
+    if records and numrecs != 0 and numrecs not in _STREAMING:
         # Each record holds every record variable, padded to 4 bytes, except when there is only
         # one (then records are not padded); the last record need not carry its padding.
         padded = [(n + 3) // 4 * 4 for _, n in records]
@@ -142,8 +144,8 @@ def _classic_declared_size(data: bytes, file_size: int) -> int | None:
 
 
 def _hdf5_declared_size(path: Path, file_size: int) -> int | None:
-    """base address + end-of-file address of the HDF5 superblock (at byte 0, 512, 1024, ...);
-    None without a readable superblock."""
+    """The end-of-file address of the HDF5 superblock (at byte 0, 512, 1024, ...); None
+    without a readable superblock."""
     with open(path, "rb") as fh:
         offset = 0
         while offset + 8 <= file_size:
@@ -160,24 +162,22 @@ def _superblock_end(block: bytes) -> int | None:
         raise HeaderCutShort
     version = block[8]
     if version in (0, 1):
-        width = block[13] if len(block) > 13 else 0
+        width = block[13]
         first = 24 + (4 if version == 1 else 0)  # base, free-space, end-of-file, driver
-        base_at, eof_at = first, first + 2 * width
+        eof_at = first + 2 * width
     elif version in (2, 3):
         width = block[9]
-        base_at, eof_at = 12, 12 + 2 * width  # base, extension, end-of-file, root
+        eof_at = 12 + 2 * width  # base, extension, end-of-file, root
     else:
         return None
     if width not in (2, 4, 8):
         return None
     if eof_at + width > len(block):
         raise HeaderCutShort
-    base = int.from_bytes(block[base_at:base_at + width], "little")
+    # The library stores the end of file counting a user block before the superblock (the
+    # base address) in it: it is the size of the whole file.
     eof = int.from_bytes(block[eof_at:eof_at + width], "little")
-    undefined = (1 << (8 * width)) - 1
-    if eof == undefined:
-        return None
-    return (0 if base == undefined else base) + eof
+    return None if eof == (1 << (8 * width)) - 1 else eof
 
 
 def declared_size(path) -> int | None:
@@ -193,18 +193,21 @@ def declared_size(path) -> int | None:
     file_size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(8)
+    if len(head) < 8 and head and HDF5_SIGNATURE.startswith(head):
+        raise HeaderCutShort
     if head.startswith(HDF5_SIGNATURE) or not head.startswith(CLASSIC_SIGNATURE):
         return _hdf5_declared_size(path, file_size)
-    # A netCDF-3 header is at most a few hundred kB (it lists names and attributes); read it
-    # in growing pieces until it parses.
+    # A netCDF-3 header is rarely over a few hundred kB (it lists names and attributes); read
+    # it in growing pieces until it parses.
     chunk = 1 << 16
-    while True:
+    while chunk <= _MAX_HEADER:
         with open(path, "rb") as fh:
             data = fh.read(chunk)
         try:
             return _classic_declared_size(data, file_size)
         except _ShortHeader:
             chunk *= 8
+    return None
 
 
 def check_regular(path, role: str) -> Path:
