@@ -199,7 +199,7 @@ def declared_size(path) -> int | None:
         return _hdf5_declared_size(path, file_size)
     # A netCDF-3 header is rarely over a few hundred kB (it lists names and attributes); read
     # it in growing pieces until it parses.
-    chunk = 1 << 16
+    chunk = 1 << 13
     while chunk <= _MAX_HEADER:
         with open(path, "rb") as fh:
             data = fh.read(chunk)

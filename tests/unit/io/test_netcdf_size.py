@@ -146,3 +146,21 @@ def test_variables_larger_than_memory_are_refused_before_reading(tmp_path):
                                              r"more than this machine's memory"):
             check_fits_in_memory(ds, path)
     assert 2**26 < memory_bytes() < 2**60
+
+
+def test_a_long_netcdf3_header_is_read_in_pieces(tmp_path):
+    path = tmp_path / "long.nc"
+    with netCDF4.Dataset(path, "w", format="NETCDF3_64BIT_OFFSET") as ds:
+        ds.history = "x" * 100_000  # a header of 100 kB, more than the first piece read
+        ds.createDimension("n", 1000)
+        ds.createVariable("v", "f8", ("n",))[:] = np.arange(1000.0)
+    declared = declared_size(path)
+    assert 108_000 <= declared <= path.stat().st_size
+    bad = tmp_path / "long_cut.nc"
+    bad.write_bytes(path.read_bytes()[:declared - 4000])
+    with pytest.raises(InputError, match=rf"declares {declared} bytes, the file has "
+                                         rf"{declared - 4000}"):
+        check_complete(bad, "forcing")
+    bad.write_bytes(path.read_bytes()[:50_000])
+    with pytest.raises(InputError, match=r"ends inside its header \(50000 bytes\)"):
+        check_complete(bad, "forcing")
