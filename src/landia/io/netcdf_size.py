@@ -224,7 +224,7 @@ def check_regular(path, role: str) -> Path:
         kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
                 if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
-        raise InputError(f"{path}: is {kind}, not a regular file; expected a {role} file")
+        raise InputError(f"{path}: {role} file is {kind}, not a regular file")
     return path
 
 

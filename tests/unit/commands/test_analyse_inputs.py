@@ -65,4 +65,4 @@ def test_a_fifo_as_observation_file_is_one_line_and_status_2(files):
     os.mkfifo(files / "fifo.nc")
     status, lines = analyse(files, files / "bg.nc", files / "fifo.nc")
     assert status == 2 and len(lines) == 1, lines
-    assert "fifo.nc: is a FIFO (named pipe), not a regular file" in lines[0]
+    assert "fifo.nc: observation file is a FIFO (named pipe), not a regular file" in lines[0]

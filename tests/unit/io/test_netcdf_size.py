@@ -110,14 +110,14 @@ def test_files_landia_cannot_judge_are_left_to_the_library(tmp_path):
 
 def test_folders_and_fifos_are_refused_by_name(tmp_path):
     (tmp_path / "sub").mkdir()
-    with pytest.raises(InputError, match=r"sub: is a directory, not a regular file; expected "
-                                         r"a background file"):
+    with pytest.raises(InputError, match=r"sub: background file is a directory, not a "
+                                         r"regular file"):
         check_regular(tmp_path / "sub", "background")
     fifo = tmp_path / "obs_20160501T0600.nc"
     os.mkfifo(fifo)
     for check in (check_regular, check_complete, check_signature):  # open_netcdf: below
-        with pytest.raises(InputError, match=r"obs_20160501T0600\.nc: is a FIFO \(named pipe\), "
-                                             r"not a regular file; expected a observation file"):
+        with pytest.raises(InputError, match=r"obs_20160501T0600\.nc: observation file is a FIFO "
+                                             r"\(named pipe\), not a regular file"):
             check(fifo, "observation")
     with pytest.raises(InputError, match="not found"):
         check_complete(tmp_path / "absent.nc", "observation")
