@@ -91,6 +91,38 @@ def _check_same_grid(bg: SoilMoistureField, obs: SoilMoistureField) -> None:
                              f"(max difference {np.max(np.abs(a - b)):.3g} degrees)")
 
 
+#: Volumetric soil moisture outside [0, 1] is no soil moisture at all (a wrong variable, units or
+#: scale factor); the bounds would clip it into an analysis of nothing.
+PHYSICAL_RANGE = (0.0, 1.0)
+#: A background above its file's porosity by more than this (m3 m-3) holds more water than its
+#: pores can: an inconsistent file. A cycle's own backgrounds reach porosity + 6e-17 (round-off
+#: of the model step; measured over every background of the demo's 7 runs x 3 seeds and the
+#: bias experiments, 360 cycles each); up to this margin the bounds clip, with a warning.
+POROSITY_MARGIN = 0.05
+
+
+def _check_physical(background: SoilMoistureField, land: np.ndarray, nl: int) -> None:
+    """Refuse a background whose analysed layers hold impossible values on land: outside
+    :data:`PHYSICAL_RANGE`, or above the file's porosity by more than :data:`POROSITY_MARGIN`
+    (an InputError with the count and the first such cell: lat, lon, layer, value)."""
+    values = background.values[:nl]
+    on_land = np.broadcast_to(land, values.shape)
+    bad = on_land & ((values < PHYSICAL_RANGE[0]) | (values > PHYSICAL_RANGE[1]))
+    if background.porosity is not None:
+        bad |= on_land & (values > background.porosity[:nl] + POROSITY_MARGIN)
+    if not bad.any():
+        return
+    k, j, i = np.argwhere(bad)[0]
+    porosity = ("" if background.porosity is None
+                else f", porosity {background.porosity[k, j, i]:.3g}")
+    raise InputError(f"{background.source}: 'soil_moisture' is physically impossible at "
+                     f"{int(bad.sum())} land cell(s) of layers 1-{nl}: outside "
+                     f"[{PHYSICAL_RANGE[0]:g}, {PHYSICAL_RANGE[1]:g}] m3 m-3 or above the "
+                     f"porosity by more than {POROSITY_MARGIN:g}; first at lat "
+                     f"{background.lat[j]:.4g}, lon {background.lon[i]:.4g}, layer {k + 1}: "
+                     f"{values[k, j, i]:.4g}{porosity} (wrong units or scale factor?)")
+
+
 def _quality_control(observation: SoilMoistureField, grid: LatLonGrid, lower: np.ndarray,
                      upper: np.ndarray, nl: int, min_valid_cells: int):
     """The observations usable on land in the top ``nl`` layers, by the one observation QC
@@ -238,6 +270,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                              f"analysis.lower_bound on every land cell")
     else:
         upper = np.full(xb.size, float(cfg.upper_bound))
+    _check_physical(background, land, nl)
     outside = int(np.sum((xb < lower) | (xb > upper)))
     if outside:
         log.warning("background_outside_bounds", cells=outside,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from landia.commands.exit_status import root_only
+from landia.commands.outputs import check_output
 from landia.config import Settings
 from landia.errors import InputError
 from landia.io.analysis_file import read_analysis, write_analysis
 from landia.io.fields import read_field
 from landia.log import get_logger
 from landia.observations.bias import BiasCorrection
+from landia.observations.timing import check_valid_time
 
 
 def add_parser(subparsers):
@@ -42,12 +44,16 @@ def analyse(args, settings: Settings) -> int:
     from landia.analysis.checks import online_checks
 
     log = get_logger("landia")
-    out_dir = Path(args.output).resolve().parent
-    if not out_dir.is_dir():  # fail before the work, not after it
-        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
+    check_output(args.output, {"--background": args.background, "--obs": args.obs,
+                               "--image-error-from": args.image_error_from})
     background = read_field(args.background, "background")
+    observation = read_field(args.obs, "observation")
+    if background.valid_time is not None and observation.valid_time is not None:
+        check_valid_time(observation, background.valid_time,
+                         settings.observations.valid_time_tolerance_minutes,
+                         f"the background {args.background} valid at")
     bias = BiasCorrection.from_settings(settings, Path.cwd(), background.lat, background.lon)
-    observation = bias.apply(read_field(args.obs, "observation"))
+    observation = bias.apply(observation)
     variances = _carried_variances(args.image_error_from)
     if args.check:
         online_checks(build_problem(background, observation, settings, variances), log)

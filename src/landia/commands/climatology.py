@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from landia.commands.exit_status import root_only
+from landia.commands.outputs import check_output
 from landia.config import utc_time
 from landia.errors import InputError
 from landia.io.climatology_file import write_climatology
@@ -90,17 +91,16 @@ def _time(text, option: str):
 def climatology(args) -> int:
     """Pair, read, compute and write the climatology; returns 0."""
     log = get_logger("landia.observations")
-    out_dir = Path(args.output).resolve().parent
-    if not out_dir.is_dir():
-        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
     if args.quantiles < 2:
         raise InputError(f"--quantiles {args.quantiles}: expected at least 2 (minimum and "
                          "maximum)")
     start, end = _time(args.start, "--start"), _time(args.end, "--end")
     if start is not None and end is not None and end < start:
         raise InputError(f"--end {args.end}: before --start {args.start}")
+    obs_files = observation_files(args.obs)
+    check_output(args.output, {"--obs": obs_files})
     run_dir = Path(args.model_run)
-    clim, n_pairs = build_climatology(run_dir, observation_files(args.obs), args.quantiles,
+    clim, n_pairs = build_climatology(run_dir, obs_files, args.quantiles,
                                       start, end, pool=args.pool)
     nl = clim.model_mean.shape[0]
     period = (clim.start, clim.end)

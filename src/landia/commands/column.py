@@ -8,6 +8,7 @@ import numpy as np
 
 from landia.columns.run import initial_model_state, lai_series, run_steps
 from landia.commands.exit_status import root_only
+from landia.commands.outputs import check_output
 from landia.commands.progress import ProgressBar
 from landia.errors import InputError
 from landia.forcing.alma import read_alma
@@ -59,10 +60,8 @@ def column(args) -> int:
     if (end - start).astype(np.int64) % 3600:
         raise InputError(f"--start {args.start} / --end {args.end}: the period must be a whole "
                          "number of hours (the output is hourly)")
-    out_path = Path(args.output)
-    out_dir = out_path.resolve().parent
-    if not out_dir.is_dir():  # fail before the work, not after it
-        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
+    out_path = check_output(args.output, {"--forcing": args.forcing, "--site": args.site,
+                                          "--initial-state": args.initial_state})
     for option, path in (("--forcing", args.forcing), ("--site", args.site),
                          ("--initial-state", args.initial_state)):
         if path is not None and not Path(path).exists():

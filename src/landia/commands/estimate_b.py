@@ -4,11 +4,11 @@ background-minus-observation series (paper 3.3.1)."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
 from landia.commands.exit_status import root_only
+from landia.commands.outputs import check_output
 from landia.diagnostics.background_error import (DEFAULT_MIN_TIMES, DEFAULT_MIN_VARIANCE,
                                                  estimate_background_error)
 from landia.diagnostics.departures import expand_inputs, pair_files, read_departures
@@ -56,14 +56,13 @@ def run(args, settings, comm) -> int:
 def estimate_b(args) -> int:
     """Read, pair, check grids, estimate, write atomically; returns 0."""
     log = get_logger("landia.diagnostics")
-    out_dir = Path(args.output).resolve().parent
-    if not out_dir.is_dir():
-        raise InputError(f"{args.output}: output directory {out_dir} does not exist")
     if not (args.obs_error_variance >= 0 and math.isfinite(args.obs_error_variance)):
         raise InputError(f"--obs-error-variance {args.obs_error_variance}: expected a variance "
                          ">= 0 in (m3 m-3)^2")
-    pairs = pair_files(expand_inputs(args.background, "--background"),
-                       expand_inputs(args.obs, "--obs"))
+    backgrounds = expand_inputs(args.background, "--background")
+    observations = expand_inputs(args.obs, "--obs")
+    check_output(args.output, {"--background": backgrounds, "--obs": observations})
+    pairs = pair_files(backgrounds, observations)
     departures = read_departures(pairs)
     first, nl = departures.first, departures.n_layers
     est = estimate_background_error(departures.background, departures.observation,

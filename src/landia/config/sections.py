@@ -232,6 +232,14 @@ class ObservationSettings:
     withhold_seed: int = key(0, "`landia cycle`: seed of the withheld cells; with the cycle "
                                 "number it fixes them (the same on any number of ranks and "
                                 "after a restart).", lo=0)
+    valid_time_tolerance_minutes: float = key(
+        30.0, "An observation image whose `valid_time` attribute lies further than this from "
+              "the analysis time it is used for is refused (`landia cycle`: an "
+              "`observation_rejected` alert and a model-only cycle; `landia analyse`: an "
+              "error when the background carries a valid time). Files name times to the "
+              "minute; 30 min allows a product's time stamp (e.g. 05:59:59 or a half-hour "
+              "overpass) but nothing of another 6-hour window. A file without a valid time is "
+              "taken on its name, with a warning.", lo=0.0)
 
 
 @dataclass(frozen=True)

@@ -63,12 +63,13 @@ from landia.forcing.weather import WeatherGenerator
 from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.analysis_file import write_analysis
 from landia.io.atomic import atomic_path
-from landia.io.fields import SoilMoistureField, read_field, write_field
+from landia.io.fields import SoilMoistureField, write_field
 from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
 from landia.log import get_logger, log_to_file
 from landia.observations.bias import BiasCorrection
+from landia.observations.timing import read_observation
 from landia.observations.withhold import departures, top_layer_summary, withhold
 
 DT = 1800.0
@@ -96,7 +97,7 @@ HASH_NEUTRAL = {
     ("analysis", "image_error_floor"): 4.0e-4,
     ("analysis", "image_error_cap"): 0.1,
     ("analysis", "local_image_error"): False, ("analysis", "image_error_window"): 2.0,
-    ("analysis", "hybrid_split"): False,
+    ("analysis", "hybrid_split"): False, ("observations", "valid_time_tolerance_minutes"): 30.0,
     ("observations", "withhold_fraction"): 0.0, ("observations", "withhold_seed"): 0,
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
@@ -246,8 +247,7 @@ class CycleRunner:
                               land_cells=self.grid.n_land, ranks=self.size)
             if not self.n_local:
                 return None, 0
-            state = ModelState.default(self.params.soil,
-                                                  saturation=self.cfg.initial_saturation)
+            state = ModelState.default(self.params.soil, saturation=self.cfg.initial_saturation)
             return state, 0
         if self.rank == 0:
             self.run_log.truncate_to_cycles_before(next_cycle)
@@ -339,8 +339,8 @@ class CycleRunner:
                         "no observation folder configured (cycle.observations)")
             return None
         try:
-            obs = self.bias.apply(read_field(obs_path, "observation", grid=self.grid.shape))
             o = self.settings.observations
+            obs = self.bias.apply(read_observation(obs_path, window.end, o, self.grid.shape))
             obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
                                      window.index)
             result = run_analysis(bg_field, obs, self.settings,

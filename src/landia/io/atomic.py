@@ -1,4 +1,8 @@
-"""Atomic file writes: a reader sees the old file or the complete new one, never a part."""
+"""Atomic file writes: a reader sees the old file or the complete new one, never a part.
+
+The new file gets the mode an ordinary ``open(path, "w")`` would give it (0o666 less the
+process umask, 0o644 under the usual 022), not the 0o600 of :func:`tempfile.mkstemp`.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from landia.errors import InputError
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success fsync and rename it over ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched. The file
+    is given mode ``0o666 & ~umask`` (:func:`current_umask`) before the rename.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
@@ -28,6 +33,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
@@ -37,3 +43,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows.
+
+    Linux reports it in ``/proc/self/status`` (``Umask:``, since 4.7); elsewhere it is read by
+    setting and restoring it at once (``os.umask`` has no read-only form), which another
+    thread creating a file at that instant could see.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

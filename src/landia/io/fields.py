@@ -97,6 +97,39 @@ def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bo
     return data
 
 
+def _check_degrees(ds, path: Path, lat: np.ndarray, lon: np.ndarray) -> None:
+    """Refuse coordinates that are not cell centres in degrees, naming the file: units in
+    radians; no degree units with every latitude and longitude within [-pi, pi] (radians,
+    most likely: in degrees, a box of a few cells at 0 N 0 E); latitudes outside [-90, 90]; a
+    latitude axis that is not strictly monotonic or a longitude axis that is not strictly
+    increasing (the analysis grid's rules, :class:`~landia.grid.LatLonGrid`)."""
+    if lat.size == 0 or lon.size == 0:
+        raise InputError(f"{path}: coordinates 'lat' ({lat.size}) and 'lon' ({lon.size}): "
+                         f"expected at least one cell each")
+    units = {name: str(getattr(ds.variables[name], "units", "")).strip() for name in ("lat", "lon")}
+    for name, text in units.items():
+        if "rad" in text.lower():
+            raise InputError(f"{path}: coordinate {name!r} has units {text!r}; expected "
+                             f"{'degrees_north' if name == 'lat' else 'degrees_east'} "
+                             f"(multiply radians by 180/pi)")
+    in_degrees = any("deg" in text.lower() for text in units.values())
+    if not in_degrees and max(np.max(np.abs(lat)), np.max(np.abs(lon))) <= np.pi:
+        raise InputError(f"{path}: coordinates 'lat' and 'lon' have no degree units (units "
+                         f"{units['lat'] or 'absent'!r}, {units['lon'] or 'absent'!r}) and every "
+                         f"value within [-pi, pi]: radians? expected degrees_north and "
+                         f"degrees_east (convert by 180/pi and set the 'units' attributes)")
+    if np.any(np.abs(lat) > 90.0):
+        raise InputError(f"{path}: coordinate 'lat' reaches {np.max(np.abs(lat)):g}; expected "
+                         f"degrees_north within [-90, 90]")
+    d_lat, d_lon = np.diff(lat), np.diff(lon)
+    if not (np.all(d_lat > 0) or np.all(d_lat < 0)):
+        raise InputError(f"{path}: coordinate 'lat' is not strictly monotonic; expected the cell "
+                         f"centres of a regular grid")
+    if not np.all(d_lon > 0):
+        raise InputError(f"{path}: coordinate 'lon' is not strictly increasing; expected the "
+                         f"cell centres of a regular grid, west to east")
+
+
 def _check_dimensions(ds, path: Path, grid: tuple[int, int] | None) -> None:
     """Refuse, before any value is read, a ``soil_moisture`` not on (layer, lat, lon), not on
     ``grid`` (when given), or whose variables could not be held in memory."""
@@ -137,6 +170,7 @@ def read_field(path: str | Path, role: str = "field",
         for name, c in (("lat", lat), ("lon", lon)):
             if c.ndim != 1 or not np.all(np.isfinite(c)):
                 raise InputError(f"{path}: coordinate {name!r} must be 1-D and finite")
+        _check_degrees(ds, path, lat, lon)
         if "depth" in ds.variables:
             depth = _read_var(ds, path, "depth", None)
         else:

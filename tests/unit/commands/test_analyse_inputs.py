@@ -1,68 +1,63 @@
-"""``landia analyse`` given a half-written netCDF-3 observation file, a field file declaring
-absurd dimensions or a FIFO: exit status 2 and one line naming the file, before any work."""
+"""``landia analyse`` refuses a mis-timed observation, an impossible background and radian
+coordinates with one line each, writing nothing (issue 13, items 2 and 4)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import dataclasses
 
+import netCDF4
+import numpy as np
 import pytest
 
+from landia.cli import main
 from landia.io.fields import write_field
 from tests.conftest import make_case
-from tests.unit.io.netcdf_files import absurd_field, convert, cut
 
 CONFIG = """
 [analysis]
 layers = 2
 terms = ["background", "image"]
+upper_bound = "porosity"
 """
+T = np.datetime64("2016-05-01T12:00", "s")
 
 
-@pytest.fixture
-def files(tmp_path):
+def case(tmp_path, bg_time=T, obs_time=T, bad_value=None, radians=False):
     bg, obs = make_case(shape=(32, 31))
+    bg = dataclasses.replace(bg, valid_time=bg_time)
+    obs = dataclasses.replace(obs, valid_time=obs_time)
+    if bad_value is not None:
+        j, i = np.argwhere(np.isfinite(bg.values[0]))[5]
+        bg.values[0, j, i] = bad_value
+    if radians:
+        bg = dataclasses.replace(bg, lat=np.deg2rad(bg.lat), lon=np.deg2rad(bg.lon))
     write_field(tmp_path / "bg.nc", bg, "background")
-    write_field(tmp_path / "obs4.nc", obs, "observation")
-    convert(tmp_path / "obs4.nc", tmp_path / "obs.nc", "NETCDF3_CLASSIC")
+    write_field(tmp_path / "obs.nc", obs, "observation")
+    if radians:
+        with netCDF4.Dataset(tmp_path / "bg.nc", "a") as ds:
+            ds["lat"].units = ds["lon"].units = "radians"
     (tmp_path / "c.toml").write_text(CONFIG)
-    return tmp_path
+    return main(["analyse", "--config", str(tmp_path / "c.toml"), "--background",
+                 str(tmp_path / "bg.nc"), "--obs", str(tmp_path / "obs.nc"), "--output",
+                 str(tmp_path / "an.nc")])
 
 
-def analyse(d, background, obs):
-    """``landia analyse`` in a child process: (exit status, non-empty output lines)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "landia", "analyse", "--config", str(d / "c.toml"),
-         "--background", str(background), "--obs", str(obs), "--output", str(d / "a.nc")],
-        capture_output=True, text=True, timeout=120)
-    lines = [x for x in (done.stdout + done.stderr).splitlines() if x.strip()]
-    return done.returncode, lines
+@pytest.mark.parametrize("kwargs, expect", [
+    (dict(obs_time=np.datetime64("2016-05-03T00:00")),
+     "obs.nc: observation valid at 2016-05-03T00:00:00Z, but used for the background "),
+    (dict(bad_value=1.7), "bg.nc: 'soil_moisture' is physically impossible at 1 land cell"),
+    (dict(bad_value=-0.3), "layer 1: -0.3"),
+    (dict(radians=True), "bg.nc: coordinate 'lat' has units 'radians'"),
+])
+def test_refused_with_one_line_and_nothing_written(tmp_path, capsys, kwargs, expect):
+    assert case(tmp_path, **kwargs) == 2
+    err = capsys.readouterr().err
+    assert expect in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "an.nc").exists()
 
 
-def test_the_whole_netcdf3_observation_is_analysed(files):
-    status, lines = analyse(files, files / "bg.nc", files / "obs.nc")
-    assert status == 0 and (files / "a.nc").exists(), lines
-
-
-def test_a_netcdf3_observation_cut_short_is_one_line_and_status_2(files):
-    bad = cut(files / "obs.nc", files / "obs_cut.nc", 0.6)
-    status, lines = analyse(files, files / "bg.nc", bad)
-    assert status == 2 and len(lines) == 1, lines
-    assert "obs_cut.nc: observation file is truncated or still being written" in lines[0]
-    assert not (files / "a.nc").exists()
-
-
-def test_a_field_file_with_absurd_dimensions_is_one_line_and_status_2(files):
-    huge = absurd_field(files / "huge.nc")
-    status, lines = analyse(files, huge, files / "obs.nc")
-    assert status == 2 and len(lines) == 1, lines
-    assert "huge.nc: variable 'soil_moisture' has dimensions (layer=10, lat=2000000" in lines[0]
-    assert "MemoryError" not in lines[0]
-
-
-def test_a_fifo_as_observation_file_is_one_line_and_status_2(files):
-    os.mkfifo(files / "fifo.nc")
-    status, lines = analyse(files, files / "bg.nc", files / "fifo.nc")
-    assert status == 2 and len(lines) == 1, lines
-    assert "fifo.nc: observation file is a FIFO (named pipe), not a regular file" in lines[0]
+@pytest.mark.parametrize("kwargs", [dict(obs_time=T + np.timedelta64(20, "m")),
+                                    dict(obs_time=None), dict(bg_time=None)])
+def test_within_the_tolerance_or_without_both_times_it_is_analysed(tmp_path, kwargs):
+    assert case(tmp_path, **kwargs) == 0
+    assert (tmp_path / "an.nc").exists()

@@ -41,7 +41,11 @@ def test_run_configs_differ_only_where_they_should():
     assert image["analysis"]["terms"] == ["background", "image"]
     assert image["analysis"]["observation_error_variance"] == pytest.approx(
         0.04**2 + 0.02**2)
-    assert image["cycle"]["assimilation_end"] == "2016-06-25T00:00:00"
+    assert image["cycle"]["assimilation_end"] == "2016-06-10T00:00:00"   # 10 + 30 days
+    # the image runs estimate the local error, the hybrid splits; point DA trusts the stated
+    assert image["analysis"]["local_image_error"] is True
+    assert configs["hybrid"]["analysis"]["hybrid_split"] is True
+    assert "local_image_error" not in configs["point"]["analysis"]
     assert image["cycle"]["observations"] == "../../obs"
     assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"
     # the withheld observations are never given to a run

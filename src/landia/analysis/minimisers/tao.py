@@ -11,10 +11,12 @@ enough for one process (about 1 M values at 0.25 deg).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from landia.analysis.minimisers.result import MinimiserResult, projected_gradient_norm
-from landia.errors import MinimisationError
+from landia.errors import ConfigError, MinimisationError
 from landia.log import get_logger
 
 _BOUNDED = {"blmvm", "bqnls", "bncg", "bqnkls", "bqnktr", "bqnktl", "tron", "gpcg", "bnls",
@@ -90,6 +92,9 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
 
     Raises
     ------
+    ConfigError
+        PETSc refused an option of its database (an unknown ``-tao_type``, a value that is not
+        a number ...), naming the option.
     MinimisationError
         TAO stopped with a negative (diverged) converged reason.
     """
@@ -137,7 +142,10 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
         tao.setTolerances(gatol=settings.gatol, grtol=0.0, gttol=settings.gttol)
         tao.setMaximumIterations(settings.max_iterations)
         tao.setMonitor(problem.monitor)
-        tao.setFromOptions()
+        try:
+            tao.setFromOptions()
+        except PETSc.Error as exc:
+            raise _options_error(opts, exc) from None
         solver_type = tao.getType()
         if bounded and solver_type not in _BOUNDED:
             log.warning("tao_unbounded_type", tao_type=solver_type,
@@ -163,6 +171,25 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
             f"{result.gradient_norm[-1] if result.gradient_norm else float('nan'):.3e}); "
             "check the error variances and bounds, or raise minimiser.max_iterations")
     return result
+
+
+def _options_error(opts, exc) -> ConfigError:
+    """A one-line ConfigError for a PETSc error raised while TAO read its options.
+
+    petsc4py's message is ``error code N`` followed by PETSc's error stack (``[rank] ...``
+    lines), the last of which says what was wrong (``Unable to find requested Tao type
+    nonexistent``); the option is the one of the database whose value that line quotes.
+    """
+    lines = [re.sub(r"^\[\d+\]\s*", "", line).strip() for line in str(exc).splitlines()]
+    reason = lines[-1] if len(lines) > 1 and lines[-1] else f"error code {exc.ierr}"
+    options = opts.getAll()
+    named = [f"-{k} {v}" for k, v in options.items() if v and str(v) in reason]
+    if not named:  # no value quoted: name every TAO option that was set
+        named = [f"-{k} {v}".strip() for k, v in options.items() if k.startswith("tao_")]
+    which = ", ".join(named) or "(none named)"
+    return ConfigError(f"PETSc option {which}: {reason} (PETSc error {exc.ierr}); fix or remove "
+                       f"it (command line, PETSC_OPTIONS or minimiser.petsc_options; -help "
+                       f"lists TAO's options)")
 
 
 def _reason_name(PETSc, code: int) -> str:
