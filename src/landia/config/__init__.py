@@ -123,16 +123,23 @@ def read_toml(path: str | Path, what: str = "configuration file") -> dict[str, A
     Raises
     ------
     ConfigError
-        The file is missing, unreadable or not TOML; the message names the file and calls it
-        ``what``.
+        The file is missing, unreadable, not UTF-8 (naming the byte offset and line of the
+        first bad byte) or not TOML; the message names the file and calls it ``what``.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: {what} is not UTF-8 text: byte {exc.start} (line {line}) "
+                          f"is {data[exc.start:exc.start + 1]!r}; TOML files are UTF-8 "
+                          f"(convert it, e.g. iconv -f latin1 -t utf-8)") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -307,7 +307,7 @@ class CycleRunner:
             return None
         try:
             o = self.settings.observations
-            obs = self.bias.apply(read_observation(obs_path, window.end, o))
+            obs = self.bias.apply(read_observation(obs_path, window.end, o, self.grid.shape))
             obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
                                      window.index)
             result = run_analysis(bg_field, obs, self.settings,

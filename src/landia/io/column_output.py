@@ -28,7 +28,7 @@ import numpy as np
 from landia.errors import InputError
 from landia.grid import colm_node_depths
 from landia.io.atomic import atomic_path
-from landia.io.netcdf import write_cf_header, write_layer_coordinates
+from landia.io.netcdf import open_netcdf, write_cf_header, write_layer_coordinates
 
 SECONDS_PER_HOUR = 3600
 
@@ -203,9 +203,7 @@ def write_column_output(path: str | Path, out: ColumnOutput,
 def read_column_output(path: str | Path) -> ColumnOutput:
     """Read a file written by :func:`write_column_output` (for tests and analysis)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: column output file not found")
-    with netCDF4.Dataset(path) as ds:
+    with open_netcdf(path, "column output") as ds:
         missing = [n for n in ("time", "lat", "lon", *OUTPUT_VARIABLES) if n not in ds.variables]
         if missing:
             raise InputError(f"{path}: variable {missing[0]!r} not found; expected a landia "

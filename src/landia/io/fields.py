@@ -28,8 +28,12 @@ from landia.grid import colm_node_depths
 from landia.io.atomic import atomic_path
 from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_valid_time,
                               read_values, write_valid_time)
+from landia.io.netcdf_size import check_fits_in_memory
 
 VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
+#: The variables :func:`read_field` may read.
+FIELD_VARIABLES = ("soil_moisture", "lat", "lon", "depth", "background_error_variance",
+                   "observation_error_variance", "porosity")
 VARIANCE_UNITS = {"m6 m-6", "(m3 m-3)2", "(m3 m-3)^2", "m6/m6", "1", "(m3/m3)^2", "(m3/m3)2"}
 
 
@@ -126,7 +130,24 @@ def _check_degrees(ds, path: Path, lat: np.ndarray, lon: np.ndarray) -> None:
                          f"cell centres of a regular grid, west to east")
 
 
-def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
+def _check_dimensions(ds, path: Path, grid: tuple[int, int] | None) -> None:
+    """Refuse, before any value is read, a ``soil_moisture`` not on (layer, lat, lon), not on
+    ``grid`` (when given), or whose variables could not be held in memory."""
+    sm_var = ds.variables.get("soil_moisture")
+    if sm_var is None:
+        raise InputError(missing_variable(path, "soil_moisture", ds))
+    if sm_var.dimensions != ("layer", "lat", "lon"):
+        raise InputError(f"{path}: variable 'soil_moisture' has dimensions "
+                         f"{sm_var.dimensions}; expected ('layer', 'lat', 'lon')")
+    if grid is not None and tuple(sm_var.shape[1:]) != tuple(grid):
+        raise InputError(f"{path}: variable 'soil_moisture' is on a grid of {sm_var.shape[1]} "
+                         f"x {sm_var.shape[2]} (lat x lon) cells; expected the model grid, "
+                         f"{grid[0]} x {grid[1]} (regrid first)")
+    check_fits_in_memory(ds, path, FIELD_VARIABLES)
+
+
+def read_field(path: str | Path, role: str = "field",
+               grid: tuple[int, int] | None = None) -> SoilMoistureField:
     """Read a field file, checking dimensions, units and values.
 
     Parameters
@@ -136,15 +157,13 @@ def read_field(path: str | Path, role: str = "field") -> SoilMoistureField:
     role : {"background", "observation", "field"}
         Which error-variance variable to read (``background_error_variance`` or
         ``observation_error_variance``).
+    grid : (int, int), optional
+        The model grid's (lat, lon) size: a file on another grid is refused before its values
+        are read. Without it, only variables too large for memory are refused beforehand.
     """
     path = Path(path)
     with open_netcdf(path, role) as ds:
-        sm_var = ds.variables.get("soil_moisture")
-        if sm_var is None:
-            raise InputError(missing_variable(path, "soil_moisture", ds))
-        if sm_var.dimensions != ("layer", "lat", "lon"):
-            raise InputError(f"{path}: variable 'soil_moisture' has dimensions "
-                             f"{sm_var.dimensions}; expected ('layer', 'lat', 'lon')")
+        _check_dimensions(ds, path, grid)
         values = _read_var(ds, path, "soil_moisture", VOLUMETRIC_UNITS)
         lat = _read_var(ds, path, "lat", None)
         lon = _read_var(ds, path, "lon", None)

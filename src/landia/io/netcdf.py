@@ -6,7 +6,9 @@ here, so that a missing, foreign or truncated file, a variable that is absent or
 coordinate that is not a regular lat/lon axis and a time that is not CF give the same clear
 :class:`~landia.errors.InputError`, naming the file and the variable:
 
-* files: :func:`check_signature` (netCDF-3 / HDF5 by their first bytes), :func:`open_netcdf`;
+* files: :func:`check_signature` (netCDF-3 / HDF5 by their first bytes), :func:`open_netcdf`
+  (regular files only, refusing one shorter than its header declares:
+  :mod:`landia.io.netcdf_size`);
 * variables: :func:`read_values` (masked and fill values as NaN), :func:`missing_variable`,
   :func:`check_units`;
 * grids: :func:`read_grid` (1-D ``lat``/``lon`` or regular 2-D ``LATIXY``/``LONGXY``);
@@ -29,6 +31,8 @@ import numpy as np
 
 import landia
 from landia.errors import InputError
+from landia.io.netcdf_size import (CLASSIC_SIGNATURE, HDF5_SIGNATURE, check_complete,
+                                    check_regular)
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "longitude")
@@ -36,22 +40,14 @@ LAT2D_NAMES = ("LATIXY",)
 LON2D_NAMES = ("LONGXY",)
 TIME_NAMES = ("time", "valid_time")
 
-#: The first bytes of an HDF5 file (netCDF-4) and of a classic netCDF-3 file.
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-CLASSIC_SIGNATURE = b"CDF"
-
 _READ_ERRORS = (RuntimeError, OSError, IndexError, ValueError)
 
 
 def check_signature(path, role: str, known: str = "") -> Path:
-    """The path as a Path, refused with an InputError if absent, a folder, empty, or neither
-    netCDF-3 nor HDF5 (netCDF-4) by its first bytes; ``known`` is appended to that message
-    (the formats the caller reads)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: {role} file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; expected a {role} file")
+    """The path as a Path, refused with an InputError if absent, not a regular file (a folder,
+    a FIFO), empty, or neither netCDF-3 nor HDF5 (netCDF-4) by its first bytes; ``known`` is
+    appended to that message (the formats the caller reads)."""
+    path = check_regular(path, role)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: {role} file is empty (0 bytes); expected a netCDF or HDF5 "
                          f"file (interrupted download?)")
@@ -67,10 +63,13 @@ def check_signature(path, role: str, known: str = "") -> Path:
 def open_netcdf(path, role: str):
     """Open an input netCDF file for reading, or raise InputError naming it and its role.
 
-    ``role`` says what the file is for in messages ("background", "forcing", ...).
+    ``role`` says what the file is for in messages ("background", "forcing", ...). A path
+    that is not a regular file (a FIFO would block the reader) and a file shorter than its
+    header declares (truncated, or still being written: netCDF-3 would read the missing data
+    as zeros) are refused before the library opens them
+    (:func:`landia.io.netcdf_size.check_complete`).
     """
-    if not Path(path).exists():
-        raise InputError(f"{path}: {role} file not found")
+    check_complete(path, role)
     try:
         return netCDF4.Dataset(path, "r")
     except OSError as exc:
@@ -87,8 +86,8 @@ def missing_variable(path, name: str, ds) -> str:
 def read_values(ds, path, name: str, required: bool = True):
     """A variable as float64 with masked/fill values as NaN; None if absent and optional.
 
-    Raises InputError naming the file when the variable is missing (and required) or
-    cannot be read.
+    Raises InputError naming the file when the variable is missing (and required), cannot
+    be read or does not fit in memory.
     """
     if name not in ds.variables:
         if required:
@@ -97,11 +96,15 @@ def read_values(ds, path, name: str, required: bool = True):
     var = ds.variables[name]
     var.set_auto_maskandscale(True)
     try:
-        data = var[...]
-    except _READ_ERRORS as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
-                         f"file?): {exc}") from None
-    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+        try:
+            data = var[...]
+        except _READ_ERRORS as exc:
+            raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
+                             f"file?): {exc}") from None
+        return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+    except MemoryError:
+        raise InputError(f"{path}: variable {name!r} of shape {var.shape} does not fit in "
+                         f"memory") from None
 
 
 # ---------------------------------------------------------------- units, grids, times

@@ -72,11 +72,11 @@ def check_valid_time(observation: SoilMoistureField, expected, tolerance_minutes
                          f"time?)")
 
 
-def read_observation(path: str | Path, valid_time, settings: ObservationSettings
-                     ) -> SoilMoistureField:
-    """The observation image of ``path`` (:func:`landia.io.fields.read_field`), refused unless
-    it is valid at ``valid_time`` within ``settings.valid_time_tolerance_minutes``
-    (:func:`check_valid_time`)."""
-    observation = read_field(path, "observation")
+def read_observation(path: str | Path, valid_time, settings: ObservationSettings,
+                     grid: tuple[int, int] | None = None) -> SoilMoistureField:
+    """The observation image of ``path`` (:func:`landia.io.fields.read_field`; on ``grid``,
+    the model grid's (lat, lon) size, when given), refused unless it is valid at
+    ``valid_time`` within ``settings.valid_time_tolerance_minutes`` (:func:`check_valid_time`)."""
+    observation = read_field(path, "observation", grid=grid)
     check_valid_time(observation, valid_time, settings.valid_time_tolerance_minutes)
     return observation

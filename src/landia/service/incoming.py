@@ -8,6 +8,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from landia.errors import InputError
 from landia.io.atomic import atomic_path
 from landia.io.naming import parse_stamp, stamp
 from landia.io.netcdf import open_netcdf
+from landia.io.netcdf_size import check_fits_in_memory, shortfall
 
 
 def arrival_pattern(pattern: str) -> re.Pattern:
@@ -42,24 +44,42 @@ def marker(path: Path) -> Path:
 
 
 def is_complete(path: Path, completion: str, stable_seconds: float) -> bool:
-    """Whether ``path`` is complete by the ``completion`` convention."""
-    if completion == "rename":
-        return path.is_file()
-    if completion == "marker":
-        return path.is_file() and marker(path).exists()
-    try:  # 'stable': unmodified for stable_seconds of real time (file-system clock)
-        age = time.time() - path.stat().st_mtime
+    """Whether ``path`` is complete by the ``completion`` convention.
+
+    Something that is there but is no regular file (a FIFO, a folder) counts as complete by
+    any convention: it will never become a file, and :func:`netcdf_validator` refuses it, so
+    it is set aside rather than waited for (and never opened: a FIFO would block). By the
+    ``stable`` convention, a file shorter than its header declares is still being written,
+    however long it has not changed.
+    """
+    try:
+        st = path.stat()
     except FileNotFoundError:
         return False
-    return age >= stable_seconds
+    if not stat.S_ISREG(st.st_mode):
+        return True
+    if completion == "rename":
+        return True
+    if completion == "marker":
+        return marker(path).exists()
+    # 'stable': unmodified for stable_seconds of real time (file-system clock), and as long
+    # as its header says
+    if time.time() - st.st_mtime < stable_seconds:
+        return False
+    try:
+        return shortfall(path) is None
+    except FileNotFoundError:  # moved away meanwhile
+        return False
 
 
 def netcdf_validator(path: Path) -> str | None:
-    """None if ``path`` is a netCDF file that opens, else the reason (landia's own check of
-    every netCDF input, :func:`landia.io.netcdf.open_netcdf`)."""
+    """None if ``path`` is a netCDF file that opens, else the reason: landia's own check of
+    every netCDF input (:func:`landia.io.netcdf.open_netcdf`: a regular file, as long as its
+    header declares), and no variable larger than memory
+    (:func:`landia.io.netcdf_size.check_fits_in_memory`; the cycle checks the grid)."""
     try:
-        with open_netcdf(path, "observation"):
-            pass
+        with open_netcdf(path, "observation") as ds:
+            check_fits_in_memory(ds, path)
     except InputError as exc:
         return str(exc)
     return None

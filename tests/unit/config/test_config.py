@@ -80,6 +80,20 @@ def test_missing_file(tmp_path):
         load_settings(tmp_path / "absent.toml")
 
 
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[cycle]\n# \xe9t\xe9 2016\nstart = "2016-05-01T00:00"\n')
+    with pytest.raises(ConfigError, match=r"latin1\.toml: configuration file is not UTF-8 "
+                                          r"text: byte 10 \(line 2\) is b'\\xe9'"):
+        load_settings(path)
+    with pytest.raises(ConfigError, match=r"latin1\.toml: serve configuration file is not UTF-8"):
+        read_toml(path, "serve configuration file")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr()
+    lines = [x for x in (err.out + err.err).splitlines() if x.strip()]
+    assert len(lines) == 1 and "UnicodeDecodeError" not in lines[0] and "byte 10" in lines[0]
+
+
 def test_replace_validates():
     s = Settings().replace("curvelet", sigma=0.3)
     assert s.curvelet.sigma == 0.3

@@ -10,6 +10,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.io.netcdf import check_signature, open_netcdf
+from landia.io.netcdf_size import check_complete
 
 #: format name -> what identifies it, for messages
 KNOWN_FORMATS = {
@@ -26,9 +27,11 @@ def known_formats_text() -> str:
 
 
 def check_file(path, role: str) -> Path:
-    """The path as a Path, refused with an InputError if absent, empty or of unknown type
-    (:func:`landia.io.netcdf.check_signature`, naming the known product formats)."""
-    return check_signature(path, role, known_formats_text())
+    """The path as a Path, refused with an InputError if absent, not a regular file, empty or
+    of unknown type (:func:`landia.io.netcdf.check_signature`, naming the known product
+    formats), or shorter than its header declares
+    (:func:`landia.io.netcdf_size.check_complete`; HDF5 products are read with h5py)."""
+    return check_complete(check_signature(path, role, known_formats_text()), role)
 
 
 def open_product(path, role: str):
