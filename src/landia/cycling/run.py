@@ -57,7 +57,7 @@ from landia.cycling.clock import Window, windows
 from landia.cycling.forcing import ForcingSource
 from landia.cycling.run_dir import check_start, locked
 from landia.cycling.run_log import CHECKPOINT_KEY, JsonLines, record_line
-from landia.errors import InputError, LandiaError
+from landia.errors import ConfigError, InputError, LandiaError
 from landia.exchange.collectives import (gather_state, gather_to_root, scatter_from_root,
                                          scatter_state)
 from landia.exchange.decomposition import Decomposition
@@ -316,6 +316,8 @@ class CycleRunner:
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None
+        except ConfigError:  # wrong for every cycle (a bad PETSc option): stop the run
+            raise
         except LandiaError as exc:
             self._alert(window, "analysis_failed", str(exc), file=str(obs_path))
             return None

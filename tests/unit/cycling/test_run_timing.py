@@ -95,3 +95,21 @@ def test_an_image_without_a_valid_time_is_still_assimilated(tmp_path, observatio
     assert [r["analysed"] for r in lines(run / "run_log.jsonl")] == [True] * 4
     events = (run / "logs" / "events.rank0.jsonl").read_text()
     assert "observation_without_valid_time" in events
+
+
+def test_a_bad_petsc_option_stops_the_cycle_instead_of_failing_every_analysis(tmp_path,
+                                                                              observations):
+    """A configuration error is wrong for every cycle: the run stops with it at the first
+    analysis (one line naming the option), it does not alert and run model-only for ever."""
+    from landia.errors import InputError
+
+    run = tmp_path / "bad_petsc"
+    (run / "obs").mkdir(parents=True)
+    for name, path in observations.items():
+        (run / "obs" / name).write_bytes(path.read_bytes())
+    bad = settings().replace("minimiser", backend="tao", petsc_options="-tao_type nonexistent")
+    with pytest.raises(InputError, match="ConfigError: PETSc option -tao_type nonexistent"):
+        run_cycles(MPI.COMM_SELF, bad, run, progress=False)
+    alerts = run / "alerts.jsonl"
+    assert not alerts.exists() or "analysis_failed" not in alerts.read_text()
+    assert not list((run / "checkpoints").glob("checkpoint-*.h5"))[1:]  # stopped at cycle 1
