@@ -180,8 +180,8 @@ def local_estimate(problem, stated: np.ndarray, window: float
 
 def cycled_excess(previous: np.ndarray, estimate: np.ndarray, coverage: np.ndarray,
                   memory: float, cap: float) -> np.ndarray:
-    """The e carried to the next analysis (module notes, "Cycling"); a NaN estimate keeps the
-    previous value."""
+    """The cycled excess e (module notes, "Cycling and use"); a NaN estimate keeps the previous
+    value."""
     previous = np.asarray(previous, dtype=np.float64)
     target = np.where(np.isnan(estimate), previous, estimate)
     step = (1.0 - memory) * np.where(np.isnan(estimate), 0.0, coverage)
@@ -191,7 +191,8 @@ def cycled_excess(previous: np.ndarray, estimate: np.ndarray, coverage: np.ndarr
 def local_error(problem, stated: np.ndarray, previous: np.ndarray | None, analysis_settings
                 ) -> LocalError | None:
     """The excess of an analysis problem (module notes), from its innovations and the
-    ``previous`` analysis' (zeros without one); None without an image term."""
+    ``previous`` analysis' excess (without one, the first analysis takes its own estimate
+    whole); None without an image term."""
     term = next((t for t in problem.cost.terms if t.name == "image"), None)
     if term is None or problem.curvelet is None or not term.layers:
         return None
