@@ -14,7 +14,6 @@ from landia.config import settings_from_dict  # noqa: E402
 from landia.cycling.carried import (CHECKPOINT_KEY, LOCAL_CHECKPOINT_KEY,  # noqa: E402
                                     CarriedImageError)
 from landia.cycling.run import config_hash, run_cycles  # noqa: E402
-from landia.experiment.osse import make_observations  # noqa: E402
 from landia.io.analysis_file import read_analysis  # noqa: E402
 from tests.unit.cycling import test_run as plain  # noqa: E402
 from tests.unit.cycling.test_run import GRID, PERIOD, final_state, log_lines  # noqa: E402
@@ -26,10 +25,7 @@ TUNED = {"analysis": {"image_error_method": "desroziers", "image_error_memory": 
 @pytest.fixture(scope="module")
 def observations(tmp_path_factory):
     """The observation images of test_run's truth run (other rain and texture)."""
-    root = tmp_path_factory.mktemp("truth")
-    run_cycles(MPI.COMM_SELF, plain.settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
-               root / "truth", progress=False)
-    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
+    return plain.truth_observations(tmp_path_factory.mktemp("truth"))
 
 
 def settings(tuned=True, analysis=None, **cycle):

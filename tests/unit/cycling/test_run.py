@@ -46,13 +46,27 @@ def toml(path: Path, **cycle) -> Path:
     return path
 
 
+def truth_observations(root: Path, **cycle) -> list:
+    """A truth run (other rain and texture) under ``root`` and its observation images: the
+    observations of the cycling tests."""
+    run_cycles(MPI.COMM_SELF, settings(mode="ctrl", precipitation_seed=2, texture_seed=12,
+                                       **cycle), root / "truth", progress=False)
+    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
+
+
+def prepared_run(tmp: Path, name: str, observations) -> Path:
+    """A run directory ``tmp/name`` with the observation images in its ``obs/``."""
+    run = tmp / name
+    (run / "obs").mkdir(parents=True)
+    for f in observations:
+        (run / "obs" / f.name).write_bytes(f.read_bytes())
+    return run
+
+
 @pytest.fixture(scope="module")
 def observations(tmp_path_factory):
     """A truth run (other rain and texture) and its observation images."""
-    root = tmp_path_factory.mktemp("truth")
-    run_cycles(MPI.COMM_SELF, settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
-               root / "truth", progress=False)
-    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
+    return truth_observations(tmp_path_factory.mktemp("truth"))
 
 
 def da_run(tmp: Path, observations, name="da", **kw) -> Path:

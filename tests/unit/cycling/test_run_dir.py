@@ -23,25 +23,14 @@ from landia.cycling.run import run_cycles  # noqa: E402
 from landia.cycling.run_dir import EXIT_LOCKED, LOCK_NAME, RunDirectoryLocked  # noqa: E402
 from landia.errors import InputError  # noqa: E402
 from landia.io.lock import FileLock  # noqa: E402
-from landia.experiment.osse import make_observations  # noqa: E402
-from tests.unit.cycling.test_run import da_run, final_state, log_lines, settings, toml  # noqa: E402
+from tests.unit.cycling.test_run import (da_run, final_state, log_lines,  # noqa: E402
+                                         prepared_run, settings, toml,
+                                         truth_observations)
 
 
 @pytest.fixture(scope="module")
 def observations(tmp_path_factory):
-    """A truth run (other rain and texture) and its observation images."""
-    root = tmp_path_factory.mktemp("truth")
-    run_cycles(MPI.COMM_SELF, settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
-               root / "truth", progress=False)
-    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
-
-
-def _prepared(tmp: Path, name: str, observations) -> Path:
-    run = tmp / name
-    (run / "obs").mkdir(parents=True)
-    for f in observations:
-        (run / "obs" / f.name).write_bytes(f.read_bytes())
-    return run
+    return truth_observations(tmp_path_factory.mktemp("truth"))
 
 
 def _command(cfg: Path, run: Path, *extra) -> list[str]:
@@ -60,7 +49,7 @@ def _same_states(a: Path, b: Path) -> None:
 def test_a_second_cycle_on_the_same_run_directory_exits_75_and_the_first_is_unaffected(
         tmp_path, observations):
     alone = da_run(tmp_path, observations, "alone")
-    run = _prepared(tmp_path, "shared", observations)
+    run = prepared_run(tmp_path, "shared", observations)
     cmd = _command(toml(tmp_path / "c.toml"), run)
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lock = run / LOCK_NAME
@@ -153,7 +142,7 @@ def test_a_run_killed_in_its_first_cycle_starts_again_without_cold_start(tmp_pat
                                                                          observations):
     """The first window's state, analysis and alerts may exist before the first checkpoint."""
     alone = da_run(tmp_path, observations, "alone")
-    run = _prepared(tmp_path, "first", observations)
+    run = prepared_run(tmp_path, "first", observations)
     for folder in ("states", "cycles"):
         (run / folder).mkdir()
     shutil.copy(alone / "states" / "state_20160501T0600.nc", run / "states")
@@ -168,7 +157,7 @@ def test_a_run_killed_in_its_first_cycle_starts_again_without_cold_start(tmp_pat
 
 def test_a_later_state_file_without_any_checkpoint_is_refused(tmp_path, observations):
     alone = da_run(tmp_path, observations, "alone")
-    run = _prepared(tmp_path, "orphans", observations)
+    run = prepared_run(tmp_path, "orphans", observations)
     (run / "states").mkdir()
     shutil.copy(alone / "states" / "state_20160501T1800.nc", run / "states")
     with pytest.raises(InputError, match=r"1 file\(s\) in states/, e.g. state_20160501T1800"):

@@ -12,20 +12,15 @@ import sys
 import pytest
 
 mpi4py = pytest.importorskip("mpi4py")
-from mpi4py import MPI  # noqa: E402
 
-from landia.cycling.run import run_cycles  # noqa: E402
-from landia.experiment.osse import make_observations  # noqa: E402
-from tests.unit.cycling.test_run import log_lines, settings, toml  # noqa: E402
+from tests.unit.cycling.test_run import (log_lines, toml,  # noqa: E402
+                                         truth_observations)
 from tests.unit.io.netcdf_files import absurd_field, convert, cut  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def observations(tmp_path_factory):
-    root = tmp_path_factory.mktemp("truth")
-    run_cycles(MPI.COMM_SELF, settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
-               root / "truth", progress=False)
-    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
+    return truth_observations(tmp_path_factory.mktemp("truth"))
 
 
 def test_unusable_observation_files_are_alerts_and_the_cycle_runs_model_only(tmp_path,

@@ -17,8 +17,8 @@ from mpi4py import MPI  # noqa: E402
 
 from landia.cycling.run import run_cycles  # noqa: E402
 from landia.cycling.run_log import JsonLines, record_line  # noqa: E402
-from landia.experiment.osse import make_observations  # noqa: E402
-from tests.unit.cycling.test_run import final_state, log_lines, settings, toml  # noqa: E402
+from tests.unit.cycling.test_run import (final_state, log_lines, prepared_run,  # noqa: E402
+                                         settings, toml, truth_observations)
 
 LONG = {"end": "2016-05-11T00:00"}  # 40 cycles of 6 h, an analysis at each
 
@@ -41,18 +41,7 @@ def test_resume_keeps_earlier_lines_drops_later_ones_and_restores_the_checkpoint
 
 @pytest.fixture(scope="module")
 def long_observations(tmp_path_factory):
-    root = tmp_path_factory.mktemp("long_truth")
-    run_cycles(MPI.COMM_SELF, settings(mode="ctrl", precipitation_seed=2, texture_seed=12,
-                                       **LONG), root / "truth", progress=False)
-    return make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
-
-
-def _prepared(tmp: Path, name: str, observations) -> Path:
-    run = tmp / name
-    (run / "obs").mkdir(parents=True)
-    for f in observations:
-        (run / "obs" / f.name).write_bytes(f.read_bytes())
-    return run
+    return truth_observations(tmp_path_factory.mktemp("long_truth"), **LONG)
 
 
 def _checkpoints(run: Path) -> set[str]:
@@ -82,9 +71,9 @@ def _kill_at_a_random_moment(cmd, run: Path, rng, env) -> bool:
 @pytest.mark.slow
 def test_ten_random_sigkills_log_every_cycle_exactly_once_and_end_bit_identical(
         tmp_path, long_observations):
-    reference = _prepared(tmp_path, "reference", long_observations)
+    reference = prepared_run(tmp_path, "reference", long_observations)
     run_cycles(MPI.COMM_SELF, settings(**LONG), reference, progress=False)
-    run = _prepared(tmp_path, "killed", long_observations)
+    run = prepared_run(tmp_path, "killed", long_observations)
     cmd = [sys.executable, "-m", "landia", "--log-level", "error", "cycle", "--config",
            str(toml(tmp_path / "c.toml", **LONG)), "--run-dir", str(run), "--no-progress"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
