@@ -4,6 +4,8 @@ reach -- a depth-time section of the mean |DA - CTRL| and profiles at a few time
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from landia.experiment.report.demo_output import DemoOutput, parse_time
@@ -82,9 +84,10 @@ def propagation_canvas(output: DemoOutput, p: dict, depths, times, z):
     ax.set_yscale("log")
     ax.set_ylim(yedges[-1], yedges[0])
     _depth_ticks(ax, yedges)
-    # two lines: a run's label of any length stays inside the figure's height
-    fig.colorbar(m, ax=ax, label=f"mean |{output.label(p.get('run', 'DA'))} − CTRL|\n"
-                                 f"({SM_UNITS})")
+    # wrapped, the units on their own line: a run's label of any length stays inside the
+    # figure's height (4.8 in: about 40 characters a line at 10 pt)
+    fig.colorbar(m, ax=ax, label=textwrap.fill(f"mean |{output.label(p.get('run', 'DA'))} − "
+                                               "CTRL|", 40) + f"\n({SM_UNITS})")
     reach = p.get("reach_hours") or {}
     lines = []
     for key, color in REACH_DEPTHS:
