@@ -21,16 +21,29 @@ def cost_figure(output: DemoOutput, run: str = "image"):
     if not files and not minim:
         return None, "", (f"no analysis files (runs/{run}/cycles/) and no minimiser numbers in "
                           "results.json")
-    fig = new_figure(15, 4.2)
-    axes = fig.subplots(1, 3)
-    notes = _cost_per_iteration(axes[0], output, run, files)
-    _cost_per_cycle(axes[1], axes[2], output, minim)
-    fig.suptitle("Minimiser behaviour (cf. the paper's figure 8)", fontsize=11)
+    fig, notes = cost_canvas(output, run)
     caption = ("(a) The cost function J at each minimiser iteration (iteration 0 = background) "
                f"for the first, middle and last analysis of the {output.label(run)} run, log "
                "scale. (b) Iterations of each analysis per run. (c) J at the start (dotted) and "
-               "end (solid) of each analysis.")
+               "end (solid) of each analysis. The runs' legend, below, serves (b) and (c).")
     return save(fig, output.figure_path("cost.png"), dpi=110), caption, "; ".join(notes)
+
+
+def cost_canvas(output: DemoOutput, run: str = "image"):
+    """The figure of :func:`cost_figure` and its notes on unreadable analysis files. The
+    legend of the runs, shared by (b) and (c), lies below the panels, off the data."""
+    fig = new_figure(11.4, 4.8)
+    axes = fig.subplots(1, 3)
+    notes = _cost_per_iteration(axes[0], output, run, sorted(output.analyses(run).items()))
+    _cost_per_cycle(axes[1], axes[2], output, output.results.get("minimiser") or {})
+    handles, labels = axes[1].get_legend_handles_labels()
+    if not handles:
+        handles, labels = axes[2].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 4),
+                   fontsize=8, frameon=False)
+    fig.suptitle("Minimiser behaviour (cf. the paper's figure 8)", fontsize=11)
+    return fig, notes
 
 
 def _cost_per_iteration(ax, output: DemoOutput, run: str, files) -> list[str]:
@@ -85,7 +98,7 @@ def _cost_per_cycle(ax_it, ax_cost, output: DemoOutput, minim: dict) -> None:
     ax_it.set_ylabel("iterations per analysis")
     ax_it.set_title("(b) minimiser iterations per cycle", fontsize=9)
     ax_cost.set_ylabel("cost J (dimensionless)")
-    ax_cost.set_title("(c) J before (dotted) and after (solid/dashed) each analysis",
+    ax_cost.set_title("(c) J before (dotted) and after\n(solid/dashed) each analysis",
                       fontsize=9)
     if ax_cost.lines:
         ax_cost.set_yscale("log")
@@ -93,8 +106,6 @@ def _cost_per_cycle(ax_it, ax_cost, output: DemoOutput, minim: dict) -> None:
         ax.set_xlabel("analysis time (UTC)")
         ax.grid(alpha=0.3, which="both")
         format_time_axis(ax)
-        if ax.lines:
-            ax.legend(fontsize=7)
-        else:
+        if not ax.lines:
             ax.text(0.5, 0.5, "no minimiser numbers in results.json", ha="center",
                     transform=ax.transAxes)

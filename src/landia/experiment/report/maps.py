@@ -9,6 +9,7 @@ One figure per observation set of the experiment: ``maps.png`` for the runs assi
 from __future__ import annotations
 
 import math
+import textwrap
 from datetime import datetime
 
 import numpy as np
@@ -21,6 +22,13 @@ from landia.experiment.report.style import (
 )
 from landia.experiment.runs import RUNS
 from landia.figures import save
+
+# The map figures are drawn the width of the report page's column (max-width 1300 px less
+# padding) at MAP_DPI, so that the browser shows them unscaled: at most MAP_COLUMNS panels a row
+MAP_WIDTH_IN = 11.4
+MAP_DPI = 110
+MAP_COLUMNS = 4
+TITLE_SIZE = 9
 
 # observation set -> (file name, title, outline the misspecified-error region)
 MAP_FIGURES = {
@@ -72,15 +80,22 @@ def _edges(c: np.ndarray) -> np.ndarray:
     return np.r_[c[0] - (mid[0] - c[0]), mid, c[-1] + (c[-1] - mid[-1])]
 
 
-def _map_panel(ax, lat, lon, values, title, cmap, vmin, vmax, box=None):
+def _map_panel(ax, lat, lon, values, title, cmap, vmin, vmax, land, box=None):
+    """One map: the field, the land mask's outline (the coastline of the model grid), the
+    region box when given."""
     import matplotlib.patches as mpatches  # matplotlib only on first use: see landia.figures
+    from matplotlib.ticker import MaxNLocator
 
     ax.set_facecolor("0.88")
     m = ax.pcolormesh(_edges(lon), _edges(lat), np.ma.masked_invalid(values), cmap=cmap,
                       vmin=vmin, vmax=vmax, shading="flat")
-    ax.set_title(title, fontsize=9)
+    if land.any() and not land.all():  # the outline of the land mask, at 0.5 between cells
+        ax.contour(lon, lat, land.astype(float), levels=[0.5], colors="k", linewidths=0.8)
+    ax.set_title(title, fontsize=TITLE_SIZE)
     ax.set_aspect(1.0 / max(math.cos(math.radians(float(np.mean(lat)))), 0.2))
-    ax.tick_params(labelsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+    ax.tick_params(labelsize=8)
     if box is not None:
         s, n, w, e = box
         ax.add_patch(mpatches.Rectangle((w, s), e - w, n - s, fill=False, ec="magenta", lw=1.5,
@@ -90,8 +105,8 @@ def _map_panel(ax, lat, lon, values, title, cmap, vmin, vmax, box=None):
 
 def maps_figure(output: DemoOutput, da_runs: list[str], obs_folder: str, name: str, title: str,
                 box=None, extra: list[str] | None = None):
-    """Top row: truth, observation, other runs, DA analyses (shared colour scale); bottom row:
-    each minus the truth (shared symmetric scale). Returns (path, caption, note)."""
+    """The maps of one observation set (:func:`maps_canvas`): truth, observation, other runs and
+    DA analyses, then each minus the truth. Returns (path, caption, note)."""
     if "truth" not in output.run_dirs:
         return None, "", "no truth run (runs/truth) in the output folder"
     wanted = list(da_runs)
@@ -125,41 +140,74 @@ def maps_figure(output: DemoOutput, da_runs: list[str], obs_folder: str, name: s
     return path, _caption(panels, ts, t, box), note
 
 
+def _panel_grid(sub, n: int, ncol: int):
+    """``n`` map axes of a subfigure in rows of ``ncol``, the unused slots removed."""
+    rows = math.ceil(n / ncol)
+    axes = sub.subplots(rows, ncol, squeeze=False)
+    for k in range(n, rows * ncol):
+        axes.flat[k].remove()
+    for k in range(n):
+        ax = axes.flat[k]
+        if k % ncol == 0:
+            ax.set_ylabel("latitude (°N)", fontsize=8)
+        if k + ncol >= n:  # the lowest panel of its column
+            ax.set_xlabel("longitude (°E)", fontsize=8)
+    return list(axes.flat[:n])
+
+
+def _wrap(text: str, width_in: float) -> str:
+    """``text`` wrapped to the width of a panel (lines kept)."""
+    chars = max(12, int(width_in * 72 / (0.56 * TITLE_SIZE)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.splitlines())
+
+
 def _draw_maps(output: DemoOutput, panels, lat, lon, ts, t: datetime, name: str, title: str,
                box):
-    ncol = len(panels)
-    fig = new_figure(2.6 * ncol + 1.2, 5.6)
-    axes = fig.subplots(2, ncol, squeeze=False)
+    return save(maps_canvas(panels, lat, lon, ts, t, title, box), output.figure_path(name),
+                dpi=MAP_DPI)
+
+
+def maps_canvas(panels, lat, lon, ts, t: datetime, title: str, box=None):
+    """The map figure: the fields (truth, observation, runs; shared colour scale) above, each
+    minus the truth (shared symmetric scale) below, at most :data:`MAP_COLUMNS` panels a row,
+    the page's width wide (:data:`MAP_WIDTH_IN` at :data:`MAP_DPI`). ``panels`` are (key,
+    title, 0-7 cm field); the truth ``ts`` gives the land mask whose outline every map
+    draws."""
+    n = len(panels)
+    ncol = min(n, MAP_COLUMNS)
+    rows = math.ceil(n / ncol) + math.ceil((n - 1) / ncol)
+    panel_w = (MAP_WIDTH_IN - 1.9) / ncol  # less the colour bar and the latitude labels
+    aspect = ((float(np.ptp(lat)) + 1e-9) / (float(np.ptp(lon)) + 1e-9)
+              / max(math.cos(math.radians(float(np.mean(lat)))), 0.2))
+    row_h = panel_w * min(max(aspect, 0.4), 1.6) + 0.75  # + title and tick labels
+    fig = new_figure(MAP_WIDTH_IN, rows * row_h + 0.7)
+    top, bottom = fig.subfigures(2, 1, height_ratios=[math.ceil(n / ncol),
+                                                      max(math.ceil((n - 1) / ncol), 1)])
+    land = np.isfinite(ts)
     stacked = np.array([p[2] for p in panels])
     finite = stacked[np.isfinite(stacked)]
     vmin, vmax = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 0.5))
     if vmax <= vmin:
         vmax = vmin + 0.01
+    axes = _panel_grid(top, n, ncol)
     m = None
-    for j, (_, ttl, v) in enumerate(panels):
-        m = _map_panel(axes[0, j], lat, lon, v, ttl, "YlGnBu", vmin, vmax, box)
-    fig.colorbar(m, ax=axes[0, :].tolist(), shrink=0.85,
-                 label=f"0-7 cm soil moisture ({SM_UNITS})")
-    diffs = [(ttl.split("\n")[0] + " − truth", v - ts) for (key, ttl, v) in panels[1:]]
-    dmax = max((np.nanpercentile(np.abs(d), 99) for _, d in diffs
-                if np.isfinite(d).any()), default=0.05)
-    dmax = float(dmax) if dmax > 0 else 0.05
-    axes[1, 0].axis("off")
-    axes[1, 0].text(0.5, 0.5, f"valid time\n{t:%Y-%m-%d %H:%M} UTC\n\ndifferences from\nthe truth "
-                    "below", ha="center", va="center", fontsize=9, transform=axes[1, 0].transAxes)
-    dm = None
-    for j, (ttl, d) in enumerate(diffs, start=1):
-        dm = _map_panel(axes[1, j], lat, lon, d, ttl, "RdBu", -dmax, dmax, box)
-    if dm is not None:
-        fig.colorbar(dm, ax=axes[1, :].tolist(), shrink=0.85,
-                     label=f"difference from truth ({SM_UNITS})")
-    for j in range(ncol):
-        axes[1, j].set_xlabel("longitude (°E)", fontsize=7)
-    axes[0, 0].set_ylabel("latitude (°N)", fontsize=7)
-    if ncol > 1:
-        axes[1, 1].set_ylabel("latitude (°N)", fontsize=7)
+    for ax, (_, ttl, v) in zip(axes, panels):
+        m = _map_panel(ax, lat, lon, v, _wrap(ttl, panel_w), "YlGnBu", vmin, vmax, land, box)
+    top.colorbar(m, ax=axes, shrink=0.9, label=f"0-7 cm soil moisture ({SM_UNITS})")
+    diffs = [(ttl.split("\n")[0], v - ts) for (_, ttl, v) in panels[1:]]
+    bottom.suptitle("minus the truth (blue: wetter, red: drier)", fontsize=10)
+    if diffs:
+        dmax = max((np.nanpercentile(np.abs(d), 99) for _, d in diffs
+                    if np.isfinite(d).any()), default=0.05)
+        dmax = float(dmax) if dmax > 0 else 0.05
+        daxes = _panel_grid(bottom, len(diffs), ncol)
+        dm = None
+        for ax, (ttl, d) in zip(daxes, diffs):
+            dm = _map_panel(ax, lat, lon, d, _wrap(ttl, panel_w), "RdBu", -dmax, dmax, land,
+                            box)
+        bottom.colorbar(dm, ax=daxes, shrink=0.9, label=f"difference from truth ({SM_UNITS})")
     fig.suptitle(f"{title} — {t:%Y-%m-%d %H:%M} UTC", fontsize=11)
-    return save(fig, output.figure_path(name), dpi=110)
+    return fig
 
 
 def _caption(panels, ts, t: datetime, box) -> str:
@@ -172,7 +220,7 @@ def _caption(panels, ts, t: datetime, box) -> str:
     caption = (f"0-7 cm soil moisture (thickness-weighted mean of the top CoLM layers) at "
                f"{t:%Y-%m-%d %H:%M} UTC, the last common time before the end of the "
                f"assimilation period. DA panels show the analysis of that cycle. Grey: not "
-               f"land; in the difference maps blue is wetter, red drier than the truth. "
+               f"land (black line: the outline of the model grid's land mask) or not observed; in the difference maps blue is wetter, red drier than the truth. "
                f"Spatial RMSE against the truth at this time (m3 m-3): "
                + "; ".join(rmse) + ".")
     if box is not None:

@@ -126,6 +126,7 @@ def render_page(output: DemoOutput, sections) -> str:
     note), ...])."""
     exp_name = output.exp.get("grid") or ""
     parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+             '<meta name="viewport" content="width=device-width, initial-scale=1">'
              f"<title>landia demo report</title><style>{CSS}</style></head><body>",
              "<h1>landia demo: image data assimilation of soil moisture</h1>",
              header(output),

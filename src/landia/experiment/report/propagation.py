@@ -4,6 +4,8 @@ reach -- a depth-time section of the mean |DA - CTRL| and profiles at a few time
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from landia.experiment.report.demo_output import DemoOutput, parse_time
@@ -20,18 +22,39 @@ from landia.figures import save
 REACH_DEPTHS = (("0.1", "tab:cyan"), ("0.5", "tab:green"))
 
 
-def propagation_figure(output: DemoOutput):
-    """The depth-time section (left) and profiles (right); returns (path, caption, note)."""
+def propagation_numbers(output: DemoOutput):
+    """(block, depths, times, |DA - CTRL| (time, depth)) of results.json's ``propagation``,
+    or a note saying why there are none."""
     p = output.results.get("propagation") or {}
     depths = np.asarray(p.get("depths_m") or [], dtype=float)
     times = [parse_time(x) for x in p.get("times") or []]
     mad = p.get("mean_abs_difference")
     if depths.size == 0 or not times or mad is None:
-        return None, "", "results.json has no propagation numbers"
+        return "results.json has no propagation numbers"
     z = np.array([[np.nan if v is None else v for v in row] for row in mad], dtype=float)
     if z.shape != (len(times), depths.size):
-        return None, "", (f"propagation.mean_abs_difference has shape {z.shape}; expected "
-                          f"({len(times)}, {depths.size}) (times, depths)")
+        return (f"propagation.mean_abs_difference has shape {z.shape}; expected "
+                f"({len(times)}, {depths.size}) (times, depths)")
+    return p, depths, times, z
+
+
+def propagation_figure(output: DemoOutput):
+    """The depth-time section (left) and profiles (right); returns (path, caption, note)."""
+    numbers = propagation_numbers(output)
+    if isinstance(numbers, str):
+        return None, "", numbers
+    fig, lines = propagation_canvas(output, *numbers)
+    p = numbers[0]
+    caption = (f"Mean over land of |{output.label(p.get('run', 'DA'))} − CTRL| soil moisture at "
+               "the CoLM node depths, from the first analysis on. Dashed lines: 10 cm and 50 cm; "
+               + "; ".join(lines) + " (time after the first analysis at which the difference "
+               "at that depth first exceeds the threshold used in results.json).")
+    return save(fig, output.figure_path("propagation.png"), dpi=110), caption, ""
+
+
+def propagation_canvas(output: DemoOutput, p: dict, depths, times, z):
+    """The figure of :func:`propagation_figure` from :func:`propagation_numbers`, and the
+    lines saying when 10 cm and 50 cm were reached."""
     import matplotlib.dates as mdates  # matplotlib only on first use: see landia.figures
     from matplotlib.colors import LogNorm
 
@@ -48,7 +71,7 @@ def propagation_figure(output: DemoOutput):
     else:
         xedges = np.r_[tnum[0] - 0.125, tnum[0] + 0.125]
     positive = z[np.isfinite(z) & (z > 0)]
-    fig = new_figure(13, 4.8)
+    fig = new_figure(11.4, 4.8)
     ax, ax2 = fig.subplots(1, 2, width_ratios=[2.3, 1])
     if positive.size:
         vmax = float(np.nanmax(positive))
@@ -61,7 +84,10 @@ def propagation_figure(output: DemoOutput):
     ax.set_yscale("log")
     ax.set_ylim(yedges[-1], yedges[0])
     _depth_ticks(ax, yedges)
-    fig.colorbar(m, ax=ax, label=f"mean |{output.label(p.get('run', 'DA'))} − CTRL| ({SM_UNITS})")
+    # wrapped, the units on their own line: a run's label of any length stays inside the
+    # figure's height (4.8 in: about 40 characters a line at 10 pt)
+    fig.colorbar(m, ax=ax, label=textwrap.fill(f"mean |{output.label(p.get('run', 'DA'))} − "
+                                               "CTRL|", 40) + f"\n({SM_UNITS})")
     reach = p.get("reach_hours") or {}
     lines = []
     for key, color in REACH_DEPTHS:
@@ -82,11 +108,7 @@ def propagation_figure(output: DemoOutput):
     _profiles(ax2, z, depths, times, yedges, norm)
     fig.suptitle("Vertical propagation of the analysis increments (cf. the paper's figure 12)",
                  fontsize=11)
-    caption = (f"Mean over land of |{output.label(p.get('run', 'DA'))} − CTRL| soil moisture at "
-               "the CoLM node depths, from the first analysis on. Dashed lines: 10 cm and 50 cm; "
-               + "; ".join(lines) + " (time after the first analysis at which the difference "
-               "at that depth first exceeds the threshold used in results.json).")
-    return save(fig, output.figure_path("propagation.png"), dpi=110), caption, ""
+    return fig, lines
 
 
 def _profiles(ax, z, depths, times, yedges, norm) -> None:
