@@ -268,6 +268,9 @@ def test_the_report_draws_exactly_the_runs_of_the_experiment(full_report):
             twin = name.removesuffix("_misspecified")
             assert RUN_STYLE[name] == dict(RUN_STYLE[twin], ls="--"), name
     assert len({RUN_STYLE[n]["color"] for n in RUNS if n not in ("truth", "ctrl")}) == 3
+    # and no two runs look alike (the CDF-matched image run is dotted)
+    styles = [tuple(sorted(RUN_STYLE[n].items())) for n in RUNS]
+    assert len(set(styles)) == len(styles)
     # every DA run is on the maps of its observation set, and no other run
     mapped = [run for folder in MAP_FIGURES for run in assimilating(folder)]
     assert sorted(mapped) == sorted(n for n, s in RUNS.items() if s["terms"])

@@ -3,7 +3,8 @@
 The run order and line styles come from :data:`landia.experiment.runs.RUNS`, so the report
 knows exactly the runs the experiment defines: the colour says which observation terms a run
 assimilates (image, point or both), a dashed line that it assimilates the observations whose
-stated error is misspecified inside the region.
+stated error is misspecified inside the region, a dotted line that it rescales its
+observations to the model's climatology (``"climatology": True``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _style(name: str, spec: dict) -> dict:
     if not observed:  # the free model run (CTRL)
         return dict(color="0.45", ls="-")
     return dict(color=_METHOD_COLOURS[observed],
-                ls="--" if misspecified(name) else "-")
+                ls="--" if misspecified(name) else ":" if spec.get("climatology") else "-")
 
 
 def misspecified(run: str) -> bool:
