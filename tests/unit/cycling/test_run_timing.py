@@ -113,3 +113,23 @@ def test_a_bad_petsc_option_stops_the_cycle_instead_of_failing_every_analysis(tm
     alerts = run / "alerts.jsonl"
     assert not alerts.exists() or "analysis_failed" not in alerts.read_text()
     assert not list((run / "checkpoints").glob("checkpoint-*.h5"))[1:]  # stopped at cycle 1
+
+
+def test_the_configuration_s_petsc_options_do_not_outlive_the_solve(tmp_path, observations):
+    """minimiser.petsc_options belong to the analysis that reads them: a later analysis in the
+    same process (here: a good run after the bad one) does not inherit them."""
+    from landia.analysis.minimisers.tao import init_petsc
+
+    init_petsc()
+    from petsc4py import PETSc  # after init_petsc, as landia does
+
+    bad = settings().replace("minimiser", backend="tao", petsc_options="-tao_type nonexistent")
+    run = tmp_path / "bad"
+    (run / "obs").mkdir(parents=True)
+    for name, path in observations.items():
+        (run / "obs" / name).write_bytes(path.read_bytes())
+    with pytest.raises(Exception):
+        run_cycles(MPI.COMM_SELF, bad, run, progress=False)
+    assert not PETSc.Options().hasName("tao_type")
+    good = run_with(tmp_path, "good", observations, {})
+    assert (good / "checkpoints").exists()

@@ -103,8 +103,11 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
 
     log = get_logger("landia.tao")
     opts = PETSc.Options()
+    # The configuration's options are this solve's: removed again after it (the command line
+    # and PETSC_OPTIONS, already in the database, win and stay).
+    added = [key for key in _parse_options(settings.petsc_options) if not opts.hasName(key)]
     for key, value in _parse_options(settings.petsc_options).items():
-        if not opts.hasName(key):
+        if key in added:
             opts.setValue(key, value)
     # Scalar initial-Hessian scaling: 2.5x fewer iterations than lmvm's default diagonal
     # scaling on this problem (science notes 4b).
@@ -159,6 +162,8 @@ def minimise_tao(cost, x0, lower, upper, settings) -> MinimiserResult:
         tao.destroy()
         if own_scale:
             opts.delValue(scale_key)
+        for key in added:
+            opts.delValue(key)
     clipped = np.clip(xa, lower, upper)
     result = MinimiserResult(x=clipped, cost=problem.history_cost,
                              gradient_norm=problem.history_grad, reason=reason,
