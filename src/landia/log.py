@@ -8,6 +8,10 @@ Two renderers: a human-readable console (default) and JSON lines
 (``--log-format json``) for log shippers. :func:`log_to_file` also copies every event that
 passes the level filter, as a JSON line, into a file (``landia cycle`` keeps one per rank in
 its run directory, ``logs/events.rank<r>.jsonl``).
+
+Progress lines (:func:`show_progress`: a line redrawn in place) go to a terminal only, never
+into a redirected stderr, so that ``--log-format json`` output stays one JSON object per line;
+a log line that follows one starts on a line of its own.
 """
 
 from __future__ import annotations
@@ -90,10 +94,38 @@ def _tee(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+#: True while a progress line without its newline is on the terminal.
+_PROGRESS_OPEN = False
+
+
+def show_progress(text: str) -> None:
+    """Draw ``text`` as the progress line on stderr, in place of the previous one, when stderr
+    is a terminal; nothing otherwise (a redirected stderr gets log lines only).
+
+    The line stays open (no newline): the next log line, or :func:`end_progress`, ends it.
+    """
+    global _PROGRESS_OPEN
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r{text}")
+        sys.stderr.flush()
+        _PROGRESS_OPEN = True
+
+
+def end_progress() -> None:
+    """End an open progress line with its newline (nothing when none is open)."""
+    global _PROGRESS_OPEN
+    if _PROGRESS_OPEN:
+        _PROGRESS_OPEN = False
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
 class _CurrentStderr:
-    """Writes to whatever ``sys.stderr`` is at write time (it may be redirected later)."""
+    """Writes to whatever ``sys.stderr`` is at write time (it may be redirected later); a log
+    line after an open progress line starts on a new line."""
 
     def write(self, text: str) -> int:
+        end_progress()
         return sys.stderr.write(text)
 
     def flush(self) -> None:

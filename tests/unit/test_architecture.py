@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"forcing", "exchange", "checkpoint", "observations"},
     {"landscape"},
     {"analysis"},
-    {"verification", "diagnostics"},
+    {"verification", "diagnostics", "api"},
     {"cycling"},
     {"experiment", "service"},
     {"benchmarks"},

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from landia.benchmarks import run_benchmarks
+from landia.commands.outputs import check_output
 
 
 def add_parser(subparsers):
     """Add ``bench`` to ``landia``'s sub-parsers; returns its parser."""
     b = subparsers.add_parser("bench", help="benchmarks (printed as 'name: value' lines)")
     b.add_argument("--quick", action="store_true", help="small sizes only")
-    b.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    b.add_argument("--json", default=None, help="also write the figures to this JSON file (its folder is created "
+                        "when missing)")
     return b
 
 
@@ -18,4 +20,6 @@ def run(args, settings, comm) -> int:
     once instead of waiting, so that they take nothing from the timings."""
     if comm.Get_rank() != 0:
         return 0
+    if args.json is not None:
+        check_output(args.json, {}, option="--json")
     return run_benchmarks(quick=args.quick, json_path=args.json)

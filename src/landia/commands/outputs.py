@@ -1,5 +1,6 @@
-"""A command's ``--output``, checked before the work: a file name in a writable folder that is
-none of the command's inputs.
+"""A command's outputs, made ready before the work: ``--output FILE`` is a file name in a
+writable folder (created when missing) that is none of the command's inputs; ``--output-dir``
+is a folder, created when missing.
 
 Run before anything is read or computed, so that an analysis is not lost to a bad name at
 the end, and an input is never overwritten by its own result.
@@ -18,7 +19,8 @@ PathLike = str | os.PathLike
 
 def check_output(output: PathLike, inputs: Mapping[str, PathLike | Iterable[PathLike] | None],
                  option: str = "--output") -> Path:
-    """``output`` as a Path, or an InputError naming it and what is wrong.
+    """``output`` as a Path, its folder created when missing, or an InputError naming it and
+    what is wrong.
 
     Parameters
     ----------
@@ -32,16 +34,14 @@ def check_output(output: PathLike, inputs: Mapping[str, PathLike | Iterable[Path
     Raises
     ------
     InputError
-        ``output`` is a directory, its folder does not exist or is not writable, or it is the
-        same file as one of ``inputs`` (also through a link: compared by device and inode).
+        ``output`` is a directory, its folder cannot be created or is not writable, or it is
+        the same file as one of ``inputs`` (also through a link: compared by device and inode).
     """
     path = Path(output)
     if path.is_dir():
         raise InputError(f"{output}: {option} is a directory; expected the name of a file to "
                          f"write (e.g. {path / 'analysis.nc'})")
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise InputError(f"{output}: output directory {folder} does not exist")
+    folder = output_folder(path.resolve().parent, f"{output}: {option}'s folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{output}: output directory {folder} is not writable")
     if not path.exists():  # a new file cannot be an input (inputs exist)
@@ -53,4 +53,21 @@ def check_output(output: PathLike, inputs: Mapping[str, PathLike | Iterable[Path
             if Path(item).exists() and os.path.samefile(path, item):
                 raise InputError(f"{output}: {option} is the {name} file {item}; writing it "
                                  f"would overwrite that input; choose another {option}")
+    return path
+
+
+def output_folder(folder: PathLike, option: str = "--output-dir") -> Path:
+    """``folder`` as a Path, created (with its parents) when missing.
+
+    Raises
+    ------
+    InputError
+        It cannot be created (a file of that name, no permission), naming ``option``.
+    """
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{option} {folder}: cannot create the output directory: "
+                         f"{exc.strerror or exc}") from None
     return path

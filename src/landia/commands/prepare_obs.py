@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from landia.commands.exit_status import root_only
+from landia.commands.outputs import output_folder
 from landia.config import Settings
 from landia.observations.prepare import prepare_observations, summary_table
 
@@ -19,7 +20,7 @@ def add_parser(subparsers):
     o.add_argument("--product", nargs="+", required=True, metavar="PATH",
                    help="product file(s) or folder(s)")
     o.add_argument("--config", default=None, help="TOML configuration ([grid], [observations])")
-    o.add_argument("--output-dir", required=True, help="folder for the observation files")
+    o.add_argument("--output-dir", required=True, help="folder for the observation files (created when missing)")
     o.add_argument("--porosity", default=None,
                    help="field file with 'porosity' on the model grid (QC upper bound; default "
                         "observations.upper_bound)")
@@ -33,6 +34,7 @@ def run(args, settings: Settings, comm) -> int:
 
 def prepare_obs(args, settings: Settings) -> int:
     """Prepare every image and print a summary; 2 when a product file was unreadable."""
+    output_folder(args.output_dir)
     images, failures = prepare_observations(args.product, settings, args.output_dir,
                                             porosity_file=args.porosity)
     print(summary_table(images))

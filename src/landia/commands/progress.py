@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import time
+
+from landia.log import end_progress, show_progress
 
 
 class ProgressBar:
-    """``progress(k, n)`` after step k of n redraws one line on stderr, every 5 %::
+    """``progress(k, n)`` after step k of n redraws one line on a terminal's stderr, every 5 %::
 
         column [#########...........]  45% step 2160/4800   12.3 s, eta   15.0 s
 
-    The line ends with a newline after the last step. A disabled bar prints nothing.
+    The line ends with a newline after the last step. A disabled bar, or one whose stderr is
+    not a terminal (redirected to a file), prints nothing (:func:`landia.log.show_progress`).
 
     Parameters
     ----------
@@ -36,7 +38,7 @@ class ProgressBar:
         bar = "#" * (pct // 5) + "." * (20 - pct // 5)
         elapsed = time.perf_counter() - self.t0
         eta = elapsed * (n - k) / k if k else 0.0
-        end = "\n" if k == n else ""
-        # sys.stderr looked up at each call: it may have been replaced (pytest's capsys)
-        print(f"\r{self.label} [{bar}] {pct:3d}% step {k}/{n} {elapsed:6.1f} s, eta {eta:6.1f} s",
-              end=end, file=sys.stderr, flush=True)
+        show_progress(f"{self.label} [{bar}] {pct:3d}% step {k}/{n} {elapsed:6.1f} s, "
+                      f"eta {eta:6.1f} s")
+        if k == n:
+            end_progress()

@@ -36,7 +36,6 @@ import dataclasses
 import hashlib
 import json
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -69,7 +68,7 @@ from landia.io.fields import SoilMoistureField, write_field
 from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
-from landia.log import get_logger, log_to_file
+from landia.log import end_progress, get_logger, log_to_file, show_progress
 from landia.observations.bias import BiasCorrection
 from landia.observations.timing import read_observation
 from landia.observations.withhold import departures, top_layer_summary, withhold
@@ -271,9 +270,8 @@ class CycleRunner:
                       analysed=record["analysed"],
                       **{k: record[k] for k in ("iterations", "scc_before", "scc_after")
                          if k in record})
-        if self.progress and sys.stderr.isatty():
-            print(f"\rcycle {n_done}/{n_todo} {window.label} eta {eta:6.1f} s",
-                  end="", file=sys.stderr, flush=True)
+        if self.progress:  # a terminal only; the next log line starts on a new line
+            show_progress(f"cycle {n_done}/{n_todo} {window.label} eta {eta:6.1f} s")
 
     # -- one window ------------------------------------------------------------------------
     def _model(self, state, window: Window):
@@ -433,8 +431,8 @@ class CycleRunner:
                                           "cycle; rerun to resume", exit_status=EXIT_INTERRUPTED)
                 return EXIT_INTERRUPTED
         structlog.contextvars.unbind_contextvars("cycle", "cycle_time")
-        if self.rank == 0 and self.progress and sys.stderr.isatty() and todo:
-            print(file=sys.stderr)
+        if self.rank == 0:
+            end_progress()
         if self.rank == 0:
             self.log.info("run_done", cycles=len(todo), run_dir=str(self.run_dir),
                           seconds=round(time.perf_counter() - t_run, 2))

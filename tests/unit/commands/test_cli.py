@@ -95,9 +95,10 @@ def test_failures_are_clear_and_write_nothing(case_files, problem, capsys):
         with netCDF4.Dataset(d / "obs.nc", "a") as ds:
             ds["soil_moisture"].units = "percent"
         expect = "units 'percent'"
-    output = d / "missing-dir" / "out.nc" if problem == "no_output_dir" else d / "out.nc"
+    # no_output_dir: its folder would be the file c.toml (a missing folder is created)
+    output = d / "c.toml" / "out.nc" if problem == "no_output_dir" else d / "out.nc"
     if problem == "no_output_dir":
-        expect = "output directory"
+        expect = "cannot create the output directory"
     status = main(["analyse", "--config", str(args["config"]), "--background",
                    str(args["background"]), "--obs", str(args["obs"]), "--output",
                    str(output)])

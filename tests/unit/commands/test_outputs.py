@@ -76,8 +76,11 @@ def test_check_output_rules(tmp_path):
     assert check_output(b, {"--in": a, "--other": None}) == b  # an old output: replaced
     with pytest.raises(InputError, match=r"hard\.nc: --output is the --in file .*a\.nc"):
         check_output(tmp_path / "hard.nc", {"--in": [b, a]})
-    with pytest.raises(InputError, match="output directory .*missing does not exist"):
-        check_output(tmp_path / "missing" / "x.nc", {})
+    new = tmp_path / "missing" / "deeper" / "x.nc"
+    assert check_output(new, {}) == new and new.parent.is_dir()  # issue 14: folder created
+    with pytest.raises(InputError, match="a.nc/x.nc: --output's folder .*cannot create the "
+                                         "output directory"):
+        check_output(a / "x.nc", {})  # its folder would be the file a.nc
     with pytest.raises(InputError, match="--result is a directory"):
         check_output(tmp_path, {}, option="--result")
 
