@@ -339,8 +339,10 @@ def write_layer_coordinates(ds, depth) -> None:
     v.long_name = "soil layer node depth"
     v.bounds = "depth_bnds"
     v[:] = depth
-    # No attributes of its own: CF 7.1 has bounds take units and the rest from 'depth'.
-    ds.createVariable("depth_bnds", "f8", ("layer", "nv"))[:] = layer_bounds(depth)
+    # CF 7.1: bounds take their units from 'depth'; a long_name must agree with its own.
+    v = ds.createVariable("depth_bnds", "f8", ("layer", "nv"))
+    v.long_name = "soil layer node depth"
+    v[:] = layer_bounds(depth)
 
 
 #: The ``coordinates`` attribute of every gridded data variable: the auxiliary ``depth``
