@@ -58,7 +58,11 @@ def analyse(args, settings: Settings) -> int:
     if args.check:
         online_checks(build_problem(background, observation, settings, variances), log)
     result = run_analysis(background, observation, settings, image_error_variance=variances)
-    write_analysis(args.output, result, settings)
+    # The analysis is valid when its background is (the observation's time, checked within
+    # the tolerance, stands in when the background has none).
+    valid_time = (background.valid_time if background.valid_time is not None
+                  else observation.valid_time)
+    write_analysis(args.output, result, settings, valid_time=valid_time)
     log.info("written", output=str(args.output))
     return 0
 

@@ -18,7 +18,7 @@ Layout::
                                                 (scale, wedge), (m3 m-3)^2
                  image_error_variance(scale), image_error_variance_next(scale),
                  image_error_estimate(scale) (estimated variances only)   (m3 m-3)^2
-                 withheld_observation(layer, lat, lon)                    m3 m-3
+                 withheld_observation([time,] layer, lat, lon)            m3 m-3
                  withheld_count(layer), withheld_omb_mean(layer), withheld_omb_rmse(layer),
                  withheld_oma_mean(layer), withheld_oma_rmse(layer)
 
@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from landia.errors import InputError
-from landia.io.netcdf import missing_variable, read_values
+from landia.io.netcdf import (FIELD_COORDINATES, field_dimensions, missing_variable, read_record,
+                              read_values, write_record)
 
 #: Per-band sums and mean squares: (variable, attribute of ImageStatistics, long name).
 BAND_SUMS = (
@@ -83,7 +84,9 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
     v[:] = stats.wedges_per_scale
     band = ("scale", "wedge")
     for name, attr, long_name in COUNTS:
-        v = ds.createVariable(name, "i8", band, fill_value=_FILL)
+        # 32-bit: CF-1.8 (2.2) has no 64-bit integers; a count reaches 2^31 only on grids
+        # of tens of thousands of cells a side. Read back as int64.
+        v = ds.createVariable(name, "i4", band, fill_value=_FILL)
         v.long_name, v.units = long_name + ", summed over the analysed layers", "1"
         v[:] = np.where(_present(stats), getattr(stats, attr), _FILL)
     for name, attr, long_name in BAND_SUMS:
@@ -139,16 +142,17 @@ def write_withheld(ds, withheld) -> None:
     (layer, lat, lon) and the per-layer :data:`WITHHELD` entries); nothing when None."""
     if withheld is None:
         return
-    v = ds.createVariable("withheld_observation", "f8", ("layer", "lat", "lon"),
+    v = ds.createVariable("withheld_observation", "f8", field_dimensions(ds),
                           fill_value=np.nan, zlib=True)
     v.units = "m3 m-3"
     v.standard_name = "volume_fraction_of_condensed_water_in_soil"
     v.long_name = "observations withheld from the analysis (verification only)"
-    v[...] = withheld["observation"]
+    v.coordinates = FIELD_COORDINATES
+    write_record(v, withheld["observation"])
     for key in WITHHELD:
         long_name, units = _WITHHELD_DOC[key]
         if key == "count":
-            v = ds.createVariable(f"withheld_{key}", "i8", ("layer",))
+            v = ds.createVariable(f"withheld_{key}", "i4", ("layer",))
         else:
             v = ds.createVariable(f"withheld_{key}", "f8", ("layer",), fill_value=np.nan)
         v.long_name, v.units = long_name, units
@@ -187,7 +191,7 @@ def read_withheld(ds, path) -> dict | None:
     """The withheld observations and departures (as written by :func:`write_withheld`)."""
     if "withheld_observation" not in ds.variables:
         return None
-    out = {"observation": read_values(ds, path, "withheld_observation")}
+    out = {"observation": read_record(ds, path, "withheld_observation")}
     for key in WITHHELD:
         values = read_values(ds, path, f"withheld_{key}")
         out[key] = values.astype(np.int64) if key == "count" else values

@@ -4,16 +4,19 @@ fields.
 
 Layout::
 
-    dimensions:  layer, lat, lon, iteration, term
-    variables:   lat(lat), lon(lon), layer(layer), depth(layer)     the grid (degrees, m)
-                 analysis, background, increment, observation        (layer, lat, lon), m3 m-3
+    dimensions:  time (unlimited, 1: only with a valid time), layer, lat, lon, nv, iteration,
+                 term
+    variables:   time(time)          seconds since 1970-01-01, the valid time (optional)
+                 lat(lat), lon(lon), layer(layer), depth(layer), depth_bnds(layer, nv)
+                                     the grid (degrees, m)
+                 analysis, background, increment, observation
+                                     (time, layer, lat, lon), m3 m-3; without a valid
+                                     time (layer, lat, lon), as in files before 2026-12
                  cost(iteration), gradient_norm(iteration)           J per minimiser iteration
                  term(term)          integer coordinate; flag_meanings names the cost terms
                  cost_before(term), cost_after(term)                 each term's value
-                 time                scalar CF time, only when written with a valid time
     attributes:  solver, tao_type, converged_reason, iterations, terms, sigma,
-                 image_error_variance, image_error_method, qc (JSON), scores (JSON),
-                 valid_time (optional)
+                 image_error_variance, image_error_method, qc (JSON), scores (JSON)
 
 With an image term, the O-B and O-A statistics per curvelet scale and wedge and the
 image-error variance per scale; with withheld observations, those and the departures at them
@@ -34,8 +37,9 @@ from landia.io.analysis_diagnostics import (read_image_diagnostics, read_withhel
                                             write_image_diagnostics, write_withheld)
 from landia.io.atomic import atomic_path
 from landia.io.fields import VOLUMETRIC_UNITS, SoilMoistureField
-from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_valid_time,
-                              read_values, write_valid_time)
+from landia.io.netcdf import (FIELD_COORDINATES, create_grid_file, field_dimensions,
+                              missing_variable, open_netcdf, read_record, read_valid_time,
+                              read_values, write_record)
 
 FIELDS = ("analysis", "increment", "background", "observation")
 
@@ -48,8 +52,8 @@ def write_analysis(path, result, settings, valid_time=None, withheld=None) -> No
     ``cost_before`` and ``cost_after`` (term); ``term`` is an integer coordinate
     whose ``flag_meanings`` name the terms. Global
     attributes: solver, converged reason, iterations, terms, sigma, s2, QC counts,
-    scores (JSON). With ``valid_time``, a scalar CF ``time`` and the ``valid_time`` attribute
-    (as field files have). The image term's statistics per curvelet scale and wedge and its
+    scores (JSON). With ``valid_time``, the record dimension and coordinate ``time`` (length
+    1, unlimited; the fields are (time, layer, lat, lon)), as field files have. The image term's statistics per curvelet scale and wedge and its
     variances per scale come from ``result.image_statistics`` and ``result.image_error``;
     ``withheld`` (a dict: ``observation`` (layer, lat, lon) and the per-layer ``count``,
     ``omb_mean``, ``omb_rmse``, ``oma_mean``, ``oma_rmse``) adds the withheld observations
@@ -59,7 +63,8 @@ def write_analysis(path, result, settings, valid_time=None, withheld=None) -> No
     grid = problem.grid
     with atomic_path(path) as tmp:
         with create_grid_file(tmp, grid.lat, grid.lon, problem.depth,
-                              "landia image 3D-Var soil-moisture analysis") as ds:
+                              "landia image 3D-Var soil-moisture analysis",
+                              valid_time=valid_time) as ds:
             fields = (
                 ("analysis", result.analysis_field, "analysed volumetric soil moisture"),
                 ("increment", result.increment_field, "analysis minus background"),
@@ -67,16 +72,14 @@ def write_analysis(path, result, settings, valid_time=None, withheld=None) -> No
                 ("observation", problem.observation, "observations used after QC"),
             )
             for name, values, long_name in fields:
-                v = ds.createVariable(name, "f8", ("layer", "lat", "lon"), fill_value=np.nan,
+                v = ds.createVariable(name, "f8", field_dimensions(ds), fill_value=np.nan,
                                       zlib=True)
                 v.units = "m3 m-3"
                 if name != "increment":
                     v.standard_name = "volume_fraction_of_condensed_water_in_soil"
                 v.long_name = long_name
-                v[...] = values
-            if valid_time is not None:
-                write_valid_time(ds, valid_time, ("analysis", "increment", "background",
-                                                  "observation"))
+                v.coordinates = FIELD_COORDINATES
+                write_record(v, values)
             mres = result.minimiser
             ds.createDimension("iteration", len(mres.cost))
             v = ds.createVariable("iteration", "i4", ("iteration",))
@@ -245,18 +248,16 @@ def _grid(ds, path, depth_required: bool = True):
 
 
 def _field(ds, path, name: str) -> np.ndarray:
-    """A (layer, lat, lon) soil-moisture variable, NaN where masked."""
+    """A (layer, lat, lon) soil-moisture variable, NaN where masked, stored as such or as one
+    (time, layer, lat, lon) record (:func:`~landia.io.netcdf.read_record`)."""
     if name not in ds.variables:
         raise InputError(missing_variable(path, name, ds))
     var = ds.variables[name]
-    if var.dimensions != ("layer", "lat", "lon"):
-        raise InputError(f"{path}: variable {name!r} has dimensions {var.dimensions}; expected "
-                         "('layer', 'lat', 'lon')")
     units = str(getattr(var, "units", "")).strip()
     if units not in VOLUMETRIC_UNITS:
         raise InputError(f"{path}: variable {name!r} has units {units!r}; expected volumetric "
                          f"soil moisture in one of {sorted(VOLUMETRIC_UNITS)}")
-    return read_values(ds, path, name)
+    return read_record(ds, path, name)
 
 
 def _iteration_series(ds, path, name: str) -> np.ndarray:

@@ -122,19 +122,18 @@ def write_climatology(path, clim: Climatology, title: str = "landia climatology 
                                       fill_value=np.nan, zlib=True)
                 v.units = "m3 m-3"
                 v.long_name = f"quantile of the {what} volumetric soil moisture in time"
-                v.coordinates = "time"
+                v.coordinates = "time depth"
                 v[...] = values
             for name, long_name, method in _STATS:
                 v = ds.createVariable(name, "f8", ("layer", "lat", "lon"), fill_value=np.nan,
                                       zlib=True)
                 v.units, v.long_name = "m3 m-3", long_name
                 v.cell_methods = f"time: {method}"
-                v.coordinates = "time"
+                v.coordinates = "time depth"
                 v[...] = getattr(clim, name)
             v = ds.createVariable("sample_count", "i4", ("layer", "lat", "lon"), zlib=True)
             v.units, v.long_name = "1", "number of paired (model, observation) samples"
             v[...] = clim.count
-            ds.createDimension("nv", 2)
             t = ds.createVariable("time", "f8", ())
             t.standard_name, t.long_name = "time", "start of the training period"
             t.units, t.calendar = "seconds since 1970-01-01 00:00:00", "standard"

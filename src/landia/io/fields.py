@@ -2,15 +2,19 @@
 
 Layout (see ``docs/field-files.md``)::
 
-    dimensions:  layer, lat, lon
-    variables:   lat(lat)     degrees_north
+    dimensions:  time (unlimited, 1), layer, lat, lon, nv (2)
+    variables:   time(time)   seconds since 1970-01-01 00:00:00, the valid time
+                 lat(lat)     degrees_north
                  lon(lon)     degrees_east
-                 layer(layer) 1-based CoLM layer index
-                 depth(layer) node depth, m
-                 soil_moisture(layer, lat, lon)              m3 m-3, NaN/_FillValue off land
-                 background_error_variance(layer, lat, lon)  (m3 m-3)^2, optional
-                 observation_error_variance(layer, lat, lon) (m3 m-3)^2, optional
-                 porosity(layer, lat, lon) or (lat, lon)     m3 m-3, optional
+                 layer(layer) 1-based CoLM layer index, units 1
+                 depth(layer) node depth, m (axis Z), bounds depth_bnds(layer, nv)
+                 soil_moisture(time, layer, lat, lon)              m3 m-3, NaN off land
+                 background_error_variance(time, layer, lat, lon)  (m3 m-3)^2, optional
+                 observation_error_variance(time, layer, lat, lon) (m3 m-3)^2, optional
+                 porosity(layer, lat, lon) or (lat, lon)           m3 m-3, optional, static
+
+A field without a valid time has no ``time`` dimension: its fields are (layer, lat, lon). So
+were the files written before 2026-12 (with a scalar ``time`` coordinate): both are read.
 
 Every problem found while reading is an :class:`~landia.errors.InputError` that
 names the file and the variable.
@@ -26,8 +30,9 @@ import numpy as np
 from landia.errors import InputError
 from landia.grid import colm_node_depths
 from landia.io.atomic import atomic_path
-from landia.io.netcdf import (create_grid_file, missing_variable, open_netcdf, read_valid_time,
-                              read_values, write_valid_time)
+from landia.io.netcdf import (FIELD_COORDINATES, FIELD_DIMS, create_grid_file, field_dimensions,
+                              missing_variable, open_netcdf, read_record, read_valid_time,
+                              read_values, record_layout, write_record)
 from landia.io.netcdf_size import check_fits_in_memory
 
 VOLUMETRIC_UNITS = {"m3 m-3", "m3/m3", "m^3 m^-3", "m3.m-3", "m**3 m**-3", "1", "m3 m**-3"}
@@ -56,7 +61,8 @@ class SoilMoistureField:
     source : str
         Where it came from (file path), for messages.
     valid_time : numpy.datetime64 or None
-        UTC time the field is valid at (the file's ``valid_time`` attribute / scalar ``time``).
+        UTC time the field is valid at (the file's ``time`` coordinate; in the older layout,
+        its ``valid_time`` attribute).
     """
 
     lat: np.ndarray
@@ -77,8 +83,12 @@ class SoilMoistureField:
         return self.values.shape[1:]
 
 
-def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bool = True):
-    data = read_values(ds, path, name, required)
+def _read_var(ds, path: Path, name: str, units_ok: set[str] | None, required: bool = True,
+              record: bool = False):
+    """A variable checked for units; ``record``: a field read from either layout
+    (:func:`~landia.io.netcdf.read_record`)."""
+    data = (read_record(ds, path, name, required=required) if record
+            else read_values(ds, path, name, required))
     if data is None:
         return None
     var = ds.variables[name]
@@ -131,19 +141,24 @@ def _check_degrees(ds, path: Path, lat: np.ndarray, lon: np.ndarray) -> None:
 
 
 def _check_dimensions(ds, path: Path, grid: tuple[int, int] | None) -> None:
-    """Refuse, before any value is read, a ``soil_moisture`` not on (layer, lat, lon), not on
+    """Refuse, before any value is read, a ``soil_moisture`` not on (layer, lat, lon) or one
+    record of (time, layer, lat, lon), not on
     ``grid`` (when given), or whose variables could not be held in memory."""
     sm_var = ds.variables.get("soil_moisture")
     if sm_var is None:
         raise InputError(missing_variable(path, "soil_moisture", ds))
-    if sm_var.dimensions != ("layer", "lat", "lon"):
-        raise InputError(f"{path}: variable 'soil_moisture' has dimensions "
-                         f"{sm_var.dimensions}; expected ('layer', 'lat', 'lon')")
-    if grid is not None and tuple(sm_var.shape[1:]) != tuple(grid):
-        raise InputError(f"{path}: variable 'soil_moisture' is on a grid of {sm_var.shape[1]} "
-                         f"x {sm_var.shape[2]} (lat x lon) cells; expected the model grid, "
+    shape = sm_var.shape[1:] if record_layout(ds, path, "soil_moisture") else sm_var.shape
+    if grid is not None and tuple(shape[1:]) != tuple(grid):
+        raise InputError(f"{path}: variable 'soil_moisture' is on a grid of {shape[1]} "
+                         f"x {shape[2]} (lat x lon) cells; expected the model grid, "
                          f"{grid[0]} x {grid[1]} (regrid first)")
     check_fits_in_memory(ds, path, FIELD_VARIABLES)
+
+
+def _is_record(ds, name: str) -> bool:
+    """Whether an optional variable is stored with a leading ``time`` (read as a record)."""
+    var = ds.variables.get(name)
+    return var is not None and var.dimensions[:1] == ("time",)
 
 
 def read_field(path: str | Path, role: str = "field",
@@ -164,7 +179,7 @@ def read_field(path: str | Path, role: str = "field",
     path = Path(path)
     with open_netcdf(path, role) as ds:
         _check_dimensions(ds, path, grid)
-        values = _read_var(ds, path, "soil_moisture", VOLUMETRIC_UNITS)
+        values = _read_var(ds, path, "soil_moisture", VOLUMETRIC_UNITS, record=True)
         lat = _read_var(ds, path, "lat", None)
         lon = _read_var(ds, path, "lon", None)
         for name, c in (("lat", lat), ("lon", lon)):
@@ -177,8 +192,8 @@ def read_field(path: str | Path, role: str = "field",
             depth = colm_node_depths()[: values.shape[0]]
         variance_name = {"background": "background_error_variance",
                          "observation": "observation_error_variance"}.get(role)
-        variance = (_read_var(ds, path, variance_name, VARIANCE_UNITS, required=False)
-                    if variance_name else None)
+        variance = (_read_var(ds, path, variance_name, VARIANCE_UNITS, required=False,
+                              record=_is_record(ds, variance_name)) if variance_name else None)
         porosity = _read_var(ds, path, "porosity", VOLUMETRIC_UNITS, required=False)
         valid_time = read_valid_time(ds, path)
     if np.any(np.isinf(values)):
@@ -205,34 +220,35 @@ def write_field(path: str | Path, field: SoilMoistureField, role: str = "field",
                 attributes: dict | None = None) -> None:
     """Write a field file atomically.
 
-    With ``field.valid_time`` set, the file gets a scalar CF ``time`` coordinate (seconds
-    since 1970-01-01, referenced by every field's ``coordinates``) and the global attribute
-    ``valid_time`` (ISO 8601, UTC). ``attributes`` are added as global attributes (strings
-    or numbers).
+    With ``field.valid_time`` set, the file gets the record dimension ``time`` (unlimited,
+    length 1) and its CF coordinate (seconds since 1970-01-01), the fields are
+    (time, layer, lat, lon); without it, the fields are (layer, lat, lon). ``porosity`` is static
+    (layer, lat, lon). ``attributes`` are added as global attributes (strings or numbers).
     """
     with atomic_path(path) as tmp:
-        with create_grid_file(tmp, field.lat, field.lon, field.depth, title) as ds:
-            var = ds.createVariable("soil_moisture", "f8", ("layer", "lat", "lon"),
-                                    fill_value=np.nan, zlib=True)
+        with create_grid_file(tmp, field.lat, field.lon, field.depth, title,
+                              valid_time=field.valid_time) as ds:
+            dims = field_dimensions(ds)
+            var = ds.createVariable("soil_moisture", "f8", dims, fill_value=np.nan, zlib=True)
             var.units = "m3 m-3"
             var.standard_name = "volume_fraction_of_condensed_water_in_soil"
             var.long_name = "volumetric soil moisture"
-            var[...] = field.values
-            if field.valid_time is not None:
-                write_valid_time(ds, field.valid_time, ("soil_moisture",))
+            var.coordinates = FIELD_COORDINATES
+            write_record(var, field.values)
             for key, value in (attributes or {}).items():
                 ds.setncattr(key, value)
             if field.error_variance is not None:
                 name = {"background": "background_error_variance",
                         "observation": "observation_error_variance"}[role]
-                v = ds.createVariable(name, "f8", ("layer", "lat", "lon"), fill_value=np.nan,
-                                      zlib=True)
+                v = ds.createVariable(name, "f8", dims, fill_value=np.nan, zlib=True)
                 v.units = "m6 m-6"
                 v.long_name = f"{role} error variance of volumetric soil moisture"
-                v[...] = field.error_variance
+                v.coordinates = FIELD_COORDINATES
+                write_record(v, field.error_variance)
             if field.porosity is not None:
-                v = ds.createVariable("porosity", "f8", ("layer", "lat", "lon"),
-                                      fill_value=np.nan, zlib=True)
+                v = ds.createVariable("porosity", "f8", FIELD_DIMS, fill_value=np.nan,
+                                      zlib=True)
                 v.units = "m3 m-3"
                 v.long_name = "soil porosity (upper bound of soil moisture)"
+                v.coordinates = FIELD_COORDINATES
                 v[...] = field.porosity

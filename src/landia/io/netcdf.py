@@ -14,8 +14,12 @@ coordinate that is not a regular lat/lon axis and a time that is not CF give the
 * grids: :func:`read_grid` (1-D ``lat``/``lon`` or regular 2-D ``LATIXY``/``LONGXY``);
 * times: :func:`decode_times` (CF ``<unit> since <date>`` -> UTC ``datetime64[s]``),
   :func:`read_times` (a file's time coordinate);
-* outputs: :func:`write_cf_header`, :func:`create_grid_file`, :func:`write_layer_coordinates`,
-  :func:`write_valid_time` and :func:`read_valid_time`.
+* outputs: :func:`write_cf_header`, :func:`create_grid_file`, :func:`write_layer_coordinates`
+  (``layer``, ``depth`` and its bounds), :func:`write_valid_time` (a length-1 unlimited
+  ``time`` record) with :func:`field_dimensions` and :func:`write_record`;
+* time records read back: :func:`read_valid_time`, :func:`record_layout` and
+  :func:`read_record` (the current ``(time, layer, lat, lon)`` layout and the older one with a
+  scalar ``time``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 
 import landia
 from landia.errors import InputError
+from landia.grid import N_SOIL_LAYERS, colm_interface_depths, colm_node_depths
 from landia.io.netcdf_size import (CLASSIC_SIGNATURE, HDF5_SIGNATURE, check_complete,
                                     check_regular)
 
@@ -290,42 +295,157 @@ def write_cf_header(ds, title: str, source: str = "") -> None:
     ds.history = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} created by landia"
 
 
+def layer_bounds(depth) -> np.ndarray:
+    """Top and bottom (m) of each soil layer, shape (nlayer, 2), from the node depths.
+
+    The CoLM node depths of the top layers get the CoLM interfaces
+    (:func:`landia.grid.colm_interface_depths`); other nodes get the midpoints between
+    nodes, a top at 0 m and a last layer as deep below its node as the one before it.
+    """
+    depth = np.asarray(depth, dtype=float)
+    n = depth.size
+    if n and n <= N_SOIL_LAYERS and np.allclose(depth, colm_node_depths(N_SOIL_LAYERS)[:n],
+                                                rtol=0, atol=1e-9):
+        bottom = colm_interface_depths(N_SOIL_LAYERS)[:n]
+    else:
+        bottom = np.empty(n)
+        bottom[:-1] = 0.5 * (depth[:-1] + depth[1:])
+        if n:
+            bottom[-1] = depth[-1] + (depth[-1] - (bottom[-2] if n > 1 else 0.0))
+    top = np.r_[0.0, bottom[:-1]] if n else bottom
+    return np.stack([top, bottom], axis=1)
+
+
 def write_layer_coordinates(ds, depth) -> None:
-    """Dimension ``layer`` with the 1-based ``layer`` index and the node ``depth`` (m)."""
+    """Dimension ``layer`` with the 1-based ``layer`` index (units ``1``) and the node
+    ``depth`` (m, positive down, the vertical axis Z), bounded by ``depth_bnds`` (layer, nv):
+    the top and bottom of each layer (:func:`layer_bounds`).
+
+    CF 4.3.1 asks a coordinate with ``axis = "Z"`` for dimensional units: the axis is the
+    depth in m; the index carries units ``1`` and names the ``depth`` it stands for. Data
+    variables name ``depth`` in their ``coordinates`` (:data:`FIELD_COORDINATES`).
+    """
     n = len(depth)
     ds.createDimension("layer", n)
+    if "nv" not in ds.dimensions:
+        ds.createDimension("nv", 2)
     v = ds.createVariable("layer", "i4", ("layer",))
     v.long_name = "CoLM soil layer index (1 = top)"
-    v.axis, v.positive = "Z", "down"
+    v.units = "1"
+    v.comment = "the depth of each layer is the auxiliary coordinate 'depth' (m)"
     v[:] = np.arange(1, n + 1)
     v = ds.createVariable("depth", "f8", ("layer",))
-    v.units, v.standard_name, v.positive = "m", "depth", "down"
+    v.units, v.standard_name, v.positive, v.axis = "m", "depth", "down", "Z"
     v.long_name = "soil layer node depth"
+    v.bounds = "depth_bnds"
     v[:] = depth
+    # CF 7.1: bounds take their units from 'depth'; a long_name must agree with its own.
+    v = ds.createVariable("depth_bnds", "f8", ("layer", "nv"))
+    v.long_name = "soil layer node depth"
+    v[:] = layer_bounds(depth)
 
 
-def write_valid_time(ds, valid_time, variables=()) -> None:
-    """A scalar CF ``time`` coordinate (seconds since 1970-01-01) named in the ``coordinates``
-    of ``variables``, and the global attribute ``valid_time`` (ISO 8601 UTC, ``...Z``)."""
-    t = ds.createVariable("time", "f8", ())
-    t.standard_name, t.long_name = "time", "valid time"
-    t.units, t.calendar = "seconds since 1970-01-01 00:00:00", "standard"
-    t.assignValue(float((np.datetime64(valid_time, "s")
-                         - np.datetime64("1970-01-01T00:00:00", "s")).astype(np.int64)))
-    for name in variables:
-        ds.variables[name].coordinates = "time"
-    ds.valid_time = str(np.datetime64(valid_time, "s")) + "Z"
+#: The ``coordinates`` attribute of every gridded data variable: the auxiliary ``depth``
+#: (``time``, ``layer``, ``lat`` and ``lon`` are dimension coordinates).
+FIELD_COORDINATES = "depth"
+#: The dimensions of a gridded field without and with a time record.
+FIELD_DIMS = ("layer", "lat", "lon")
+RECORD_DIMS = ("time",) + FIELD_DIMS
+TIME_UNITS = "seconds since 1970-01-01 00:00:00"
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 
 
-def read_valid_time(ds, path) -> np.datetime64 | None:
-    """The global attribute ``valid_time`` (ISO 8601 UTC, as :func:`write_valid_time` writes
-    it) of an open dataset, or None when it has none.
+def write_valid_time(ds, valid_time) -> None:
+    """The record dimension ``time`` (unlimited, length 1) with its CF coordinate
+    ``time(time)`` (seconds since 1970-01-01, standard calendar, axis T) holding
+    ``valid_time``.
+
+    Written before the data variables, which then take ``time`` as their first dimension
+    (:func:`field_dimensions`): CDO ``mergetime``, NCO ``ncrcat`` and
+    ``xarray.open_mfdataset`` join such files along time, as LIS and DART outputs. The
+    global attribute ``valid_time`` of the older layout is no longer written: a merged or
+    split file would carry its first file's time in it.
+    """
+    ds.createDimension("time", None)
+    t = ds.createVariable("time", "f8", ("time",))
+    t.standard_name, t.long_name, t.axis = "time", "valid time", "T"
+    t.units, t.calendar = TIME_UNITS, "standard"
+    t[0] = float((np.datetime64(valid_time, "s") - _EPOCH).astype(np.int64))
+
+
+def field_dimensions(ds, dims=FIELD_DIMS) -> tuple:
+    """``dims`` with the record dimension ``time`` first when the file has one."""
+    return (("time",) + tuple(dims)) if "time" in ds.dimensions else tuple(dims)
+
+
+def write_record(var, values) -> None:
+    """Write one time record's ``values`` into ``var`` (with or without a ``time``
+    dimension first)."""
+    values = np.asarray(values)
+    if var.dimensions[:1] == ("time",):
+        var[0, ...] = values
+    else:
+        var[...] = values
+
+
+def record_layout(ds, path, name: str, dims=FIELD_DIMS) -> bool:
+    """Whether variable ``name`` is stored as one time record, ``("time",) + dims`` with a
+    time length of 1 (the current layout), rather than ``dims`` (the layout before
+    2026-12, with a scalar ``time``): both are read.
 
     Raises
     ------
     InputError
-        The attribute is not an ISO date-time; naming the file.
+        Other dimensions, or several time records (a merged series: select one first);
+        naming the file and the variable.
     """
+    var = ds.variables[name]
+    dims = tuple(dims)
+    if var.dimensions == dims:
+        return False
+    if var.dimensions == ("time",) + dims:
+        n = var.shape[0]
+        if n != 1:
+            raise InputError(f"{path}: variable {name!r} holds {n} time records; expected "
+                             f"one (select one first, e.g. 'cdo seltimestep,1' or "
+                             f"'ncks -d time,0')")
+        return True
+    raise InputError(f"{path}: variable {name!r} has dimensions {var.dimensions}; expected "
+                     f"{dims} or {('time',) + dims}")
+
+
+def read_record(ds, path, name: str, dims=FIELD_DIMS, required: bool = True):
+    """A gridded variable as float64 on ``dims`` (NaN where masked), from either layout of
+    :func:`record_layout`; None if absent and not required."""
+    if name not in ds.variables:
+        return read_values(ds, path, name, required)
+    timed = record_layout(ds, path, name, dims)
+    values = read_values(ds, path, name)
+    return values[0] if timed else values
+
+
+def read_valid_time(ds, path) -> np.datetime64 | None:
+    """The valid time of an open dataset, or None when it has none.
+
+    In the current layout (a ``time`` dimension and coordinate ``time(time)``), the one value
+    of the coordinate; otherwise (the scalar-``time`` layout) the global attribute
+    ``valid_time`` (ISO 8601 UTC, ``2016-05-01T06:00:00Z``).
+
+    Raises
+    ------
+    InputError
+        The attribute is not an ISO date-time, the coordinate has no CF units or not exactly
+        one value; naming the file.
+    """
+    if "time" in ds.dimensions and "time" in ds.variables \
+            and ds.variables["time"].dimensions == ("time",):
+        var = ds.variables["time"]
+        if var.shape[0] != 1:
+            raise InputError(f"{path}: coordinate 'time' holds {var.shape[0]} times; expected "
+                             f"one (select one first, e.g. 'cdo seltimestep,1' or "
+                             f"'ncks -d time,0')")
+        return decode_times(read_values(ds, path, "time"), getattr(var, "units", None),
+                            getattr(var, "calendar", "standard"), path, "time")[0]
     if "valid_time" not in ds.ncattrs():
         return None
     text = str(ds.getncattr("valid_time"))
@@ -337,8 +457,11 @@ def read_valid_time(ds, path) -> np.datetime64 | None:
 
 
 @contextlib.contextmanager
-def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
-    """Create a netCDF4 file with CF coordinates lat, lon, layer and depth."""
+def create_grid_file(path, lat, lon, depth, title: str,
+                     valid_time=None) -> Iterator[object]:
+    """Create a netCDF4 file with CF coordinates lat, lon, layer and depth, and with
+    ``valid_time`` the record dimension and coordinate ``time`` (:func:`write_valid_time`):
+    create its fields on :func:`field_dimensions`."""
     ds = netCDF4.Dataset(path, "w", format="NETCDF4")
     try:
         write_cf_header(ds, title)
@@ -352,6 +475,8 @@ def create_grid_file(path, lat, lon, depth, title: str) -> Iterator[object]:
         v.units, v.standard_name, v.long_name, v.axis = "degrees_east", "longitude", "longitude", "X"
         v[:] = lon
         write_layer_coordinates(ds, depth)
+        if valid_time is not None:
+            write_valid_time(ds, valid_time)
         yield ds
     finally:
         ds.close()

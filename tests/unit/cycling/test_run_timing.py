@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import h5py
-import netCDF4
 import numpy as np
 import pytest
 
@@ -17,6 +16,7 @@ from mpi4py import MPI  # noqa: E402
 from landia.config import settings_from_dict  # noqa: E402
 from landia.cycling.run import run_cycles  # noqa: E402
 from landia.experiment.osse import make_observations  # noqa: E402
+from landia.io.fields import read_field, write_field  # noqa: E402
 from landia.log import configure_logging  # noqa: E402
 
 GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
@@ -88,8 +88,9 @@ def test_an_image_without_a_valid_time_is_still_assimilated(tmp_path, observatio
     (run / "obs").mkdir(parents=True)
     for name, path in observations.items():
         (run / "obs" / name).write_bytes(path.read_bytes())
-    with netCDF4.Dataset(run / "obs" / "obs_20160501T1200.nc", "a") as ds:
-        ds.delncattr("valid_time")
+    untimed = read_field(run / "obs" / "obs_20160501T1200.nc", "observation")
+    untimed.valid_time = None
+    write_field(run / "obs" / "obs_20160501T1200.nc", untimed, "observation")
     run_cycles(MPI.COMM_SELF, settings(), run, progress=False)
     assert lines(run / "alerts.jsonl") == []
     assert [r["analysed"] for r in lines(run / "run_log.jsonl")] == [True] * 4

@@ -16,9 +16,8 @@ from landia.experiment.report.maps import MAP_FIGURES, assimilating
 from landia.experiment.report.style import RUN_ORDER, RUN_STYLE
 from landia.experiment.runs import RUNS
 from landia.grid import colm_node_depths
-from landia.io.analysis_file import FIELDS
 from landia.io.fields import SoilMoistureField, write_field
-from landia.io.netcdf import create_grid_file, write_valid_time
+from landia.io.netcdf import create_grid_file, field_dimensions, write_record
 
 NY, NX = 6, 7
 T0 = datetime(2016, 5, 1)
@@ -62,15 +61,16 @@ def _state(rng, base: np.ndarray, spread: float, layers: int = 10) -> np.ndarray
 def _write_analysis(path, t, rng, values):
     """An analysis file in the layout of landia.io.analysis_file.write_analysis."""
     n_it = 5 + int(rng.integers(0, 4))
-    with create_grid_file(path, LAT, LON, colm_node_depths()[:3], "test analysis") as ds:
+    with create_grid_file(path, LAT, LON, colm_node_depths()[:3], "test analysis",
+                          valid_time=t) as ds:
         ds.createDimension("iteration", n_it + 1)
         ds.createDimension("term", 2)
         for name, offset in (("analysis", 0.0), ("background", 0.01), ("increment", None),
                              ("observation", -0.005)):
-            v = ds.createVariable(name, "f8", ("layer", "lat", "lon"), fill_value=np.nan)
+            v = ds.createVariable(name, "f8", field_dimensions(ds), fill_value=np.nan)
             v.units = "m3 m-3"
-            v[...] = np.full((3, NY, NX), -0.01) if offset is None else values[:3] + offset
-        write_valid_time(ds, t, FIELDS)
+            write_record(v, np.full((3, NY, NX), -0.01) if offset is None
+                         else values[:3] + offset)
         ds.createVariable("cost", "f8", ("iteration",))[:] = 1000.0 * 0.5 ** np.arange(n_it + 1)
         ds.createVariable("gradient_norm", "f8", ("iteration",))[:] = 10.0 * 0.3 ** np.arange(
             n_it + 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import netCDF4
 import numpy as np
 import pytest
 
@@ -54,9 +53,7 @@ def test_read_observation_reads_and_checks_the_file(tmp_path):
     write_field(path, observation(np.datetime64("2016-05-03T00:00")), "observation")
     with pytest.raises(InputError, match="valid at 2016-05-03T00:00:00Z"):
         read_observation(path, T, settings)
-    with netCDF4.Dataset(path, "a") as ds:
-        ds.valid_time = "2016-05-01T12:00:00Z"
+    write_field(path, observation(T), "observation")
     assert read_observation(path, T, settings).valid_time == T
-    with netCDF4.Dataset(path, "a") as ds:
-        ds.delncattr("valid_time")
+    write_field(path, observation(None), "observation")
     assert read_observation(path, T, settings).valid_time is None
