@@ -63,8 +63,8 @@ def build_climatology(run_dir, observation_files, quantiles: int, start=None,
         obs = read_field(path, "observation")
         t = obs.valid_time if obs.valid_time is not None else stamped_time(path)
         if t is None:
-            raise InputError(f"{path}: no valid time (neither a 'valid_time' attribute nor an "
-                             "obs_YYYYMMDDTHHMM.nc name)")
+            raise InputError(f"{path}: no valid time (neither a time record, a 'valid_time' "
+                             "attribute nor an obs_YYYYMMDDTHHMM.nc name)")
         t = np.datetime64(t, "s")
         if (start is not None and t < start) or (end is not None and t > end):
             continue

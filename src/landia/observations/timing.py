@@ -3,10 +3,11 @@
 A cycle takes the image of an analysis time by its name (``obs_YYYYMMDDTHHMM.nc``,
 :mod:`landia.io.naming`); the name alone does not prove the time: a file valid at
 2016-05-03T00:00 copied to ``obs_20160501T1200.nc`` would be assimilated at 05-01 12:00. The
-file's own valid time (its ``valid_time`` attribute, which ``landia prepare-obs``, the OSSE and
-the demo write) must lie within ``observations.valid_time_tolerance_minutes`` of the analysis
-time, or the file is refused (:class:`~landia.errors.InputError`: in a cycle an
-``observation_rejected`` alert and a model-only cycle; in ``landia analyse`` a one-line error).
+file's own valid time (its ``time`` record, or the ``valid_time`` attribute of the older
+layout; ``landia prepare-obs``, the OSSE and the demo write it) must lie within
+``observations.valid_time_tolerance_minutes`` of the analysis time, or the file is refused
+(:class:`~landia.errors.InputError`: in a cycle an ``observation_rejected`` alert and a
+model-only cycle; in ``landia analyse`` a one-line error).
 
 A file without a valid time (written by other tools, or by prepare-obs before it wrote one)
 is accepted on its name, with the warning ``observation_without_valid_time``.
@@ -60,7 +61,7 @@ def check_valid_time(observation: SoilMoistureField, expected, tolerance_minutes
     if observation.valid_time is None:
         get_logger("landia.observations").warning(
             "observation_without_valid_time", file=observation.source, used_at=_utc(expected),
-            note="no 'valid_time' attribute: the file is taken on its name")
+            note="no time record or 'valid_time' attribute: the file is taken on its name")
         return
     valid = np.datetime64(observation.valid_time, "s")
     apart = abs(float((valid - expected) / np.timedelta64(1, "s")))
