@@ -66,10 +66,12 @@ def test_three_states_open_as_one_series_in_xarray(states):
     # What xr.open_mfdataset does (it needs dask): open each, combine by coordinates.
     parts = [xr.open_dataset(p) for p in reversed(states)]
     try:
-        series = xr.combine_by_coords(parts, combine_attrs="override")
+        series = xr.combine_by_coords(parts, data_vars="minimal", coords="minimal",
+                                      compat="override", combine_attrs="override")
         assert series.sizes["time"] == 3
         assert list(series["time"].values) == [T0 + np.timedelta64(6 * k, "h") for k in range(3)]
         assert series["soil_moisture"].dims == ("time", "layer", "lat", "lon")
+        assert series["porosity"].dims == ("layer", "lat", "lon")  # static: not repeated
         assert "depth" in series.coords and series["depth"].attrs["units"] == "m"
         assert parts[0].encoding["unlimited_dims"] == {"time"}
     finally:
