@@ -3,7 +3,6 @@ and layer, for rescaling the observations to the model (``[observations] rescali
 
 from __future__ import annotations
 
-import glob
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from landia.commands.outputs import check_output
 from landia.config import utc_time
 from landia.errors import InputError
 from landia.io.climatology_file import write_climatology
+from landia.io.naming import input_files
 from landia.log import get_logger
 from landia.observations.climatology import build_climatology
 
@@ -56,28 +56,6 @@ def run(args, settings, comm) -> int:
     return root_only(comm, lambda: climatology(args))
 
 
-def observation_files(items) -> list[Path]:
-    """Observation images from folders (``obs_*.nc`` inside), files and glob patterns."""
-    files: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(p.glob("obs_*.nc"))
-            if not found:
-                raise InputError(f"--obs {item}: folder holds no obs_*.nc file")
-            files += found
-        elif any(c in item for c in "*?["):
-            found = sorted(Path(f) for f in glob.glob(item))
-            if not found:
-                raise InputError(f"--obs {item!r}: pattern matches no file")
-            files += found
-        else:
-            if not p.is_file():
-                raise InputError(f"--obs {item}: no such file or folder")
-            files.append(p)
-    return files
-
-
 def _time(text, option: str):
     if text is None:
         return None
@@ -97,7 +75,7 @@ def climatology(args) -> int:
     start, end = _time(args.start, "--start"), _time(args.end, "--end")
     if start is not None and end is not None and end < start:
         raise InputError(f"--end {args.end}: before --start {args.start}")
-    obs_files = observation_files(args.obs)
+    obs_files = input_files(args.obs, "--obs", ("obs_*.nc",))
     check_output(args.output, {"--obs": obs_files})
     run_dir = Path(args.model_run)
     clim, n_pairs = build_climatology(run_dir, obs_files, args.quantiles,

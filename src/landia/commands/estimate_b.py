@@ -11,7 +11,8 @@ from landia.commands.exit_status import root_only
 from landia.commands.outputs import check_output
 from landia.diagnostics.background_error import (DEFAULT_MIN_TIMES, DEFAULT_MIN_VARIANCE,
                                                  estimate_background_error)
-from landia.diagnostics.departures import expand_inputs, pair_files, read_departures
+from landia.diagnostics.departures import pair_files, read_departures
+from landia.io.naming import input_files
 from landia.errors import InputError
 from landia.io.fields import SoilMoistureField, write_field
 from landia.log import get_logger
@@ -59,8 +60,8 @@ def estimate_b(args) -> int:
     if not (args.obs_error_variance >= 0 and math.isfinite(args.obs_error_variance)):
         raise InputError(f"--obs-error-variance {args.obs_error_variance}: expected a variance "
                          ">= 0 in (m3 m-3)^2")
-    backgrounds = expand_inputs(args.background, "--background")
-    observations = expand_inputs(args.obs, "--obs")
+    backgrounds = input_files(args.background, "--background")
+    observations = input_files(args.obs, "--obs")
     check_output(args.output, {"--background": backgrounds, "--obs": observations})
     pairs = pair_files(backgrounds, observations)
     departures = read_departures(pairs)

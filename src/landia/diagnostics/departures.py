@@ -2,7 +2,6 @@
 grid, the sample that :func:`~landia.diagnostics.background_error.estimate_background_error`
 turns into variances.
 
-* :func:`expand_inputs` -- files from a list of files, glob patterns and folders;
 * :func:`file_time` -- the time a field file carries, if any;
 * :func:`pair_files` -- background and observation files paired by time (else by order);
 * :func:`read_departures` -- the paired fields as two stacks, their grid checked, restricted to
@@ -11,7 +10,6 @@ turns into variances.
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,26 +19,6 @@ from landia.errors import InputError
 from landia.io.fields import SoilMoistureField, read_field
 from landia.io.netcdf import decode_times, open_netcdf, read_values
 from landia.log import get_logger
-
-
-def expand_inputs(items, option: str) -> list[Path]:
-    """Files from a list of files, glob patterns and folders (``*.nc`` inside, sorted)."""
-    files: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(p.glob("*.nc")) + sorted(p.glob("*.nc4"))
-            if not found:
-                raise InputError(f"{option} {item}: folder holds no *.nc file")
-            files += found
-        elif any(c in item for c in "*?["):
-            found = sorted(Path(f) for f in glob.glob(item))
-            if not found:
-                raise InputError(f"{option} {item!r}: pattern matches no file")
-            files += found
-        else:
-            files.append(p)
-    return files
 
 
 _TIME_ATTRS = ("time", "valid_time", "analysis_time", "date")

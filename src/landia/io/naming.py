@@ -9,9 +9,12 @@ names. This module is the one place that spells them.
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import numpy as np
+
+from landia.errors import InputError
 
 
 def stamp(t) -> str:
@@ -53,3 +56,37 @@ def parse_stamp(text: str) -> np.datetime64:
 def stamp_of(path) -> str:
     """The stamp of a time-stamped file name: ``state_20160501T0600.nc`` -> ``20160501T0600``."""
     return Path(path).name.split("_", 1)[1].split(".", 1)[0]
+
+
+def input_files(items, option: str, patterns=("*.nc", "*.nc4")) -> list[Path]:
+    """Input files from a command line's list of files, glob patterns and folders.
+
+    A folder gives the files inside it that match ``patterns`` (sorted, pattern by pattern), a
+    pattern the files it matches (sorted), a file itself. ``option`` names the command-line
+    option in the errors.
+
+    Raises
+    ------
+    InputError
+        A folder without a matching file, a pattern that matches nothing, or a file that does
+        not exist.
+    """
+    files: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = [f for pattern in patterns for f in sorted(p.glob(pattern))]
+            if not found:
+                raise InputError(f"{option} {item}: folder holds no {' or '.join(patterns)} "
+                                 "file")
+            files += found
+        elif any(c in str(item) for c in "*?["):
+            found = sorted(Path(f) for f in glob.glob(str(item)))
+            if not found:
+                raise InputError(f"{option} {item!r}: pattern matches no file")
+            files += found
+        elif not p.is_file():
+            raise InputError(f"{option} {item}: no such file or folder")
+        else:
+            files.append(p)
+    return files
