@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from landia.io.naming import (analysis_name, observation_name, parse_stamp, stamp, stamp_of,
-                              state_name)
+from landia.errors import InputError
+from landia.io.naming import (analysis_name, input_files, observation_name, parse_stamp, stamp,
+                              stamp_of, state_name)
 
 
 def test_names_and_stamps_round_trip():
@@ -22,3 +23,21 @@ def test_names_and_stamps_round_trip():
 def test_a_bad_stamp_is_refused(text):
     with pytest.raises(ValueError, match="YYYYMMDDTHHMM"):
         parse_stamp(text)
+
+
+def test_input_files_from_files_folders_and_patterns(tmp_path):
+    for name in ("obs_20160501T0600.nc", "obs_20160501T0000.nc", "b.nc4", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in input_files([tmp_path], "--obs")] == [
+        "obs_20160501T0000.nc", "obs_20160501T0600.nc", "b.nc4"]
+    assert [p.name for p in input_files([tmp_path], "--obs", ("obs_*.nc",))] == [
+        "obs_20160501T0000.nc", "obs_20160501T0600.nc"]
+    assert [p.name for p in input_files([str(tmp_path / "obs_*T06*.nc"),
+                                         tmp_path / "b.nc4"], "--obs")] == [
+        "obs_20160501T0600.nc", "b.nc4"]
+    with pytest.raises(InputError, match="--obs .*: folder holds no x_\\*.nc file"):
+        input_files([tmp_path], "--obs", ("x_*.nc",))
+    with pytest.raises(InputError, match="pattern matches no file"):
+        input_files([str(tmp_path / "none_*.nc")], "--obs")
+    with pytest.raises(InputError, match="--background .*missing.nc: no such file or folder"):
+        input_files([tmp_path / "missing.nc"], "--background")
