@@ -72,6 +72,11 @@ def test_a_spin_up_is_deterministic_and_stops_when_converged(tmp_path, spun):
     b = (tmp_path / "again" / "spinup_log.jsonl").read_text().replace(str(tmp_path / "again"),
                                                                       str(run))
     assert a == b
+    rerun = spin_up(MPI.COMM_SELF, settings(), tmp_path / "again", max_passes=3,
+                    tolerance=1e-12, progress=False)  # complete passes are not run again
+    assert rerun["criterion"] == again["criterion"]
+    assert (tmp_path / "again" / "spinup_log.jsonl").read_text().replace(
+        str(tmp_path / "again"), str(run)) == a
     loose = spin_up(MPI.COMM_SELF, settings(), tmp_path / "loose", max_passes=5,
                     tolerance=1.0, progress=False)
     assert loose["converged"] and loose["passes"] == 2
