@@ -40,7 +40,7 @@ one_thread_per_process()  # before the imports below load numpy (and with it Ope
 
 import landia  # noqa: E402
 from landia.commands import (analyse, bench, climatology, column, config_keys, configs, cycle,
-                             demo, estimate_b, make_obs, prepare_obs, serve,
+                             demo, estimate_b, make_obs, prepare_obs, serve, spinup,
                              threshold_diagnostics, validate, verify)  # noqa: E402
 from landia.commands.exit_status import EXIT_FAILED, exit_status  # noqa: E402
 from landia.config import Settings, load_settings  # noqa: E402
@@ -48,7 +48,7 @@ from landia.log import configure_logging, get_logger  # noqa: E402
 
 #: Every command module, in the order of ``landia --help``.
 COMMANDS = (analyse, validate, config_keys, demo, column, threshold_diagnostics, estimate_b,
-            prepare_obs, climatology, cycle, configs, make_obs, serve, verify, bench)
+            prepare_obs, climatology, cycle, spinup, configs, make_obs, serve, verify, bench)
 
 #: Commands that check or describe configuration files: they run before (instead of) loading
 #: one, on every rank.
@@ -158,10 +158,10 @@ def _world(command: str):
         # Importing mpi4py.MPI initialises MPI: here, after serve has gone its way, and only here.
         from mpi4py import MPI
     except ImportError:
-        if command == "cycle":
+        if command in ("cycle", "spinup"):
             configure_logging("console", "info", 0, 1)
             get_logger("landia").error(
-                "failed", error="landia cycle needs mpi4py: pip install 'landia[mpi]'")
+                "failed", error=f"landia {command} needs mpi4py: pip install 'landia[mpi]'")
             raise SystemExit(EXIT_FAILED) from None
         from landia.exchange.serial import SerialComm
 

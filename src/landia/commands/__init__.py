@@ -10,8 +10,8 @@ Every command module has the same two entry points, which :mod:`landia.cli` call
   for ``serve``, which runs without MPI).
 
 ``run`` says where the command runs: most run on the root while the other ranks wait and
-return the root's status (:func:`~landia.commands.exit_status.root_only`); ``cycle`` runs on
-every rank. Below ``run``, a function named after the command does the work and raises
+return the root's status (:func:`~landia.commands.exit_status.root_only`); ``cycle`` and
+``spinup`` run on every rank. Below ``run``, a function named after the command does the work and raises
 :class:`~landia.errors.LandiaError` for bad input (what the tests call).
 
 =========================  ======================================================
@@ -27,6 +27,7 @@ module                     command
 :mod:`.prepare_obs`        ``prepare-obs``: products -> model-grid observation images
 :mod:`.climatology`        ``climatology``: model and observation climatologies (rescaling)
 :mod:`.cycle`              ``cycle``: the MPI assimilation cycle
+:mod:`.spinup`             ``spinup``: the period cycled in CTRL mode until it stops drifting
 :mod:`.configs`            ``configs``: the shipped configurations
 :mod:`.make_obs`           ``make-obs``: synthetic observations (OSSE)
 :mod:`.serve`              ``serve``: the near-real-time scheduler

@@ -130,13 +130,14 @@ class CycleRunner:
     """One rank's share of a cycling run (see the module notes)."""
 
     def __init__(self, comm, settings: Settings, run_dir, end=None, progress: bool = True,
-                 cold_start: bool = False):
+                 cold_start: bool = False, initial_state: ModelState | None = None):
         self.comm = comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.settings = settings
         self.cfg = settings.cycle
         self.run_dir = Path(run_dir)
         self.progress, self.cold_start = progress, cold_start
+        self.initial_state = initial_state  # root: a full state for cycle 0 (landia spinup)
         self.log = get_logger("landia.cycle")
         self.hash = config_hash(settings)
         self.end = np.datetime64(end or self.cfg.end, "s")
@@ -223,6 +224,8 @@ class CycleRunner:
                 self.alerts.truncate_to_cycles_before(0)
                 self.log.info("cold_start", saturation=self.cfg.initial_saturation,
                               land_cells=self.grid.n_land, ranks=self.size)
+            if self.comm.bcast(self.initial_state is not None, root=0):
+                return scatter_state(self.comm, self.decomposition, self.initial_state), 0
             if not self.n_local:
                 return None, 0
             state = ModelState.default(self.params.soil, saturation=self.cfg.initial_saturation)
@@ -440,24 +443,29 @@ class CycleRunner:
 
 
 def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True,
-               handle_sigterm: bool = False, cold_start: bool = False) -> int:
+               handle_sigterm: bool = False, cold_start: bool = False,
+               initial_state: ModelState | None = None) -> int:
     """Entry point of ``landia cycle`` on every rank (see the module notes).
 
     Returns 0 when every window up to ``end`` is done, :data:`EXIT_INTERRUPTED` (75) when
     SIGTERM (with ``handle_sigterm``) stopped the run after a complete, checkpointed cycle.
     Raises :class:`~landia.cycling.run_dir.RunDirectoryLocked` when another run holds
-    ``run_dir`` (its lock is taken before anything in it is touched).
+    ``run_dir`` (its lock is taken before anything in it is touched). ``initial_state`` (the
+    full state of every land cell, on the root) replaces the cold start's default state at
+    cycle 0 (:mod:`landia.cycling.spinup`); a run that resumes from a checkpoint ignores it.
     """
     with locked(comm, run_dir):
-        return _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start)
+        return _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start,
+                           initial_state)
 
 
-def _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start) -> int:
+def _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start,
+                initial_state=None) -> int:
     # Every rank keeps its log events in the run directory too (rank > 0: warnings only).
     log_to_file(Path(run_dir) / "logs" / f"events.rank{comm.Get_rank()}.jsonl")
     try:
         runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress,
-                             cold_start=cold_start)
+                             cold_start=cold_start, initial_state=initial_state)
         if not handle_sigterm:
             return runner.run()
 
