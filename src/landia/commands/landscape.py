@@ -23,6 +23,8 @@ def add_parser(subparsers):
                     "netCDF file: the format [landscape] file reads (docs/cycling.md). A run "
                     "with the file gives the same results as one without it; edit the file "
                     "or write one like it from real data.")
+    p.add_argument("--config", required=True,
+                   help="TOML configuration or shipped name ([grid], cycle.texture_seed)")
     p.add_argument("--output", "-o", required=True, metavar="FILE",
                    help="the static-input file to write (netCDF)")
     return p
