@@ -44,12 +44,13 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 from landia.config.keys import check_section, describe_section
 from landia.config.sections import (DEFAULT_LAUNCHER, LAUNCH_TOKENS, TERMS, AnalysisSettings,
                                     CurveletSettings, CycleSettings, GridSettings,
+                                    LandscapeSettings,
                                     LoggingSettings, MinimiserSettings, ObservationSettings,
                                     PERTURBED_PAIRS, PerturbationSettings, ServeSettings)
 from landia.errors import ConfigError
 
 __all__ = ["AnalysisSettings", "CurveletSettings", "CycleSettings", "DEFAULT_LAUNCHER",
-           "GridSettings", "LAUNCH_TOKENS", "LoggingSettings", "MinimiserSettings",
+           "GridSettings", "LAUNCH_TOKENS", "LandscapeSettings", "LoggingSettings", "MinimiserSettings",
            "ObservationSettings", "PerturbationSettings", "SECTIONS", "ServeSettings",
            "Settings", "TERMS",
            "describe_keys", "load_settings", "read_toml", "settings_from_dict",
@@ -68,6 +69,7 @@ class Settings:
     observations: ObservationSettings = field(default_factory=ObservationSettings)
     cycle: CycleSettings = field(default_factory=CycleSettings)
     perturbation: PerturbationSettings = field(default_factory=PerturbationSettings)
+    landscape: LandscapeSettings = field(default_factory=LandscapeSettings)
     serve: Optional[ServeSettings] = None
 
     def replace(self, section: str, **changes: Any) -> "Settings":
@@ -86,6 +88,7 @@ SECTIONS: dict[str, type] = {
     "observations": ObservationSettings,
     "cycle": CycleSettings,
     "perturbation": PerturbationSettings,
+    "landscape": LandscapeSettings,
     "serve": ServeSettings,
 }
 

@@ -271,11 +271,28 @@ class CycleSettings:
     weather_seed: int = key(1, "Seed of the weather generator (forcing).", lo=0)
     precipitation_seed: int = key(-1, "Seed of the generator's rain events; -1: the "
                                       "weather seed.", lo=-1)
-    texture_seed: int = key(11, "Seed of the synthetic soil texture.", lo=0)
+    texture_seed: int = key(11, "Seed of the synthetic soil texture (unused with "
+                                "`landscape.file`).", lo=0)
     initial_saturation: float = key(0.5, "Cold start: liquid water as a fraction of "
                                          "porosity in every layer.", lo=0.0, hi=1.0)
+    initial_state: str = key("", "Cold start from a landia state file on the model grid (a "
+                                 "run's `states/state_*.nc`, e.g. the last of a spin-up): its "
+                                 "soil moisture of all 10 layers, within [0, porosity], becomes "
+                                 "the liquid water (instead of initial_saturation); relative to "
+                                 "the run directory. Empty: the default state.")
     keep_checkpoints: int = key(3, "Checkpoints kept in the run directory (newest first).",
                                 lo=1)
+
+
+@dataclass(frozen=True)
+class LandscapeSettings:
+    """The static model input of `landia cycle`: soil texture, land cover, monthly LAI."""
+
+    file: str = key("", "Static-input netCDF file on the model grid (sand and clay %, "
+                        "land_cover classes, monthly lai, optional elevation; "
+                        "docs/cycling.md; `landia landscape` writes one), relative to the run "
+                        "directory. Empty: the synthetic landscape seeded by "
+                        "`cycle.texture_seed` (the OSSE default).")
 
 
 #: Order of the cross-correlations in ``perturbation.correlations``.

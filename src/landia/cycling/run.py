@@ -56,6 +56,7 @@ from landia.cycling.clock import Window, windows
 from landia.cycling.forcing import ForcingSource
 from landia.cycling.run_dir import check_start, locked
 from landia.cycling.run_log import CHECKPOINT_KEY, JsonLines, record_line
+from landia.cycling.static_inputs import cold_start_state, initial_moisture, load_landscape
 from landia.errors import ConfigError, InputError, LandiaError
 from landia.exchange.collectives import (gather_state, gather_to_root, scatter_from_root,
                                          scatter_state)
@@ -67,7 +68,6 @@ from landia.io.analysis_file import write_analysis
 from landia.io.fields import SoilMoistureField, write_field
 from landia.io.naming import analysis_name, observation_name, state_name
 from landia.landmask import grid_from_settings
-from landia.landscape import build_landscape
 from landia.log import end_progress, get_logger, log_to_file, show_progress
 from landia.observations.bias import BiasCorrection
 from landia.observations.timing import read_observation
@@ -100,6 +100,7 @@ HASH_NEUTRAL = {
     ("analysis", "local_image_error"): False, ("analysis", "image_error_window"): 2.0,
     ("analysis", "hybrid_split"): False, ("observations", "valid_time_tolerance_minutes"): 30.0,
     ("observations", "withhold_fraction"): 0.0, ("observations", "withhold_seed"): 0,
+    ("landscape", "file"): "", ("cycle", "initial_state"): "",  # synthetic, default state
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).
@@ -122,6 +123,7 @@ def config_hash(settings: Settings) -> str:
     for section in HASH_SWITCHED_SECTIONS:
         if section in raw and not raw[section].get("enabled", True):
             del raw[section]
+    raw = {section: keys for section, keys in raw.items() if keys != {}}  # all neutral
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -167,7 +169,7 @@ class CycleRunner:
         self.n_local = self.block.stop - self.block.start
         self.cells = np.arange(self.block.start, self.block.stop)
 
-        landscape = build_landscape(self.grid, self.cfg.texture_seed)
+        landscape = on_every_rank(comm, lambda: load_landscape(settings, self.grid, run_dir))
         self.soil_all = SoilParameters.from_sand_clay(landscape.sand, landscape.clay)
         self.porosity_all = self.soil_all.porosity
         self.lai_monthly = landscape.lai_monthly[:, self.block]
@@ -219,17 +221,19 @@ class CycleRunner:
             raise InputError(refusal)
         next_cycle = self.comm.bcast(None if found is None else found.next_cycle, root=0)
         if next_cycle is None:
+            theta = initial_moisture(self.comm, self.decomposition, self.settings, self.grid,
+                                     self.porosity_all, self.run_dir)
             if self.rank == 0:
                 self.run_log.truncate_to_cycles_before(0)
                 self.alerts.truncate_to_cycles_before(0)
                 self.log.info("cold_start", saturation=self.cfg.initial_saturation,
+                              initial_state=self.cfg.initial_state or None,
                               land_cells=self.grid.n_land, ranks=self.size)
             if self.comm.bcast(self.initial_state is not None, root=0):
                 return scatter_state(self.comm, self.decomposition, self.initial_state), 0
             if not self.n_local:
                 return None, 0
-            state = ModelState.default(self.params.soil, saturation=self.cfg.initial_saturation)
-            return state, 0
+            return cold_start_state(self.settings, self.params.soil, theta), 0
         if self.rank == 0:
             if self.run_log.resume(next_cycle, found.metadata.get(CHECKPOINT_KEY)):
                 self.log.warning("run_log_line_restored", cycle=next_cycle - 1,
