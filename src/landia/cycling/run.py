@@ -226,8 +226,10 @@ class CycleRunner:
             if self.rank == 0:
                 self.run_log.truncate_to_cycles_before(0)
                 self.alerts.truncate_to_cycles_before(0)
+                given = "the caller's full state (landia spinup: the previous pass's)"
                 self.log.info("cold_start", saturation=self.cfg.initial_saturation,
-                              initial_state=self.cfg.initial_state or None,
+                              initial_state=given if self.initial_state is not None
+                              else self.cfg.initial_state or None,
                               land_cells=self.grid.n_land, ranks=self.size)
             if self.comm.bcast(self.initial_state is not None, root=0):
                 return scatter_state(self.comm, self.decomposition, self.initial_state), 0
