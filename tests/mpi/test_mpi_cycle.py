@@ -32,15 +32,17 @@ def _settings(**cycle):
                                                        "observations": "obs", **cycle}})
 
 
-@pytest.fixture(scope="module")
-def folder():
-    path = tempfile.mkdtemp(prefix="landia-mpi-cycle-") if COMM.rank == 0 else None
+def shared_folder(prefix: str, runs: tuple):
+    """A temporary folder shared by the ranks: a truth run and its observations, a copy of
+    them in ``runs``' ``obs/`` folders, and the serial reference run ``serial`` (made on rank
+    0); removed afterwards. A generator for module fixtures."""
+    path = tempfile.mkdtemp(prefix=prefix) if COMM.rank == 0 else None
     path = Path(COMM.bcast(path, root=0))
     if COMM.rank == 0:
         run_cycles(MPI.COMM_SELF, _settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
                    path / "truth", progress=False)
         make_observations(path / "truth", path / "obs", seed=3)
-        for name in ("serial", "mpi", "mixed"):
+        for name in ("serial",) + runs:
             shutil.copytree(path / "obs", path / name / "obs")
         run_cycles(MPI.COMM_SELF, _settings(), path / "serial", progress=False)
     COMM.Barrier()
@@ -48,6 +50,11 @@ def folder():
     COMM.Barrier()
     if COMM.rank == 0:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def folder():
+    yield from shared_folder("landia-mpi-cycle-", ("mpi", "mixed"))
 
 
 def _final(run: Path) -> dict:

@@ -9,48 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 mpi4py = pytest.importorskip("mpi4py")
-from mpi4py import MPI  # noqa: E402
 
 from landia.commands import cycle as cycle_command  # noqa: E402
-from landia.config import settings_from_dict  # noqa: E402
 from landia.cycling.run import run_cycles  # noqa: E402
 from landia.cycling.run_dir import EXIT_LOCKED, LOCK_NAME  # noqa: E402
-from landia.experiment.osse import make_observations  # noqa: E402
 from landia.io.lock import FileLock  # noqa: E402
-
-COMM = MPI.COMM_WORLD
-GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
-
-
-def _settings(**cycle):
-    return settings_from_dict({"grid": GRID, "cycle": {"start": "2016-05-01T00:00",
-                                                       "end": "2016-05-02T00:00",
-                                                       "observations": "obs", **cycle}})
+from tests.mpi.test_mpi_cycle import COMM, _settings, shared_folder  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def folder():
-    path = tempfile.mkdtemp(prefix="landia-mpi-run-dir-") if COMM.rank == 0 else None
-    path = Path(COMM.bcast(path, root=0))
-    if COMM.rank == 0:
-        run_cycles(MPI.COMM_SELF, _settings(mode="ctrl", precipitation_seed=2, texture_seed=12),
-                   path / "truth", progress=False)
-        make_observations(path / "truth", path / "obs", seed=3)
-        for name in ("serial", "mpi"):
-            shutil.copytree(path / "obs", path / name / "obs")
-        run_cycles(MPI.COMM_SELF, _settings(), path / "serial", progress=False)
-    COMM.Barrier()
-    yield path
-    COMM.Barrier()
-    if COMM.rank == 0:
-        shutil.rmtree(path, ignore_errors=True)
+    yield from shared_folder("landia-mpi-run-dir-", ("mpi",))
 
 
 def _log(run: Path) -> list[dict]:
