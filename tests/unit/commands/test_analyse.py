@@ -10,8 +10,7 @@ from landia.cli import main
 from landia.commands.analyse import _carried_variances
 from landia.errors import InputError
 from landia.io.analysis_file import read_analysis
-from landia.io.fields import write_field
-from tests.conftest import make_case
+from tests.unit.commands.conftest import write_case
 
 CONFIG = """
 [analysis]
@@ -24,11 +23,7 @@ image_error_method = "innovation"
 
 @pytest.fixture
 def files(tmp_path):
-    bg, obs = make_case(shape=(32, 31))
-    write_field(tmp_path / "bg.nc", bg, "background")
-    write_field(tmp_path / "obs.nc", obs, "observation")
-    (tmp_path / "c.toml").write_text(CONFIG)
-    return tmp_path
+    return write_case(tmp_path, CONFIG)
 
 
 def _analyse(d, output, *extra):

@@ -13,22 +13,10 @@ import pytest
 from landia.cli import _split_petsc_args, main
 from landia.io.fields import write_field
 from tests.conftest import make_case
-
-CONFIG = """
-[analysis]
-layers = 2
-terms = ["background", "image"]
-upper_bound = "porosity"
-"""
+from tests.unit.commands.conftest import CONFIG
 
 
-@pytest.fixture
-def case_files(tmp_path):
-    bg, obs = make_case(shape=(32, 31))
-    write_field(tmp_path / "bg.nc", bg, "background")
-    write_field(tmp_path / "obs.nc", obs, "observation")
-    (tmp_path / "c.toml").write_text(CONFIG)
-    return tmp_path
+
 
 
 def run_cli(*args):

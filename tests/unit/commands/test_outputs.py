@@ -13,21 +13,8 @@ from landia.errors import InputError
 from landia.io.fields import write_field
 from tests.conftest import make_case
 
-CONFIG = """
-[analysis]
-layers = 2
-terms = ["background", "image"]
-upper_bound = "porosity"
-"""
 
 
-@pytest.fixture
-def files(tmp_path):
-    bg, obs = make_case(shape=(32, 31))
-    write_field(tmp_path / "bg.nc", bg, "background")
-    write_field(tmp_path / "obs.nc", obs, "observation")
-    (tmp_path / "c.toml").write_text(CONFIG)
-    return tmp_path
 
 
 def analyse(d, output, background="bg.nc", obs="obs.nc"):
@@ -115,3 +102,8 @@ def test_column_refuses_to_overwrite_its_site_file(shared_data, tmp_path, capsys
                  "--end", "2008-05-02", "--output", str(site), "--no-progress"]) == 2
     assert "--output is the --site file" in capsys.readouterr().err
     assert site.read_bytes() == before
+
+
+@pytest.fixture
+def files(case_files):
+    return case_files
