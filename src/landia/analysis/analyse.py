@@ -310,8 +310,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
     problem = AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
                               background=xb, lower=lower, upper=upper,
                               cost=CostFunction(terms), observation=obs_used, qc=qc,
-                              curvelet=curvelet, embeddings=embeddings,
-                              transform=control_transform(terms))
+                              curvelet=curvelet, embeddings=embeddings)
     final = problem.cost.terms
     if cfg.local_image_error:
         final = _local_error(problem, observation, settings, local_error_excess)
@@ -319,7 +318,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         final = _halved(final)
     if final is not problem.cost.terms:
         problem.cost = CostFunction(final)
-        problem.transform = control_transform(final)
+    problem.transform = control_transform(final)  # once, for the final terms
     return problem
 
 

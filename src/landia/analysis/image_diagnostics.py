@@ -95,6 +95,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landia.analysis.control import CorrelatedBackgroundTerm
+
 #: Rademacher probes of the white-noise normaliser (relative standard error of a band's
 #: normaliser about sqrt(2 / (probes x its effective number of coefficients))).
 WHITE_NOISE_PROBES = 16
@@ -213,14 +215,14 @@ def white_noise_energy(transform, n_valid: int, probes: int = WHITE_NOISE_PROBES
 
 def _background_sqrt(problem):
     """(B^1/2 as a function of a control-size vector, True when B is diagonal) or (None, True)
-    without a background term."""
-    transform = getattr(problem, "transform", None)
-    if transform is not None:  # B = D^1/2 C D^1/2, C = U U^T
-        u = transform.correlation.sqrt(transform.layers)
-        return (lambda z: transform.std * u.matvec(z)), False
+    without a background term; from the background term itself (B = D^1/2 C D^1/2, C = U U^T
+    for a correlated one), so it needs no control-variable transform."""
     term = next((t for t in problem.cost.terms if t.name == "background"), None)
     if term is None:
         return None, True
+    if isinstance(term, CorrelatedBackgroundTerm):
+        u = term.correlation.sqrt(term.nlayers)
+        return (lambda z: term.std * u.matvec(z)), False
     sd = np.sqrt(term.variance)
     return (lambda z: sd * z), True
 
