@@ -41,6 +41,7 @@ def run(args, settings: Settings, comm) -> int:
     """
     # The cycle loads mpi4py (its collectives): imported here, so that building the parser,
     # and with it `landia serve`, which launches mpirun jobs, never initialises MPI.
+    from landia.cycling.ensemble_run import runner_class
     from landia.cycling.run import run_cycles
     from landia.cycling.run_dir import EXIT_LOCKED, RunDirectoryLocked
 
@@ -52,7 +53,7 @@ def run(args, settings: Settings, comm) -> int:
     try:
         return run_cycles(comm, settings, args.run_dir, end=args.end,
                           progress=not args.no_progress, handle_sigterm=True,
-                          cold_start=args.cold_start)
+                          cold_start=args.cold_start, runner_class=runner_class(settings))
     except RunDirectoryLocked as exc:  # every rank alike; the root says it once
         if comm.Get_rank() == 0:
             get_logger("landia").error("cycle_locked", error=str(exc), exit_status=EXIT_LOCKED)

@@ -43,13 +43,15 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 from landia.config.keys import check_section, describe_section
 from landia.config.sections import (DEFAULT_LAUNCHER, LAUNCH_TOKENS, TERMS, AnalysisSettings,
-                                    CurveletSettings, CycleSettings, GridSettings,
+                                    CurveletSettings, CycleSettings, EnsembleSettings,
+                                    GridSettings,
                                     LandscapeSettings,
                                     LoggingSettings, MinimiserSettings, ObservationSettings,
                                     PERTURBED_PAIRS, PerturbationSettings, ServeSettings)
 from landia.errors import ConfigError
 
 __all__ = ["AnalysisSettings", "CurveletSettings", "CycleSettings", "DEFAULT_LAUNCHER",
+           "EnsembleSettings",
            "GridSettings", "LAUNCH_TOKENS", "LandscapeSettings", "LoggingSettings", "MinimiserSettings",
            "ObservationSettings", "PerturbationSettings", "SECTIONS", "ServeSettings",
            "Settings", "TERMS",
@@ -70,6 +72,7 @@ class Settings:
     cycle: CycleSettings = field(default_factory=CycleSettings)
     perturbation: PerturbationSettings = field(default_factory=PerturbationSettings)
     landscape: LandscapeSettings = field(default_factory=LandscapeSettings)
+    ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
     serve: Optional[ServeSettings] = None
 
     def replace(self, section: str, **changes: Any) -> "Settings":
@@ -89,6 +92,7 @@ SECTIONS: dict[str, type] = {
     "cycle": CycleSettings,
     "perturbation": PerturbationSettings,
     "landscape": LandscapeSettings,
+    "ensemble": EnsembleSettings,
     "serve": ServeSettings,
 }
 
@@ -222,6 +226,7 @@ def _cross_checks(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "
                           f"analysis.lower_bound={settings.analysis.lower_bound}, got {ub}")
     _perturbation_checks(settings.perturbation, source)
+    _ensemble_checks(settings, source)
     if settings.serve is not None:
         _serve_checks(settings.serve, source)
 
@@ -243,6 +248,23 @@ def _perturbation_checks(p: PerturbationSettings, source: str) -> None:
         raise ConfigError(f"{where}: the correlation matrix of {values!r} is not positive "
                           f"definite (smallest eigenvalue {smallest:.3g}); weaken the "
                           f"correlations")
+
+
+def _ensemble_checks(settings: Settings, source: str) -> None:
+    """An ensemble needs perturbed forcing; its hybrid needs the 3D-Var's JB and JI."""
+    e = settings.ensemble
+    if not e.enabled:
+        return
+    if not settings.perturbation.enabled:
+        raise ConfigError(f"{source}: ensemble.enabled = true needs perturbation.enabled = "
+                          f"true (the members differ by their forcing perturbations); got "
+                          f"perturbation.enabled = false")
+    missing = [t for t in ("background", "image") if t not in settings.analysis.terms]
+    if e.analysis == "hybrid" and missing:
+        raise ConfigError(f"{source}: ensemble.analysis = 'hybrid' runs the image 3D-Var of "
+                          f"the ensemble mean: analysis.terms must hold 'background' and "
+                          f"'image'; got {settings.analysis.terms!r} (missing "
+                          f"{', '.join(missing)})")
 
 
 def utc_time(text: str) -> np.datetime64:

@@ -337,6 +337,37 @@ class PerturbationSettings:
                              "second and fourth); the matrix must be positive definite.")
 
 
+@dataclass(frozen=True)
+class EnsembleSettings:
+    """The ensemble run of `landia cycle` (docs/ensemble.md): `members` copies of the columns
+    stepped together on every rank, each with its own perturbed forcing (the `[perturbation]`
+    section, member `perturbation.member + m`) and optionally perturbed soil texture, analysed
+    by a local ensemble transform Kalman filter (LETKF) or the ensemble-variational hybrid."""
+
+    enabled: bool = key(False, "Run an ensemble (needs `[perturbation] enabled = true`).")
+    members: int = key(20, "Number of members N (CoLM202X: 20).", lo=2, hi=1000)
+    analysis: str = key("letkf", "'letkf' (the LETKF on every rank for its own cells), "
+                                 "'hybrid' (the image 3D-Var of the ensemble mean with B "
+                                 "variances from the spread, the LETKF for the perturbations, "
+                                 "members recentred on the 3D-Var analysis) or 'none' (an "
+                                 "ensemble open loop).",
+                        choices=("letkf", "hybrid", "none"))
+    localisation_km: float = key(40.0, "Gaspari-Cohn half-width c of the LETKF's "
+                                       "R-localisation, km (the weight is 0 beyond 2c; "
+                                       "CoLM202X: 40 km). 0: no localisation (every "
+                                       "observation, weight 1; TOML has no finite inf).",
+                                 lo=0.0)
+    inflation: str = key("rtps", "Inflation of the analysis perturbations: 'rtps' (relaxation "
+                                 "to prior spread, Whitaker and Hamill 2012), 'rtpp' (to prior "
+                                 "perturbations) or 'none'.",
+                         choices=("rtps", "rtpp", "none"))
+    inflation_factor: float = key(0.5, "alpha of the inflation, in [0, 1] (0: none).",
+                                  lo=0.0, hi=1.0)
+    texture_std: float = key(0.0, "Standard deviation of each member's sand and clay "
+                                  "perturbation, percentage points (0: the same soil for every "
+                                  "member).", lo=0.0, hi=50.0)
+
+
 #: The default ``[serve] launcher``: the cycle job up to the analysis time ``{end}``.
 DEFAULT_LAUNCHER = ("mpirun -n {ranks} landia cycle --config {config} --run-dir {run_dir} "
                     "--end {end}")

@@ -71,9 +71,13 @@ class ForcingSource:
 
     def window(self, start, end, dt: float = 1800.0):
         """The forcing on the model steps of ``[start, end)``, (T, n) arrays."""
+        return interpolate_forcing(self._perturbed(self.record(start, end)), start, end, dt)
+
+    def record(self, start, end):
+        """The unperturbed record around ``[start, end)`` at its own times (an ensemble
+        perturbs it per member before :func:`interpolate_forcing`)."""
         if self.files is None:
-            raw = self.weather.forcing(start, end + HOUR, cells=self.cells)
-            return interpolate_forcing(self._perturbed(raw), start, end, dt)
+            return self.weather.forcing(start, end + HOUR, cells=self.cells)
         reader = {"gldas": read_gldas, "era5": read_era5, "qian": read_qian}[self.format]
         near = [f.path for f in self.files.files
                 if f.times[-1] >= start - MARGIN and f.times[0] <= end + MARGIN]
@@ -85,7 +89,7 @@ class ForcingSource:
         if raw.times[0] > start or raw.times[-1] < end:
             raise InputError(f"{self.format} forcing ends or starts inside the window {start} "
                              f"to {end} UTC: the files give {raw.times[0]} to {raw.times[-1]}")
-        return interpolate_forcing(self._perturbed(raw), start, end, dt)
+        return raw
 
     def _perturbed(self, raw):
         return raw if self.perturbation is None else self.perturbation.apply(raw, self.cells)

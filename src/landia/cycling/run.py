@@ -53,6 +53,7 @@ from landia.config import Settings
 from landia.cycling.carried import CarriedImageError
 from landia.cycling.budget import WindowBudget, domain_totals
 from landia.cycling.clock import Window, windows
+from landia.cycling.ensemble_checkpoint import member_count_refusal
 from landia.cycling.forcing import ForcingSource
 from landia.cycling.run_dir import check_start, locked
 from landia.cycling.run_log import CHECKPOINT_KEY, JsonLines, record_line
@@ -104,7 +105,7 @@ HASH_NEUTRAL = {
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).
-HASH_SWITCHED_SECTIONS = ("perturbation",)
+HASH_SWITCHED_SECTIONS = ("perturbation", "ensemble")
 
 
 def config_hash(settings: Settings) -> str:
@@ -130,9 +131,12 @@ def config_hash(settings: Settings) -> str:
 
 class CycleRunner:
     """One rank's share of a cycling run (see the module notes)."""
+    members = None  # a deterministic run (the ensemble runner: its number of members)
 
     def __init__(self, comm, settings: Settings, run_dir, end=None, progress: bool = True,
                  cold_start: bool = False, initial_state: ModelState | None = None):
+        if settings.ensemble.enabled and type(self) is CycleRunner:  # ensemble_run.py runs it
+            raise ConfigError("ensemble.enabled = true: run the ensemble with `landia cycle`")
         self.comm = comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.settings = settings
@@ -211,9 +215,10 @@ class CycleRunner:
         """(local ModelState or None, index of the next window)."""
         def root_start():  # (newest valid checkpoint, why the run may not start)
             remove_temporaries(self.run_dir / "checkpoints")
-            found = latest_valid(self.run_dir / "checkpoints", self.hash)
-            return found, check_start(self.run_dir, found, self.hash, self.all_windows[0].end,
-                                      self.cold_start)
+            size = member_count_refusal(self.run_dir / "checkpoints", self.members)  # 1st
+            found = None if size else latest_valid(self.run_dir / "checkpoints", self.hash)
+            return found, size or check_start(self.run_dir, found, self.hash,
+                                              self.all_windows[0].end, self.cold_start)
 
         found, refusal = on_root(self.comm, root_start) or (None, None)
         refusal = self.comm.bcast(refusal, root=0)
@@ -232,10 +237,8 @@ class CycleRunner:
                               else self.cfg.initial_state or None,
                               land_cells=self.grid.n_land, ranks=self.size)
             if self.comm.bcast(self.initial_state is not None, root=0):
-                return scatter_state(self.comm, self.decomposition, self.initial_state), 0
-            if not self.n_local:
-                return None, 0
-            return cold_start_state(self.settings, self.params.soil, theta), 0
+                return self._scatter(self.initial_state), 0
+            return (self._cold_state(theta) if self.n_local else None), 0
         if self.rank == 0:
             if self.run_log.resume(next_cycle, found.metadata.get(CHECKPOINT_KEY)):
                 self.log.warning("run_log_line_restored", cycle=next_cycle - 1,
@@ -244,9 +247,12 @@ class CycleRunner:
             self.image_error.restore(found.extra)
             self.log.info("restart", checkpoint=str(found.path), valid_time=str(found.valid_time),
                           next_cycle=next_cycle, ranks=self.size)
-        state = scatter_state(self.comm, self.decomposition,
-                              found.state if self.rank == 0 else None)
-        return state, next_cycle
+        return self._scatter(found.state if self.rank == 0 else None), next_cycle
+
+    def _scatter(self, full: ModelState | None) -> ModelState | None:  # ensemble: per member
+        return scatter_state(self.comm, self.decomposition, full)
+    def _cold_state(self, theta: np.ndarray | None) -> ModelState:
+        return cold_start_state(self.settings, self.params.soil, theta)
 
     def _finish_cycle(self, full, window: Window, record: dict, phases: dict, totals, worst,
                       n_done: int, n_todo: int, t_run: float) -> None:
@@ -296,13 +302,15 @@ class CycleRunner:
             budget.add_step(k, fx)
         return state, budget
 
-    def _analyse(self, background: np.ndarray, window: Window, record: dict):
-        """Root only: increments (n_land, layers) or None; fills ``record``; writes outputs."""
+    def _analyse(self, background: np.ndarray, window: Window, record: dict,
+                 error_variance: np.ndarray | None = None):
+        """Root only: increments (n_land, layers) or None; fills ``record``; writes outputs.
+        ``error_variance`` (n_land, layers): B's variances (an ensemble's spread)."""
         nl = self.layers
-        depth = colm_node_depths()[:nl]
         bg_field = SoilMoistureField(
-            lat=self.grid.lat, lon=self.grid.lon, depth=depth,
-            values=self.grid.to_field(background.T),
+            lat=self.grid.lat, lon=self.grid.lon, depth=colm_node_depths()[:nl],
+            values=self.grid.to_field(background.T), error_variance=None if error_variance
+            is None else self.grid.to_field(error_variance.T),
             porosity=self.grid.to_field(self.porosity_all[:, :nl].T),
             source=f"background {window.label}", valid_time=window.end)
         obs_dir = self._observation_dir()
@@ -372,6 +380,39 @@ class CycleRunner:
             attributes={"cycle": window.index, "mode": self.cfg.mode, "period": window.period,
                         "config_hash": self.hash})
 
+    def _end_window(self, state, budget, window: Window, record, phases, progress: tuple):
+        """Analysis (at an analysis time), outputs and checkpoint of a window; the state."""
+        source = np.zeros(self.n_local)
+        if window.analyse:
+            t0 = time.perf_counter()
+            local = (state.columns.volumetric(self.layers) if self.n_local
+                     else np.zeros((0, self.layers)))
+            background = gather_to_root(self.comm, self.decomposition,
+                                        np.ascontiguousarray(local))
+            phases["gather"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            def analyse():
+                inc = self._analyse(background, window, record)
+                record["analysed"] = inc is not None
+                return np.zeros((self.grid.n_land, self.layers)) if inc is None else inc
+            increment = on_root(self.comm, analyse)
+            phases["analysis"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            local_inc = scatter_from_root(self.comm, self.decomposition, increment,
+                                          trailing_shape=(self.layers,))
+            if self.n_local and np.any(local_inc != 0.0):
+                applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
+                state = dataclasses.replace(state, columns=applied.columns)
+                source = applied.source
+            phases["scatter"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        full = gather_state(self.comm, self.decomposition, state)
+        totals, worst = domain_totals(self.comm, self.decomposition, budget, source, DT)
+        phases["gather_state"] = time.perf_counter() - t0
+        on_root(self.comm, lambda: self._finish_cycle(full, window, record, phases, totals,
+                                                 worst, *progress))
+        return state
+
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> int:
         """Run every remaining window up to ``end``; 0, or EXIT_INTERRUPTED after SIGTERM."""
@@ -403,36 +444,8 @@ class CycleRunner:
             phases["model"] = time.perf_counter() - t0
             record = {"cycle": window.index, "time": str(window.end) + "Z",
                       "period": window.period, "analysed": False}
-            source = np.zeros(self.n_local)
-            if window.analyse:
-                t0 = time.perf_counter()
-                local = (state.columns.volumetric(self.layers) if self.n_local
-                         else np.zeros((0, self.layers)))
-                background = gather_to_root(self.comm, self.decomposition,
-                                            np.ascontiguousarray(local))
-                phases["gather"] = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                def analyse():
-                    inc = self._analyse(background, window, record)
-                    record["analysed"] = inc is not None
-                    return np.zeros((self.grid.n_land, self.layers)) if inc is None else inc
-
-                increment = on_root(self.comm, analyse)
-                phases["analysis"] = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                local_inc = scatter_from_root(self.comm, self.decomposition, increment,
-                                              trailing_shape=(self.layers,))
-                if self.n_local and np.any(local_inc != 0.0):
-                    applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
-                    state = dataclasses.replace(state, columns=applied.columns)
-                    source = applied.source
-                phases["scatter"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            full = gather_state(self.comm, self.decomposition, state)
-            totals, worst = domain_totals(self.comm, self.decomposition, budget, source, DT)
-            phases["gather_state"] = time.perf_counter() - t0
-            on_root(self.comm, lambda: self._finish_cycle(full, window, record, phases, totals,
-                                                     worst, n_done, len(todo), t_run))
+            state = self._end_window(state, budget, window, record, phases,
+                                     (n_done, len(todo), t_run))
             if any(self.comm.allgather(self.stop_requested)):
                 if self.rank == 0:
                     self.log.warning("cycle_interrupted", after_cycle=window.index,
@@ -442,7 +455,6 @@ class CycleRunner:
         structlog.contextvars.unbind_contextvars("cycle", "cycle_time")
         if self.rank == 0:
             end_progress()
-        if self.rank == 0:
             self.log.info("run_done", cycles=len(todo), run_dir=str(self.run_dir),
                           seconds=round(time.perf_counter() - t_run, 2))
         return 0
@@ -450,8 +462,9 @@ class CycleRunner:
 
 def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = True,
                handle_sigterm: bool = False, cold_start: bool = False,
-               initial_state: ModelState | None = None) -> int:
-    """Entry point of ``landia cycle`` on every rank (see the module notes).
+               initial_state: ModelState | None = None, runner_class=None) -> int:
+    """Entry point of ``landia cycle`` on every rank (see the module notes); ``runner_class``:
+    :class:`CycleRunner` (None) or the ensemble's (:mod:`landia.cycling.ensemble_run`).
 
     Returns 0 when every window up to ``end`` is done, :data:`EXIT_INTERRUPTED` (75) when
     SIGTERM (with ``handle_sigterm``) stopped the run after a complete, checkpointed cycle.
@@ -462,16 +475,16 @@ def run_cycles(comm, settings: Settings, run_dir, end=None, progress: bool = Tru
     """
     with locked(comm, run_dir):
         return _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start,
-                           initial_state)
+                           initial_state, runner_class or CycleRunner)
 
 
 def _locked_run(comm, settings, run_dir, end, progress, handle_sigterm, cold_start,
-                initial_state=None) -> int:
+                initial_state=None, runner_class=CycleRunner) -> int:
     # Every rank keeps its log events in the run directory too (rank > 0: warnings only).
     log_to_file(Path(run_dir) / "logs" / f"events.rank{comm.Get_rank()}.jsonl")
     try:
-        runner = CycleRunner(comm, settings, run_dir, end=end, progress=progress,
-                             cold_start=cold_start, initial_state=initial_state)
+        runner = runner_class(comm, settings, run_dir, end=end, progress=progress,
+                              cold_start=cold_start, initial_state=initial_state)
         if not handle_sigterm:
             return runner.run()
 

@@ -1,0 +1,108 @@
+"""The ensemble file of a cycle, ``ensemble/ens_<YYYYMMDDTHHMM>.nc``: mean and spread.
+
+A CF-1.8 netCDF file in the time-record layout of the state files (:mod:`landia.io.netcdf`:
+``time`` unlimited of length 1, then ``layer``, ``lat``, ``lon``) with
+
+* ``soil_moisture`` (time, layer, lat, lon), m3 m-3: the ensemble mean,
+  ``cell_methods = "realization: mean"``;
+* ``soil_moisture_spread`` (time, layer, lat, lon), m3 m-3: the members' standard deviation
+  (N - 1 in the denominator), ``cell_methods = "realization: standard_deviation"``;
+
+NaN off land, and the global attribute ``ensemble_members``. ``realization`` is the CF
+standard name of an ensemble member's number, so the cell methods say what the members were
+reduced to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from landia.errors import InputError
+from landia.io.atomic import atomic_path
+from landia.io.netcdf import (FIELD_COORDINATES, create_grid_file, field_dimensions,
+                              open_netcdf, read_record, read_valid_time, write_record)
+
+#: The variables, their long names and cell methods.
+VARIABLES = {
+    "soil_moisture": ("ensemble mean of volumetric soil moisture", "realization: mean"),
+    "soil_moisture_spread": ("ensemble standard deviation of volumetric soil moisture",
+                             "realization: standard_deviation"),
+}
+
+
+@dataclass(frozen=True)
+class EnsembleFile:
+    """The content of an ensemble file.
+
+    Attributes
+    ----------
+    lat, lon : ndarray
+        Cell centres, degrees.
+    depth : ndarray (nlayer,)
+        Layer node depths, m.
+    mean, spread : ndarray (nlayer, ny, nx)
+        Ensemble mean and standard deviation of volumetric soil moisture, m3 m-3, NaN off land.
+    members : int
+        Number of members.
+    valid_time : numpy.datetime64
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    depth: np.ndarray
+    mean: np.ndarray
+    spread: np.ndarray
+    members: int
+    valid_time: np.datetime64
+
+
+def write_ensemble_file(path: str | Path, content: EnsembleFile,
+                        attributes: dict | None = None) -> None:
+    """Write ``content`` atomically (see the module notes); ``attributes`` are added as
+    global attributes."""
+    with atomic_path(Path(path)) as tmp:
+        with create_grid_file(tmp, content.lat, content.lon, content.depth,
+                              "landia ensemble mean and spread of soil moisture",
+                              valid_time=content.valid_time) as ds:
+            dims = field_dimensions(ds)
+            for name, values in (("soil_moisture", content.mean),
+                                 ("soil_moisture_spread", content.spread)):
+                long_name, methods = VARIABLES[name]
+                var = ds.createVariable(name, "f8", dims, fill_value=np.nan, zlib=True)
+                var.units = "m3 m-3"
+                if name == "soil_moisture":
+                    var.standard_name = "volume_fraction_of_condensed_water_in_soil"
+                var.long_name = long_name
+                var.cell_methods = methods
+                var.coordinates = FIELD_COORDINATES
+                write_record(var, values)
+            ds.ensemble_members = np.int32(content.members)
+            for key, value in (attributes or {}).items():
+                ds.setncattr(key, value)
+
+
+def read_ensemble_file(path: str | Path) -> EnsembleFile:
+    """Read an ensemble file.
+
+    Raises
+    ------
+    InputError
+        Not a netCDF file, or a variable or the ``ensemble_members`` attribute missing;
+        naming the file.
+    """
+    path = Path(path)
+    with open_netcdf(path, "ensemble file") as ds:
+        if "ensemble_members" not in ds.ncattrs():
+            raise InputError(f"{path}: global attribute 'ensemble_members' is missing; "
+                             f"expected a landia ensemble file")
+        return EnsembleFile(
+            lat=np.asarray(ds.variables["lat"][:], dtype=float),
+            lon=np.asarray(ds.variables["lon"][:], dtype=float),
+            depth=np.asarray(ds.variables["depth"][:], dtype=float),
+            mean=read_record(ds, path, "soil_moisture"),
+            spread=read_record(ds, path, "soil_moisture_spread"),
+            members=int(ds.getncattr("ensemble_members")),
+            valid_time=read_valid_time(ds, path))
