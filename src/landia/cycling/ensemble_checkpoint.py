@@ -53,7 +53,7 @@ def member_count_refusal(directory, members: int | None) -> str | None:
         fix = (f"set ensemble.members = {held}" if held is not None and members is not None
                else "set ensemble.enabled = " + ("true" if held is not None else "false")
                + (f" and ensemble.members = {held}" if held is not None else ""))
-        return (f"{path}: the checkpoint holds {_describe(held)}; this configuration runs "
+        return (f"{path}: the checkpoint holds {_describe(held)}; this configuration is "
                 f"{_describe(members)}. A run cannot be resumed with another ensemble size: "
                 f"{fix} to continue it, or use a new --run-dir")
     return None

@@ -223,3 +223,31 @@ def test_read_toml_names_the_file(tmp_path):
         read_toml(tmp_path / "absent.toml", "serve configuration file")
     with pytest.raises(ConfigError, match=r"c.toml: not valid TOML"):
         read_toml(write(tmp_path, "[serve\n"))
+
+
+# -- [ensemble] ------------------------------------------------------------------------------
+
+def test_ensemble_section_defaults_and_validation():
+    e = Settings().ensemble
+    assert (e.enabled, e.members, e.analysis, e.inflation) == (False, 20, "letkf", "rtps")
+    on = {"perturbation": {"enabled": True}, "ensemble": {"enabled": True, "members": 4}}
+    assert settings_from_dict(on).ensemble.members == 4
+    with pytest.raises(ConfigError, match="ensemble.members"):
+        settings_from_dict({"ensemble": {"members": 1}})
+    with pytest.raises(ConfigError, match="ensemble.analysis"):
+        settings_from_dict({"ensemble": {"analysis": "enkf"}})
+    with pytest.raises(ConfigError, match="ensemble.inflation_factor"):
+        settings_from_dict({"ensemble": {"inflation_factor": 1.5}})
+
+
+def test_an_ensemble_needs_perturbed_forcing_and_its_hybrid_the_3dvar_terms():
+    with pytest.raises(ConfigError, match=r"ensemble.enabled.*perturbation.enabled"):
+        settings_from_dict({"ensemble": {"enabled": True}})
+    hybrid = {"perturbation": {"enabled": True}, "analysis": {"terms": ["background", "point"]},
+              "ensemble": {"enabled": True, "analysis": "hybrid"}}
+    with pytest.raises(ConfigError, match=r"'hybrid'.*missing image"):
+        settings_from_dict(hybrid)
+    settings_from_dict({**hybrid, "analysis": {"terms": ["background", "image"]}})
+    # switched off, the section asks nothing
+    settings_from_dict({"ensemble": {"enabled": False, "analysis": "hybrid"},
+                        "analysis": {"terms": ["point"]}})

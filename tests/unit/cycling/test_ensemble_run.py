@@ -1,0 +1,172 @@
+"""The ensemble cycle: the same bits on 1, 2 and 3 ranks, a kill and resume, the size check,
+and an LETKF that moves the members and shrinks their spread."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import h5py
+import netCDF4
+import numpy as np
+import pytest
+
+mpi4py = pytest.importorskip("mpi4py")
+from mpi4py import MPI  # noqa: E402
+
+from landia.config import settings_from_dict  # noqa: E402
+from landia.cycling.ensemble_run import EnsembleRunner, runner_class  # noqa: E402
+from landia.cycling.run import CycleRunner, run_cycles  # noqa: E402
+from landia.errors import ConfigError, InputError  # noqa: E402
+from landia.experiment.osse import make_observations  # noqa: E402
+from landia.launch import cycle_command, launch_environment, toml_text  # noqa: E402
+
+GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
+PERIOD = {"start": "2016-05-01T00:00", "end": "2016-05-02T00:00"}  # 4 windows, 70 land cells
+MEMBERS = 5
+
+
+def raw(obs: Path, members: int = MEMBERS, enabled: bool = True, **ensemble) -> dict:
+    return {"grid": GRID, "cycle": {**PERIOD, "observations": str(obs)},
+            "analysis": {"layers": 3, "terms": ["background", "image"]},
+            "perturbation": {"enabled": True},
+            "ensemble": {"enabled": enabled, "members": members, "localisation_km": 300.0,
+                         "texture_std": 3.0, **ensemble}}
+
+
+def run_here(run: Path, values: dict) -> int:
+    s = settings_from_dict(values)
+    return run_cycles(MPI.COMM_SELF, s, run, progress=False, runner_class=runner_class(s))
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    """Observations of a truth run (other rain and texture), the configuration file, and an
+    uninterrupted serial ensemble run."""
+    root = tmp_path_factory.mktemp("ensemble")
+    truth = settings_from_dict({"grid": GRID, "cycle": {**PERIOD, "mode": "ctrl",
+                                                        "precipitation_seed": 2,
+                                                        "texture_seed": 12}})
+    run_cycles(MPI.COMM_SELF, truth, root / "truth", progress=False)
+    make_observations(root / "truth", root / "obs", noise_std=0.02, seed=3)
+    config = root / "ensemble.toml"
+    config.write_text(toml_text(raw(root / "obs")))
+    assert run_here(root / "serial", raw(root / "obs")) == 0
+    return root, config
+
+
+def checkpoint(run: Path) -> tuple[dict, dict]:
+    newest = sorted((run / "checkpoints").glob("checkpoint-*.h5"))[-1]
+    with h5py.File(newest, "r") as f:
+        return ({k: f["state"][k][...] for k in f["state"]}, json.loads(f.attrs["run_metadata"]))
+
+
+def states(run: Path) -> dict:
+    out = {}
+    for p in sorted((run / "states").glob("*.nc")) + sorted((run / "ensemble").glob("*.nc")):
+        with netCDF4.Dataset(p) as ds:
+            out[p.name] = {v: np.asarray(ds[v][...]) for v in ds.variables
+                           if v.startswith("soil_moisture")}
+    return out
+
+
+def log(run: Path) -> list[dict]:
+    return [json.loads(x) for x in (run / "run_log.jsonl").read_text().splitlines()]
+
+
+def same_bits(a: Path, b: Path) -> None:
+    (sa, ma), (sb, mb) = checkpoint(a), checkpoint(b)
+    assert ma["members"] == mb["members"] == MEMBERS
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+    xa, xb = states(a), states(b)
+    assert sorted(xa) == sorted(xb) and len(xa) == 8
+    for name in xa:
+        for v in xa[name]:
+            assert np.array_equal(xa[name][v], xb[name][v], equal_nan=True), (name, v)
+    # timings differ; a line restored from its checkpoint lacks the checkpoint's own size
+    timing = ("letkf_seconds", "checkpoint_seconds_per_member", "checkpoint_bytes_per_member")
+    for ra, rb in zip(log(a), log(b)):
+        assert ra["budget_mm"] == rb["budget_mm"]
+        assert {k: v for k, v in ra["ensemble"].items() if k not in timing} == \
+               {k: v for k, v in rb["ensemble"].items() if k not in timing}
+
+
+def test_the_letkf_moves_the_members_and_shrinks_their_spread(case):
+    root, _ = case
+    lines = log(root / "serial")
+    assert [r["cycle"] for r in lines] == [0, 1, 2, 3]
+    state, meta = checkpoint(root / "serial")
+    assert state["w_liq"].shape == (MEMBERS * lines[0]["land_cells"], 10)
+    for r in lines:
+        e = r["ensemble"]
+        assert r["analysed"] and e["obs_used"] > 100
+        assert e["spread_analysis"] < e["spread_background"]
+        assert r["budget_mm"]["assimilation"] != 0.0
+        assert len(e["rank_histogram"]) == MEMBERS + 1
+        assert sum(e["rank_histogram"]) == e["obs_used"]
+        assert 0.0 < e["spread_skill"] < 5.0
+        assert e["checkpoint_bytes_per_member"] > 0
+    # the members differ (forcing and texture), and the mean state file is their mean
+    members = state["w_liq"].reshape(MEMBERS, -1, 10)
+    assert np.all(np.std(members[:, :, 0], axis=0) > 0)
+
+
+@pytest.mark.slow
+def test_two_and_three_ranks_give_the_serial_bits(case):
+    root, config = case
+    if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
+        pytest.skip("no mpirun on PATH")
+    env = launch_environment(openmpi_defaults=True)
+    for ranks in (2, 3):
+        run = root / f"ranks{ranks}"
+        subprocess.run(cycle_command(config, run, ranks, log_level="error"), env=env,
+                       check=True, timeout=120)
+        same_bits(root / "serial", run)
+        assert all(r["ranks"] == ranks for r in log(run))
+
+
+def test_a_killed_ensemble_run_resumes_bit_for_bit(case):
+    root, config = case
+    run = root / "killed"
+    command = cycle_command(config, run, 1, log_level="error")
+    proc = subprocess.Popen(command, env=launch_environment())
+    deadline = time.monotonic() + 60
+    # SIGKILL as soon as the first cycle is checkpointed: mid-run, wherever the next one is
+    while proc.poll() is None and time.monotonic() < deadline and not list(
+            (run / "checkpoints").glob("checkpoint-*.h5")):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(log(run)) < 4  # it was stopped before the end
+    subprocess.run(command, env=launch_environment(), check=True, timeout=60)
+    same_bits(root / "serial", run)
+    assert [r["cycle"] for r in log(run)] == [0, 1, 2, 3]
+
+
+def test_another_ensemble_size_or_a_deterministic_run_is_refused(case):
+    root, _ = case
+    obs = root / "obs"
+    newest = "checkpoint-20160502T0000.h5"
+    with pytest.raises(InputError, match=rf"{newest}: the checkpoint holds an ensemble of 5 "
+                                         rf"members; this configuration is an ensemble of 4 "
+                                         rf"members.*set ensemble.members = 5"):
+        run_here(root / "serial", raw(obs, members=4))
+    with pytest.raises(InputError, match=r"holds an ensemble of 5 members; this configuration "
+                                         r"is a deterministic run"):
+        run_here(root / "serial", raw(obs, enabled=False))
+    with pytest.raises(InputError, match=r"holds a deterministic run \(no ensemble\); this "
+                                         r"configuration is an ensemble of 5 members"):
+        run_here(root / "truth", raw(obs))
+
+
+def test_the_deterministic_runner_refuses_an_ensemble_configuration(tmp_path):
+    s = settings_from_dict(raw(tmp_path / "obs"))
+    assert runner_class(s) is EnsembleRunner
+    assert runner_class(s.replace("ensemble", enabled=False)) is CycleRunner
+    with pytest.raises(ConfigError, match="ensemble.enabled"):
+        run_cycles(MPI.COMM_SELF, s, tmp_path / "run", progress=False)
