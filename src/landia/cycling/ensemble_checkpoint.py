@@ -35,14 +35,17 @@ def _describe(members: int | None) -> str:
             else f"an ensemble of {members} members")
 
 
-def member_count_refusal(directory, members: int | None) -> str | None:
-    """Root only: why the newest readable checkpoint of ``directory`` cannot be resumed with
-    ``members`` (None: a deterministic run), or None when it can (or there is none).
+def member_count_refusal(run_dir, members: int | None, cold_start: bool = False) -> str | None:
+    """Root only: why the newest readable checkpoint of ``run_dir/checkpoints`` cannot be
+    resumed with ``members`` (None: a deterministic run), or None when it can (or there is
+    none, or ``cold_start``: ``--cold-start`` moves those checkpoints aside).
 
-    The checkpoint is read whatever its configuration hash; an unreadable one is skipped as
-    :func:`landia.checkpoint.latest_valid` does.
+    It is called before the configuration hash is compared; the checkpoint is read whatever
+    its hash, and an unreadable one is skipped as :func:`landia.checkpoint.latest_valid` does.
     """
-    for path in list_checkpoints(Path(directory)):
+    if cold_start:
+        return None
+    for path in list_checkpoints(Path(run_dir) / "checkpoints"):
         try:
             found = load_checkpoint(path, allow_config_change=True)
         except CheckpointError:

@@ -215,7 +215,7 @@ class CycleRunner:
         """(local ModelState or None, index of the next window)."""
         def root_start():  # (newest valid checkpoint, why the run may not start)
             remove_temporaries(self.run_dir / "checkpoints")
-            size = member_count_refusal(self.run_dir / "checkpoints", self.members)  # 1st
+            size = member_count_refusal(self.run_dir, self.members, self.cold_start)
             found = None if size else latest_valid(self.run_dir / "checkpoints", self.hash)
             return found, size or check_start(self.run_dir, found, self.hash,
                                               self.all_windows[0].end, self.cold_start)

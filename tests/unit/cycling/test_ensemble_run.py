@@ -162,6 +162,12 @@ def test_another_ensemble_size_or_a_deterministic_run_is_refused(case):
     with pytest.raises(InputError, match=r"holds a deterministic run \(no ensemble\); this "
                                          r"configuration is an ensemble of 5 members"):
         run_here(root / "truth", raw(obs))
+    # --cold-start moves the other run's outputs aside instead
+    shutil.copytree(root / "truth", root / "over-truth")
+    s = settings_from_dict(raw(obs))
+    assert run_cycles(MPI.COMM_SELF, s, root / "over-truth", progress=False, cold_start=True,
+                      runner_class=runner_class(s)) == 0
+    assert checkpoint(root / "over-truth")[1]["members"] == MEMBERS
 
 
 def test_the_deterministic_runner_refuses_an_ensemble_configuration(tmp_path):
