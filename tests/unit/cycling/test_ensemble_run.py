@@ -23,6 +23,7 @@ from landia.cycling.ensemble_run import EnsembleRunner, runner_class  # noqa: E4
 from landia.cycling.run import CycleRunner, run_cycles  # noqa: E402
 from landia.errors import ConfigError, InputError  # noqa: E402
 from landia.experiment.osse import make_observations  # noqa: E402
+from landia.grid import colm_layer_thickness  # noqa: E402
 from landia.launch import cycle_command, launch_environment, toml_text  # noqa: E402
 
 GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
@@ -176,3 +177,28 @@ def test_the_deterministic_runner_refuses_an_ensemble_configuration(tmp_path):
     assert runner_class(s.replace("ensemble", enabled=False)) is CycleRunner
     with pytest.raises(ConfigError, match="ensemble.enabled"):
         run_cycles(MPI.COMM_SELF, s, tmp_path / "run", progress=False)
+
+
+def test_the_hybrid_recentres_the_members_on_the_3dvar_of_their_mean(case):
+    root, _ = case
+    run = root / "hybrid"
+    assert run_here(run, raw(root / "obs", analysis="hybrid")) == 0
+    lines = log(run)
+    assert len(list((run / "cycles").glob("analysis_*.nc"))) == 4
+    for r in lines:
+        e = r["ensemble"]
+        assert r["analysed"] and r["iterations"] > 0 and r["J_after"] < r["J_before"]
+        assert e["analysis"] == "hybrid" and e["spread_analysis"] < e["spread_background"]
+    # the centre differs from the LETKF's: the 3D-Var of the mean moved it
+    letkf = checkpoint(root / "serial")[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
+    hybrid = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
+    assert not np.allclose(letkf[:, 0], hybrid[:, 0])
+    # ... onto the 3D-Var analysis itself (no increment was clipped here)
+    state = checkpoint(run)[0]
+    dz = colm_layer_thickness(10)
+    theta = (state["w_liq"] / (1000.0 * dz) + state["w_ice"] / (917.0 * dz))
+    mean = theta.reshape(MEMBERS, -1, 10).mean(0)[:, :3]
+    with netCDF4.Dataset(sorted((run / "cycles").glob("analysis_*.nc"))[-1]) as ds:
+        analysis = np.asarray(ds["analysis"][0])
+    land = np.isfinite(analysis[0])
+    assert np.abs(mean - np.stack([a[land] for a in analysis], axis=1)).max() < 1e-12
