@@ -8,9 +8,10 @@ and :func:`landia.analysis.letkf.letkf_analysis`.
 
 **Agreement found** (O(1) members, so the differences are absolute and relative alike):
 
-* PETSc against the dense ETKF, no localisation, 20 members, 50 state, 30 observations, dense
-  random linear H: 1.2e-14 (inflation 1), 5e-14 (inflation 1.5); with Gaspari-Cohn on a line,
-  2 DOFs per vertex, vertices with 0 and with fewer observations than members: 8e-15.
+* PETSc against the dense ETKF, no localisation, 20 members, 50 state, 30 observations,
+  dense random linear H: 1.2e-14 (inflation 1), 5e-14 (inflation 1.5); with Gaspari-Cohn
+  (also Gaussian, boxcar) on a line, 2 DOFs per vertex, vertices with no observation and
+  with fewer observations than members: 8e-15.
 * landia against PETSc: no localisation 1.8e-14; Gaspari-Cohn on the equator (where landia's
   great-circle km and PETSc's periodic Euclidean distance are the same distance): 7e-15;
   PETSc's inflation 1.5 against landia on sqrt(1.5)-inflated anomalies: 1.3e-14.
@@ -95,19 +96,27 @@ def test_petsc_etkf_matches_dense_etkf(rho):
     assert np.abs(xa - ref).max() < 1e-12
 
 
-@pytest.mark.parametrize("rho", [1.0, 1.4])
-def test_petsc_localised_letkf_matches_dense_letkf(rho):
-    """Gaspari-Cohn on a line, 2 DOFs per vertex (only DOF 0 observed), vertices with no
+KERNEL_WEIGHTS = {                     # PETSc's kernels of d / radius (letkf_kernels.h)
+    "gaspari_cohn": gaspari_cohn,
+    "gaussian": lambda r: np.where(r < 2.0, np.exp(-0.5 * r * r), 0.0),
+    "boxcar": lambda r: np.where(r < 1.0, 1.0, 0.0),
+}
+
+
+@pytest.mark.parametrize("rho, kernel", [(1.0, "gaspari_cohn"), (1.4, "gaspari_cohn"),
+                                         (1.0, "gaussian"), (1.0, "boxcar")])
+def test_petsc_localised_letkf_matches_dense_letkf(rho, kernel):
+    """Localisation on a line, 2 DOFs per vertex (only DOF 0 observed), vertices with no
     observation and with fewer observations than members."""
     rng, xb, yo, r_var = random_problem(n=10, nv=120, ndof=2, p=80, seed=1)
     x = np.sort(rng.uniform(0.0, 300.0, 120))
     at = rng.choice(np.flatnonzero((x < 120) | (x > 180)), 80, replace=False)   # a gap
     h = selection((np.arange(80), 2 * at), (80, 240))
     radius = 10.0
-    weights = gaspari_cohn(np.abs(x[:, None] - x[at][None, :]) / radius)
+    weights = KERNEL_WEIGHTS[kernel](np.abs(x[:, None] - x[at][None, :]) / radius)
     counts = (weights > 0).sum(axis=1)
     assert counts.min() == 0 and ((counts > 0) & (counts < 10)).any() and counts.max() >= 10
-    xa = petsc_letkf(xb, h, yo, r_var, coords=x, radius=radius, inflation=rho)
+    xa = petsc_letkf(xb, h, yo, r_var, coords=x, radius=radius, inflation=rho, kernel=kernel)
     ref = hunt_letkf(xb, (h @ xb.reshape(10, -1).T).T, yo, r_var, weights=weights, rho=rho)
     assert np.abs(xa - ref).max() < 1e-12
     # no observation in the support: the background, its anomalies inflated by sqrt(rho)
