@@ -24,28 +24,30 @@ How the halo is found, without an ``n x n`` distance matrix: the cell centres be
 vectors; per rank, a k-d tree (:class:`scipy.spatial.cKDTree`) of its own cells answers, for
 every land cell in the latitude band that can reach them (``|phi_j - phi_i| <= R / a``), the
 chord to the nearest own cell. The chord :math:`c = 2 \\sin(d / 2a)` grows with ``d``, so
-``c <= 2 sin(R / 2a)`` is the test; the few cells within a relative ``1e-7`` of the limit are
-decided by the haversine distance itself. Cost ``O(n log n)`` per rank whatever the radius;
+``c <= 2 sin(R / 2a)`` is the test; the few cells within a relative ``1e-7`` of that limit
+are decided by the haversine distance itself. Cost ``O(n log n)`` per rank whatever the radius;
 longitude wrap-around and the poles need no special case.
 
-Measured (one core of the 2-core development machine, ``HaloPlan.build``, scipy 1.17):
-0.25 deg East Asia (23-68 N, 73-117 E, 180 x 176, 31,653 land cells), radius 80 km (the
-support 2c of a 40 km Gaspari-Cohn half-width):
+Measured 2026-12-02 (2-core development machine, scipy 1.17, best of 3 builds; peak memory:
+tracemalloc's peak during the build, which the process's peak RSS growth, 3.2-3.7 MiB,
+confirms). 0.25 deg East Asia (23-68 N, 73-117 E, 180 x 176, 31,653 land cells):
 
-==========  =========  ==================  =================  =====================
-ranks       build (s)  peak memory (MiB)   plan size (MiB)    halo cells per rank
-==========  =========  ==================  =================  =====================
-2           0.046      3.3                 0.25               16,180 - 16,184
-4           0.055      3.3                 0.25               8,266 - 8,513
-8           0.070      3.3                 0.26               4,192 - 4,424
-16          0.098      3.3                 0.27               2,153 - 2,279
-==========  =========  ==================  =================  =====================
+=====  =========  =========  ===========  ===========  ========================
+ranks  radius km  build (s)  peak (MiB)   plan (MiB)   halo cells per rank
+=====  =========  =========  ===========  ===========  ========================
+2      80         0.024      2.9          0.25         16,180 - 16,181
+4      80         0.023      2.9          0.26         8,268 - 8,622
+8      80         0.023      2.9          0.28         4,311 - 4,667
+16     80         0.029      2.9          0.32         2,333 - 2,690
+2      500        0.025      2.9          0.29         18,826 - 18,827
+16     500        0.064      2.9          0.91         4,977 - 7,985
+=====  =========  =========  ===========  ===========  ========================
 
-Radius 500 km, 16 ranks: 0.20 s, 3.3 MiB peak, 3,680 - 5,963 halo cells per rank. 1 deg
-global (180 x 360, 21,458 land cells), 80 km, 16 ranks: 0.08 s; 2,000 km, 16 ranks: 0.30 s.
-Peak memory is tracemalloc's peak of the build (the cell coordinates, unit vectors and one
-rank's tree and query at a time); the plan itself holds the halos as int64, 8 bytes per halo
-cell of every rank. See ``docs/ensemble.md``, "Halo exchange".
+(80 km: the support 2c of a 40 km Gaspari-Cohn half-width.) 1 deg global (180 x 360, 21,458
+land cells), 16 ranks: 0.011 s at 80 km, 0.056 s at 2,000 km. The plan holds every rank's
+halo as int64 (8 bytes per halo cell, summed over ranks); ``radius_km = inf`` on 16 ranks:
+3.9 MiB. :func:`exchange_halo` of 20 members at 0.25 deg East Asia, 2 ranks: 0.5 ms (80 km)
+and 0.6 ms (500 km). See ``docs/ensemble.md``, "Halo exchange".
 """
 
 from __future__ import annotations
