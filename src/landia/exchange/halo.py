@@ -183,10 +183,14 @@ class HaloPlan:
         """Number of ranks."""
         return self.decomposition.size
 
+    def _index(self, rank) -> int:
+        self.decomposition.count(rank)                # ValueError naming a bad rank
+        return int(rank)
+
     def halo_cells(self, rank: int) -> np.ndarray:
         """Ascending global indices of the land cells within R of any cell of ``rank``, its
         own cells included (empty for a rank without cells); read-only int64."""
-        return self._halos[self.decomposition._rank(rank)]
+        return self._halos[self._index(rank)]
 
     def _from(self, rank: int) -> np.ndarray:
         """Bounds of each source rank's part of ``halo_cells(rank)``: shape (size + 1,)."""
@@ -203,7 +207,7 @@ class HaloPlan:
     def sends(self, rank: int) -> dict[int, np.ndarray]:
         """``{destination: global indices}`` of its own cells that ``rank`` sends to each other
         rank (``sends(a)[b]`` is ``receives(b)[a]``); ascending int64."""
-        self.decomposition._rank(rank)
+        self._index(rank)
         out = {}
         for dest in range(self.size):
             if dest != rank:
@@ -225,7 +229,7 @@ class HaloPlan:
             Cells received from each rank; they arrive in rank order, which is the ascending
             order of ``halo_cells(rank)``.
         """
-        r = self.decomposition._rank(rank)
+        r = self._index(rank)
         start = self.decomposition.displacements[r]
         parts = []
         for dest in range(self.size):
