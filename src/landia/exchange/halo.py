@@ -103,8 +103,9 @@ def _halo(own: slice, lat: np.ndarray, lon: np.ndarray, xyz: np.ndarray,
     theta = radius_km / EARTH_RADIUS_KM               # angular radius, rad
     if theta >= math.pi:
         return np.arange(lat.size, dtype=np.int64)
-    # A cell within distance d has |dlat| <= d: only the latitude band can be reached.
-    reach = math.degrees(theta)
+    # A cell within distance d has |dlat| <= d: only the latitude band can be reached
+    # (widened like the chord below, so that rounding cannot drop a cell at the radius).
+    reach = math.degrees(theta) * (1 + _BORDER) + 1e-9
     own_lat = lat[own]
     band = np.flatnonzero((lat >= own_lat.min() - reach) & (lat <= own_lat.max() + reach))
     limit = 2 * math.sin(theta / 2)                   # the chord of radius_km, Earth radii
@@ -114,7 +115,9 @@ def _halo(own: slice, lat: np.ndarray, lon: np.ndarray, xyz: np.ndarray,
     inside = chord <= low
     for j in np.flatnonzero(np.isfinite(chord) & ~inside):   # at the limit: the haversine decides
         near = np.asarray(tree.query_ball_point(xyz[band[j]], high), dtype=np.int64) + own.start
-        d = great_circle_km(lat[band[j]], lon[band[j]], lat[near], lon[near])
+        # (own cell, candidate) in the order of landia.analysis.letkf.localise's
+        # (target, observation): the same haversine gives the same bits.
+        d = great_circle_km(lat[near], lon[near], lat[band[j]], lon[band[j]])
         inside[j] = bool(np.any(d <= radius_km))
     return band[inside].astype(np.int64)
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from landia.analysis.letkf import localise
 from landia.exchange.decomposition import Decomposition
 from landia.exchange.halo import EARTH_RADIUS_KM, HaloPlan, great_circle_km
 from landia.grid import LatLonGrid
@@ -220,3 +221,23 @@ def test_cells_centred_on_the_poles(radius, size):
         owner = int(d.owner(last))
         assert np.all(np.isin(np.arange(grid.n_land - north.size, grid.n_land),
                               plan.halo_cells(owner)))
+
+
+@pytest.mark.parametrize("name", sorted(GRIDS))
+@pytest.mark.parametrize("size", [2, 3])
+@pytest.mark.parametrize("half_width", ["tie", 150.0, 700.0])
+def test_the_halo_holds_every_observation_the_letkf_localisation_weighs(name, size, half_width):
+    """A plan of radius 2c holds every cell that ``localise`` (length c) gives a weight > 0
+    when targets are the rank's cells and observations every land cell: the rank's LETKF
+    sees the same observations as a serial one."""
+    grid = GRIDS[name]()
+    rows, cols = np.divmod(grid.land_index, grid.shape[1])
+    lat, lon = grid.lat[rows], grid.lon[cols]
+    if half_width == "tie":                           # 2c is exactly the distance of a pair
+        half_width = float(great_circle_km(lat[0], lon[0], lat[1], lon[1])) / 2
+    d = Decomposition.for_grid(grid, size)
+    plan = HaloPlan.build(grid, d, 2 * half_width)
+    for rank in range(size):
+        own = d.block(rank)
+        weighed = localise(lat[own], lon[own], lat, lon, half_width).indices
+        assert np.all(np.isin(weighed, plan.halo_cells(rank)))
