@@ -60,25 +60,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from landia.exchange.decomposition import Decomposition
+from landia.grid import EARTH_RADIUS_KM, great_circle_km
 
-#: Earth radius of the great-circle distance, km.
-EARTH_RADIUS_KM = 6371.0
 #: Relative width of the chord band whose cells are decided by the haversine distance.
 _BORDER = 1e-7
 #: ... and its absolute width, Earth radii (6 micrometres: centres that coincide, at a pole).
 _BORDER_ABS = 1e-12
-
-
-def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance (km) between points given in degrees, by the haversine formula.
-
-    The arguments broadcast against each other; the Earth radius is :data:`EARTH_RADIUS_KM`.
-    """
-    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
-    dlat = p2 - p1
-    dlon = np.deg2rad(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ import pytest
 
 from landia.analysis.letkf import localise
 from landia.exchange.decomposition import Decomposition
-from landia.exchange.halo import EARTH_RADIUS_KM, HaloPlan, great_circle_km
-from landia.grid import LatLonGrid
+from landia.exchange.halo import HaloPlan
+from landia.grid import EARTH_RADIUS_KM, LatLonGrid, great_circle_km
 
 
 def random_land_grid(lat, lon, fraction: float, seed: int) -> LatLonGrid:
