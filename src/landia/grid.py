@@ -13,6 +13,25 @@ import numpy as np
 
 from landia.errors import InputError
 
+
+#: Earth radius of the great-circle distance, km.
+EARTH_RADIUS_KM = 6371.0
+
+
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance (km) between points given in degrees, by the haversine formula.
+
+    The arguments broadcast against each other; the Earth radius is :data:`EARTH_RADIUS_KM`.
+    The LETKF's localisation (:mod:`landia.analysis.letkf`) and its observation halo
+    (:mod:`landia.exchange.halo`) both use this one function, so the halo always holds what
+    the local analysis weighs.
+    """
+    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dlat = p2 - p1
+    dlon = np.deg2rad(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
 #: Number of CoLM2014 soil layers.
 N_SOIL_LAYERS = 10
 

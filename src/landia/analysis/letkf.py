@@ -51,7 +51,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-EARTH_RADIUS_KM = 6371.0
+from landia.grid import EARTH_RADIUS_KM, great_circle_km
+
 INFLATIONS = ("rtps", "rtpp", "none")
 
 
@@ -86,15 +87,6 @@ def gaspari_cohn(r) -> np.ndarray:
     out[mid] = ((((b / 12.0 - 0.5) * b + 0.625) * b + 5.0 / 3.0) * b - 5.0) * b + 4.0 \
         - 2.0 / (3.0 * b)
     return np.maximum(out, 0.0)
-
-
-def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance (haversine) between points given in degrees, km (broadcasts)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    h = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def _unit_vectors(lat, lon) -> np.ndarray:

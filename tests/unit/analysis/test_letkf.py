@@ -7,10 +7,10 @@ import pytest
 from landia.analysis.letkf import (
     Localisation,
     gaspari_cohn,
-    great_circle_km,
     letkf_analysis,
     localise,
 )
+from landia.grid import great_circle_km
 
 
 def dense_etkf(xb, hmat, yo, r_var):

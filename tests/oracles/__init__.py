@@ -1,0 +1,1 @@
+"""Independent implementations that the tests compare landia with (never imported by src/)."""
