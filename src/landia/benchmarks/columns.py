@@ -53,6 +53,7 @@ this module, and each case's ``import_mb`` and ``peak_mb`` must hold only what i
 from __future__ import annotations
 
 import cProfile
+import importlib
 import pstats
 from functools import partial
 
@@ -168,13 +169,13 @@ def _step_forcing(rng, n: int, k: int, dt: float = 1800.0) -> dict:
             "precip": np.where(rain_on, rng.exponential(2e-3, n), 0.0)}
 
 
-def columns_step_case(n: int, seed: int = 20160501) -> dict:
-    """The whole column step (:func:`landia.columns.model.step`) on ``n`` columns."""
+def step_problem(n: int, seed: int = 20160501):
+    """(state, params, forcings, lai) of ``n`` random columns for the whole column step (the
+    module notes): 8 forcings drawn here, so that timed steps only cycle through them."""
     # The column model, imported by the case that runs it (see the module's docstring).
-    from landia.columns.model import ModelState, step
+    from landia.columns.model import ModelState
     from landia.columns.soilwater import RHO_ICE, T_FREEZE
 
-    import_mb = peak_mb()
     rng = np.random.default_rng(seed)
     params = _column_parameters(n, rng, _COVERS + ("bare_soil",))
     soil = params.soil
@@ -190,15 +191,33 @@ def columns_step_case(n: int, seed: int = 20160501) -> dict:
         snow=np.where(rng.random(n) < 0.2, rng.uniform(0, 50, n), 0.0),
         pond=rng.uniform(0, 10, n))
     lai = rng.uniform(0, 6, n)
-    current = {"state": ModelState(columns=cols, t_snow=np.full(n, T_FREEZE - 2.0)), "k": 0}
+    state = ModelState(columns=cols, t_snow=np.full(n, T_FREEZE - 2.0))
     forcings = [_step_forcing(rng, n, k) for k in range(8)]  # built outside the timing
+    return state, params, forcings, lai
+
+
+def stepper(state, params, forcings, lai):
+    """``advance()``: one :func:`landia.columns.model.step` from the current state, which it
+    moves on, cycling through ``forcings``."""
+    # The column model, imported by the case that runs it (see the module's docstring).
+    from landia.columns.model import step
+
+    current = {"state": state, "k": 0}
 
     def advance():
         k = current["k"]
         current["state"], _ = step(current["state"], params, forcings[k % len(forcings)], lai)
         current["k"] = k + 1
+    return advance
 
-    seconds, steps = timed_steps(advance)
+
+def columns_step_case(n: int, seed: int = 20160501) -> dict:
+    """The whole column step (:func:`landia.columns.model.step`) on ``n`` columns."""
+    # The column model, imported by the case that runs it (see the module's docstring), before
+    # ``import_mb``.
+    importlib.import_module("landia.columns.model")
+    import_mb = peak_mb()
+    seconds, steps = timed_steps(stepper(*step_problem(n, seed)))
     figures = {"column_steps_per_s": n / seconds, "step_s": seconds, "steps": steps,
                "peak_mb": peak_mb(), "import_mb": import_mb}
     return {f"columns_step_{n}_{k}": v for k, v in figures.items()}

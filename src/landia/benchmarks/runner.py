@@ -17,14 +17,16 @@ import sys
 
 import numpy as np
 
-from landia.benchmarks import analysis, columns, curvelet, cycle
+from landia.benchmarks import analysis, columns, curvelet, cycle, ensemble
 from landia.launch import launch_environment
 
 #: Every case, in the order it runs: name -> function returning its figures.
-CASES = {**curvelet.CASES, **analysis.CASES, **columns.CASES, **cycle.CASES}
+CASES = {**curvelet.CASES, **analysis.CASES, **columns.CASES, **cycle.CASES,
+         **ensemble.CASES}
 #: The cases ``--quick`` leaves out (the largest of each kind).
 QUICK_SKIPS = {"curvelet_1800x3600", "global_025deg", "columns_soilwater_100000",
-               "columns_step_100000", "cycle_eastasia_025"}
+               "columns_step_100000", "cycle_eastasia_025", "ensemble_step_eastasia_025",
+               "letkf_eastasia_025_40km", "letkf_eastasia_025_150km"}
 
 
 def machine_figures() -> dict:

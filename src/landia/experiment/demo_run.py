@@ -40,8 +40,9 @@ import landia
 from landia.config import GridSettings
 from landia.errors import InputError
 from landia.experiment.observing import ObservingSystem, make_daily_observations
+from landia.experiment.ensemble_scores import ensemble_scores, summed_histograms
 from landia.experiment.report import build_report
-from landia.experiment.runs import DA_SETTINGS, RUNS
+from landia.experiment.runs import DA_SETTINGS, DEFAULT_RUNS, ENSEMBLE_SEED_OFFSET, RUNS
 from landia.experiment.satellite_gaps import satellite_gaps
 from landia.experiment.scoring import mean_series, over_seeds, score_seed
 from landia.grid import LatLonGrid, colm_node_depths
@@ -83,7 +84,7 @@ class DemoSettings:
     parallel: int = 2
     seeds: tuple = (1, 2, 3)
     observing: ObservingSystem = field(default_factory=ObservingSystem)
-    runs: tuple = tuple(RUNS)
+    runs: tuple = DEFAULT_RUNS
     data_dir: str | None = None
 
     @property
@@ -128,14 +129,17 @@ def run_settings(name: str, ds: DemoSettings, seed: int) -> dict:
                         "assimilation_end": str(t["assimilation_end"])}}
     if spec["observations"]:
         values["cycle"]["observations"] = str(Path("..", "..", spec["observations"]))
-    if spec["terms"]:
+    if spec["terms"] or spec.get("ensemble"):  # LETKF: no 3D-Var terms, the same errors
         values = _merge(values, DA_SETTINGS)
+        terms = {"terms": spec["terms"]} if spec["terms"] else {}
         values = _merge(values, {"analysis": {
-            "terms": spec["terms"], "observation_error_variance": system.stated_variance,
+            **terms, "observation_error_variance": system.stated_variance,
             "image_error_variance": system.stated_variance}})
     values = _merge(values, spec.get("settings", {}))
     if values.get("perturbation", {}).get("enabled"):
-        values["perturbation"]["seed"] = int(seed)
+        # The truth's perturbation draws the experiment's seed; the members must not.
+        values["perturbation"]["seed"] = int(seed) + (ENSEMBLE_SEED_OFFSET
+                                                      if spec.get("ensemble") else 0)
     return values
 
 
@@ -175,7 +179,7 @@ def minimiser_history(folder: Path, runs) -> dict:
             continue
         lines = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
         lines = [r for r in lines if r.get("analysed")]
-        hist[name] = {k: [r[key] for r in lines] for k, key in
+        hist[name] = {k: [r.get(key) for r in lines] for k, key in
                       (("times", "time"), ("iterations", "iterations"),
                        ("J_before", "J_before"), ("J_after", "J_after"))}
     return hist
@@ -375,20 +379,23 @@ def _results(out: Path, ds: DemoSettings, grid: LatLonGrid, seconds_all: float,
         "observations": {str(k): v for k, v in obs_summary.items()},
         "truth": RUNS["truth"]["settings"], "map_folder": seed_dir(out, ds.seeds[0]).name}
     runs = {n: {k: RUNS[n][k] for k in ("label", "terms", "observations")} for n in ds.runs}
-    tables, series, iterations = {}, {}, {}
+    tables, series, iterations, ens_tables, ens_hist = {}, {}, {}, {}, {}
     for s in ds.seeds:
         folder = seed_dir(out, s)
         scored = score_seed(folder, ds.runs, t, region)
         tables[s], series[s] = scored["table"], scored["series"]
+        ensemble = ensemble_scores(folder, ds.runs, t)
+        ens_tables[s], ens_hist[s] = ensemble["table"], ensemble["rank_histogram"]
         history = minimiser_history(folder, ds.runs)
         for run, h in history.items():
             iterations.setdefault(run, []).extend(i for i in h["iterations"] if i is not None)
         per_seed = {"experiment": {**experiment, "seeds": [s], "map_folder": "."},
                     "runs": runs, **scored, "minimiser": history,
                     "propagation": propagation(folder) if "image" in ds.runs else {},
-                    "paper": PAPER}
+                    "paper": PAPER, **({"ensemble": ensemble} if ensemble["table"] else {})}
         _write_json(folder / "results.json", per_seed)
     mean, spread = over_seeds(tables)
+    ens_mean, ens_spread = over_seeds(ens_tables)
     first = seed_dir(out, ds.seeds[0])
     results = {"experiment": experiment, "runs": runs, "table": mean, "spread": spread,
                "seed_tables": {str(k): v for k, v in tables.items()},
@@ -397,6 +404,9 @@ def _results(out: Path, ds: DemoSettings, grid: LatLonGrid, seconds_all: float,
                                   "analyses": len(v)} for r, v in iterations.items() if v},
                "propagation": propagation(first) if "image" in ds.runs else {},
                "paper": PAPER}
+    if ens_mean:  # the ensemble runs' spread-skill ratios and rank histograms
+        results["ensemble"] = {"table": ens_mean, "spread": ens_spread,
+                               "rank_histogram": summed_histograms(ens_hist)}
     _write_json(out / "results.json", results)
     return results
 

@@ -65,7 +65,8 @@ def test_a_new_analysis_setting_is_one_line(monkeypatch):
     ds = DemoSettings()
     for name, spec in runs.RUNS.items():
         values = run_settings(name, ds, 1)
-        assert (values.get("analysis", {}).get("min_valid_cells") == 7) == bool(spec["terms"])
+        assert (values.get("analysis", {}).get("min_valid_cells") == 7) == bool(
+            spec["terms"] or spec.get("ensemble"))
         assert (values.get("curvelet", {}).get("scales") == 3) == (name == "hybrid")
         settings_from_dict(json.loads(json.dumps(values)))
     assert "min_valid_cells = 7" in toml_text(run_settings("image", ds, 1))
@@ -95,7 +96,7 @@ def test_the_jobs_run_ctrl_once_and_truths_first(tmp_path):
     jobs = demo_run._jobs(tmp_path, ds)
     names = [(j.seed, j.name) for j in jobs]
     assert names[:3] == [(1, "truth"), (2, "truth"), (1, "ctrl")]
-    assert len(names) == 2 * (len(runs.RUNS) - 1) + 1
+    assert len(names) == 2 * (len(runs.DEFAULT_RUNS) - 1) + 1
     assert {j.folder.name for j in jobs} == {"seed1", "seed2"}
 
 

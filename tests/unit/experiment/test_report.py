@@ -267,13 +267,15 @@ def test_the_report_draws_exactly_the_runs_of_the_experiment(full_report):
         if spec["observations"] == "obs_misspecified":
             twin = name.removesuffix("_misspecified")
             assert RUN_STYLE[name] == dict(RUN_STYLE[twin], ls="--"), name
-    assert len({RUN_STYLE[n]["color"] for n in RUNS if n not in ("truth", "ctrl")}) == 3
+    assert len({RUN_STYLE[n]["color"] for n in RUNS
+                if n not in ("truth", "ctrl") and not RUNS[n].get("ensemble")}) == 3
     # and no two runs look alike (the CDF-matched image run is dotted)
     styles = [tuple(sorted(RUN_STYLE[n].items())) for n in RUNS]
     assert len(set(styles)) == len(styles)
     # every DA run is on the maps of its observation set, and no other run
     mapped = [run for folder in MAP_FIGURES for run in assimilating(folder)]
-    assert sorted(mapped) == sorted(n for n, s in RUNS.items() if s["terms"])
+    assert sorted(mapped) == sorted(n for n, s in RUNS.items()
+                                    if s["terms"] or s.get("ensemble"))
     _, page = full_report
     assert "hybrid_misspecified" not in page.read_text(encoding="utf-8")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from landia.experiment.report.cost import cost_figure
 from landia.experiment.report.demo_output import DemoOutput
+from landia.experiment.report.ensemble import rank_histogram_figure
 from landia.experiment.report.maps import map_figures
 from landia.experiment.report.page import render_page
 from landia.experiment.report.propagation import propagation_figure
@@ -42,6 +43,8 @@ def build_report(out_dir) -> Path:
         ("Minimiser", [_attempt(cost_figure, output)]),
         ("Vertical propagation of the increments", [_attempt(propagation_figure, output)]),
     ]
+    if output.results.get("ensemble"):  # only a demo with ensemble runs
+        sections.append(("Ensemble", [_attempt(rank_histogram_figure, output)]))
     page = output.out / "report.html"
     page.write_text(render_page(output, sections), encoding="utf-8")
     return page

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from landia.experiment.report.demo_output import DemoOutput
+from landia.experiment.report.ensemble import ensemble_table
 from landia.experiment.report.tables import gaps_table, paper_table, region_table, results_table
 
 CSS = """
@@ -148,6 +149,9 @@ def render_page(output: DemoOutput, sections) -> str:
              gaps_table(output),
              "<h3>Inside the misspecified-error region</h3>",
              region_table(output)]
+    ensemble = ensemble_table(output)
+    if ensemble:  # only a demo with ensemble runs
+        parts += ["<h3>Ensemble spread against skill</h3>", ensemble]
     for title, figs in sections:
         parts.append(f"<h2>{html.escape(title)}</h2>")
         for path, caption, note in figs:

@@ -25,6 +25,8 @@ def _style(name: str, spec: dict) -> dict:
     if name == "truth":
         return dict(color="black", ls="-")
     observed = frozenset(spec["terms"]) - {"background"}
+    if spec.get("ensemble"):  # LETKF purple, the ensemble hybrid red; dash-dotted
+        return dict(color="tab:red" if observed else "tab:purple", ls="-.")
     if not observed:  # the free model run (CTRL)
         return dict(color="0.45", ls="-")
     return dict(color=_METHOD_COLOURS[observed],
