@@ -128,3 +128,44 @@ def member_texture(sand: np.ndarray, clay: np.ndarray, texture_std: float, seed:
 def member_parameters(params: ColumnParameters, soil: SoilParameters) -> ColumnParameters:
     """``params`` with another soil (a member's), the same roots and land cover."""
     return dataclasses.replace(params, soil=soil)
+
+
+#: Most columns stepped in one call. Beyond it every temporary of the step outgrows glibc's
+#: mmap threshold (32 MB) and is a fresh zeroed mapping: 20 members of the 0.25 deg East Asia
+#: grid (633,060 columns) in one call took 2.2-2.7x the time of 20 separate steps, in blocks of
+#: this size 1.0-1.1x (``landia bench``, docs/benchmarks.md).
+BLOCK_COLUMNS = 65536
+
+
+def member_blocks(members: int, n: int, limit: int = BLOCK_COLUMNS) -> list[tuple[int, int]]:
+    """Consecutive ranges ``(first, stop)`` of whole members with at most ``limit`` columns
+    each (one member per block when a member alone has more)."""
+    per = max(1, limit // max(n, 1))
+    return [(m, min(m + per, members)) for m in range(0, members, per)]
+
+
+def block_state(state: ModelState, n: int, first: int, stop: int) -> ModelState:
+    """Members ``first .. stop - 1`` of a member-major state of ``n`` columns per member
+    (views: no copy, no validation of numbers already valid)."""
+    arrays = {name: a[first * n:stop * n] for name, a in state.arrays().items()}
+    return ModelState.from_arrays(arrays)
+
+
+def block_parameters(params: ColumnParameters, n: int, first: int,
+                     stop: int) -> ColumnParameters:
+    """The parameters of members ``first .. stop - 1`` (see :func:`block_state`)."""
+    cut = slice(first * n, stop * n)
+    soil = SoilParameters(**{name: getattr(params.soil, name)[cut]
+                             for name in ("porosity", "psi_sat", "b", "k_sat")})
+    return ColumnParameters(soil=soil, root_fraction=params.root_fraction[cut],
+                            land_cover=tuple(params.land_cover[cut]))
+
+
+def join_blocks(blocks: list[ModelState]) -> ModelState:
+    """The member-major state of consecutive member blocks (the inverse of
+    :func:`block_state` over :func:`member_blocks`)."""
+    if len(blocks) == 1:
+        return blocks[0]
+    arrays = [b.arrays() for b in blocks]
+    return ModelState.from_arrays({name: np.concatenate([a[name] for a in arrays])
+                                   for name in STATE_FIELDS})

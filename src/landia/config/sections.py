@@ -366,6 +366,19 @@ class EnsembleSettings:
     texture_std: float = key(0.0, "Standard deviation of each member's sand and clay "
                                   "perturbation, percentage points (0: the same soil for every "
                                   "member).", lo=0.0, hi=50.0)
+    hybrid_weight: float = key(
+        1.0, "hybrid: weight beta of the ensemble in B's variances, D = (1 - beta) "
+             "analysis.background_error_variance + beta (ensemble variance); 1: the ensemble's "
+             "alone, 0: the static ones (the centre is still the 3D-Var of the ensemble mean).",
+        lo=0.0, hi=1.0)
+    diagnose_correlation_length: bool = key(
+        False, "hybrid: B's correlation length (analysis.correlation_length_km) diagnosed from "
+               "the members' top-layer perturbations at each analysis, fitted to the diffusion "
+               "correlation model (docs/ensemble.md).")
+    image_error_from_members: bool = key(
+        False, "hybrid: JI's image-error variance per curvelet scale from the members' spread "
+               "of P C E at each analysis (Bai et al. 2026), instead of "
+               "analysis.image_error_variance (docs/ensemble.md).")
 
 
 #: The default ``[serve] launcher``: the cycle job up to the analysis time ``{end}``.

@@ -36,10 +36,11 @@ class WindowBudget:
         """The budget of the window ``[start, end)`` (datetime64) on steps of ``dt`` s."""
         return cls(n_local, int((end - start) / np.timedelta64(int(dt), "s")))
 
-    def add_step(self, k: int, fluxes) -> None:
-        """Keep step ``k``'s fluxes (a ``WaterFluxes``-like object of (n_local,) arrays)."""
+    def add_step(self, k: int, fluxes, rows: slice = slice(None)) -> None:
+        """Keep step ``k``'s fluxes (a ``WaterFluxes``-like object of (n_local,) arrays, or
+        of the columns ``rows`` only)."""
         for j, name in enumerate(FLUXES):
-            self.fluxes[:, k, j] = getattr(fluxes, name)
+            self.fluxes[rows, k, j] = getattr(fluxes, name)
         self.max_abs_residual = max(self.max_abs_residual, float(np.abs(fluxes.residual).max()))
 
 

@@ -6,8 +6,12 @@ image 3D-Var gives their centre:
 1. every rank sends the members' mean and variance of the analysed layers at its cells to
    the root (two (n_land, layers) arrays; the ensemble itself stays where it is);
 2. the root runs the cycle's image 3D-Var (:meth:`landia.cycling.run.CycleRunner._analyse`,
-   with its outputs, alerts and run-log fields) on the ensemble mean, with B's variances the
-   ensemble's, floored at :data:`VARIANCE_FLOOR`;
+   with its outputs, alerts and run-log fields) on the ensemble mean, with B's variances
+
+   .. math:: D = (1 - \\beta)\\, \\sigma^2_{static} + \\beta\\, \\max(\\sigma^2_{ens}, 10^{-6}),
+
+   :math:`\\beta` = ``ensemble.hybrid_weight``, :math:`\\sigma^2_{static}` =
+   ``analysis.background_error_variance``;
 3. its increment is scattered, and every member is recentred on the 3D-Var analysis:
 
    .. math:: x_a^m = x_{3dvar} + \\big(x_{letkf}^m - \\overline{x_{letkf}}\\big)
@@ -15,13 +19,13 @@ image 3D-Var gives their centre:
 A failed or refused 3D-Var (an alert, as in the deterministic cycle) leaves the centre at the
 background mean: the members keep the LETKF's perturbations about it.
 
-**Diagnosed covariances.** ``runner.hybrid_covariance`` (None by default) is where
-covariances diagnosed from the ensemble plug in: called on every rank (it may communicate) as
-``hybrid_covariance(comm, xb_local, mean, variance)`` with the rank's background members
-(N, n_local, layers) and, on the root, the gathered mean and variance (None elsewhere); on the
-root it returns None or a dict with ``correlation_length_km`` (float, replaces
-``analysis.correlation_length_km``) and/or ``image_error_variance`` (one variance per curvelet
-scale, replaces the carried ones) for this analysis.
+**Diagnosed covariances** (:func:`diagnosed_covariance`). With
+``ensemble.diagnose_correlation_length`` the correlation length of B, and with
+``ensemble.image_error_from_members`` JI's image-error variance per curvelet scale, come from
+the members at each analysis (:mod:`landia.analysis.ensemble_covariance`). Both need every
+member's top layer on the root: it is gathered one member at a time (n_land values each) and
+folded into the statistics, so the root holds the top-layer perturbations (N n_land values)
+and never the members' states.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ import contextlib
 
 import numpy as np
 
+from landia.analysis.ensemble_covariance import ImageSpread, correlation_length_km
 from landia.diagnostics.ensemble import member_mean, member_variance
+from landia.errors import InputError
 from landia.exchange.collectives import gather_to_root, scatter_from_root
 from landia.exchange.guards import on_root
 
@@ -38,7 +44,8 @@ from landia.exchange.guards import on_root
 VARIANCE_FLOOR = 1e-6
 
 
-def hybrid_recentre(runner, xb: np.ndarray, xa_letkf: np.ndarray, window, record: dict):
+def hybrid_recentre(runner, xb: np.ndarray, xa_letkf: np.ndarray, window, record: dict,
+                    obs=None):
     """Every rank: the recentred analysis members (N, n_local, layers). Collective.
 
     Parameters
@@ -48,25 +55,79 @@ def hybrid_recentre(runner, xb: np.ndarray, xa_letkf: np.ndarray, window, record
         Background and LETKF analysis members at the rank's cells, m3 m-3.
     window : Window
     record : dict
-        The cycle's run-log record (the 3D-Var's fields go in it, on the root).
+        The cycle's run-log record (the 3D-Var's fields go in it, on the root, and the
+        hybrid's under ``"hybrid"``).
+    obs : ObservationSet, optional
+        The window's observations (the image-error variance from the members needs them).
     """
     comm, dec, nl = runner.comm, runner.decomposition, runner.layers
+    e, a = runner.settings.ensemble, runner.settings.analysis
     mean_local = member_mean(xb)
     mean = gather_to_root(comm, dec, np.ascontiguousarray(mean_local))
     variance = gather_to_root(comm, dec, np.ascontiguousarray(member_variance(xb)))
-    diagnosed = (runner.hybrid_covariance(comm, xb, mean, variance)
-                 if runner.hybrid_covariance is not None else None)
+    diagnosed = diagnosed_covariance(runner, xb, mean, obs)
 
     def analyse():
+        beta = e.hybrid_weight
+        blended = ((1.0 - beta) * a.background_error_variance
+                   + beta * np.maximum(variance, VARIANCE_FLOOR))
         with _diagnosed_covariance(runner, diagnosed):
-            inc = runner._analyse(mean, window, record,
-                                  error_variance=np.maximum(variance, VARIANCE_FLOOR))
+            inc = runner._analyse(mean, window, record, error_variance=blended)
         record["analysed"] = inc is not None
+        record["hybrid"] = {"weight": beta, "ensemble_variance_mean": float(np.mean(variance)),
+                            **{k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                               for k, v in (diagnosed or {}).items()}}
         return np.zeros((runner.grid.n_land, nl)) if inc is None else inc
 
     increment = scatter_from_root(comm, dec, on_root(comm, analyse), trailing_shape=(nl,))
     centre = mean_local + increment
     return centre[None] + (xa_letkf - member_mean(xa_letkf)[None])
+
+
+def diagnosed_covariance(runner, xb: np.ndarray, mean, obs) -> dict | None:
+    """Every rank (collective): on the root, the covariances diagnosed from the members for
+    this analysis -- ``correlation_length_km`` (``ensemble.diagnose_correlation_length``)
+    and ``image_error_variance`` per curvelet scale (``ensemble.image_error_from_members``,
+    when the top layer is observed) -- or None when neither is asked for.
+
+    ``xb`` are the rank's background members (N, n_local, layers), ``mean`` the gathered
+    ensemble mean (root; None elsewhere), ``obs`` the window's observations.
+    """
+    e, a = runner.settings.ensemble, runner.settings.analysis
+    want_length = e.diagnose_correlation_length and a.correlation_length_km > 0
+    want_image = (e.image_error_from_members and "image" in a.terms and obs is not None
+                  and bool(np.any(obs.layers == 0)))
+    if not (want_length or want_image):
+        return None
+    grid, root = runner.grid, runner.rank == 0
+    spread = perturbations = None
+    if root:
+        perturbations = np.empty((runner.members, grid.n_land))
+        if want_image:
+            top = obs.layers == 0
+            image = np.full(grid.n_land, np.nan)
+            image[obs.cells[top]] = obs.values[top]
+            try:
+                spread = ImageSpread(grid.to_field(image), grid.land, runner.settings,
+                                     grid.lat, grid.lon)
+            except InputError as exc:  # too few observed cells for the image operator
+                runner.log.warning("hybrid_image_spread_skipped", reason=str(exc))
+    for m in range(runner.members):  # one member's top layer at a time on the root
+        top = gather_to_root(runner.comm, runner.decomposition,
+                             np.ascontiguousarray(xb[m, :, 0]))
+        if root:
+            perturbations[m] = top - mean[:, 0]
+            if spread is not None:
+                spread.add(grid.to_field(top))
+    if not root:
+        return None
+    out = {}
+    if want_length:
+        out["correlation_length_km"] = correlation_length_km(perturbations, grid,
+                                                             a.correlation_steps)
+    if spread is not None:
+        out["image_error_variance"] = spread.variance()
+    return out
 
 
 @contextlib.contextmanager

@@ -33,8 +33,8 @@ import time
 import numpy as np
 
 from landia.checkpoint import keep_last, write_checkpoint
-from landia.columns.ensemble import member_texture, member_values, stack_members, \
-    stack_parameters
+from landia.columns.ensemble import block_parameters, block_state, join_blocks, \
+    member_blocks, member_texture, member_values, stack_members, stack_parameters
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, step
 from landia.columns.run import monthly_lai
@@ -71,14 +71,7 @@ def runner_class(settings):
 
 
 class EnsembleRunner(CycleRunner):
-    """One rank's share of an ensemble run (see the module notes).
-
-    ``hybrid_covariance`` is the place for covariances diagnosed from the ensemble in the
-    hybrid (correlation length, image-error variances per curvelet scale):
-    see :func:`landia.cycling.ensemble_hybrid.hybrid_recentre`.
-    """
-
-    hybrid_covariance = None
+    """One rank's share of an ensemble run (see the module notes)."""
 
     def __init__(self, comm, settings, run_dir, **kwargs):
         self.members = settings.ensemble.members
@@ -96,6 +89,9 @@ class EnsembleRunner(CycleRunner):
             self.ens_params = stack_parameters([ColumnParameters.from_land_cover(
                 SoilParameters.from_sand_clay(s[self.block], c[self.block]), cover)
                 for s, c in textures])
+        self.blocks = member_blocks(self.members, self.n_local)
+        self.block_params = [block_parameters(self.ens_params, self.n_local, *b)
+                             for b in self.blocks] if self.n_local else []
         self.source = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
             self.weather.lon[self.block], self.cells) if self.n_local else None)
@@ -136,12 +132,22 @@ class EnsembleRunner(CycleRunner):
                    for p in self.perturbations]
         names = FORCING_VARIABLES + (("rain", "snow") if records[0].rain is not None
                                      and records[0].snow is not None else ())
-        stacked = {k: np.concatenate([getattr(r, k) for r in records], axis=1) for k in names}
-        for k, t in enumerate(records[0].times):
-            lai = monthly_lai(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
-            state, fx = step(state, self.ens_params, {v: a[k] for v, a in stacked.items()},
-                             np.tile(lai, self.members), DT)
-            budget.add_step(k, fx)
+        lai = [monthly_lai(self.lai_monthly, t + np.timedelta64(int(DT // 2), "s"))
+               for t in records[0].times]
+        blocks = []
+        # Whole members at a time, at most BLOCK_COLUMNS columns per step call (the members
+        # are independent: the same bits as one call over all of them).
+        for (first, stop), params in zip(self.blocks, self.block_params):
+            part = block_state(state, n, first, stop)
+            forcing = {k: np.concatenate([getattr(r, k) for r in records[first:stop]], axis=1)
+                       for k in names}
+            rows = slice(first * n, stop * n)
+            for k in range(len(records[0].times)):
+                part, fx = step(part, params, {v: a[k] for v, a in forcing.items()},
+                                np.tile(lai[k], stop - first), DT)
+                budget.add_step(k, fx, rows)
+            blocks.append(part)
+        state = join_blocks(blocks)
         mean = WindowBudget(n, budget.fluxes.shape[1])
         mean.fluxes = member_mean(member_values(budget.fluxes, self.members))
         mean.max_abs_residual = budget.max_abs_residual
@@ -194,7 +200,7 @@ class EnsembleRunner(CycleRunner):
         stats = gathered_statistics(self.comm, outcome, self.members, window.index)
         xa = outcome.xa
         if self.settings.ensemble.analysis == "hybrid":
-            xa = hybrid_recentre(self, xb, xa, window, record)
+            xa = hybrid_recentre(self, xb, xa, window, record, obs)
         if self.rank == 0:
             summary.update(stats)
             record["analysed"] = bool(stats["obs_used"]) or record.get("analysed", False)

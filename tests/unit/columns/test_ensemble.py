@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from landia.columns.ensemble import (member_texture, member_values, split_members,
-                                     stack_members, tile_parameters)
+from landia.columns.ensemble import (block_parameters, block_state, join_blocks,
+                                     member_blocks, member_texture, member_values,
+                                     split_members, stack_members, tile_parameters)
 from landia.columns.model import STATE_FIELDS, ModelState, step
 from landia.columns.soil import SoilParameters
 from landia.columns.state import ColumnParameters
@@ -62,3 +63,22 @@ def test_member_texture_is_reproducible_independent_of_the_split_and_physical():
     layered, _ = member_texture(np.repeat(sand[:, None], 10, 1), np.repeat(clay[:, None], 10, 1),
                                 10.0, seed=1, member=2)
     assert np.array_equal(layered[:, 4], s1)
+
+
+def test_stepping_in_member_blocks_gives_the_bits_of_one_call():
+    p = params(5)
+    members = states(p, members=7)
+    whole = stack_members(members)
+    tiled = tile_parameters(p, 7)
+    blocks = member_blocks(7, 5, limit=15)                 # 3 members (15 columns) a block
+    assert blocks == [(0, 3), (3, 6), (6, 7)]
+    assert member_blocks(2, 100, limit=15) == [(0, 1), (1, 2)]
+    one, _ = step(whole, tiled, FORCING, 2.0)
+    parts = [step(block_state(whole, 5, a, b), block_parameters(tiled, 5, a, b), FORCING,
+                  2.0)[0] for a, b in blocks]
+    again = join_blocks(parts)
+    for name in STATE_FIELDS:
+        assert np.array_equal(one.arrays()[name], again.arrays()[name]), name
+    for m, alone in enumerate(members):                     # and of each member alone
+        single, _ = step(alone, p, FORCING, 2.0)
+        assert np.array_equal(single.columns.w_liq, one.columns.w_liq[5 * m:5 * m + 5])

@@ -202,3 +202,26 @@ def test_the_hybrid_recentres_the_members_on_the_3dvar_of_their_mean(case):
         analysis = np.asarray(ds["analysis"][0])
     land = np.isfinite(analysis[0])
     assert np.abs(mean - np.stack([a[land] for a in analysis], axis=1)).max() < 1e-12
+
+
+def test_the_hybrid_takes_its_covariances_from_the_members_when_asked(case):
+    """hybrid_weight blends B's variances; the correlation length and the image-error
+    variance per scale are diagnosed from the members at every analysis (in the run log)."""
+    root, _ = case
+    run = root / "hybrid_diagnosed"
+    assert run_here(run, raw(root / "obs", analysis="hybrid", hybrid_weight=0.5,
+                             diagnose_correlation_length=True,
+                             image_error_from_members=True)) == 0
+    spacing = 1.4 * np.pi / 180 * 6371 * np.cos(np.radians(49.8))
+    a = settings_from_dict(raw(root / "obs")).analysis
+    for r in log(run):
+        h = r["hybrid"]
+        assert h["weight"] == 0.5 and h["ensemble_variance_mean"] > 0
+        assert 0.9 * spacing <= h["correlation_length_km"] <= 2000.0
+        s2 = np.array(h["image_error_variance"])
+        assert s2.ndim == 1 and s2.size >= 2
+        assert np.all((s2 >= a.image_error_floor) & (s2 <= a.image_error_cap))
+    # the static half of B and the diagnosed covariances give another centre
+    alone = checkpoint(root / "hybrid")[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
+    blended = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
+    assert not np.array_equal(alone, blended)
