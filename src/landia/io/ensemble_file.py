@@ -8,9 +8,10 @@ A CF-1.8 netCDF file in the time-record layout of the state files (:mod:`landia.
 * ``soil_moisture_spread`` (time, layer, lat, lon), m3 m-3: the members' standard deviation
   (N - 1 in the denominator), ``cell_methods = "realization: standard_deviation"``;
 
-NaN off land, and the global attribute ``ensemble_members``. ``realization`` is the CF
-standard name of an ensemble member's number, so the cell methods say what the members were
-reduced to.
+NaN off land, and the global attribute ``ensemble_members``. The cell methods name
+``realization``, a scalar coordinate variable of that CF standard name (an ensemble member's
+number), so a CF checker finds what the members were reduced to (compliance-checker cf:1.8:
+no finding).
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ def write_ensemble_file(path: str | Path, content: EnsembleFile,
                               "landia ensemble mean and spread of soil moisture",
                               valid_time=content.valid_time) as ds:
             dims = field_dimensions(ds)
+            real = ds.createVariable("realization", "i4")
+            real.standard_name = "realization"
+            real.long_name = "ensemble members (the statistics are over them)"
+            real.units = "1"
+            real.comment = (f"the statistics are over the members 0 to {content.members - 1}"
+                            " (global attribute ensemble_members)")
+            real.assignValue(0)
             for name, values in (("soil_moisture", content.mean),
                                  ("soil_moisture_spread", content.spread)):
                 long_name, methods = VARIABLES[name]
@@ -77,7 +85,7 @@ def write_ensemble_file(path: str | Path, content: EnsembleFile,
                     var.standard_name = "volume_fraction_of_condensed_water_in_soil"
                 var.long_name = long_name
                 var.cell_methods = methods
-                var.coordinates = FIELD_COORDINATES
+                var.coordinates = f"{FIELD_COORDINATES} realization"
                 write_record(var, values)
             ds.ensemble_members = np.int32(content.members)
             for key, value in (attributes or {}).items():

@@ -34,6 +34,10 @@ def test_round_trip_and_cf_attributes(tmp_path):
         assert ds["soil_moisture"].dimensions == ("time", "layer", "lat", "lon")
         assert ds["soil_moisture"].cell_methods == "realization: mean"
         assert ds["soil_moisture_spread"].cell_methods == "realization: standard_deviation"
+        # the name the cell methods use is a scalar coordinate of CF standard name realization
+        assert ds["realization"].standard_name == "realization"
+        assert ds["realization"].dimensions == ()
+        assert "realization" in ds["soil_moisture"].coordinates.split()
         assert ds["soil_moisture"].standard_name == \
             "volume_fraction_of_condensed_water_in_soil"
         assert ds["soil_moisture_spread"].units == "m3 m-3"
