@@ -138,8 +138,8 @@ def test_report_table_and_rank_histogram(tmp_path):
 
 
 def test_ensemble_runs_and_their_seed():
-    """Off by default; the members draw 1000 + seed, the truth the seed itself."""
-    assert "letkf" not in DEFAULT_RUNS and "enhybrid" not in DEFAULT_RUNS
+    """In the demo; the members draw 1000 + seed, the truth the seed itself."""
+    assert "letkf" in DEFAULT_RUNS and "enhybrid" in DEFAULT_RUNS
     assert DemoSettings().runs == DEFAULT_RUNS
     ds = DemoSettings()
     truth = run_settings("truth", ds, 2)
