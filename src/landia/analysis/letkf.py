@@ -41,7 +41,11 @@ are then batched by their number of local observations :math:`p`, so every cell'
 (``matmul``, ``eigh`` of a stack of matrices, one matrix at a time) is the same whichever other
 cells share its batch.
 
-**Cost.** Per cell :math:`O(p N^2 + N^3)`; all cells of one :math:`p` in one batched call.
+**Cost.** Per cell :math:`O(p N^2 + \min(p, N)^3)`: the eigenproblem is solved in the
+smaller of ensemble and observation space (:func:`transform_weights`; both exact, tested
+against each other); all cells of one :math:`p` in one batched call. At 0.25 deg over East
+Asia (31,653 cells, 20 members, 40 km, 15 observations per cell on average) the observation
+space took a quarter off the time, most of which is LAPACK's per-matrix cost in ``eigh``.
 """
 
 from __future__ import annotations
@@ -200,6 +204,56 @@ def _relax(xa_p: np.ndarray, xb_p: np.ndarray, inflation: str, alpha: float) -> 
     return xa_p * factor
 
 
+def transform_weights(s_mat: np.ndarray, s_dep: np.ndarray,
+                      space: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""The LETKF's mean weights and transform of a stack of cells with p observations each.
+
+    With :math:`S = \tilde R^{-1/2} Y_b` (p x N) and :math:`a = N - 1`,
+    :math:`A = a I + S^T S`, :math:`\bar w = A^{-1} S^T \tilde R^{-1/2} (y_o - \bar y_b)` and
+    :math:`W_a = \sqrt{a}\, A^{-1/2}`. Two exact ways, chosen by the smaller eigenproblem:
+
+    * ``"ensemble"`` (p >= N): :math:`A = Q \Lambda Q^T` (N x N);
+    * ``"observation"`` (p < N): :math:`S S^T = U \Lambda U^T` (p x p) and
+      :math:`T = S^T U`; then :math:`A^{-1} = (I - T\,\mathrm{diag}(h_1)\,T^T) / a` and
+      :math:`W_a = I + T\,\mathrm{diag}(h_2)\,T^T` with :math:`h_1 = 1/(a + \lambda)`,
+      :math:`h_2 = -1 / (\sqrt{a + \lambda} (\sqrt a + \sqrt{a + \lambda}))` (the
+      :math:`\lambda = 0` directions drop out without a division by :math:`\lambda`).
+
+    Parameters
+    ----------
+    s_mat : ndarray (m, p, N)
+        :math:`S` of each cell.
+    s_dep : ndarray (m, p)
+        :math:`\tilde R^{-1/2} (y_o - \bar y_b)` of each cell.
+    space : {"ensemble", "observation"}, optional
+        Force one way (tests); default: observation space when p < N.
+
+    Returns
+    -------
+    wbar : ndarray (m, N)
+    wa : ndarray (m, N, N)
+    """
+    m, p, n = s_mat.shape
+    a = n - 1.0
+    st = np.swapaxes(s_mat, 1, 2)                       # (m, N, p)
+    c = np.matmul(st, s_dep[..., None])[..., 0]         # S^T R^-1/2 d: (m, N)
+    if (space or ("observation" if p < n else "ensemble")) == "ensemble":
+        lam, q = np.linalg.eigh(np.matmul(st, s_mat) + a * np.eye(n))
+        qt = np.swapaxes(q, 1, 2)
+        wbar = np.matmul(q / lam[:, None, :], np.matmul(qt, c[..., None]))[..., 0]
+        return wbar, np.matmul(q * np.sqrt(a / lam)[:, None, :], qt)
+    lam, u = np.linalg.eigh(np.matmul(s_mat, st))       # (m, p), (m, p, p)
+    lam = np.maximum(lam, 0.0)
+    t = np.matmul(st, u)                                # (m, N, p)
+    tt = np.swapaxes(t, 1, 2)
+    h1 = 1.0 / (a + lam)
+    root = np.sqrt(a + lam)
+    h2 = -1.0 / (root * (np.sqrt(a) + root))
+    wbar = (c - np.matmul(t, (h1 * np.matmul(tt, c[..., None])[..., 0])[..., None])[..., 0]) / a
+    wa = np.matmul(t * h2[:, None, :], tt) + np.eye(n)
+    return wbar, wa
+
+
 def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str = "rtps",
                    inflation_factor: float = 0.0) -> LetkfResult:
     """The LETKF analysis of every target cell (see the module notes for the maths).
@@ -253,22 +307,16 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
     dep = yo - ybar
     xa = xb.copy()
     counts = localisation.counts
-    eye = (n - 1.0) * np.eye(n)
     for p in np.unique(counts[counts > 0]):
         sel = np.flatnonzero(counts == p)
         pos = localisation.indptr[sel][:, None] + np.arange(p)
         obs = localisation.indices[pos]                 # (m, p)
-        w = localisation.weights[pos] / r_var[obs]      # localised R^-1
-        y = np.moveaxis(yp[:, obs], 0, -1)              # (m, p, N)
-        ywt = np.swapaxes(y * w[..., None], 1, 2)       # (m, N, p): Y^T R^-1
-        a = np.matmul(ywt, y) + eye                     # (m, N, N)
-        lam, q = np.linalg.eigh(a)
-        qt = np.swapaxes(q, 1, 2)
-        wbar = np.matmul(q / lam[:, None, :], np.matmul(qt, np.matmul(ywt, dep[obs][..., None])))
-        wa = np.matmul(q * np.sqrt((n - 1.0) / lam)[:, None, :], qt)
+        root_w = np.sqrt(localisation.weights[pos] / r_var[obs])   # (localised R^-1)^1/2
+        s_mat = np.moveaxis(yp[:, obs], 0, -1) * root_w[..., None]  # S = R~^-1/2 Y: (m, p, N)
+        wbar, wa = transform_weights(s_mat, root_w * dep[obs])
         xps = np.moveaxis(xp[:, sel, :], 0, -1)         # (m, v, N)
         xa_p = np.moveaxis(np.matmul(xps, wa), -1, 0)   # (N, m, v) analysis perturbations
-        mean_inc = np.matmul(xps, wbar)[..., 0]         # (m, v)
+        mean_inc = np.matmul(xps, wbar[..., None])[..., 0]   # (m, v)
         xa_p = _relax(xa_p, xp[:, sel, :], inflation, float(inflation_factor))
         xa[:, sel, :] = xbar[sel] + mean_inc + xa_p
     return LetkfResult(xa=xa, n_obs=counts.copy())

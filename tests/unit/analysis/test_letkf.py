@@ -9,6 +9,7 @@ from landia.analysis.letkf import (
     gaspari_cohn,
     letkf_analysis,
     localise,
+    transform_weights,
 )
 from landia.grid import great_circle_km
 
@@ -179,3 +180,20 @@ def test_bad_arguments(bad, match):
     args.update(bad)
     with pytest.raises(ValueError, match=match):
         letkf_analysis(**args)
+
+
+@pytest.mark.parametrize("p", [1, 7, 19, 20, 33])
+def test_the_two_ways_to_the_weights_agree(p):
+    """Ensemble space (N x N eigenproblem) and observation space (p x p) give the same mean
+    weights and transform (to round-off), fewer observations than members included."""
+    rng = np.random.default_rng(p)
+    n = 20
+    s_mat = rng.standard_normal((6, p, n)) * rng.uniform(0.1, 3.0, (6, 1, 1))
+    s_mat -= s_mat.mean(axis=2, keepdims=True)           # perturbations sum to zero
+    s_dep = rng.standard_normal((6, p))
+    we, te = transform_weights(s_mat, s_dep, "ensemble")
+    wo, to = transform_weights(s_mat, s_dep, "observation")
+    assert np.max(np.abs(we - wo)) < 1e-12 * max(1.0, np.max(np.abs(we)))
+    assert np.max(np.abs(te - to)) < 1e-12
+    # W_a 1 = 1: the analysis perturbations stay centred
+    assert np.allclose(to.sum(axis=2), 1.0, atol=1e-12)
