@@ -15,9 +15,6 @@ from landia.cycling.clock import Window
 from landia.cycling.ensemble_analysis import ObservationSet
 from landia.errors import InputError
 from landia.exchange.guards import on_root
-from landia.io.naming import observation_name
-from landia.observations.timing import read_observation
-from landia.observations.withhold import withhold
 
 
 def window_observations(runner, window: Window) -> ObservationSet | None:
@@ -28,18 +25,11 @@ def window_observations(runner, window: Window) -> ObservationSet | None:
     grid, bias correction, observation folder and alert log).
     """
     def root_read():
-        obs_dir = runner._observation_dir()
-        path = None if obs_dir is None else obs_dir / observation_name(window.end)
-        if path is None or not path.exists():
-            runner._alert(window, "observation_missing",
-                          f"no observation file {path}" if path else
-                          "no observation folder configured (cycle.observations)")
+        path = runner._observation_file(window)
+        if path is None:
             return None
-        o = runner.settings.observations
         try:
-            image = runner.bias.apply(read_observation(path, window.end, o, runner.grid.shape))
-            image, _ = withhold(image, runner.grid.land, o.withhold_fraction, o.withhold_seed,
-                                window.index)
+            image, _ = runner._read_observation(path, window)
             found = ObservationSet.from_image(image, runner.grid, runner.porosity_all,
                                               runner.settings)
         except InputError as exc:

@@ -227,13 +227,7 @@ class EnsembleRunner(CycleRunner):
                             attributes={k: v for k, v in attributes.items()
                                         if k != "ensemble_members"})
         phases["output"] = time.perf_counter() - t0
-        n = max(self.grid.n_land, 1)
-        record.update(
-            ranks=self.size, land_cells=self.grid.n_land,
-            budget_mm={"precipitation": totals[0] / n, "evapotranspiration": totals[1] / n,
-                       "runoff": totals[2] / n, "assimilation": totals[3] / n,
-                       "max_abs_step_residual": worst},
-            seconds={k: round(v, 4) for k, v in phases.items()})
+        self._record_budget(record, phases, totals, worst)
         t0 = time.perf_counter()
         path = write_checkpoint(self.run_dir / "checkpoints", full, window.end, window.index + 1,
                                 self.hash, metadata={"mode": self.cfg.mode, "ranks": self.size,

@@ -157,6 +157,24 @@ class CycleRunner:
         p = Path(self.cfg.observations)
         return p if p.is_absolute() else self.run_dir / p
 
+    def _observation_file(self, window: Window) -> Path | None:
+        """Root: the window's observation file, or None after an ``observation_missing``
+        alert."""
+        obs_dir = self._observation_dir()
+        path = None if obs_dir is None else obs_dir / observation_name(window.end)
+        if path is None or not path.exists():
+            self._alert(window, "observation_missing", f"no observation file {path}" if path
+                        else "no observation folder configured (cycle.observations)")
+            return None
+        return path
+
+    def _read_observation(self, path: Path, window: Window):
+        """Root: the observation image read (valid-time check), bias-corrected, with the
+        withheld cells taken out; (image, withheld). Raises InputError."""
+        o = self.settings.observations
+        obs = self.bias.apply(read_observation(path, window.end, o, self.grid.shape))
+        return withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed, window.index)
+
     # -- restart ---------------------------------------------------------------------------
     def _initial_state(self):
         """(local ModelState or None, index of the next window)."""
@@ -202,12 +220,8 @@ class CycleRunner:
     def _cold_state(self, theta: np.ndarray | None) -> ModelState:
         return cold_start_state(self.settings, self.params.soil, theta)
 
-    def _finish_cycle(self, full, window: Window, record: dict, phases: dict, totals, worst,
-                      n_done: int, n_todo: int, t_run: float) -> None:
-        """Root only: state file, checkpoint, run-log line, progress."""
-        t0 = time.perf_counter()
-        self._write_state(full, window)
-        phases["output"] = time.perf_counter() - t0
+    def _record_budget(self, record: dict, phases: dict, totals, worst) -> None:
+        """The run-log line's ranks, cells, water budget per land cell (mm) and timings."""
         n = max(self.grid.n_land, 1)
         record.update(
             ranks=self.size, land_cells=self.grid.n_land,
@@ -215,6 +229,14 @@ class CycleRunner:
                        "runoff": totals[2] / n, "assimilation": totals[3] / n,
                        "max_abs_step_residual": worst},
             seconds={k: round(v, 4) for k, v in phases.items()})
+
+    def _finish_cycle(self, full, window: Window, record: dict, phases: dict, totals, worst,
+                      n_done: int, n_todo: int, t_run: float) -> None:
+        """Root only: state file, checkpoint, run-log line, progress."""
+        t0 = time.perf_counter()
+        self._write_state(full, window)
+        phases["output"] = time.perf_counter() - t0
+        self._record_budget(record, phases, totals, worst)
         t0 = time.perf_counter()
         # The log line travels in the checkpoint: a kill before the append below loses nothing.
         write_checkpoint(self.run_dir / "checkpoints", full, window.end,
@@ -261,18 +283,11 @@ class CycleRunner:
             is None else self.grid.to_field(error_variance.T),
             porosity=self.grid.to_field(self.porosity_all[:, :nl].T),
             source=f"background {window.label}", valid_time=window.end)
-        obs_dir = self._observation_dir()
-        obs_path = None if obs_dir is None else obs_dir / observation_name(window.end)
-        if obs_path is None or not obs_path.exists():
-            self._alert(window, "observation_missing",
-                        f"no observation file {obs_path}" if obs_path else
-                        "no observation folder configured (cycle.observations)")
+        obs_path = self._observation_file(window)
+        if obs_path is None:
             return None
         try:
-            o = self.settings.observations
-            obs = self.bias.apply(read_observation(obs_path, window.end, o, self.grid.shape))
-            obs, withheld = withhold(obs, self.grid.land, o.withhold_fraction, o.withhold_seed,
-                                     window.index)
+            obs, withheld = self._read_observation(obs_path, window)
             result = run_analysis(bg_field, obs, self.settings,
                                   image_error_variance=self.image_error.values,
                                   local_error_excess=self.image_error.excess)
