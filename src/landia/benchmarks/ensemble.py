@@ -18,7 +18,7 @@ the same arithmetic per column.
     ``ensemble_step_s / (members * deterministic_step_s)`` (issue 15's aim: <= 1.1).
 ``block_members``, ``blocked_step_s``, ``blocked_ratio``
     The same N n columns stepped in blocks of ``block_members`` members (at most
-    :data:`BLOCK_COLUMNS` columns a call, one state per block): with 633,060 columns in one
+    :data:`landia.columns.ensemble.BLOCK_COLUMNS` columns a call, the cycle's blocks): with 633,060 columns in one
     call every array of the step (50 MB for one of 10 layers) is above glibc's largest mmap
     threshold (32 MB), so each temporary is a fresh mapping whose pages the kernel zeroes on
     first touch (measured: 2.7x the 20 separate steps, most of it system time); blocks of
@@ -43,14 +43,13 @@ import numpy as np
 
 from landia.benchmarks.columns import step_problem, stepper
 from landia.benchmarks.measure import peak_mb, timed_steps
+from landia.columns.ensemble import member_blocks
 from landia.launch import launch_environment
 
 #: Members of the benchmarked ensemble (CoLM202X's default).
 MEMBERS = 20
 #: Land cells of the grids: the demo's (32 x 31 at 1.4 deg) and East Asia at 0.25 deg.
 GRID_COLUMNS = {"paper": 991, "eastasia_025": 31_653}
-#: Most columns per step call of the blocked ensemble step.
-BLOCK_COLUMNS = 65_536
 #: Localisation half-widths of the LETKF cases, km (CoLM202X's 40 km, and a wider one).
 LETKF_LENGTHS_KM = (40.0, 150.0)
 #: Ranks of the LETKF cases.
@@ -88,9 +87,9 @@ def ensemble_step_case(name: str, members: int = MEMBERS, columns: int | None = 
     problem = step_problem(n)
     det_s, _ = timed_steps(stepper(*problem))
     ens_s, steps = timed_steps(stepper(*tile_problem(*problem, members)))
-    block = max(1, min(members, BLOCK_COLUMNS // n))
-    blocks = [stepper(*tile_problem(*problem, min(block, members - first)))
-              for first in range(0, members, block)]
+    spans = member_blocks(members, n)                  # the ensemble cycle's blocks
+    block = spans[0][1] - spans[0][0]
+    blocks = [stepper(*tile_problem(*problem, stop - first)) for first, stop in spans]
     blocked_s, _ = timed_steps(lambda: [advance() for advance in blocks])
     figures = {"columns": n, "members": members, "deterministic_step_s": det_s,
                "ensemble_step_s": ens_s, "steps": steps,
