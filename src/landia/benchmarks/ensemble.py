@@ -18,11 +18,11 @@ the same arithmetic per column.
     ``ensemble_step_s / (members * deterministic_step_s)`` (issue 15's aim: <= 1.1).
 ``block_members``, ``blocked_step_s``, ``blocked_ratio``
     The same N n columns stepped in blocks of ``block_members`` members (at most
-    :data:`landia.columns.ensemble.BLOCK_COLUMNS` columns a call, the cycle's blocks): with 633,060 columns in one
-    call every array of the step (50 MB for one of 10 layers) is above glibc's largest mmap
-    threshold (32 MB), so each temporary is a fresh mapping whose pages the kernel zeroes on
-    first touch (measured: 2.7x the 20 separate steps, most of it system time); blocks of
-    about 64k columns keep the temporaries in the heap.
+    :data:`landia.columns.ensemble.BLOCK_COLUMNS` columns a call, the cycle's blocks): with
+    633,060 columns in one call every array of the step (50 MB for one of 10 layers) is above
+    glibc's largest mmap threshold (32 MB), so each temporary is a fresh mapping whose pages
+    the kernel zeroes on first touch (measured: 2.7x the 20 separate steps, most of it system
+    time); blocks of about 64k columns keep the temporaries in the heap.
 ``peak_mb``
     Peak resident memory of the case's process.
 
