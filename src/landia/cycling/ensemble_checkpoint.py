@@ -17,11 +17,9 @@ round. The hashes would differ too, but "another configuration" does not say wha
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from landia.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from landia.checkpoint import Checkpoint
 from landia.columns.ensemble import member_arrays, stack_members
 from landia.columns.model import STATE_FIELDS, ModelState
 from landia.exchange.collectives import gather_state, scatter_state
@@ -35,31 +33,21 @@ def _describe(members: int | None) -> str:
             else f"an ensemble of {members} members")
 
 
-def member_count_refusal(run_dir, members: int | None, cold_start: bool = False) -> str | None:
-    """Root only: why the newest readable checkpoint of ``run_dir/checkpoints`` cannot be
-    resumed with ``members`` (None: a deterministic run), or None when it can (or there is
-    none, or ``cold_start``: ``--cold-start`` moves those checkpoints aside).
-
-    It is called before the configuration hash is compared; the checkpoint is read whatever
-    its hash, and an unreadable one is skipped as :func:`landia.checkpoint.latest_valid` does.
-    """
-    if cold_start:
+def member_count_refusal(found: Checkpoint | None, members: int | None) -> str | None:
+    """Why the checkpoint ``found`` (the newest that verifies, whatever its configuration
+    hash; None: there is none) cannot be resumed with ``members`` (None: a deterministic
+    run), or None when it can. The cycle asks before it compares configuration hashes."""
+    if found is None:
         return None
-    for path in list_checkpoints(Path(run_dir) / "checkpoints"):
-        try:
-            found = load_checkpoint(path, allow_config_change=True)
-        except CheckpointError:
-            continue
-        held = found.metadata.get(MEMBERS_KEY)
-        if held == members:
-            return None
-        fix = (f"set ensemble.members = {held}" if held is not None and members is not None
-               else "set ensemble.enabled = " + ("true" if held is not None else "false")
-               + (f" and ensemble.members = {held}" if held is not None else ""))
-        return (f"{path}: the checkpoint holds {_describe(held)}; this configuration is "
-                f"{_describe(members)}. A run cannot be resumed with another ensemble size: "
-                f"{fix} to continue it, or use a new --run-dir")
-    return None
+    held = found.metadata.get(MEMBERS_KEY)
+    if held == members:
+        return None
+    fix = (f"set ensemble.members = {held}" if held is not None and members is not None
+           else "set ensemble.enabled = " + ("true" if held is not None else "false")
+           + (f" and ensemble.members = {held}" if held is not None else ""))
+    return (f"{found.path}: the checkpoint holds {_describe(held)}; this configuration is "
+            f"{_describe(members)}. A run cannot be resumed with another ensemble size: "
+            f"{fix} to continue it, or use a new --run-dir")
 
 
 def gather_members(comm, decomposition, local: ModelState | None,

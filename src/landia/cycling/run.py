@@ -180,8 +180,12 @@ class CycleRunner:
         """(local ModelState or None, index of the next window)."""
         def root_start():  # (newest valid checkpoint, why the run may not start)
             remove_temporaries(self.run_dir / "checkpoints")
-            size = member_count_refusal(self.run_dir, self.members, self.cold_start)
-            found = None if size else latest_valid(self.run_dir / "checkpoints", self.hash)
+            folder = self.run_dir / "checkpoints"
+            # The newest verified checkpoint, read once: its ensemble size, then its hash.
+            newest = None if self.cold_start else latest_valid(folder, None)
+            size = member_count_refusal(newest, self.members)
+            found = (None if size else newest if newest is not None
+                     and newest.config_hash == self.hash else latest_valid(folder, self.hash))
             return found, size or check_start(self.run_dir, found, self.hash,
                                               self.all_windows[0].end, self.cold_start)
 
