@@ -255,7 +255,7 @@ def transform_weights(s_mat: np.ndarray, s_dep: np.ndarray,
 
 
 def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str = "rtps",
-                   inflation_factor: float = 0.0) -> LetkfResult:
+                   inflation_factor: float = 0.0, prior_inflation: float = 1.0) -> LetkfResult:
     """The LETKF analysis of every target cell (see the module notes for the maths).
 
     Parameters
@@ -275,6 +275,13 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         Relaxation of the analysis perturbations.
     inflation_factor : float
         Its :math:`\\alpha` in [0, 1].
+    prior_inflation : float
+        Multiplicative prior inflation :math:`\\rho \\ge 1`: the background perturbations
+        (state and observation space) of a cell with observations are scaled by
+        :math:`\\sqrt\\rho` before its analysis (PETSc's LETKF inflation, checked against it);
+        RTPS/RTPP then relax towards the inflated ones. A cell without observations keeps its
+        members (PETSc inflates those too, which grows the spread without bound where nothing
+        is observed).
 
     Returns
     -------
@@ -299,6 +306,9 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         raise ValueError(f"inflation: expected one of {INFLATIONS}; got {inflation!r}")
     if not 0.0 <= inflation_factor <= 1.0:
         raise ValueError(f"inflation_factor: expected a value in [0, 1]; got {inflation_factor}")
+    if not prior_inflation >= 1.0:
+        raise ValueError(f"prior_inflation: expected a factor >= 1; got {prior_inflation}")
+    grow = np.sqrt(float(prior_inflation))
 
     xbar = xb.mean(axis=0)
     xp = xb - xbar                                      # (N, nt, v)
@@ -312,11 +322,14 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         pos = localisation.indptr[sel][:, None] + np.arange(p)
         obs = localisation.indices[pos]                 # (m, p)
         root_w = np.sqrt(localisation.weights[pos] / r_var[obs])   # (localised R^-1)^1/2
-        s_mat = np.moveaxis(yp[:, obs], 0, -1) * root_w[..., None]  # S = R~^-1/2 Y: (m, p, N)
+        y_sel, x_sel = yp[:, obs], xp[:, sel, :]
+        if grow != 1.0:                                 # prior inflation
+            y_sel, x_sel = grow * y_sel, grow * x_sel
+        s_mat = np.moveaxis(y_sel, 0, -1) * root_w[..., None]  # S = R~^-1/2 Y: (m, p, N)
         wbar, wa = transform_weights(s_mat, root_w * dep[obs])
-        xps = np.moveaxis(xp[:, sel, :], 0, -1)         # (m, v, N)
+        xps = np.moveaxis(x_sel, 0, -1)                 # (m, v, N)
         xa_p = np.moveaxis(np.matmul(xps, wa), -1, 0)   # (N, m, v) analysis perturbations
         mean_inc = np.matmul(xps, wbar[..., None])[..., 0]   # (m, v)
-        xa_p = _relax(xa_p, xp[:, sel, :], inflation, float(inflation_factor))
+        xa_p = _relax(xa_p, x_sel, inflation, float(inflation_factor))
         xa[:, sel, :] = xbar[sel] + mean_inc + xa_p
     return LetkfResult(xa=xa, n_obs=counts.copy())

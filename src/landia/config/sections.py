@@ -363,6 +363,11 @@ class EnsembleSettings:
                          choices=("rtps", "rtpp", "none"))
     inflation_factor: float = key(0.5, "alpha of the inflation, in [0, 1] (0: none).",
                                   lo=0.0, hi=1.0)
+    prior_inflation: float = key(
+        1.0, "Multiplicative prior inflation rho >= 1 of the LETKF: the background "
+             "perturbations of a cell with observations scaled by sqrt(rho) before its analysis "
+             "(PETSc's LETKF inflation); RTPS/RTPP relax towards the inflated ones.",
+        lo=1.0, hi=10.0)
     texture_std: float = key(0.0, "Standard deviation of each member's sand and clay "
                                   "perturbation, percentage points (0: the same soil for every "
                                   "member).", lo=0.0, hi=50.0)

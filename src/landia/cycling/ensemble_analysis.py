@@ -143,12 +143,14 @@ class EnsembleAnalysis:
     decomposition : Decomposition
     rank : int
     ensemble : EnsembleSettings
-        ``localisation_km`` (0: none), ``inflation``, ``inflation_factor``.
+        ``localisation_km`` (0: none), ``inflation``, ``inflation_factor``,
+        ``prior_inflation``.
     """
 
     def __init__(self, grid, decomposition, rank: int, ensemble):
         self.length_km = ensemble.localisation_km or math.inf
         self.inflation, self.factor = ensemble.inflation, ensemble.inflation_factor
+        self.prior_inflation = ensemble.prior_inflation
         lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
         self.lat, self.lon = lat2[grid.land], lon2[grid.land]
         self.block = decomposition.block(rank)
@@ -182,7 +184,8 @@ class EnsembleAnalysis:
             loc = localise(self.lat[self.block], self.lon[self.block], self.lat[obs.cells[index]],
                            self.lon[obs.cells[index]], self.length_km)
             xa = letkf_analysis(xb, hx[:, kept], yo[kept], r_var[kept], loc,
-                                inflation=self.inflation, inflation_factor=self.factor).xa
+                                inflation=self.inflation, inflation_factor=self.factor,
+                                prior_inflation=self.prior_inflation).xa
         own = (obs.cells[seen] >= self.block.start) & (obs.cells[seen] < self.block.stop)
         return LetkfOutcome(xa=np.asarray(xa), yo=yo[own], r_var=r_var[own], kept=kept[own],
                             hx=hx[:, own], seconds=time.perf_counter() - t0)

@@ -50,13 +50,13 @@ HYBRID_SETTINGS = {"analysis": {"local_image_error": True, "hybrid_split": True}
 #: The ensemble runs (issue 15): 20 members with the truth's forcing-perturbation model (but
 #: their own draws: demo_run.run_settings gives them the seed 1000 + the experiment's seed) and
 #: a wider precipitation error (log std 1.5: the truth's rain is another realisation, which a
-#: factor on the model's rain cannot create), 300 km localisation for the 1.4 deg grid, RTPS 0.9;
-#: tuned on seed 1 over 20 days (docs/ensemble.md, "In the demo").
+#: factor on the model's rain cannot create), 300 km localisation for the 1.4 deg grid, prior
+#: inflation 1.5 and RTPS 0.9; tuned on seed 1 over 20 days (docs/ensemble.md, "In the demo").
 ENSEMBLE_SETTINGS = {
     "perturbation": {"enabled": True, "length_km": 300.0, "time_scale_hours": 24.0,
                      "precipitation_std": 1.5},
     "ensemble": {"enabled": True, "members": 20, "localisation_km": 300.0,
-                 "inflation": "rtps", "inflation_factor": 0.9},
+                 "prior_inflation": 1.5, "inflation": "rtps", "inflation_factor": 0.9},
 }
 #: Added to the experiment's seed for the members' perturbation seed.
 ENSEMBLE_SEED_OFFSET = 1000

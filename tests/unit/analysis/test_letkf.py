@@ -197,3 +197,27 @@ def test_the_two_ways_to_the_weights_agree(p):
     assert np.max(np.abs(te - to)) < 1e-12
     # W_a 1 = 1: the analysis perturbations stay centred
     assert np.allclose(to.sum(axis=2), 1.0, atol=1e-12)
+
+
+def test_prior_inflation_is_the_analysis_of_inflated_anomalies():
+    """rho scales the background perturbations of observed cells by sqrt(rho) (state and
+    observation space); cells without observations keep their members."""
+    rng = np.random.default_rng(4)
+    n, m = 10, 40
+    lat, lon = np.linspace(30, 50, m), np.full(m, 100.0)
+    xb = 0.3 + 0.04 * rng.standard_normal((n, m, 2))
+    observed = np.arange(0, 20, 2)                       # the northern half has none near
+    yb, yo, r_var = xb[:, observed, 0], 0.3 + 0.03 * rng.standard_normal(10), np.full(10, 4e-4)
+    loc = localise(lat, lon, lat[observed], lon[observed], 150.0)
+    rho = 1.6
+    own = letkf_analysis(xb, yb, yo, r_var, loc, "rtps", 0.5, prior_inflation=rho).xa
+
+    def inflate(a):
+        return a.mean(axis=0) + np.sqrt(rho) * (a - a.mean(axis=0))
+    ref = letkf_analysis(inflate(xb), inflate(yb), yo, r_var, loc, "rtps", 0.5).xa
+    seen = loc.counts > 0
+    assert seen.any() and not seen.all()
+    assert np.allclose(own[:, seen], ref[:, seen], rtol=0, atol=1e-14)
+    assert np.array_equal(own[:, ~seen], xb[:, ~seen])
+    with pytest.raises(ValueError, match="prior_inflation"):
+        letkf_analysis(xb, yb, yo, r_var, loc, prior_inflation=0.9)

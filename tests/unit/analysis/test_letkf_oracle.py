@@ -24,8 +24,8 @@ factors :math:`T = I/\rho + S^T S`, which is Hunt's :math:`(N-1) \tilde P_a^{-1}
 :math:`N-1`, so its weights and square root are Hunt's exactly. Its inflation :math:`\rho` is
 multiplicative *prior* inflation in ensemble space; it equals landia's analysis of a
 background whose anomalies (state and observation space) are scaled by :math:`\sqrt\rho`
-(tested). landia has no prior inflation and PETSc no RTPS/RTPP, so the relaxations are checked
-as PETSc's analysis followed by the textbook RTPS (Whitaker and Hamill 2012) and RTPP (Zhang
+(tested), and landia's ``prior_inflation`` where a cell has observations. PETSc has no
+RTPS/RTPP, so the relaxations are checked as PETSc's analysis followed by the textbook RTPS (Whitaker and Hamill 2012) and RTPP (Zhang
 et al. 2004) written here. PETSc localises by Euclidean distance (optionally periodic) and
 takes the observation operator *on vertices* for the observation positions
 (``PetscDALETKFSetLocalizationCoordinates``; the multi-DOF H there is an error), which is why
@@ -199,6 +199,13 @@ def test_petsc_inflation_is_landia_on_inflated_anomalies():
     ours = letkf_analysis(inflate(xb), inflate(yb), yo, r_var, loc, inflation="none")
     theirs = petsc_letkf(xb, yb, yo, r_var, inflation=rho, **geometry)
     assert np.abs(ours.xa - theirs).max() < TOL
+    # ... and landia's own prior inflation, where a cell has observations (PETSc also
+    # inflates the cells without any; landia keeps their members)
+    own = letkf_analysis(xb, yb, yo, r_var, loc, inflation="none", prior_inflation=rho)
+    seen = loc.counts > 0
+    assert seen.any()
+    assert np.abs(own.xa[:, seen] - theirs[:, seen]).max() < TOL
+    assert np.array_equal(own.xa[:, ~seen], xb[:, ~seen])
 
 
 @pytest.mark.parametrize("inflation", ["rtps", "rtpp"])
