@@ -32,7 +32,11 @@ localisation) this is the ETKF; its mean is the BLUE with the sample covariance
   :math:`\sigma` the members' standard deviation (:math:`N - 1`);
 * RTPP (Zhang et al. 2004): :math:`X_a \leftarrow (1 - \alpha) X_a + \alpha X_b`.
 
-A cell with no observation in its support keeps its background members (no relaxation).
+Before the analysis, a multiplicative *prior* inflation :math:`\rho \ge 1` may scale
+:math:`X_b` and :math:`Y_b` of a cell with observations by :math:`\sqrt\rho` (PETSc's LETKF
+inflation, :math:`A = (N-1) I / \rho + \dots` in its terms); the relaxation then works
+towards the inflated perturbations. A cell with no observation in its support keeps its
+background members (no inflation, no relaxation).
 
 **Independent of the number of ranks, bit for bit.** The localisation lists each cell's
 observations in ascending position; the caller gives the observations in ascending global
