@@ -95,7 +95,8 @@ class EnsembleRunner(CycleRunner):
         self.source = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
             self.weather.lon[self.block], self.cells) if self.n_local else None)
-        self.perturbations = [ForcingPerturbation(self.grid, dataclasses.replace(p, member=mid))
+        self.perturbations = [ForcingPerturbation(self.grid, dataclasses.replace(p, member=mid),
+                                                  cells=self.cells)
                               for mid in self.member_ids]
         self.letkf = EnsembleAnalysis(self.grid, self.decomposition, self.rank, e)
 

@@ -55,7 +55,7 @@ class ForcingSource:
     def __init__(self, cycle, run_dir, weather, lat, lon, cells, perturbation=None):
         self.weather = weather
         self.lat, self.lon, self.cells = lat, lon, cells
-        self.perturbation = (ForcingPerturbation(weather.grid, perturbation)
+        self.perturbation = (ForcingPerturbation(weather.grid, perturbation, cells=cells)
                              if perturbation is not None and perturbation.enabled else None)
         self.format = cycle.forcing_format
         self.files = None

@@ -100,6 +100,17 @@ def test_every_subset_of_cells_gets_the_same_perturbations():
             np.testing.assert_array_equal(getattr(part, name), getattr(full, name)[:, cells])
 
 
+def test_a_perturbation_kept_for_some_cells_gives_their_numbers_and_only_theirs():
+    """cells= at construction: the cache keeps those columns only, the bits are unchanged."""
+    cells = np.arange(300, 420)
+    whole = ForcingPerturbation(GRID, ON).values(MONTH[:40], cells)
+    kept = ForcingPerturbation(GRID, ON, cells=cells)
+    np.testing.assert_array_equal(kept.values(MONTH[:40], cells), whole)
+    assert all(v.shape == (4, cells.size) for v in kept._noise.values())
+    with pytest.raises(ValueError, match="cells"):
+        kept.values(MONTH[:40], np.arange(10))
+
+
 def test_the_numbers_depend_on_the_seed_and_member_only():
     times = MONTH[:16]
     a = ForcingPerturbation(GRID, ON).values(times)
