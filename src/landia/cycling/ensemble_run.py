@@ -46,7 +46,6 @@ from landia.cycling.ensemble_analysis import EnsembleAnalysis, gathered_statisti
 from landia.cycling.ensemble_checkpoint import MEMBERS_KEY, gather_members, scatter_members
 from landia.cycling.ensemble_hybrid import hybrid_recentre
 from landia.cycling.ensemble_observations import window_observations
-from landia.cycling.forcing import ForcingSource
 from landia.cycling.run import DT, CycleRunner
 from landia.cycling.run_log import CHECKPOINT_KEY, record_line
 from landia.cycling.static_inputs import cold_start_state, load_landscape
@@ -92,9 +91,6 @@ class EnsembleRunner(CycleRunner):
         self.blocks = member_blocks(self.members, self.n_local)
         self.block_params = [block_parameters(self.ens_params, self.n_local, *b)
                              for b in self.blocks] if self.n_local else []
-        self.source = on_every_rank(comm, lambda: ForcingSource(
-            self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
-            self.weather.lon[self.block], self.cells) if self.n_local else None)
         self.perturbations = [ForcingPerturbation(self.grid, dataclasses.replace(p, member=mid),
                                                   cells=self.cells)
                               for mid in self.member_ids]
@@ -128,7 +124,7 @@ class EnsembleRunner(CycleRunner):
         budget = WindowBudget.for_window(big, window.start, window.end, DT)
         if not n:
             return state, WindowBudget.for_window(0, window.start, window.end, DT)
-        raw = self.source.record(window.start, window.end)
+        raw = self.forcing.record(window.start, window.end)  # unperturbed (run.py)
         records = [interpolate_forcing(p.apply(raw, self.cells), window.start, window.end, DT)
                    for p in self.perturbations]
         names = FORCING_VARIABLES + (("rain", "snow") if records[0].rain is not None

@@ -132,9 +132,11 @@ class CycleRunner:
                 soil, landscape.land_cover[self.block])
         seed_p = None if self.cfg.precipitation_seed < 0 else self.cfg.precipitation_seed
         self.weather = WeatherGenerator(self.grid, self.cfg.weather_seed, seed_p)
+        # The ensemble's members perturb an unperturbed record each (ensemble_run.py).
+        perturbation = None if self.members else settings.perturbation
         self.forcing = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
-            self.weather.lon[self.block], self.cells, settings.perturbation)
+            self.weather.lon[self.block], self.cells, perturbation)
             if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
