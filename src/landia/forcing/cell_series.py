@@ -138,7 +138,8 @@ def forcing_from_cell_series(path, start=None, end=None, cells=None, elevation=N
                              f"forcing record")
     if T > 1 and np.any(np.diff(s.times) != DAY):
         k = int(np.argmax(np.diff(s.times) != DAY))
-        raise InputError(f"{src}: time steps of {np.diff(s.times)[k]} after {s.times[k]}; "
+        hours = np.diff(s.times)[k] / np.timedelta64(1, "h")
+        raise InputError(f"{src}: a time step of {hours:g} h after {s.times[k]}; "
                          f"expected daily means, one per day without gaps")
 
     log = get_logger("landia.forcing", file=str(src))
