@@ -62,8 +62,9 @@ def standard_atmosphere_pressure(elevation) -> np.ndarray:
     level): :math:`p_0 (1 - L z / T_0)^{5.25588}` (module docstring)."""
     z = np.asarray(elevation, dtype=float)
     if not np.all(np.isfinite(z)) or np.any(z < -500) or np.any(z > 9000):
-        raise InputError(f"cell elevation must be finite in [-500, 9000] m, got values from "
-                         f"{np.nanmin(z):g} to {np.nanmax(z):g}")
+        bad = z[~(np.isfinite(z) & (z >= -500) & (z <= 9000))]
+        raise InputError(f"cell elevation must be finite in [-500, 9000] m, got {bad.size} "
+                         f"values outside, the first {bad.flat[0]:g}")
     return P0 * (1.0 - LAPSE * z / T0) ** EXPONENT
 
 
