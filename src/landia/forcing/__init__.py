@@ -4,8 +4,9 @@
 ``alma``        reader of ALMA / PLUMBER2 site files
 ``gridded``     shared machinery of the gridded readers: grid, nearest-cell columns, cell reads
 ``gldas``, ``era5``, ``qian``   readers of GLDAS-2.1, ERA5 (CDS) and Qian/CLM gridded forcing
-                (alma, gridded, gldas, era5 and qian are the modules here that do file I/O,
-                through :mod:`landia.io.netcdf`)
+``cell_series`` daily-mean forcing from a CF time series per cell (NLDAS-2 daily means)
+                (alma, gridded, gldas, era5, qian and cell_series are the modules here that do
+                file I/O, through :mod:`landia.io.netcdf` and :mod:`landia.io.cell_series`)
 ``solar``       cosine of the solar zenith angle
 ``interpolate`` forcing times -> model steps (linear states, step precipitation,
                 zenith-weighted shortwave, derived longwave)
