@@ -10,6 +10,7 @@ import netCDF4
 import numpy as np
 import pytest
 
+from landia.cli import main
 from landia.columns.soil import SoilParameters
 from landia.errors import InputError
 from landia.grid import LatLonGrid
@@ -102,3 +103,11 @@ def test_real_static_file_converts_to_a_static_input_file(tmp_path):
     order = grid.cell_order(lat, lon)
     np.testing.assert_allclose(flags["flag_waterbody"][order], water)
     assert flags["flag_vegDense"].max() == 1.0
+
+
+def test_landscape_command_converts_the_real_static_file(tmp_path):
+    out = tmp_path / "static_landia.nc"
+    assert main(["landscape", "--from-cells", str(_static()), "--output", str(out)]) == 0
+    grid = grid_of_static_file(out)
+    assert grid.shape == (18, 38) and grid.n_land == 412
+    assert read_static_file(out, grid).sand.shape == (412,)
