@@ -115,7 +115,7 @@ def grid_lengths(grid: LatLonGrid, length_km: float) -> tuple[float, float]:
     The spacings are the mean ones, :math:`(\varphi_{n-1} - \varphi_0)/(n - 1)`: the
     perturbations are filtered on the index lattice, so on a rectilinear grid with varying
     spacing (EASE-Grid 2.0: 1.25-1.65 deg) the length in km varies by the ratio of the local
-    to the mean spacing (within about 15 % there).
+    to the mean spacing (-12 % to +19 % there).
     """
     dlat = (abs(float(grid.lat[-1] - grid.lat[0])) / (grid.lat.size - 1)
             if grid.lat.size > 1 else 1.0)
