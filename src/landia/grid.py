@@ -106,7 +106,11 @@ def depth_weights(top: float, bottom: float, n: int = N_SOIL_LAYERS) -> np.ndarr
 
 @dataclass(frozen=True)
 class LatLonGrid:
-    """A regular latitude/longitude grid with a land mask.
+    """A rectilinear latitude/longitude grid with a land mask.
+
+    Spacings may vary along each axis (:meth:`from_cells`: the EASE-Grid 2.0 lattice);
+    :meth:`from_box` builds the regular grid of a box. Code that needs distances uses the
+    per-row/per-column spacings (``np.diff(lat)``, ``np.diff(lon)``), never one resolution.
 
     Parameters
     ----------
@@ -159,6 +163,80 @@ class LatLonGrid:
             land = np.ones((ny, nx), dtype=bool)
         return cls(lat, lon, land)
 
+    @classmethod
+    def from_cells(cls, lat, lon, source: str = "cells", atol: float = 1e-4,
+                   min_fraction: float = 0.05) -> "LatLonGrid":
+        """The rectilinear grid whose lattice holds the cells ``(lat[k], lon[k])``; land = the
+        cells present.
+
+        Parameters
+        ----------
+        lat, lon : array_like (n,)
+            Cell-centre latitudes and longitudes, degrees. The cells must lie on a lattice: the
+            sorted unique latitudes (within ``atol``) are the rows, the sorted unique
+            longitudes the columns. Spacings need not be uniform (EASE-Grid 2.0 rows are
+            1.25-1.65 deg apart).
+        source : str
+            Names the file (and variables) in error messages.
+        atol : float
+            Degrees within which two coordinates are the same lattice line.
+        min_fraction : float
+            The cells must fill at least this fraction of the lattice their unique
+            coordinates span (any n scattered points span an n x n "lattice" with n cells:
+            fraction 1/n); the CONUS set fills 412 / (18 x 38) = 60 %.
+
+        Returns
+        -------
+        LatLonGrid
+            Latitudes and longitudes increasing; ``land[i, j]`` True where a cell lies at
+            (lat_i, lon_j). The cells' positions in the grid's global land order are
+            :meth:`cell_order`.
+
+        Raises
+        ------
+        InputError
+            Not 1-D / different lengths / non-finite, two cells on one lattice point, or the
+            cells filling less than ``min_fraction`` of their lattice (not a rectilinear
+            lattice); the message names ``source``.
+        """
+        rows, cols, lat_u, lon_u = _lattice(lat, lon, source, atol, min_fraction)
+        land = np.zeros((lat_u.size, lon_u.size), dtype=bool)
+        land[rows, cols] = True
+        return cls(lat_u, lon_u, land)
+
+    def cell_order(self, lat, lon, source: str = "cells", atol: float = 1e-4) -> np.ndarray:
+        """Index into the global land order of each cell ``(lat[k], lon[k])``, shape (n,).
+
+        ``values_on_land = values_per_cell[argsort(order)]``; equivalently
+        ``out[order] = values_per_cell``.
+
+        Raises
+        ------
+        InputError
+            A cell not within ``atol`` degrees of a land point of the grid.
+        """
+        lat, lon = coordinate_pair(lat, lon, f"{source}: lat, lon")
+        i = np.searchsorted(self.lat, lat - atol) if self.lat[-1] > self.lat[0] else None
+        if i is None:
+            raise InputError(f"{source}: cell_order needs a grid with increasing latitudes")
+        j = np.searchsorted(self.lon, lon - atol)
+        i, j = np.minimum(i, self.lat.size - 1), np.minimum(j, self.lon.size - 1)
+        off = (np.abs(self.lat[i] - lat) > atol) | (np.abs(self.lon[j] - lon) > atol)
+        off |= ~self.land[i, j]
+        if np.any(off):
+            k = int(np.flatnonzero(off)[0])
+            raise InputError(f"{source}: {int(off.sum())} cells are not land points of the "
+                             f"grid, the first at lat {lat[k]:g}, lon {lon[k]:g}")
+        index = np.full(self.shape, -1, dtype=np.int64)
+        index[self.land] = np.arange(self.n_land)
+        return index[i, j]
+
+    @property
+    def is_uniform(self) -> bool:
+        """True when latitudes and longitudes each have one spacing (relative 1e-4)."""
+        return all(c.size < 3 or np.allclose(np.diff(c), c[1] - c[0], rtol=1e-4, atol=0)
+                   for c in (self.lat, self.lon))
+
     @property
     def shape(self) -> tuple[int, int]:
         """(ny, nx)."""
@@ -192,3 +270,36 @@ class LatLonGrid:
         out = np.full(values.shape[:-1] + self.shape, fill, dtype=float)
         out[..., self.land] = values
         return out
+
+
+def _lattice(lat, lon, source: str, atol: float, min_fraction: float):
+    """(row, column) of each cell and the sorted unique lattice lines (see
+    :meth:`LatLonGrid.from_cells`)."""
+    lat, lon = coordinate_pair(lat, lon, f"{source}: lat, lon")
+    if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(lon))):
+        raise InputError(f"{source}: lat, lon have non-finite values")
+    lines = []
+    for name, c in (("lat", lat), ("lon", lon)):
+        order = np.argsort(c, kind="stable")
+        s = c[order]
+        label = np.cumsum(np.r_[True, np.diff(s) > atol]) - 1
+        u = np.bincount(label, weights=s) / np.bincount(label)
+        idx = np.empty(c.size, dtype=np.int64)
+        idx[order] = label
+        if np.any(np.abs(u[idx] - c) > atol):
+            raise InputError(f"{source}: variable {name!r} does not fall on lattice lines "
+                             f"within {atol:g} deg; expected cells of a rectilinear lattice")
+        lines.append((idx, u))
+    (rows, lat_u), (cols, lon_u) = lines
+    flat = rows * lon_u.size + cols
+    if np.unique(flat).size != flat.size:
+        dup = flat.size - np.unique(flat).size
+        raise InputError(f"{source}: {dup} cells share a lattice point with another (lat, lon); "
+                         f"the cells are not the points of a rectilinear lattice")
+    if flat.size < min_fraction * lat_u.size * lon_u.size:
+        raise InputError(f"{source}: the {flat.size} cells span {lat_u.size} distinct "
+                         f"latitudes x {lon_u.size} longitudes, so they fill only "
+                         f"{flat.size / (lat_u.size * lon_u.size):.1%} of that lattice "
+                         f"(< {min_fraction:.0%}); expected the points of a rectilinear "
+                         f"lattice (scattered stations are not)")
+    return rows, cols, lat_u, lon_u

@@ -1,11 +1,14 @@
 """``landia landscape``: write the synthetic landscape of a configuration as a static-input
-file (the format of ``[landscape] file``, :mod:`landia.io.static_file`)."""
+file (the format of ``[landscape] file``, :mod:`landia.io.static_file`), or convert a per-cell
+static file (``--from-cells``, :mod:`landia.io.cell_static`: the EASE-Grid 2.0 CONUS set's
+``static.nc``) into one on the cells' lattice (docs/ease-grid.md)."""
 
 from __future__ import annotations
 
 from landia.commands.exit_status import root_only
 from landia.commands.outputs import check_output
 from landia.config import Settings
+from landia.io.cell_static import convert_cell_static
 from landia.io.static_file import StaticFields, write_static_file
 from landia.landmask import grid_from_settings
 from landia.landscape import build_landscape
@@ -23,8 +26,13 @@ def add_parser(subparsers):
                     "netCDF file: the format [landscape] file reads (docs/cycling.md). A run "
                     "with the file gives the same results as one without it; edit the file "
                     "or write one like it from real data.")
-    p.add_argument("--config", required=True,
-                   help="TOML configuration or shipped name ([grid], cycle.texture_seed)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config",
+                        help="TOML configuration or shipped name ([grid], cycle.texture_seed)")
+    source.add_argument("--from-cells", metavar="FILE",
+                        help="convert a per-cell static file (cell dimension, lat(cell), "
+                             "lon(cell), Sand, Clay, NDVI, flag_landcover, SMAP flags) onto "
+                             "its cells' rectilinear lattice (docs/ease-grid.md)")
     p.add_argument("--output", "-o", required=True, metavar="FILE",
                    help="the static-input file to write (netCDF)")
     return p
@@ -38,6 +46,13 @@ def run(args, settings, comm) -> int:
 def landscape(args, settings: Settings) -> int:
     """Build the synthetic landscape of ``settings`` and write it to ``args.output``."""
     output = check_output(args.output, {})
+    if getattr(args, "from_cells", None):
+        cells = convert_cell_static(args.from_cells, output)
+        get_logger("landia.landscape").info(
+            "converted", source=args.from_cells, output=str(output), shape=cells.grid.shape,
+            land_cells=cells.grid.n_land, texture_filled=cells.filled_texture,
+            flags=sorted(cells.flags))
+        return 0
     grid, _ = grid_from_settings(settings.grid)
     built = build_landscape(grid, settings.cycle.texture_seed)
     write_static_file(output, grid, StaticFields(

@@ -180,6 +180,11 @@ class GridSettings:
                                      "sample points is land.", lo=0.0, hi=1.0, lo_open=True)
     land_samples: int = key(8, "Sample points per cell side for the land fraction "
                                "(k x k points).", lo=1, hi=64)
+    from_landscape: bool = key(
+        False, "Take the model grid from `landscape.file` instead of the box: its lat/lon "
+               "(any rectilinear grid, e.g. the EASE-Grid 2.0 lattice that `landia landscape "
+               "--from-cells` writes) and its land cells (where land_cover is set); the box "
+               "keys are then unused (docs/ease-grid.md).")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ HASH_NEUTRAL = {
     ("analysis", "hybrid_split"): False, ("observations", "valid_time_tolerance_minutes"): 30.0,
     ("observations", "withhold_fraction"): 0.0, ("observations", "withhold_seed"): 0,
     ("landscape", "file"): "", ("cycle", "initial_state"): "",  # synthetic, default state
+    ("grid", "from_landscape"): False,  # the box grid
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).

@@ -56,7 +56,8 @@ from landia.cycling.ensemble_checkpoint import member_count_refusal
 from landia.cycling.forcing import ForcingSource
 from landia.cycling.run_dir import check_start, locked
 from landia.cycling.run_log import CHECKPOINT_KEY, JsonLines, record_line
-from landia.cycling.static_inputs import cold_start_state, initial_moisture, load_landscape
+from landia.cycling.static_inputs import (cold_start_state, initial_moisture, load_landscape,
+                                          model_grid)
 from landia.errors import ConfigError, InputError, LandiaError
 from landia.exchange.collectives import (gather_state, gather_to_root, scatter_from_root,
                                          scatter_state)
@@ -67,7 +68,6 @@ from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.analysis_file import write_analysis
 from landia.io.fields import SoilMoistureField, write_field
 from landia.io.naming import analysis_name, observation_name, state_name
-from landia.landmask import grid_from_settings
 from landia.log import end_progress, get_logger, log_to_file, show_progress
 from landia.observations.bias import BiasCorrection
 from landia.observations.timing import read_observation
@@ -110,7 +110,7 @@ class CycleRunner:
         # Grid: the root computes the land mask (global-land-mask, cached) and shares it.
         def root_grid():
             self._prepare_run_dir()
-            grid, _ = grid_from_settings(settings.grid)
+            grid = model_grid(settings, run_dir)
             return grid.lat, grid.lon, grid.land
 
         lat, lon, land = comm.bcast(on_root(comm, root_grid), root=0)

@@ -1,5 +1,7 @@
 """The static inputs and the cold-start state of a cycle: synthetic or from files.
 
+* :func:`model_grid` -- the ``[grid]`` box, or with ``grid.from_landscape`` the grid of
+  ``[landscape] file`` (the EASE-Grid 2.0 lattice, docs/ease-grid.md).
 * :func:`load_landscape` -- ``[landscape] file`` empty: the synthetic landscape of
   :func:`landia.landscape.build_landscape` (the OSSE default, seeded by
   ``cycle.texture_seed``); otherwise the static-input file
@@ -25,14 +27,16 @@ from landia.columns.model import ModelState
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import RHO_WATER
 from landia.config import Settings
-from landia.errors import InputError
+from landia.errors import ConfigError, InputError
 from landia.exchange.collectives import scatter_from_root
 from landia.exchange.decomposition import Decomposition
 from landia.exchange.guards import on_root
 from landia.forcing.weather import elevation
 from landia.grid import N_SOIL_LAYERS, LatLonGrid, colm_layer_thickness
+from landia.io.cell_static import grid_of_static_file
 from landia.io.fields import read_field
 from landia.io.static_file import read_static_file
+from landia.landmask import grid_from_settings
 from landia.landscape import Landscape, build_landscape
 
 #: Slack on the porosity bound of an initial state (a state file stores float64 theta).
@@ -43,6 +47,18 @@ def resolve(path: str, run_dir) -> Path:
     """``path`` itself when absolute, else relative to the run directory."""
     p = Path(path)
     return p if p.is_absolute() else Path(run_dir) / p
+
+
+def model_grid(settings: Settings, run_dir) -> LatLonGrid:
+    """The run's model grid: the ``[grid]`` box with its real land mask, or with
+    ``grid.from_landscape`` the grid of ``[landscape] file`` (any rectilinear lattice; land
+    where its ``land_cover`` is set)."""
+    if not settings.grid.from_landscape:
+        return grid_from_settings(settings.grid)[0]
+    if not settings.landscape.file:
+        raise ConfigError("grid.from_landscape = true needs a static-input file in "
+                          "landscape.file (e.g. one `landia landscape --from-cells` writes)")
+    return grid_of_static_file(resolve(settings.landscape.file, run_dir))
 
 
 def load_landscape(settings: Settings, grid: LatLonGrid, run_dir) -> Landscape:

@@ -110,9 +110,17 @@ def correlated_field(rng: np.random.Generator, shape: tuple[int, int], length_y:
 
 def grid_lengths(grid: LatLonGrid, length_km: float) -> tuple[float, float]:
     """A length in km as (north-south, east-west) numbers of grid cells, east-west at the
-    grid's mean latitude."""
-    dlat = abs(float(grid.lat[1] - grid.lat[0])) if grid.lat.size > 1 else 1.0
-    dlon = abs(float(grid.lon[1] - grid.lon[0])) if grid.lon.size > 1 else dlat
+    grid's mean latitude.
+
+    The spacings are the mean ones, :math:`(\varphi_{n-1} - \varphi_0)/(n - 1)`: the
+    perturbations are filtered on the index lattice, so on a rectilinear grid with varying
+    spacing (EASE-Grid 2.0: 1.25-1.65 deg) the length in km varies by the ratio of the local
+    to the mean spacing (-12 % to +19 % there).
+    """
+    dlat = (abs(float(grid.lat[-1] - grid.lat[0])) / (grid.lat.size - 1)
+            if grid.lat.size > 1 else 1.0)
+    dlon = (abs(float(grid.lon[-1] - grid.lon[0])) / (grid.lon.size - 1)
+            if grid.lon.size > 1 else dlat)
     km_y = EARTH_RADIUS_KM * np.deg2rad(dlat)
     km_x = km_y * dlon / dlat * max(np.cos(np.deg2rad(float(np.mean(grid.lat)))), 0.05)
     return length_km / km_y, length_km / km_x
