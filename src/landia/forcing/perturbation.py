@@ -108,19 +108,28 @@ def correlated_field(rng: np.random.Generator, shape: tuple[int, int], length_y:
     return field[:ny, :nx] / np.sqrt(power.mean())
 
 
+def _spacing(axis: np.ndarray, default: float) -> float:
+    """The step of a uniform axis, the mean step of a varying one, ``default`` for one point."""
+    if axis.size < 2:
+        return default
+    steps = np.abs(np.diff(axis))
+    if np.allclose(steps, steps[0], rtol=1e-6, atol=0.0):
+        return float(steps[0])
+    return abs(float(axis[-1] - axis[0])) / (axis.size - 1)
+
+
 def grid_lengths(grid: LatLonGrid, length_km: float) -> tuple[float, float]:
     """A length in km as (north-south, east-west) numbers of grid cells, east-west at the
     grid's mean latitude.
 
-    The spacings are the mean ones, :math:`(\varphi_{n-1} - \varphi_0)/(n - 1)`: the
-    perturbations are filtered on the index lattice, so on a rectilinear grid with varying
-    spacing (EASE-Grid 2.0: 1.25-1.65 deg) the length in km varies by the ratio of the local
-    to the mean spacing (-12 % to +19 % there).
+    On a uniform axis the spacing is its first step (as it always was: the same numbers); on a
+    rectilinear axis of varying spacing the mean one, :math:`(\varphi_{n-1} - \varphi_0)/(n -
+    1)`: the perturbations are filtered on the index lattice, so there the length in km varies
+    by the ratio of the local to the mean spacing (EASE-Grid 2.0, 1.25-1.65 deg: -12 % to
+    +19 %).
     """
-    dlat = (abs(float(grid.lat[-1] - grid.lat[0])) / (grid.lat.size - 1)
-            if grid.lat.size > 1 else 1.0)
-    dlon = (abs(float(grid.lon[-1] - grid.lon[0])) / (grid.lon.size - 1)
-            if grid.lon.size > 1 else dlat)
+    dlat = _spacing(grid.lat, 1.0)
+    dlon = _spacing(grid.lon, dlat)
     km_y = EARTH_RADIUS_KM * np.deg2rad(dlat)
     km_x = km_y * dlon / dlat * max(np.cos(np.deg2rad(float(np.mean(grid.lat)))), 0.05)
     return length_km / km_y, length_km / km_x
