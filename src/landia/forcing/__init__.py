@@ -10,6 +10,8 @@
 ``solar``       cosine of the solar zenith angle
 ``interpolate`` forcing times -> model steps (linear states, step precipitation,
                 zenith-weighted shortwave, derived longwave)
+``disaggregate`` daily means -> sub-daily steps, every daily budget kept (solar shortwave,
+                a temperature cycle, humidity below saturation, T^4 longwave)
 ``perturbation`` reproducible, rank-independent forcing perturbations (SMAP Level-4 style)
 """
 
