@@ -271,8 +271,12 @@ class CycleSettings:
                            "absolute), e.g. '/data/gldas/GLDAS_NOAH025_3H.A2016*.nc4'. Empty: "
                            "the built-in weather generator.")
     forcing_format: str = key("gldas", "Reader of the forcing files: 'gldas' (GLDAS-2.1 "
-                                       "3-hourly), 'era5' (CDS hourly) or 'qian' (CoLM/CLM "
-                                       "datm).", choices=("gldas", "era5", "qian"))
+                                       "3-hourly), 'era5' (CDS hourly), 'qian' (CoLM/CLM "
+                                       "datm) or 'cells' (one CF file of daily means per cell, "
+                                       "e.g. NLDAS-2 of conus_nldas_smap, disaggregated to the "
+                                       "model step keeping every daily budget; "
+                                       "docs/forcing-disaggregation.md).",
+                              choices=("gldas", "era5", "qian", "cells"))
     weather_seed: int = key(1, "Seed of the weather generator (forcing).", lo=0)
     precipitation_seed: int = key(-1, "Seed of the generator's rain events; -1: the "
                                       "weather seed.", lo=-1)

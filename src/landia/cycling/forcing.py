@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
+from landia.forcing.daily_cells import daily_cell_forcing, match_cells
 from landia.forcing.era5 import read_era5
 from landia.forcing.gldas import read_gldas
 from landia.forcing.gridded import GriddedFiles
@@ -52,13 +53,15 @@ class ForcingSource:
         Perturb the forcing when ``enabled``.
     """
 
-    def __init__(self, cycle, run_dir, weather, lat, lon, cells, perturbation=None):
+    def __init__(self, cycle, run_dir, weather, lat, lon, cells, perturbation=None,
+                 elevation=None):
         self.weather = weather
         self.lat, self.lon, self.cells = lat, lon, cells
+        self.elevation = elevation
         self.perturbation = (ForcingPerturbation(weather.grid, perturbation, cells=cells)
                              if perturbation is not None and perturbation.enabled else None)
         self.format = cycle.forcing_format
-        self.files = None
+        self.files = self.cell_file = None
         if cycle.forcing:
             pattern = cycle.forcing
             if not Path(pattern).is_absolute():
@@ -67,15 +70,27 @@ class ForcingSource:
             if not paths:
                 raise InputError(f"cycle.forcing = {cycle.forcing!r}: no file matches "
                                  f"{pattern}")
-            self.files = GriddedFiles(paths, f"{self.format} forcing")
+            if self.format == "cells":  # one file of daily means per cell
+                if len(paths) != 1:
+                    raise InputError(f"cycle.forcing = {cycle.forcing!r}: {len(paths)} files "
+                                     f"match; forcing_format 'cells' takes one file")
+                self.cell_file = paths[0]
+                self.file_cells = match_cells(self.cell_file, lat, lon)
+            else:
+                self.files = GriddedFiles(paths, f"{self.format} forcing")
 
     def window(self, start, end, dt: float = 1800.0):
         """The forcing on the model steps of ``[start, end)``, (T, n) arrays."""
-        return interpolate_forcing(self._perturbed(self.record(start, end)), start, end, dt)
+        return interpolate_forcing(self._perturbed(self.record(start, end, dt)), start, end,
+                                   dt)
 
-    def record(self, start, end):
+    def record(self, start, end, dt: float = 1800.0):
         """The unperturbed record around ``[start, end)`` at its own times (an ensemble
-        perturbs it per member before :func:`interpolate_forcing`)."""
+        perturbs it per member before :func:`interpolate_forcing`); daily means per cell are
+        disaggregated to ``dt``."""
+        if self.cell_file is not None:
+            return daily_cell_forcing(self.cell_file, self.file_cells, self.lat, self.lon,
+                                      start, end, self.elevation, dt)
         if self.files is None:
             return self.weather.forcing(start, end + HOUR, cells=self.cells)
         reader = {"gldas": read_gldas, "era5": read_era5, "qian": read_qian}[self.format]

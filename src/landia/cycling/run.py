@@ -136,8 +136,8 @@ class CycleRunner:
         perturbation = None if self.members else settings.perturbation
         self.forcing = on_every_rank(comm, lambda: ForcingSource(
             self.cfg, self.run_dir, self.weather, self.weather.lat[self.block],
-            self.weather.lon[self.block], self.cells, perturbation)
-            if self.n_local else None)
+            self.weather.lon[self.block], self.cells, perturbation,
+            elevation=landscape.elevation[self.block]) if self.n_local else None)
         self.stop_requested = False
         self.layers = settings.analysis.layers
         self.image_error = CarriedImageError.for_settings(settings)  # used on the root

@@ -169,6 +169,15 @@ def _coordinate(ds, path, standard: str, fallbacks: Sequence[str]) -> tuple[str,
                      f"the file has {', '.join(sorted(ds.variables))}")
 
 
+def cell_positions(path, role: str = "cell time series") -> tuple[np.ndarray, np.ndarray]:
+    """The cells' ``(lat, lon)`` of a CF timeSeries file on a ``cell`` dimension, degrees."""
+    with open_netcdf(path, role) as ds:
+        _, lat = _coordinate(ds, path, "latitude", ("lat", "latitude"))
+        _, lon = _coordinate(ds, path, "longitude", ("lon", "longitude"))
+        return (np.asarray(lat[:], dtype=np.float64).ravel(),
+                np.asarray(lon[:], dtype=np.float64).ravel())
+
+
 def _read(var, path, name: str, index) -> np.ndarray:
     var.set_auto_maskandscale(True)
     try:

@@ -1,0 +1,93 @@
+"""Sub-daily forcing of a run's cells from a file of daily means per cell
+(``cycle.forcing_format = "cells"``).
+
+The file is a CF time series on a ``cell`` dimension (:mod:`landia.io.cell_series`), such as
+the NLDAS-2 daily means of ``conus_nldas_smap``. For a window of the cycle:
+
+1. the model's cells are matched to the file's cells by position (each model cell centre must
+   have a file cell within :data:`MATCH_DEGREES`; the match is computed once);
+2. the UTC days covering the window, its end included, are read
+   (:func:`landia.forcing.cell_series.forcing_from_cell_series`: wind from its components,
+   pressure from the standard atmosphere at the cells' elevation when the file has none);
+3. they are disaggregated to the model step with every daily mean and total kept
+   (:func:`landia.forcing.disaggregate.disaggregate_daily`: shortwave by solar geometry, a
+   diurnal temperature cycle, longwave with T^4, precipitation evenly over the day).
+
+The record's values are step means on the model step, which the cycle's interpolation
+(:func:`landia.forcing.interpolate.interpolate_forcing`) passes through unchanged at that step
+(docs/forcing-disaggregation.md), so the daily budgets reach the columns exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from landia.errors import InputError
+from landia.forcing.cell_series import forcing_from_cell_series
+from landia.forcing.disaggregate import disaggregate_daily
+from landia.forcing.record import Forcing
+from landia.io.cell_series import cell_positions
+
+#: Largest distance (degrees of latitude and of longitude) between a model cell centre and its
+#: file cell.
+MATCH_DEGREES = 1e-3
+DAY = np.timedelta64(86400, "s")
+
+
+def match_cells(path, lat, lon) -> np.ndarray:
+    """Indices of the file's cells at the model cells ``(lat, lon)`` (degrees), in their order.
+
+    Raises
+    ------
+    InputError
+        A model cell without a file cell within :data:`MATCH_DEGREES`, naming the file and the
+        cell's position.
+    """
+    flat, flon = cell_positions(path, "forcing")
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    out = np.empty(lat.size, dtype=np.int64)
+    for i, (a, b) in enumerate(zip(lat, lon)):
+        d = np.maximum(np.abs(flat - a), np.abs((flon - b + 180.0) % 360.0 - 180.0))
+        j = int(np.argmin(d)) if d.size else -1
+        if j < 0 or d[j] > MATCH_DEGREES:
+            raise InputError(f"{path}: no cell at the model cell {a:.4f} N {b:.4f} E (within "
+                             f"{MATCH_DEGREES} deg); the file must hold every land cell of "
+                             f"the model grid")
+        out[i] = j
+    return out
+
+
+def daily_cell_forcing(path, cells: np.ndarray, lat, lon, start, end, elevation=None,
+                       dt: float = 1800.0) -> Forcing:
+    """The forcing of the model cells on steps of ``dt`` over the UTC days covering
+    ``[start, end]`` (see the module notes).
+
+    Parameters
+    ----------
+    path : path-like
+        The daily per-cell file.
+    cells : ndarray of int (n,)
+        The file's cells of the model cells (:func:`match_cells`).
+    lat, lon : ndarray (n,)
+        The model cells' centres, degrees.
+    start, end : datetime64
+        The window (UTC).
+    elevation : ndarray (n,), optional
+        For the standard-atmosphere pressure (m); None: sea level.
+    dt : float
+        The model step, s.
+    """
+    start = np.datetime64(start, "s")
+    end = np.datetime64(end, "s")
+    first = start.astype("datetime64[D]").astype("datetime64[s]")
+    last = end.astype("datetime64[D]").astype("datetime64[s]") + DAY  # the day of `end` too
+    daily = forcing_from_cell_series(path, first, last, cells=cells, elevation=elevation)
+    want = (last - first) // DAY
+    if daily.n_times != want:
+        raise InputError(f"{path}: {daily.n_times} day(s) from {first} UTC; the window "
+                         f"{start} to {end} needs the {int(want)} days from {first} to "
+                         f"{last - DAY}")
+    return disaggregate_daily(daily.times, lat, lon, tair=daily.tair, qair=daily.qair,
+                              swdown=daily.swdown, lwdown=daily.lwdown, precip=daily.precip,
+                              wind=daily.wind, psurf=daily.psurf, step_s=int(dt),
+                              source=f"{path} (daily means, disaggregated)")
