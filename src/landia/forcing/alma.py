@@ -28,7 +28,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.forcing.record import Forcing
-from landia.io.netcdf import check_units, open_netcdf, read_times
+from landia.io.netcdf import check_units, open_netcdf, read_times, time_span
 from landia.log import get_logger
 
 
@@ -148,16 +148,7 @@ def read_alma(path, start=None, end=None, utc_offset_hours: float | None = None)
                         reason="time units carry no zone; PLUMBER2 uses local standard time")
         utc = file_times - np.timedelta64(int(round(offset * 3600)), "s")
 
-        keep = np.ones(utc.size, dtype=bool)
-        if start is not None:
-            keep &= utc >= np.datetime64(start, "s")
-        if end is not None:
-            keep &= utc < np.datetime64(end, "s")
-        if not keep.any():
-            raise InputError(f"{path}: no time in [{start}, {end}) UTC; the file covers "
-                             f"{utc[0]} to {utc[-1]} UTC")
-        idx = np.nonzero(keep)[0]
-        sel = slice(int(idx[0]), int(idx[-1]) + 1)
+        sel = time_span(utc, start, end, path)
         local = file_times[sel]
 
         required = ["Tair", "Qair", "Psurf", "Wind", "SWdown"]

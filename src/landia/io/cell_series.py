@@ -40,7 +40,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from landia.errors import InputError
-from landia.io.netcdf import decode_times, normalise_units, open_netcdf
+from landia.io.netcdf import decode_times, normalise_units, open_netcdf, time_span
 
 #: requested standard name -> the standard names that also stand for it, in order of preference
 ALIASES = {
@@ -308,16 +308,7 @@ def read_cell_series(path, standard_names: Iterable[str], start=None, end=None, 
                              f"strictly: {times[k]} (record {k}) is followed by "
                              f"{times[k + 1]}; expected times in increasing order without "
                              f"repeats")
-        keep = np.ones(times.size, dtype=bool)
-        if start is not None:
-            keep &= times >= np.datetime64(start, "s")
-        if end is not None:
-            keep &= times < np.datetime64(end, "s")
-        if not keep.any():
-            raise InputError(f"{path}: no time in [{start}, {end}); the file covers "
-                             f"{times[0]} to {times[-1]} UTC")
-        k = np.nonzero(keep)[0]
-        tsel = slice(int(k[0]), int(k[-1]) + 1)
+        tsel = time_span(times, start, end, path)
 
         out = CellSeries(lat=_read(lat_var, path, lat_name, span)[local],
                          lon=_read(lon_var, path, lon_name, span)[local],

@@ -266,6 +266,27 @@ def decode_times(values, units, calendar, path, name: str) -> np.ndarray:
     return np.array(decoded, dtype="datetime64[s]").reshape(-1)
 
 
+def time_span(times: np.ndarray, start, end, path) -> slice:
+    """The records of ``times`` (datetime64, increasing, UTC) in ``[start, end)`` as one slice
+    (None: open end).
+
+    Raises
+    ------
+    InputError
+        No record in the window, naming the file and the times it covers.
+    """
+    keep = np.ones(times.size, dtype=bool)
+    if start is not None:
+        keep &= times >= np.datetime64(start, "s")
+    if end is not None:
+        keep &= times < np.datetime64(end, "s")
+    if not keep.any():
+        raise InputError(f"{path}: no time in [{start}, {end}) UTC; the file covers "
+                         f"{times[0]} to {times[-1]} UTC")
+    k = np.nonzero(keep)[0]
+    return slice(int(k[0]), int(k[-1]) + 1)
+
+
 def read_times(ds, path, names: Sequence[str] = TIME_NAMES) -> tuple[str, np.ndarray]:
     """The CF time coordinate of an open dataset: its name and UTC datetime64[s] values.
 
