@@ -320,11 +320,7 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
                          f"from the SMAP images' {smap.shape[1:]}")
     first, last = (t.astype(datetime) for t in (times[0], times[-1]))
     spans = periods(first, last, discard_days)
-    train_end = first.replace(year=first.year + 1) - timedelta(seconds=1)
-    train = _within(times, (first, train_end))
-    _, ctrl_train = out.surface("ctrl", times[train])
-    clim = training_climatology(ctrl_train, smap[train], times[train][0], times[train][-1])
-    rescaled = cdf_rescale(smap, clim, min_training)
+    _, rescaled, train = rescaled_smap(out, min_training)
     cells = np.flatnonzero(withheld.ravel())
 
     results: dict = {}
@@ -357,6 +353,25 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
         "model_equivalent": "thickness-weighted 0-5 cm mean of the CoLM layers",
         "innovation_layer": 1}
     return results
+
+
+def rescaled_smap(out: ConusOutput, min_training: int = MIN_TRAINING):
+    """SMAP of every day rescaled to CTRL's 0-5 cm climatology of the first year.
+
+    Returns
+    -------
+    times : ndarray datetime64[s] (nt,)
+    rescaled : ndarray (nt, ny, nx)
+        m3 m-3, NaN where none or refused (:func:`cdf_rescale`).
+    training : ndarray of bool (nt,)
+        The training days: the first SMAP day and the year after it.
+    """
+    times, smap, _, _ = out.smap()
+    first = times[0].astype(datetime)
+    train = _within(times, (first, first.replace(year=first.year + 1) - timedelta(seconds=1)))
+    _, ctrl_train = out.surface("ctrl", times[train])
+    clim = training_climatology(ctrl_train, smap[train], times[train][0], times[train][-1])
+    return times, cdf_rescale(smap, clim, min_training), train
 
 
 def _innovations(out: ConusOutput, runs, times, scored, withheld, results, min_samples):

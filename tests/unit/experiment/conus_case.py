@@ -1,7 +1,7 @@
 """A tiny output folder of ``landia experiment conus-smap`` for the scores and the report.
 
-A 4 x 5 grid (two sea cells), 70 days from 2015-04-01 at 12 UTC and a free period of 12
-days. A "true" 0-5 cm soil moisture s (seasonal cycle + AR(1) anomaly) per cell; SMAP sees
+A 4 x 5 grid (two sea cells), 50 days from 2015-04-01 at 12 UTC and a free period of 8
+days (``obs/`` and ``obs_withheld/`` are left out: the scores read ``smap/``). A "true" 0-5 cm soil moisture s (seasonal cycle + AR(1) anomaly) per cell; SMAP sees
 ``0.05 + 1.2 s`` plus noise on most days; CTRL follows ``0.1 + 0.6 s`` with an anomaly of its
 own; ``image`` (deterministic, analysis files) and ``letkf`` (ensemble files) are CTRL pulled
 towards s. Every layer of a state holds the same value, so the 0-5 cm equivalent is it.
@@ -25,8 +25,8 @@ NY, NX = 4, 5
 LAT = np.array([30.0, 33.0, 36.5, 40.0])
 LON = np.array([-110.0, -106.0, -102.0, -98.0, -94.0])
 START = datetime(2015, 4, 1, 12)
-DAYS = 70
-FREE_DAYS = 12
+DAYS = 50
+FREE_DAYS = 8
 NL = colm_node_depths().size
 
 
@@ -94,8 +94,7 @@ def make_conus_out(root, seed: int = 1) -> dict:
     seen = rng.random((len(times), NY, NX)) < 0.9
     smap = np.where(seen & land, 0.05 + 1.2 * s + 0.01 * rng.standard_normal(s.shape), np.nan)
     smap[:, 0, 1] = np.nan  # a land cell SMAP never sees
-    for folder in ("smap", "obs", "obs_withheld"):
-        (root / folder).mkdir(parents=True)
+    (root / "smap").mkdir(parents=True)
     for name in ("ctrl", "image", "letkf", "ctrl_free", "image_free"):
         (root / "runs" / name / "states").mkdir(parents=True)
     (root / "runs" / "image" / "cycles").mkdir()
@@ -104,10 +103,8 @@ def make_conus_out(root, seed: int = 1) -> dict:
         label = f"{t:%Y%m%dT%H%M}"
         if k < DAYS:
             two = _layers(smap[k], 2)
-            for folder, keep in (("smap", land), ("obs", ~withheld), ("obs_withheld", withheld)):
-                write_field(root / folder / f"obs_{label}.nc",
-                            _field(np.where(keep, two, np.nan), t, variance=np.full_like(
-                                two, 4e-4)), role="observation")
+            write_field(root / "smap" / f"obs_{label}.nc",
+                        _field(two, t, variance=np.full_like(two, 4e-4)), role="observation")
             for name, values in (("ctrl", ctrl), ("image", image), ("letkf", letkf)):
                 write_field(root / "runs" / name / "states" / f"state_{label}.nc",
                             _field(_layers(values[k]), t))
