@@ -122,6 +122,12 @@ class ConusOutput:
         self.root = Path(out_dir)
         self._cache: dict = {}
 
+    @classmethod
+    def of(cls, out_dir) -> "ConusOutput":
+        """``out_dir`` itself when it is a :class:`ConusOutput` (its cache reused, as when the
+        report follows the scores), else a new one."""
+        return out_dir if isinstance(out_dir, cls) else cls(out_dir)
+
     # -- what is there ---------------------------------------------------------------------
     def run_dir(self, run: str) -> Path:
         return self.root / "runs" / run

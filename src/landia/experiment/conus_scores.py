@@ -285,8 +285,10 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
 
     Parameters
     ----------
-    out_dir : path-like
-        The experiment's folder (:mod:`landia.experiment.conus_output`).
+    out_dir : path-like or ConusOutput
+        The experiment's folder (:mod:`landia.experiment.conus_output`); pass the same
+        :class:`~landia.experiment.conus_output.ConusOutput` to the report to read the files
+        once.
     runs : list of str
         The assimilation-period runs, CTRL first (``ctrl``, ``point``, ...); runs absent from
         ``runs/`` are skipped; ``<run>_free`` and ``ctrl_free`` give the persistence.
@@ -308,7 +310,7 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
     InputError
         ``ctrl`` absent, or a needed file missing (naming it).
     """
-    out = ConusOutput(out_dir)
+    out = ConusOutput.of(out_dir)
     present = [r for r in runs if out.has_run(r)]
     if "ctrl" not in present:
         raise InputError(f"{out.run_dir('ctrl') / 'states'}: CTRL's states are needed (the "
@@ -348,7 +350,8 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
     results["scoring"] = {
         "runs": present, "skipped": [r for r in runs if r not in present],
         "periods": {k: [_iso(a), _iso(b)] for k, (a, b) in spans.items()},
-        "training": [str(times[train][0]) + "Z", str(times[train][-1]) + "Z"], "withheld_cells": int(withheld.sum()),
+        "training": [str(times[train][0]) + "Z", str(times[train][-1]) + "Z"],
+        "withheld_cells": int(withheld.sum()),
         "min_pairs": min_pairs, "min_training": min_training,
         "model_equivalent": "thickness-weighted 0-5 cm mean of the CoLM layers",
         "innovation_layer": 1}

@@ -1,7 +1,8 @@
 """A tiny output folder of ``landia experiment conus-smap`` for the scores and the report.
 
 A 4 x 5 grid (two sea cells), 50 days from 2015-04-01 at 12 UTC and a free period of 8
-days (``obs/`` and ``obs_withheld/`` are left out: the scores read ``smap/``). A "true" 0-5 cm soil moisture s (seasonal cycle + AR(1) anomaly) per cell; SMAP sees
+days (``obs/`` and ``obs_withheld/`` are left out: the scores read ``smap/``). A "true"
+0-5 cm soil moisture s (seasonal cycle + AR(1) anomaly) per cell; SMAP sees
 ``0.05 + 1.2 s`` plus noise on most days; CTRL follows ``0.1 + 0.6 s`` with an anomaly of its
 own; ``image`` (deterministic, analysis files) and ``letkf`` (ensemble files) are CTRL pulled
 towards s. Every layer of a state holds the same value, so the 0-5 cm equivalent is it.

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from landia.experiment.conus_output import ConusOutput
 from landia.experiment.conus_scores import score_experiment
 from landia.experiment.report.conus import build_conus_report, persistence_table, reading
 from tests.unit.experiment.conus_case import make_conus_out
@@ -16,14 +17,17 @@ from tests.unit.experiment.conus_case import make_conus_out
 def conus(tmp_path_factory):
     root = tmp_path_factory.mktemp("conus_report")
     make_conus_out(root)
-    results = score_experiment(root, ["ctrl", "point", "image", "letkf"], min_pairs=20, discard_days=10)
+    out = ConusOutput(root)  # read once, for the scores and the report
+    results = score_experiment(out, ["ctrl", "point", "image", "letkf"], min_pairs=20,
+                               discard_days=10)
     json.dumps(results)  # what the experiment writes to results.json
-    return root, results
+    return out, results
 
 
 def test_the_report_embeds_its_figures_and_tables(conus):
-    root, results = conus
-    path = build_conus_report(root, results)
+    out, results = conus
+    root = out.root
+    path = build_conus_report(out, results)
     text = path.read_text()
     assert path == root / "report.html"
     assert len(re.findall(r'src="data:image/png;base64,', text)) == 2
@@ -46,7 +50,7 @@ def test_the_reading_states_each_aim(conus):
 
 
 def test_a_folder_without_image_da_notes_what_is_missing(conus, tmp_path):
-    root, _ = conus
+    root = conus[0].root
     copy = tmp_path / "out"
     (copy / "runs").mkdir(parents=True)
     for name in ("smap", "climatology.nc", "withheld_cells.nc", "runs/ctrl", "runs/letkf"):

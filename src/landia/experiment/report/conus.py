@@ -143,7 +143,8 @@ def reading(results: dict) -> str:
         du = (w["ubrmse"] - ctrl["ubrmse"]) / ctrl["ubrmse"]
         ch = i.get("std_change")
         parts.append(f"{_label(run)}: anomaly R {w['anomaly_r']:.3f} against CTRL's "
-                     f"{ctrl['anomaly_r']:.3f} ({dr:+.3f}; aim +0.05 {'met' if dr >= 0.05 else 'not met'}),"
+                     f"{ctrl['anomaly_r']:.3f} ({dr:+.3f}; aim +0.05 "
+                     f"{'met' if dr >= 0.05 else 'not met'}),"
                      f" ubRMSE {100 * du:+.1f} % (aim −10 % "
                      f"{'met' if du <= -0.10 else 'not met'})"
                      + (f", O-F standard deviation {100 * ch:+.1f} % (aim −15 % "
@@ -272,9 +273,11 @@ def _attempt(fn, *args):
 
 
 def build_conus_report(out_dir, results: dict) -> Path:
-    """Write ``OUT/report.html`` (module notes) from the folder and its ``results``
-    (:func:`~landia.experiment.conus_scores.score_experiment`); returns its path."""
-    out = ConusOutput(out_dir)
+    """Write ``OUT/report.html`` (module notes) from the folder (a path, or the
+    :class:`~landia.experiment.conus_output.ConusOutput` the scores read, to reuse what they
+    read) and its ``results`` (:func:`~landia.experiment.conus_scores.score_experiment`);
+    returns its path."""
+    out = ConusOutput.of(out_dir)
     figures = out.root / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     scoring = results.get("scoring") or {}
