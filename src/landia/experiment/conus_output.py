@@ -163,6 +163,16 @@ class ConusOutput:
                                 fields[0].lat, fields[0].lon)
         return self._cache[key]
 
+    def state_times(self, run: str) -> np.ndarray:
+        """The times of a run's state files, datetime64[s] (InputError without any)."""
+        key = ("states", run)
+        if key not in self._cache:
+            files = files_by_time(self.run_dir(run) / "states", "state")
+            if not files:
+                raise InputError(f"{self.run_dir(run) / 'states'}: no state files state_*.nc")
+            self._cache[key] = files
+        return np.array(sorted(self._cache[key]), dtype="datetime64[s]")
+
     def states(self, run: str, times=None):
         """Model states of a run at ``times`` (default: every state file).
 
@@ -177,13 +187,8 @@ class ConusOutput:
         InputError
             The run has no state files, or lacks some of ``times`` (naming the first).
         """
-        key = ("states", run)
-        if key not in self._cache:
-            files = files_by_time(self.run_dir(run) / "states", "state")
-            if not files:
-                raise InputError(f"{self.run_dir(run) / 'states'}: no state files state_*.nc")
-            self._cache[key] = files
-        files = self._cache[key]
+        self.state_times(run)
+        files = self._cache[("states", run)]
         if times is None:
             wanted = sorted(files)
         else:

@@ -344,7 +344,8 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
         results[run] = entry
     _innovations(out, present, times[scored], scored, withheld, results,
                  min_climatology_samples)
-    results["persistence"] = {r: persistence(*_free_pair(out, r)) for r in present
+    hour = first.hour
+    results["persistence"] = {r: persistence(*_free_pair(out, r, hour)) for r in present
                               if r != "ctrl" and out.has_run(f"{r}_free")
                               and out.has_run("ctrl_free")}
     results["scoring"] = {
@@ -402,10 +403,13 @@ def _innovations(out: ConusOutput, runs, times, scored, withheld, results, min_s
             times, np.where(withheld[None], d, np.nan), r)
 
 
-def _free_pair(out: ConusOutput, run: str):
-    t_run, _ = out.states(f"{run}_free")
-    t_ctrl, _ = out.states("ctrl_free")
+def _free_pair(out: ConusOutput, run: str, hour: int):
+    """The states of ``<run>_free`` and ``ctrl_free`` at their common times of the day's
+    ``hour`` (UTC; SMAP's): one per day, as the scores of the assimilation period."""
+    t_run = out.state_times(f"{run}_free")
+    t_ctrl = out.state_times("ctrl_free")
     common = np.intersect1d(t_run, t_ctrl)
+    common = common[(common.astype("datetime64[h]").astype(np.int64) % 24) == hour]
     if not common.size:
         raise InputError(f"{out.run_dir(run + '_free')}: no state time in common with "
                          f"{out.run_dir('ctrl_free')}")

@@ -126,6 +126,11 @@ def make_conus_out(root, seed: int = 1) -> dict:
                         _field(_layers(ctrl[k]), t))
             write_field(root / "runs" / "image_free" / "states" / f"state_{label}.nc",
                         _field(_layers(ctrl[k] + gap), t))
+            if j == 0:  # a state at another hour, in both: not a day of the persistence
+                for name in ("ctrl_free", "image_free"):
+                    t0 = t - timedelta(hours=12)
+                    write_field(root / "runs" / name / "states" / f"state_{t0:%Y%m%dT%H%M}.nc",
+                                _field(_layers(ctrl[k] + 0.1), t0))
     write_withheld(root / "withheld_cells.nc", withheld, land)
     clim = climatology_statistics(np.stack([ctrl[:DAYS], ctrl[:DAYS]], axis=1),
                                   np.stack([smap[:DAYS], smap[:DAYS]], axis=1), 21, lat=LAT,
