@@ -278,6 +278,13 @@ def _iso(t: datetime) -> str:
     return f"{t:%Y-%m-%dT%H:%M:%S}Z"
 
 
+def _span(times, span) -> dict:
+    """``start`` and ``end``: the first and last SMAP time of a period (its bounds if none)."""
+    if len(times):
+        return {"start": str(times[0]) + "Z", "end": str(times[-1]) + "Z"}
+    return {"start": _iso(span[0]), "end": _iso(span[1])}
+
+
 def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
                      min_pairs: int = MIN_PAIRS, min_training: int = MIN_TRAINING,
                      min_climatology_samples: int = 30) -> dict:
@@ -332,15 +339,14 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
         m = surf.reshape(len(surf), -1)[:, cells]
         o = rescaled[scored].reshape(int(scored.sum()), -1)[:, cells]
         ts = times[scored]
-        entry = {"withheld": {**pair_scores(ts, m, o, min_pairs),
-                              "start": _iso(spans["all"][0]), "end": _iso(spans["all"][1])}}
+        entry = {"withheld": {**pair_scores(ts, m, o, min_pairs), **_span(ts, spans["all"])}}
         entry["withheld_by_year"] = {}
         for name, span in spans.items():
             if name == "all":
                 continue
             k = _within(ts, span)
             entry["withheld_by_year"][name] = {**pair_scores(ts[k], m[k], o[k], min_pairs),
-                                               "start": _iso(span[0]), "end": _iso(span[1])}
+                                               **_span(ts[k], span)}
         results[run] = entry
     _innovations(out, present, times[scored], scored, withheld, results,
                  min_climatology_samples)
@@ -350,7 +356,8 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
                               and out.has_run("ctrl_free")}
     results["scoring"] = {
         "runs": present, "skipped": [r for r in runs if r not in present],
-        "periods": {k: [_iso(a), _iso(b)] for k, (a, b) in spans.items()},
+        "periods": {k: list(_span(times[_within(times, v)], v).values())
+                    for k, v in spans.items()},
         "training": [str(times[train][0]) + "Z", str(times[train][-1]) + "Z"],
         "withheld_cells": int(withheld.sum()),
         "min_pairs": min_pairs, "min_training": min_training,
