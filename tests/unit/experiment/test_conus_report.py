@@ -30,7 +30,7 @@ def test_the_report_embeds_its_figures_and_tables(conus):
     path = build_conus_report(out, results)
     text = path.read_text()
     assert path == root / "report.html"
-    assert len(re.findall(r'src="data:image/png;base64,', text)) == 2
+    assert len(re.findall(r'src="data:image/png;base64,', text)) == 3
     assert "Figure skipped" not in text and "failed" not in text
     assert (root / "figures" / "conus_maps.png").stat().st_size > 10_000
     # the tables hold the scores of results.json

@@ -264,6 +264,31 @@ def series_figure(out: ConusOutput, figures: Path):
     return path, caption, ("Not shown: " + ", ".join(missing) + ".") if missing else ""
 
 
+def persistence_figure(results: dict, figures: Path):
+    """The free year: land mean |run - CTRL| per day, 0-5 cm and three layers, per run."""
+    p = results.get("persistence") or {}
+    if not p:
+        return None, "", "no free-year runs (runs/<run>_free and runs/ctrl_free)"
+    shown = [("0-5 cm", None), ("layer 3", 2), ("layer 6", 5), ("layer 8", 7)]
+    fig = new_figure(MAP_WIDTH_IN, 3.0)
+    axes = fig.subplots(1, len(shown), sharey=False, squeeze=False)[0]
+    for ax, (title, layer) in zip(axes, shown):
+        for run, v in p.items():
+            y = v["surface"] if layer is None else (v["layers"][layer]
+                                                    if layer < len(v["layers"]) else [])
+            ax.plot(np.arange(len(y)), y, color=COLOURS.get(run), lw=1.0, label=_label(run))
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("days into the free year", fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes[0].set_ylabel(f"mean |run − CTRL| ({SM_UNITS})", fontsize=8)
+    axes[0].legend(fontsize=7)
+    path = save(fig, figures / "conus_persistence.png", dpi=MAP_DPI)
+    return path, ("How long the DA state's difference lasts without SMAP: the land mean of "
+                  "|run − CTRL| each day of the free year (log scale), 0-5 cm and three "
+                  "deeper layers."), ""
+
+
 def _attempt(fn, *args):
     try:
         return fn(*args)
@@ -303,9 +328,11 @@ def build_conus_report(out_dir, results: dict) -> Path:
              "<h3>At the withheld cells only</h3>",
              innovation_table(results, "innovation_withheld"),
              "<h2>Free year: persistence of the DA state</h2>", persistence_table(results)]
-    for title, fn in (("Maps", maps_figure), ("Time series at withheld cells", series_figure)):
+    for title, fn, source in (("Maps", maps_figure, out),
+                              ("Time series at withheld cells", series_figure, out),
+                              ("Free year", persistence_figure, results)):
         parts.append(f"<h2>{title}</h2>")
-        parts.extend(_figure(*_attempt(fn, out, figures)))
+        parts.extend(_figure(*_attempt(fn, source, figures)))
     parts.append(f"<p style='color:#888;font-size:.8em'>Written by landia.experiment.report."
                  f"conus, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.</p></body></html>")
     path = out.root / "report.html"
