@@ -16,7 +16,8 @@ state of N n_local columns (:mod:`landia.columns.ensemble`), with
   (:mod:`landia.cycling.ensemble_hybrid`); ``none``: an open loop. Increments go to each
   member's liquid water within bounds (:func:`~landia.columns.increment.apply_increment`);
 * **outputs** -- ``states/state_*.nc`` holds the ensemble MEAN, ``ensemble/ens_*.nc`` its
-  mean and spread (:mod:`landia.io.ensemble_file`), the run-log line an ``ensemble`` record;
+  mean and spread (:mod:`landia.io.ensemble_file`) and, after an analysis, the mean before
+  it (``soil_moisture_background``), the run-log line an ``ensemble`` record;
 * **checkpoint** -- the whole ensemble, member by member (:mod:`.ensemble_checkpoint`).
 
 The water budget of the run log is the budget of the member mean: the members' fluxes and
@@ -169,7 +170,11 @@ class EnsembleRunner(CycleRunner):
         source = np.zeros(self.n_local * self.members)
         summary = {"members": self.members, "analysis": e.analysis,
                    "spread_background": self._top_spread(state)}
+        background = None
         if window.analyse and e.analysis != "none":
+            # the members' mean before the analysis, for the ensemble file (O-F of the mean)
+            background = gather_to_root(self.comm, self.decomposition, member_mean(
+                self._theta(state, colm_node_depths().size)))
             t0 = time.perf_counter()
             state, source = self._assimilate(state, window, record, summary)
             phases["analysis"] = time.perf_counter() - t0
@@ -184,7 +189,8 @@ class EnsembleRunner(CycleRunner):
                                       member_mean(member_values(source, self.members)), DT)
         record["ensemble"] = summary
         on_root(self.comm, lambda: self._finish_ensemble(full, mean, sd, window, record, phases,
-                                                         totals, worst, *progress))
+                                                         totals, worst, *progress,
+                                                         background=background))
         return state
 
     def _assimilate(self, state, window: Window, record: dict, summary: dict):
@@ -209,8 +215,9 @@ class EnsembleRunner(CycleRunner):
 
     def _finish_ensemble(self, full: ModelState, mean, sd, window: Window, record: dict,
                          phases: dict, totals, worst, n_done: int, n_todo: int,
-                         t_run: float) -> None:
-        """Root only: mean state file, ensemble file, checkpoint, run-log line, progress."""
+                         t_run: float, background=None) -> None:
+        """Root only: mean state file, ensemble file (with the mean ``background`` before the
+        analysis when there was one), checkpoint, run-log line, progress."""
         t0 = time.perf_counter()
         depth = colm_node_depths()
         attributes = {"cycle": window.index, "mode": self.cfg.mode, "period": window.period,
@@ -220,7 +227,9 @@ class EnsembleRunner(CycleRunner):
                             EnsembleFile(lat=self.grid.lat, lon=self.grid.lon, depth=depth,
                                          mean=self.grid.to_field(mean.T),
                                          spread=self.grid.to_field(sd.T),
-                                         members=self.members, valid_time=window.end),
+                                         members=self.members, valid_time=window.end,
+                                         background=(None if background is None else
+                                                     self.grid.to_field(background.T))),
                             attributes={k: v for k, v in attributes.items()
                                         if k != "ensemble_members"})
         phases["output"] = time.perf_counter() - t0

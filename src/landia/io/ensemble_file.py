@@ -7,6 +7,10 @@ A CF-1.8 netCDF file in the time-record layout of the state files (:mod:`landia.
   ``cell_methods = "realization: mean"``;
 * ``soil_moisture_spread`` (time, layer, lat, lon), m3 m-3: the members' standard deviation
   (N - 1 in the denominator), ``cell_methods = "realization: standard_deviation"``;
+* ``soil_moisture_background`` (time, layer, lat, lon), m3 m-3, optional: the ensemble mean
+  BEFORE the analysis of this time (the 1-day forecast's mean, from which O-F innovations are
+  computed), ``cell_methods = "realization: mean"``; written only at times with an analysis,
+  absent from files written before 2026-12 (read back as None);
 
 NaN off land, and the global attribute ``ensemble_members``. The cell methods name
 ``realization``, a scalar coordinate variable of that CF standard name (an ensemble member's
@@ -31,6 +35,8 @@ VARIABLES = {
     "soil_moisture": ("ensemble mean of volumetric soil moisture", "realization: mean"),
     "soil_moisture_spread": ("ensemble standard deviation of volumetric soil moisture",
                              "realization: standard_deviation"),
+    "soil_moisture_background": ("ensemble mean of volumetric soil moisture before the "
+                                 "analysis", "realization: mean"),
 }
 
 
@@ -49,6 +55,9 @@ class EnsembleFile:
     members : int
         Number of members.
     valid_time : numpy.datetime64
+    background : ndarray (nlayer, ny, nx) or None
+        Ensemble mean before the analysis of ``valid_time``, m3 m-3; None where the file has
+        none (no analysis at that time, or a file from before the variable existed).
     """
 
     lat: np.ndarray
@@ -58,6 +67,7 @@ class EnsembleFile:
     spread: np.ndarray
     members: int
     valid_time: np.datetime64
+    background: np.ndarray | None = None
 
 
 def write_ensemble_file(path: str | Path, content: EnsembleFile,
@@ -76,8 +86,10 @@ def write_ensemble_file(path: str | Path, content: EnsembleFile,
             real.comment = (f"the statistics are over the members 0 to {content.members - 1}"
                             " (global attribute ensemble_members)")
             real.assignValue(0)
-            for name, values in (("soil_moisture", content.mean),
-                                 ("soil_moisture_spread", content.spread)):
+            fields = [("soil_moisture", content.mean), ("soil_moisture_spread", content.spread)]
+            if content.background is not None:
+                fields.append(("soil_moisture_background", content.background))
+            for name, values in fields:
                 long_name, methods = VARIABLES[name]
                 var = ds.createVariable(name, "f8", dims, fill_value=np.nan, zlib=True)
                 var.units = "m3 m-3"
@@ -85,6 +97,9 @@ def write_ensemble_file(path: str | Path, content: EnsembleFile,
                     var.standard_name = "volume_fraction_of_condensed_water_in_soil"
                 var.long_name = long_name
                 var.cell_methods = methods
+                if name == "soil_moisture_background":
+                    var.comment = ("the members' mean before this time's analysis (the "
+                                   "forecast from the previous one); soil_moisture is after it")
                 var.coordinates = f"{FIELD_COORDINATES} realization"
                 write_record(var, values)
             ds.ensemble_members = np.int32(content.members)
@@ -113,4 +128,6 @@ def read_ensemble_file(path: str | Path) -> EnsembleFile:
             mean=read_record(ds, path, "soil_moisture"),
             spread=read_record(ds, path, "soil_moisture_spread"),
             members=int(ds.getncattr("ensemble_members")),
-            valid_time=read_valid_time(ds, path))
+            valid_time=read_valid_time(ds, path),
+            background=(read_record(ds, path, "soil_moisture_background")
+                        if "soil_moisture_background" in ds.variables else None))

@@ -24,6 +24,7 @@ from landia.cycling.run import CycleRunner, run_cycles  # noqa: E402
 from landia.errors import ConfigError, InputError  # noqa: E402
 from landia.experiment.osse import make_observations  # noqa: E402
 from landia.grid import colm_layer_thickness  # noqa: E402
+from landia.io.ensemble_file import read_ensemble_file  # noqa: E402
 from landia.launch import cycle_command, launch_environment, toml_text  # noqa: E402
 
 GRID = {"south": 40.0, "north": 49.8, "west": 110.0, "east": 124.0, "resolution": 1.4}
@@ -115,6 +116,19 @@ def test_the_letkf_moves_the_members_and_shrinks_their_spread(case):
     # the members differ (forcing and texture), and the mean state file is their mean
     members = state["w_liq"].reshape(MEMBERS, -1, 10)
     assert np.all(np.std(members[:, :, 0], axis=0) > 0)
+
+
+def test_the_ensemble_file_holds_the_mean_before_the_analysis(case):
+    root, _ = case
+    files = sorted((root / "serial" / "ensemble").glob("ens_*.nc"))
+    assert files
+    for p in files:
+        ens = read_ensemble_file(p)
+        assert ens.background is not None and ens.background.shape == ens.mean.shape
+        land = np.isfinite(ens.mean)
+        assert np.array_equal(land, np.isfinite(ens.background))
+        # every window analyses here: the analysis moved the mean away from the forecast
+        assert np.abs(ens.mean - ens.background)[land].max() > 1e-4
 
 
 @pytest.mark.slow

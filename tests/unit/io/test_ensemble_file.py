@@ -51,3 +51,23 @@ def test_a_file_without_the_member_count_is_refused(tmp_path):
         ds.delncattr("ensemble_members")
     with pytest.raises(InputError, match="ensemble_members"):
         read_ensemble_file(path)
+
+
+def test_the_background_mean_is_optional_and_read_back(tmp_path):
+    c = content()
+    old = tmp_path / "old.nc"
+    write_ensemble_file(old, c)  # as before the variable existed
+    assert read_ensemble_file(old).background is None
+    with netCDF4.Dataset(old) as ds:
+        assert "soil_moisture_background" not in ds.variables
+    path = tmp_path / "ens.nc"
+    background = c.mean + 0.01
+    write_ensemble_file(path, EnsembleFile(**{**c.__dict__, "background": background}))
+    back = read_ensemble_file(path)
+    assert np.array_equal(back.background, background, equal_nan=True)
+    assert np.array_equal(back.mean, c.mean, equal_nan=True)
+    with netCDF4.Dataset(path) as ds:
+        v = ds["soil_moisture_background"]
+        assert v.dimensions == ("time", "layer", "lat", "lon")
+        assert v.units == "m3 m-3" and v.cell_methods == "realization: mean"
+        assert "realization" in v.coordinates.split()
