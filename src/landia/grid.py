@@ -216,7 +216,8 @@ class LatLonGrid:
             A cell not within ``atol`` degrees of a land point of the grid.
         """
         lat, lon = coordinate_pair(lat, lon, f"{source}: lat, lon")
-        i = np.searchsorted(self.lat, lat - atol) if self.lat[-1] > self.lat[0] else None
+        i = np.searchsorted(self.lat, lat - atol) \
+            if self.lat.size == 1 or self.lat[-1] > self.lat[0] else None
         if i is None:
             raise InputError(f"{source}: cell_order needs a grid with increasing latitudes")
         j = np.searchsorted(self.lon, lon - atol)

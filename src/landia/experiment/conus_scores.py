@@ -287,7 +287,7 @@ def _span(times, span) -> dict:
 
 def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
                      min_pairs: int = MIN_PAIRS, min_training: int = MIN_TRAINING,
-                     min_climatology_samples: int = 30) -> dict:
+                     min_climatology_samples: int = 30, free_start=None) -> dict:
     """Every score of the experiment's output folder (module notes, docs/conus-scores.md).
 
     Parameters
@@ -305,6 +305,10 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
         Fewest pairs for a scored cell; fewest training pairs for a cell's CDF matching.
     min_climatology_samples : int
         ``observations.min_climatology_samples`` of the DA runs (the O-F rescaling).
+    free_start : datetime64 or str, optional
+        Where the runs themselves go on without assimilation (``cycle.assimilation_end``):
+        the persistence pairs each run's states from then on with CTRL's (the runs of
+        ``landia experiment conus-smap``); None: the ``<run>_free`` and ``ctrl_free`` runs.
 
     Returns
     -------
@@ -351,9 +355,16 @@ def score_experiment(out_dir, runs, *, discard_days: int = DISCARD_DAYS,
     _innovations(out, present, times[scored], scored, withheld, results,
                  min_climatology_samples)
     hour = first.hour
-    results["persistence"] = {r: persistence(*_free_pair(out, r, hour)) for r in present
-                              if r != "ctrl" and out.has_run(f"{r}_free")
-                              and out.has_run("ctrl_free")}
+    if free_start is not None:
+        results["persistence"] = {}
+        for r in present:
+            pair = None if r == "ctrl" else _continued_pair(out, r, hour, free_start)
+            if pair is not None:
+                results["persistence"][r] = persistence(*pair)
+    else:
+        results["persistence"] = {r: persistence(*_free_pair(out, r, hour)) for r in present
+                                  if r != "ctrl" and out.has_run(f"{r}_free")
+                                  and out.has_run("ctrl_free")}
     results["scoring"] = {
         "runs": present, "skipped": [r for r in runs if r not in present],
         "periods": {k: list(_span(times[_within(times, v)], v).values())
@@ -408,6 +419,20 @@ def _innovations(out: ConusOutput, runs, times, scored, withheld, results, min_s
         results[run]["innovation"] = innovation_statistics(times, d, r)
         results[run]["innovation_withheld"] = innovation_statistics(
             times, np.where(withheld[None], d, np.nan), r)
+
+
+def _continued_pair(out: ConusOutput, run: str, hour: int, free_start):
+    """The states of ``run`` and of CTRL from ``free_start`` on at the day's ``hour`` (UTC),
+    or None when the run stops at ``free_start`` (no free year)."""
+    t0 = np.datetime64(free_start, "s")
+    common = np.intersect1d(out.state_times(run), out.state_times("ctrl"))
+    common = common[(common >= t0)
+                    & ((common.astype("datetime64[h]").astype(np.int64) % 24) == hour)]
+    if common.size < 2:
+        return None
+    _, a = out.states(run, common)
+    _, b = out.states("ctrl", common)
+    return common, a, b
 
 
 def _free_pair(out: ConusOutput, run: str, hour: int):

@@ -39,16 +39,23 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
+from landia.experiment.conus_output import ConusOutput
+from landia.experiment.conus_scores import score_experiment
 from landia.experiment.demo_run import default_data_dir
+from landia.experiment.report.conus import build_conus_report
 from landia.io.atomic import atomic_path
 from landia.io.cell_static import convert_cell_static, grid_of_static_file, read_qc_flags
-from landia.io.climatology_file import write_climatology
+from landia.diagnostics.innovation_covariance import binned_covariance, fit_error_statistics
+from landia.io.climatology_file import read_climatology, write_climatology
+from landia.io.fields import read_field
+from landia.io.naming import state_name
 from landia.launch import cycle_command, launch_environment, toml_text
 from landia.log import get_logger
 from landia.observations.cell_product import (CellProductSettings, flagged_cells,
                                               read_withheld_cells, withheld_cells_draw,
                                               write_daily_observations, write_withheld_cells)
 from landia.observations.climatology import build_climatology
+from landia.observations.rescaling import rescale
 
 SET = "conus_nldas_smap"
 FORCING = "nldas2_daily_2015-2018.nc"
@@ -57,16 +64,21 @@ STATIC = "static.nc"
 #: The observation folders: all QC'd values, the assimilated cells', the withheld cells'.
 OBS_FOLDERS = ("smap", "obs", "obs_withheld")
 CLIMATOLOGY_QUANTILES = 21
+#: Fewest first-year pairs for a cell's CDF matching (the runs' and the scores' rescaling).
+MIN_CLIMATOLOGY_SAMPLES = 30
+#: Diffusion steps of B's correlation (``analysis.correlation_steps``, landia's default).
+CORRELATION_STEPS = 4
 
-#: What every DA run shares: SMAP's 0-5 cm observes CoLM layers 1-2; the stated error of
-#: SMAP (0.04 m3 m-3) is the files'; the image term's variance is the same; B's variance and
-#: correlation length are landia's defaults (2.5e-3, 300 km); the observations CDF-matched
-#: to the model's first-year climatology per cell.
+#: The observation files: SMAP at 12 UTC, QC'd; no stated error (the tuning step sets it).
+PRODUCT_SETTINGS = CellProductSettings(error_std=None)
+#: What every DA run shares: SMAP's 0-5 cm observes CoLM layers 1-2; the observations are
+#: CDF-matched to the model's first-year climatology per cell. B's variance, its correlation
+#: length and the observation-error variance (JO's and JI's) come from the tuning step
+#: (:func:`tune`, ``OUT/tuning.json``).
 DA_SETTINGS = {
-    "analysis": {"layers": 2, "upper_bound": "porosity", "image_error_variance": 1.6e-3,
-                 "observation_error_variance": 1.6e-3},
+    "analysis": {"layers": 2, "upper_bound": "porosity"},
     "minimiser": {"backend": "tao", "tao_type": "blmvm"},
-    "observations": {"rescaling": "cdf", "min_climatology_samples": 10},
+    "observations": {"rescaling": "cdf", "min_climatology_samples": MIN_CLIMATOLOGY_SAMPLES},
 }
 #: The ensemble runs' members and perturbations (docs/ensemble.md's forcing-error model; the
 #: real forcing's error is unknown, so the demo's wide precipitation error is kept).
@@ -131,7 +143,7 @@ def prepare_inputs(out: Path, cs: ConusSettings) -> dict:
     convert_cell_static(data / STATIC, static)
     grid = grid_of_static_file(static)
     flags = read_qc_flags(static, grid)
-    settings = CellProductSettings()
+    settings = PRODUCT_SETTINGS
     never = np.zeros(grid.n_land, dtype=bool)
     for mask in flagged_cells(flags, settings).values():
         never |= mask
@@ -143,7 +155,7 @@ def prepare_inputs(out: Path, cs: ConusSettings) -> dict:
     summary = write_daily_observations(
         data / SMAP, grid, {out / "smap": None, out / "obs": observable & ~withheld,
                             out / "obs_withheld": withheld},
-        np.datetime64(cs.start, "D"), obs_end, flags, settings)
+        np.datetime64(cs.start, "D") + 1, obs_end, flags, settings)  # the first analysis
     summary.update(observable_cells=int(observable.sum()), withheld_cells=int(withheld.sum()),
                    land_cells=int(grid.n_land), settings=asdict(settings))
     _write_json(done, summary)
@@ -168,8 +180,9 @@ def common_settings(cs: ConusSettings, out: Path, start: str, end: str) -> dict:
                       "forcing_format": "cells", "mode": "ctrl"}}
 
 
-def run_settings(name: str, cs: ConusSettings, out: Path) -> dict:
-    """The configuration of one run as ``{section: {key: value}}``."""
+def run_settings(name: str, cs: ConusSettings, out: Path, tuning: dict | None = None) -> dict:
+    """The configuration of one run as ``{section: {key: value}}``; ``tuning`` the error
+    statistics of :func:`tune` (``OUT/tuning.json``)."""
     spec = RUNS[name]
     ensemble = spec.get("ensemble")
     end = cs.end if spec["free_year"] else cs.assimilation_end
@@ -182,6 +195,13 @@ def run_settings(name: str, cs: ConusSettings, out: Path) -> dict:
                            assimilation_end=cs.assimilation_end)
     values = _merge(values, DA_SETTINGS)
     values["observations"]["climatology"] = str(root / "climatology.nc")
+    if tuning is None:
+        tuning = json.loads((root / "tuning.json").read_text())
+    values["analysis"].update(
+        background_error_variance=tuning["background_error_variance"],
+        observation_error_variance=tuning["observation_error_variance"],
+        image_error_variance=tuning["observation_error_variance"],
+        correlation_length_km=tuning["correlation_length_km"])
     if spec["terms"]:
         values["analysis"]["terms"] = spec["terms"]
     if ensemble:
@@ -224,13 +244,48 @@ def _climatology(out: Path, cs: ConusSettings, spinup: dict) -> None:
     target = out / "climatology.nc"
     if target.exists():
         return
-    last = Path(spinup["last"]["run_dir"])
+    last = out / "spinup" / f"pass-{spinup['passes']}"  # an open loop of the first year
     files = sorted((out / "smap").glob("obs_*.nc"))
     clim, pairs = build_climatology(last, files, CLIMATOLOGY_QUANTILES,
                                     np.datetime64(cs.start, "s"),
                                     np.datetime64(cs.first_year_end, "s"), pool="cell")
     write_climatology(target, clim, attributes={"model_run": str(last), "pairs": pairs,
                                                 "pool": "cell"})
+
+
+def tune(out: Path, cs: ConusSettings, spinup: dict) -> dict:
+    """``OUT/tuning.json``: B's variance and correlation length and the observation-error
+    variance from the innovations of the open loop of the first year (the last spin-up pass)
+    against the rescaled observations of the assimilated cells, by the Hollingsworth-Lonnberg
+    method (:mod:`landia.diagnostics.innovation_covariance`); no withheld cell enters."""
+    target = out / "tuning.json"
+    if target.exists():
+        return json.loads(target.read_text())
+    last = out / "spinup" / f"pass-{spinup['passes']}"
+    clim = read_climatology(out / "climatology.nc")
+    t0, t1 = np.datetime64(cs.start, "s"), np.datetime64(cs.first_year_end, "s")
+    departures, field = [], None
+    for path in sorted((out / "obs").glob("obs_*.nc")):
+        field = read_field(path, "observation")
+        t = np.datetime64(field.valid_time, "s")
+        state = last / "states" / state_name(t)
+        if not (t0 < t <= t1) or not state.exists():
+            continue
+        y = rescale(field.values, 0.0, clim, "cdf", MIN_CLIMATOLOGY_SAMPLES).values[0]
+        departures.append(y - read_field(state).values[0])
+    if not departures:
+        raise InputError(f"{out / 'obs'}: no observation of the first year pairs with a state "
+                         f"of {last}")
+    cov = binned_covariance(np.array(departures), field.lat, field.lon)
+    stats = fit_error_statistics(cov, steps=CORRELATION_STEPS)
+    result = {**stats.as_dict(), "images": len(departures), "model_run": str(last),
+              "method": "Hollingsworth-Lonnberg: innovations of the open loop against the "
+                        "rescaled observations of the assimilated cells, top layer, first "
+                        "year; landia's Matern correlation (diffusion, 4 steps) fitted",
+              "distance_km": cov.distance_km.tolist(), "covariance": cov.covariance.tolist(),
+              "pairs": cov.pairs.tolist()}
+    _write_json(target, result)
+    return result
 
 
 def _cycles_done(run_dir: Path) -> int:
@@ -244,7 +299,7 @@ def _days(cs: ConusSettings, name: str) -> int:
                // np.timedelta64(86400, "s"))
 
 
-def _run_all(out: Path, cs: ConusSettings, log) -> dict:
+def _run_all(out: Path, cs: ConusSettings, log, tuning: dict) -> dict:
     """Launch the runs ``parallel`` at a time (ensemble runs first: they take longest)."""
     pending = sorted(cs.runs, key=lambda n: (not RUNS[n].get("ensemble"), n))
     pending = [n for n in pending if _cycles_done(out / "runs" / n) < _days(cs, n)]
@@ -254,7 +309,7 @@ def _run_all(out: Path, cs: ConusSettings, log) -> dict:
             name = pending.pop(0)
             cfg = out / "configs" / f"{name}.toml"
             cfg.write_text(f"# landia experiment conus-smap: {RUNS[name]['label']}\n"
-                           + toml_text(run_settings(name, cs, out)))
+                           + toml_text(run_settings(name, cs, out, tuning)))
             run_dir = out / "runs" / name
             run_dir.mkdir(parents=True, exist_ok=True)
             stream = open(out / "runs" / f"{name}.log", "a")
@@ -289,9 +344,6 @@ def _run_all(out: Path, cs: ConusSettings, log) -> dict:
 
 def run_experiment(out_dir, cs: ConusSettings = ConusSettings(), report: bool = True) -> dict:
     """Run (or resume) the experiment; returns the results (also ``OUT/results.json``)."""
-    from landia.experiment.conus_scores import score_experiment  # noqa: PLC0415
-    from landia.experiment.report.conus import build_conus_report  # noqa: PLC0415
-
     log = get_logger("landia.conus")
     out = Path(out_dir)
     for sub in ("configs", "runs"):
@@ -305,13 +357,18 @@ def run_experiment(out_dir, cs: ConusSettings = ConusSettings(), report: bool = 
     spinup = _spinup(out, cs, log)
     timings["spinup"] = round(time.perf_counter() - t0, 1)
     _climatology(out, cs, spinup)
-    timings["runs"] = _run_all(out, cs, log)
+    tuning = tune(out, cs, spinup)
+    timings["runs"] = _run_all(out, cs, log, tuning)
     t0 = time.perf_counter()
-    scores = score_experiment(out, cs.runs)
+    output = ConusOutput(out)
+    scores = score_experiment(output, cs.runs, min_climatology_samples=MIN_CLIMATOLOGY_SAMPLES,
+                              free_start=cs.assimilation_end)
     timings["scores"] = round(time.perf_counter() - t0, 1)
     timings["total"] = round(time.perf_counter() - t_all, 1)
     results = {"experiment": {**{k: v for k, v in asdict(cs).items() if k != "data_dir"},
                               "set": str(cs.set_dir()), "inputs": inputs, "spinup": spinup,
+                              "tuning": {k: v for k, v in tuning.items()
+                                         if k not in ("distance_km", "covariance", "pairs")},
                               "seconds": timings,
                               "withheld_cells": int(read_withheld_cells(
                                   out / "withheld_cells.nc").sum())},
@@ -320,6 +377,6 @@ def run_experiment(out_dir, cs: ConusSettings = ConusSettings(), report: bool = 
                **scores}
     _write_json(out / "results.json", results)
     if report:
-        results["report"] = str(build_conus_report(out, results))
+        results["report"] = str(build_conus_report(output, results))
         _write_json(out / "results.json", results)
     return results

@@ -29,7 +29,9 @@ and counted (``out_of_range``). Counts per reason are returned.
 Vertical: the product's 0-5 cm layer observes the CoLM layers whose node lies within it
 (:func:`landia.observations.vertical.map_layers`, ``node_in_range``): layers 1 and 2 (nodes
 0.71 and 2.79 cm). The files hold ``layers`` layers (2 by default), NaN in any layer not
-observed, and the stated error variance ``error_std**2`` (SMAP's 0.04 m3 m-3 target accuracy).
+observed, and the stated error variance ``error_std**2`` (SMAP's 0.04 m3 m-3 target accuracy);
+with ``error_std = None`` no error variance (the analysis then takes
+``analysis.observation_error_variance``, e.g. one estimated from innovations).
 
 Subsets: the same image can be written for several cell masks at once (all cells, the
 assimilated ones, the withheld ones; :func:`withheld_cells_draw`), so that withheld cells are
@@ -74,8 +76,8 @@ class CellProductSettings:
         The product's sensing depth range, m (0-0.05).
     layers : int
         Model layers in the files (the analysis' ``analysis.layers``).
-    error_std : float
-        Stated observation-error standard deviation, m3 m-3.
+    error_std : float or None
+        Stated observation-error standard deviation, m3 m-3; None: the files carry none.
     max_dense_vegetation, max_water : float
         QC thresholds on the static flags' fractions.
     lower, upper : float
@@ -88,7 +90,7 @@ class CellProductSettings:
     layer_top: float = 0.0
     layer_bottom: float = 0.05
     layers: int = 2
-    error_std: float = 0.04
+    error_std: float | None = 0.04
     max_dense_vegetation: float = 0.5
     max_water: float = 0.1
     lower: float = 0.0
@@ -231,9 +233,10 @@ def write_daily_observations(path, grid: LatLonGrid, folders: dict, start, end,
             continue
         kept_total += int(valid.sum())
         image = grid.to_field(np.where(valid, v, np.nan))
+        stated = None if s.error_std is None else \
+            np.where(np.isfinite(image), s.error_std ** 2, np.nan)[None]
         layered, variance = map_layers(image[None], [s.layer_top], [s.layer_bottom], nodes,
-                                       error_variance=np.where(np.isfinite(image), s.error_std
-                                                               ** 2, np.nan)[None])
+                                       error_variance=stated)
         time_field = grid.to_field(np.where(valid, (times - nominal).astype(float), np.nan))
         for folder, mask in folders.items():
             keep = np.isfinite(image) if mask is None else np.isfinite(image) & mask
@@ -243,7 +246,8 @@ def write_daily_observations(path, grid: LatLonGrid, folders: dict, start, end,
             target = folder / observation_name(nominal)
             write_field(target, SoilMoistureField(
                 lat=grid.lat, lon=grid.lon, depth=nodes[: s.layers], values=values,
-                error_variance=np.where(keep, variance[: s.layers], np.nan),
+                error_variance=None if variance is None else np.where(
+                    keep, variance[: s.layers], np.nan),
                 source=str(path), valid_time=nominal),
                 role="observation", title="landia observation image from a per-cell product",
                 attributes={"product_file": str(path), "settings": str(asdict(s)),

@@ -131,3 +131,13 @@ def test_real_smap_week_on_the_lattice(tmp_path):
     with netCDF4.Dataset(tmp_path / "obs" / "obs_20160601T1200.nc") as ds:
         hours = (ds["observation_time"][:] % 86400) / 3600.0
     assert 10.5 < np.nanmin(hours) and np.nanmax(hours) < 14.3
+
+
+def test_without_a_stated_error_the_files_carry_none(tmp_path):
+    lat, lon = np.array([30.0, 30.0]), np.array([-100.0, -99.0])
+    grid = LatLonGrid.from_cells(lat, lon)
+    _product(tmp_path / "p.nc", lat, lon, np.array([[0.2, 0.3]]))
+    write_daily_observations(tmp_path / "p.nc", grid, {tmp_path / "o": None}, "2016-01-01",
+                             "2016-01-02", settings=CellProductSettings(error_std=None))
+    f = read_field(tmp_path / "o" / "obs_20160101T1200.nc", "observation")
+    assert f.error_variance is None and np.isfinite(f.values).sum() == 4
