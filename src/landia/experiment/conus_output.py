@@ -203,14 +203,18 @@ class ConusOutput:
         for t in wanted:
             if t not in cached:
                 cached[t] = read_field(files[t]).values
-        values = np.array([cached[t] for t in wanted]) if wanted else np.zeros((0, 0, 0, 0))
+        if wanted:
+            values = np.array([cached[t] for t in wanted])
+        else:  # no time: an empty (0, nlayer, ny, nx) of the run's grid
+            first = read_field(files[min(files)]).values
+            values = np.zeros((0,) + first.shape)
         return np.array(wanted, dtype="datetime64[s]"), values
 
     def surface(self, run: str, times=None):
         """The 0-5 cm equivalent (:func:`smap_equivalent`) of a run's states:
         (times, (nt, ny, nx))."""
         t, v = self.states(run, times)
-        return t, smap_equivalent(v) if v.size else v[:, 0]
+        return t, smap_equivalent(v) if len(v) else v[:, 0]
 
     def backgrounds(self, run: str) -> dict[datetime, np.ndarray]:
         """The 1-day forecasts of a DA run by time, (nlayer, ny, nx) m3 m-3: the

@@ -64,8 +64,6 @@ STATIC = "static.nc"
 #: The observation folders: all QC'd values, the assimilated cells', the withheld cells'.
 OBS_FOLDERS = ("smap", "obs", "obs_withheld")
 CLIMATOLOGY_QUANTILES = 21
-#: Fewest first-year pairs for a cell's CDF matching (the runs' and the scores' rescaling).
-MIN_CLIMATOLOGY_SAMPLES = 30
 #: Diffusion steps of B's correlation (``analysis.correlation_steps``, landia's default).
 CORRELATION_STEPS = 4
 
@@ -78,7 +76,7 @@ PRODUCT_SETTINGS = CellProductSettings(error_std=None)
 DA_SETTINGS = {
     "analysis": {"layers": 2, "upper_bound": "porosity"},
     "minimiser": {"backend": "tao", "tao_type": "blmvm"},
-    "observations": {"rescaling": "cdf", "min_climatology_samples": MIN_CLIMATOLOGY_SAMPLES},
+    "observations": {"rescaling": "cdf"},
 }
 #: The ensemble runs' members and perturbations (docs/ensemble.md's forcing-error model; the
 #: real forcing's error is unknown, so the demo's wide precipitation error is kept).
@@ -117,6 +115,10 @@ class ConusSettings:
     seed: int = 16
     spinup_passes: int = 3
     members: int = 12
+    #: fewest first-year pairs for a cell's CDF matching (the runs' and the scores')
+    min_climatology_samples: int = 30
+    #: days after the first analysis that are not scored
+    discard_days: int = 30
     ranks: int = 1
     parallel: int = 2
     runs: tuple = DEFAULT_RUNS
@@ -151,7 +153,7 @@ def prepare_inputs(out: Path, cs: ConusSettings) -> dict:
     withheld = withheld_cells_draw(observable, cs.withheld_fraction, cs.seed)
     write_withheld_cells(out / "withheld_cells.nc", grid, withheld, cs.withheld_fraction,
                          cs.seed)
-    obs_end = np.datetime64(cs.assimilation_end, "D")
+    obs_end = np.datetime64(cs.assimilation_end, "D") + 1  # its day's analysis included
     summary = write_daily_observations(
         data / SMAP, grid, {out / "smap": None, out / "obs": observable & ~withheld,
                             out / "obs_withheld": withheld},
@@ -195,6 +197,7 @@ def run_settings(name: str, cs: ConusSettings, out: Path, tuning: dict | None = 
                            assimilation_end=cs.assimilation_end)
     values = _merge(values, DA_SETTINGS)
     values["observations"]["climatology"] = str(root / "climatology.nc")
+    values["observations"]["min_climatology_samples"] = cs.min_climatology_samples
     if tuning is None:
         tuning = json.loads((root / "tuning.json").read_text())
     values["analysis"].update(
@@ -271,7 +274,7 @@ def tune(out: Path, cs: ConusSettings, spinup: dict) -> dict:
         state = last / "states" / state_name(t)
         if not (t0 < t <= t1) or not state.exists():
             continue
-        y = rescale(field.values, 0.0, clim, "cdf", MIN_CLIMATOLOGY_SAMPLES).values[0]
+        y = rescale(field.values, 0.0, clim, "cdf", cs.min_climatology_samples).values[0]
         departures.append(y - read_field(state).values[0])
     if not departures:
         raise InputError(f"{out / 'obs'}: no observation of the first year pairs with a state "
@@ -361,7 +364,9 @@ def run_experiment(out_dir, cs: ConusSettings = ConusSettings(), report: bool = 
     timings["runs"] = _run_all(out, cs, log, tuning)
     t0 = time.perf_counter()
     output = ConusOutput(out)
-    scores = score_experiment(output, cs.runs, min_climatology_samples=MIN_CLIMATOLOGY_SAMPLES,
+    scores = score_experiment(output, cs.runs, min_climatology_samples=cs.min_climatology_samples,
+                              min_training=cs.min_climatology_samples,
+                              discard_days=cs.discard_days,
                               free_start=cs.assimilation_end)
     timings["scores"] = round(time.perf_counter() - t0, 1)
     timings["total"] = round(time.perf_counter() - t_all, 1)
