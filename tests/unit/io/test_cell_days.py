@@ -4,7 +4,6 @@ are those of the source to the bit; DailyCellFiles indexes them by day."""
 from __future__ import annotations
 
 import netCDF4
-import numpy as np
 import pytest
 
 from landia.errors import InputError
