@@ -6,8 +6,9 @@ forcing and observation files fed to ``landia serve`` over a simulated clock.
 1. **setup** (:func:`setup`): the EASE-Grid 2.0 lattice of ``static.nc``
    (:func:`landia.io.cell_static.convert_cell_static`), the NLDAS-2 daily means split into
    one file a day (:func:`landia.io.cell_days.split_daily`) and one observation image a day
-   ``obs_YYYYMMDDT1200.nc`` of the SMAP L3 values on the lattice (layers 1-2, the 0-5 cm of
-   the product; NaN where SMAP has no retrieval; nominal time 12 UTC) in a feed folder; the
+   ``obs_YYYYMMDDT1200.nc`` of the SMAP L3 values on the lattice
+   (:func:`landia.observations.cell_product.write_daily_observations`: nominal time 12 UTC,
+   each cell's overpass time, QC by the static flags, layers 1-2) in a feed folder; the
    cycle configuration (24 h windows ending 12 UTC, image 3D-Var on 2 layers) and the
    ``[serve]`` file.
 2. **the clock** (:func:`schedule`): each day's forcing file is put into the run's forcing
@@ -38,19 +39,17 @@ from pathlib import Path
 
 import numpy as np
 
-from landia.grid import colm_node_depths
 from landia.io.cell_days import day_file_name, split_daily
-from landia.io.cell_series import read_cell_series
-from landia.io.cell_static import convert_cell_static
-from landia.io.fields import SoilMoistureField, write_field
+from landia.io.cell_static import convert_cell_static, read_qc_flags
+from landia.io.fields import read_field
 from landia.io.naming import observation_name
+from landia.observations.cell_product import CellProductSettings, write_daily_observations
 
 HOUR = np.timedelta64(3600, "s")
 DAY = np.timedelta64(1, "D")
 SMAP = "smap_l3_am_2015-2017.nc"
 NLDAS = "nldas2_daily_2015-2018.nc"
 STATIC = "static.nc"
-SM = "volume_fraction_of_condensed_water_in_soil"
 
 
 @dataclass
@@ -69,33 +68,29 @@ class Plan:
     corrupt: list = field(default_factory=lambda: ["2016-06-23"])     # junk, then the file
     fixed_hours: float = 5.0
     forcing_late: list = field(default_factory=lambda: ["2016-06-14"])
+    no_file: list = field(default_factory=list)   # days without an image (set by setup)
     forcing_late_hours: float = 20.0   # the forcing of that day arrives at 20 UTC
 
     def days(self) -> np.ndarray:
         return np.arange(np.datetime64(self.first, "D"), np.datetime64(self.last, "D") + DAY)
 
 
-def observation_images(smap, grid, days, out_dir, layers: int = 2) -> dict:
-    """One observation image per day (``obs_YYYYMMDDT1200.nc``, valid 12 UTC) of the SMAP
-    values per cell on the lattice ``grid``, the same value in the top ``layers`` layers
-    (CoLM layers 1-2 have their nodes at 0.7 and 2.8 cm, inside the product's 0-5 cm);
-    returns {day: (path, valid cells)}. No per-cell overpass time and no QC flags (the
-    lattice images of :mod:`landia.observations` do those)."""
-    s = read_cell_series(smap, [SM], days[0], days[-1] + DAY, role="SMAP observations")
-    order = grid.cell_order(s.lat, s.lon, source=str(smap))
+def observation_images(smap, static_file, grid, days, out_dir) -> dict:
+    """The daily observation images ``obs_YYYYMMDDT1200.nc`` of the SMAP values per cell
+    (:func:`landia.observations.cell_product.write_daily_observations`: 12 UTC nominal time,
+    each cell's overpass time, QC by the static flags, layers 1-2, error variance
+    0.04**2 = 1.6e-3); a day without a valid value after QC has no file. Returns
+    {day: valid cells} of the files written."""
+    summary = write_daily_observations(smap, grid, {out_dir: None}, days[0], days[-1] + DAY,
+                                       flags=read_qc_flags(static_file, grid),
+                                       settings=CellProductSettings(layers=2))
     out = {}
-    for k, day in enumerate(s.times.astype("datetime64[D]")):
-        land = np.full(grid.n_land, np.nan)
-        land[order] = s.values[SM][k]
-        top = grid.to_field(land)
-        t = day.astype("datetime64[s]") + 12 * HOUR
-        path = Path(out_dir) / observation_name(t)
-        write_field(path, SoilMoistureField(
-            lat=grid.lat, lon=grid.lon, depth=colm_node_depths()[:layers],
-            values=np.repeat(top[None], layers, axis=0), source=str(smap), valid_time=t),
-            role="observation", title="SMAP L3 AM soil moisture on the EASE-Grid 2.0 lattice")
-        out[str(day)] = (path, int(np.isfinite(land).sum()))
-    return out
+    for day in days:
+        path = Path(out_dir) / observation_name(day.astype("datetime64[s]") + 12 * HOUR)
+        if path.exists():
+            out[str(day)] = int(np.isfinite(read_field(path).values[0]).sum())
+    return {"valid_cells": out, "empty_days": summary["empty_days"],
+            "rejected": summary["rejected"], "flagged_cells": summary["flagged_cells"]}
 
 
 def cycle_config(first_day, last_day) -> str:
@@ -143,7 +138,8 @@ on_failure = "continue"
 
 def setup(data, out, plan: Plan) -> dict:
     """Write the run folder, the daily forcing files (``out/feed/forcing``), the daily
-    observation files (``out/feed/obs``) and the configurations; returns counts."""
+    observation files (``out/feed/obs``) and the configurations; returns counts. Days without
+    an image (no valid value after QC) go into ``plan.no_file``."""
     data, out = Path(data), Path(out)
     run = out / "run"
     for d in (run / "forcing", run / "obs", out / "incoming", out / "feed" / "obs"):
@@ -151,12 +147,14 @@ def setup(data, out, plan: Plan) -> dict:
     static = convert_cell_static(data / STATIC, run / "static_landia.nc")
     days = plan.days()
     forcing = split_daily(data / NLDAS, out / "feed" / "forcing", days[0] - DAY, days[-1] + DAY)
-    images = observation_images(data / SMAP, static.grid, days, out / "feed" / "obs")
+    images = observation_images(data / SMAP, run / "static_landia.nc", static.grid, days,
+                                out / "feed" / "obs")
+    plan.no_file = list(images["empty_days"])      # nothing to deliver on those days
     (out / "cycle.toml").write_text(cycle_config(plan.first, plan.last))
     (out / "serve.toml").write_text(serve_config(plan))
     return {"cells": int(static.grid.n_land), "grid": list(static.grid.shape),
-            "forcing_files": len(forcing), "observation_files": len(images),
-            "valid_cells_per_image": {d: n for d, (_, n) in images.items()}}
+            "forcing_files": len(forcing), "observation_files": len(images["valid_cells"]),
+            "observations": images}
 
 
 @dataclass
@@ -178,7 +176,7 @@ def schedule(plan: Plan) -> list[Delivery]:
         f_at = (noon + int(plan.forcing_late_hours - 12) * HOUR if d in plan.forcing_late
                 else day.astype("datetime64[s]"))
         out.append(Delivery(str(f_at), "forcing", d, "late" if d in plan.forcing_late else ""))
-        if d in plan.drop:
+        if d in plan.drop or d in plan.no_file:
             continue
         hours = (plan.late_hours if d in plan.late else plan.too_late_hours
                  if d in plan.too_late else plan.fixed_hours if d in plan.corrupt
@@ -316,7 +314,8 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     plan = Plan(first=a.first, last=a.last)
     info = setup(a.data, a.output_dir, plan)
-    print(json.dumps({k: v for k, v in info.items() if k != "valid_cells_per_image"}))
+    (Path(a.output_dir) / "setup.json").write_text(json.dumps(info, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in info.items() if k != "observations"}))
     record = replay(a.output_dir, plan, a.speed)
     print(summary(record))
     return 0
