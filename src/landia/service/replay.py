@@ -220,8 +220,8 @@ def replay(out, plan: Plan, speed: float = 3600.0, clock_start: str | None = Non
     days = plan.days()
     clock0 = np.datetime64(clock_start or f"{days[0]}T00:00", "s")
     pending = schedule(plan)
-    prior = str(days[0] - DAY)
-    deliver(out, Delivery(str(clock0), "forcing", prior))
+    first = Delivery(str(clock0), "forcing", str(days[0] - DAY), "before the start")
+    deliver(out, first)
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -234,7 +234,7 @@ def replay(out, plan: Plan, speed: float = 3600.0, clock_start: str | None = Non
     while not status.exists() and proc.poll() is None and time.monotonic() - t_start < 60:
         time.sleep(0.01)
     t0 = time.monotonic()       # serve's clock started just before its first status
-    done = []
+    done = [{**asdict(first), "delivered_at": str(clock0)}]
     while proc.poll() is None and time.monotonic() - t_start < timeout_s:
         now = clock0 + np.timedelta64(int((time.monotonic() - t0) * speed), "s")
         while pending and np.datetime64(pending[0].at) <= now:
@@ -259,7 +259,10 @@ def collect(out: Path, plan: Plan, delivered, exit_status, wall_s, speed) -> dic
     log = [json.loads(x) for x in (out / "run" / "run_log.jsonl").read_text().splitlines()] \
         if (out / "run" / "run_log.jsonl").exists() else []
     cycles = [{"end": r.get("time"), "analysed": bool(r.get("analysed")),
-               **({"alerts": r["alerts"]} if r.get("alerts") else {})} for r in log]
+               **{k: r[k] for k in ("iterations", "scc_before", "scc_after") if k in r}}
+              for r in log]
+    history = json.loads((state / "state.json").read_text()).get("history", [])
+    seconds = [h["seconds"] for h in history if h.get("seconds") is not None]
     aside = {sub: sorted(p.name for p in (out / "incoming" / sub).glob("*"))
              for sub in ("rejected", "late", "duplicates", "unexpected")
              if (out / "incoming" / sub).is_dir()}
@@ -282,7 +285,11 @@ def collect(out: Path, plan: Plan, delivered, exit_status, wall_s, speed) -> dic
             "model_only": [c["end"] for c in cycles if not c["analysed"]],
             "observation_files_used": sorted(p.name for p in (out / "run" / "obs").glob("*.nc")),
             "set_aside": aside, "deliveries": delivered, "cycles": cycles,
-            "launch_logs": len(list((state / "logs").glob("*.log")))}
+            "launch_logs": len(list((state / "logs").glob("*.log"))),
+            "launch_seconds": {"min": min(seconds, default=None),
+                               "mean": round(sum(seconds) / max(len(seconds), 1), 3),
+                               "max": max(seconds, default=None)},
+            "serve_history": history}
 
 
 def summary(r: dict) -> str:
@@ -296,8 +303,18 @@ def summary(r: dict) -> str:
             ("corrupt files delivered", r["delivered"]["corrupt"]),
             ("cycles run (run log)", r["cycles_run"]), ("with an analysis", r["analysed"]),
             ("model-only", len(r["model_only"]))]
+    rows += [("launch seconds (real) min / mean / max",
+              " / ".join(str(r["launch_seconds"][k]) for k in ("min", "mean", "max")))]
+    scc = [(c["scc_before"], c["scc_after"]) for c in r["cycles"] if "scc_after" in c]
+    if scc:
+        rows += [("analyses: mean SCC background / analysis vs. observations",
+                  f"{np.mean([a for a, _ in scc]):.3f} / {np.mean([b for _, b in scc]):.3f}")]
     rows += [(f"serve {k}", v) for k, v in c.items()]
     rows += [(f"alerts {k}", ", ".join(map(str, v))) for k, v in r["alerts"].items()]
+    rows += [(f"cycle alerts {k}", ", ".join(v)) for k, v in r["cycle_alerts"].items()]
+    rows += [(f"set aside in incoming/{k}", ", ".join(v)) for k, v in r["set_aside"].items()]
+    rows += [(f"{h['time']}: {h['attempts']} attempts", h["outcome"])
+             for h in r["serve_history"] if h.get("attempts", 1) > 1]
     lines += [f"| {a} | {b} |" for a, b in rows]
     return "\n".join(lines) + "\n"
 

@@ -37,6 +37,7 @@ def test_schedule_delivers_each_day_with_the_planned_exceptions():
         ("2016-06-05T17:00:00", "obs", "2016-06-05")]             # 2016-06-02: dropped
 
 
+@pytest.mark.shared_data
 def test_serve_on_daily_files_equals_a_direct_cycle(shared_data, tmp_path):
     data = shared_data / DATA
     if not (data / "nldas2_daily_2015-2018.nc").exists():
