@@ -27,6 +27,7 @@ module                     command
 :mod:`.prepare_obs`        ``prepare-obs``: products -> model-grid observation images
 :mod:`.climatology`        ``climatology``: model and observation climatologies (rescaling)
 :mod:`.landscape`          ``landscape``: the synthetic landscape as a static-input file
+:mod:`.split_daily`        ``split-daily``: a per-cell time series as one file per day
 :mod:`.cycle`              ``cycle``: the MPI assimilation cycle
 :mod:`.spinup`             ``spinup``: the period cycled in CTRL mode until it stops drifting
 :mod:`.configs`            ``configs``: the shipped configurations

@@ -273,7 +273,9 @@ class CycleSettings:
     forcing_format: str = key("gldas", "Reader of the forcing files: 'gldas' (GLDAS-2.1 "
                                        "3-hourly), 'era5' (CDS hourly), 'qian' (CoLM/CLM "
                                        "datm) or 'cells' (one CF file of daily means per cell, "
-                                       "e.g. NLDAS-2 of conus_nldas_smap, disaggregated to the "
+                                       "e.g. NLDAS-2 of conus_nldas_smap, or a folder or "
+                                       "pattern of one-day files, e.g. of `landia "
+                                       "split-daily`; disaggregated to the "
                                        "model step keeping every daily budget; "
                                        "docs/forcing-disaggregation.md).",
                               choices=("gldas", "era5", "qian", "cells"))

@@ -4,7 +4,8 @@ With ``cycle.forcing`` empty every rank asks the weather generator
 (:mod:`landia.forcing.weather`) for its own cells. With a glob pattern, the files are indexed
 once (their times), and for each window every rank reads, from the few files around it, only
 its own cells (:mod:`landia.forcing.gldas`, :mod:`~landia.forcing.era5`,
-:mod:`~landia.forcing.qian`). Either way the record is put on the 1800 s model step with
+:mod:`~landia.forcing.qian`). Format ``cells`` takes one file of daily means per cell, or a
+folder or pattern of one-day files (:mod:`landia.forcing.daily_cells`). Either way the record is put on the 1800 s model step with
 CoLM's time interpolation (:func:`landia.forcing.interpolate.interpolate_forcing`). With
 ``[perturbation] enabled`` the record is perturbed first
 (:class:`landia.forcing.perturbation.ForcingPerturbation`, the same numbers for a cell whatever
@@ -30,6 +31,7 @@ from landia.forcing.gridded import GriddedFiles
 from landia.forcing.interpolate import interpolate_forcing
 from landia.forcing.perturbation import ForcingPerturbation
 from landia.forcing.qian import read_qian
+from landia.io.cell_days import DailyCellFiles
 
 HOUR = np.timedelta64(3600, "s")
 MARGIN = 6 * HOUR
@@ -70,11 +72,12 @@ class ForcingSource:
             if not paths:
                 raise InputError(f"cycle.forcing = {cycle.forcing!r}: no file matches "
                                  f"{pattern}")
-            if self.format == "cells":  # one file of daily means per cell
-                if len(paths) != 1:
-                    raise InputError(f"cycle.forcing = {cycle.forcing!r}: {len(paths)} files "
-                                     f"match; forcing_format 'cells' takes one file")
-                self.cell_file = paths[0]
+            if self.format == "cells":  # daily means per cell: one file, or one file a day
+                if len(paths) > 1 or Path(paths[0]).is_dir():
+                    self.cell_file = DailyCellFiles(pattern, None if Path(paths[0]).is_dir()
+                                                    and len(paths) == 1 else paths)
+                else:
+                    self.cell_file = paths[0]
                 self.file_cells = match_cells(self.cell_file, lat, lon)
             else:
                 self.files = GriddedFiles(paths, f"{self.format} forcing")

@@ -2,7 +2,11 @@
 (``cycle.forcing_format = "cells"``).
 
 The file is a CF time series on a ``cell`` dimension (:mod:`landia.io.cell_series`), such as
-the NLDAS-2 daily means of ``conus_nldas_smap``. For a window of the cycle:
+the NLDAS-2 daily means of ``conus_nldas_smap``, or a set of such files with one day each
+(:class:`landia.io.cell_days.DailyCellFiles`, as a served run receives them): the days a
+window needs are read from their files and put end to end, each file checked to hold its day
+and the same cells as the first file; a day without a file is an InputError naming the day
+and the folder. For a window of the cycle:
 
 1. the model's cells are matched to the file's cells by position (each model cell centre must
    have a file cell within :data:`MATCH_DEGREES`; the match is computed once);
@@ -26,6 +30,7 @@ from landia.errors import InputError
 from landia.forcing.cell_series import forcing_from_cell_series
 from landia.forcing.disaggregate import disaggregate_daily
 from landia.forcing.record import Forcing
+from landia.io.cell_days import DailyCellFiles
 from landia.io.cell_series import cell_positions
 
 #: Largest distance (degrees of latitude and of longitude) between a model cell centre and its
@@ -43,6 +48,8 @@ def match_cells(path, lat, lon) -> np.ndarray:
         A model cell without a file cell within :data:`MATCH_DEGREES`, naming the file and the
         cell's position.
     """
+    if isinstance(path, DailyCellFiles):
+        path = path.first
     flat, flon = cell_positions(path, "forcing")
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
     out = np.empty(lat.size, dtype=np.int64)
@@ -64,8 +71,8 @@ def daily_cell_forcing(path, cells: np.ndarray, lat, lon, start, end, elevation=
 
     Parameters
     ----------
-    path : path-like
-        The daily per-cell file.
+    path : path-like or DailyCellFiles
+        The daily per-cell file, or the set of one-day files.
     cells : ndarray of int (n,)
         The file's cells of the model cells (:func:`match_cells`).
     lat, lon : ndarray (n,)
@@ -81,7 +88,10 @@ def daily_cell_forcing(path, cells: np.ndarray, lat, lon, start, end, elevation=
     end = np.datetime64(end, "s")
     first = start.astype("datetime64[D]").astype("datetime64[s]")
     last = end.astype("datetime64[D]").astype("datetime64[s]") + DAY  # the day of `end` too
-    daily = forcing_from_cell_series(path, first, last, cells=cells, elevation=elevation)
+    if isinstance(path, DailyCellFiles):
+        daily = _from_daily_files(path, first, last, cells, elevation)
+    else:
+        daily = forcing_from_cell_series(path, first, last, cells=cells, elevation=elevation)
     want = (last - first) // DAY
     if daily.n_times != want:
         raise InputError(f"{path}: {daily.n_times} day(s) from {first} UTC; the window "
@@ -91,3 +101,31 @@ def daily_cell_forcing(path, cells: np.ndarray, lat, lon, start, end, elevation=
                               swdown=daily.swdown, lwdown=daily.lwdown, precip=daily.precip,
                               wind=daily.wind, psurf=daily.psurf, step_s=int(dt),
                               source=f"{path} (daily means, disaggregated)")
+
+
+def _from_daily_files(files: DailyCellFiles, first, last, cells, elevation) -> Forcing:
+    """The days ``[first, last)`` from their one-day files, end to end (same checks as one
+    file: each file must hold its day, on the cells of the first file of the set)."""
+    days = np.arange(first.astype("datetime64[D]"), last.astype("datetime64[D]"))
+    paths = [files.path(d) for d in days]          # every missing day before any reading
+    ref_lat, ref_lon = cell_positions(files.first, "forcing")
+    parts = []
+    for day, path in zip(days, paths):
+        start = day.astype("datetime64[s]")
+        rec = forcing_from_cell_series(path, start, start + DAY, cells=cells,
+                                       elevation=elevation)
+        if rec.n_times != 1 or rec.times[0] != start:
+            raise InputError(f"{path}: holds {rec.n_times} day(s) from {day}; expected the "
+                             f"one day {day} its name gives (folder {files})")
+        far = np.maximum(np.abs(rec.lat - ref_lat[cells]), np.abs(rec.lon - ref_lon[cells]))
+        if far.size and far.max() > MATCH_DEGREES:
+            raise InputError(f"{path}: its cells are not those of {files.first} (a cell {float(far.max()):.4f} "
+                             f"deg away); every daily file of {files} must hold the same cells")
+        parts.append(rec)
+    def cat(name):
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays, axis=0)
+    return Forcing(times=cat("times"), lat=parts[0].lat, lon=parts[0].lon, tair=cat("tair"),
+                   qair=cat("qair"), psurf=cat("psurf"), wind=cat("wind"),
+                   swdown=cat("swdown"), precip=cat("precip"), lwdown=cat("lwdown"),
+                   source=f"{files} (daily files)").validate()
