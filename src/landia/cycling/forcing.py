@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from landia.errors import InputError
-from landia.forcing.daily_cells import daily_cell_forcing, match_cells
+from landia.forcing.daily_cells import DailyBlocks, daily_cell_forcing, match_cells
 from landia.forcing.era5 import read_era5
 from landia.forcing.gldas import read_gldas
 from landia.forcing.gridded import GriddedFiles
@@ -76,9 +76,10 @@ class ForcingSource:
                 if len(paths) > 1 or Path(paths[0]).is_dir():
                     self.cell_file = DailyCellFiles(pattern, None if Path(paths[0]).is_dir()
                                                     and len(paths) == 1 else paths)
+                    self.file_cells = match_cells(self.cell_file, lat, lon)
                 else:
-                    self.cell_file = paths[0]
-                self.file_cells = match_cells(self.cell_file, lat, lon)
+                    self.file_cells = match_cells(paths[0], lat, lon)
+                    self.cell_file = DailyBlocks(paths[0], self.file_cells, elevation)
             else:
                 self.files = GriddedFiles(paths, f"{self.format} forcing")
 

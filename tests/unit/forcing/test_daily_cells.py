@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from landia.errors import InputError
-from landia.forcing.daily_cells import daily_cell_forcing, match_cells
+from landia.forcing.daily_cells import DailyBlocks, daily_cell_forcing, match_cells
 from landia.io.cell_days import DailyCellFiles, split_daily
 from tests.unit.forcing.test_cell_series import NLDAS, write_daily
 
@@ -65,3 +65,20 @@ def test_real_nldas_days_equal_the_file_at_every_cell(shared_data, tmp_path):
     cells = match_cells(days, lat, lon)
     args = (cells, lat, lon, "2016-06-01T12:00", "2016-06-03T12:00", None, 1800.0)
     same_to_the_bit(daily_cell_forcing(days, *args), daily_cell_forcing(nldas, *args))
+
+
+def test_blocks_give_each_window_the_record_of_its_own_read(tmp_path):
+    """DailyBlocks reads a block of days once; every window, inside a block or across two,
+    gets the record a read of its own days gives, to the bit; past the file's end the
+    window is refused as before."""
+    src = write_daily(tmp_path / "src.nc", days=tuple(range(9)))
+    lat, lon = np.array([41.0, 40.0]), np.array([-101.0, -100.0])
+    cells = match_cells(src, lat, lon)
+    blocks = DailyBlocks(src, cells, [0.0, 1500.0], block_days=3)
+    for day in range(8):
+        start = np.datetime64("2016-07-01T12:00") + np.timedelta64(day, "D")
+        args = (cells, lat, lon, start, start + np.timedelta64(1, "D"), [0.0, 1500.0])
+        same_to_the_bit(daily_cell_forcing(blocks, *args), daily_cell_forcing(src, *args))
+    late = (cells, lat, lon, "2016-07-09T12:00", "2016-07-10T12:00", [0.0, 1500.0])
+    with pytest.raises(InputError, match="needs the 2 days"):
+        daily_cell_forcing(blocks, *late)
