@@ -101,9 +101,12 @@ class AnalysisSettings:
 class CurveletSettings:
     """The image structure operator Hc = P C E."""
 
-    backend: str = key("udct", "'udct' (package `curvelets`, always available) or 'fdct' "
-                               "(CurveLab via the optional package `curvelops`).",
-                       choices=("udct", "fdct"))
+    backend: str = key("udct", "'udct': the UDCT of package `curvelets` (always available), "
+                               "computed by landia's fast path (operators/fast_udct.py); "
+                               "'udct-reference': the same transform computed by the library "
+                               "itself (equal to round-off, 3-25x slower); 'fdct': CurveLab via "
+                               "the optional package `curvelops`.",
+                       choices=("udct", "udct-reference", "fdct"))
     sigma: float = key(0.5, "Fraction of the observed image's curvelet coefficients kept, "
                             "largest modulus first (paper: 0.5).", lo=0.0, hi=1.0,
                        lo_open=True)
