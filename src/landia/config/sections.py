@@ -116,6 +116,12 @@ class CurveletSettings:
                       lo=0, hi=12)
     wedges: int = key(3, "Angular wedges per direction at the coarsest scale "
                          "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
+    fft_shape: bool = key(False, "Pad images to a transform shape whose sides are fast FFT "
+                                 "lengths (multiple of UDCT's quantum times a 2-3-5-7-11-smooth "
+                                 "number) instead of the smallest UDCT shape: on the 0.1 deg "
+                                 "global grid 1920 rather than 1808 = 16 x 113 rows, 2.4x "
+                                 "faster transforms (docs/curvelet-speed.md). Changes the "
+                                 "analysis where the two shapes differ.")
     fill_decay: float = key(
         1.5, "Screening length, in grid cells, over which the fill of sea/missing cells "
              "relaxes from the valid values to their mean; 0 gives the pure harmonic fill, "

@@ -48,6 +48,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.fft
 from curvelets.numpy import UDCT
 from pylops import LinearOperator
 
@@ -77,6 +78,14 @@ def auto_scales(shape: tuple[int, int]) -> int:
 def _quantum(scales: int, wedges: int) -> int:
     """Side lengths UDCT accepts are multiples of this (verified after building)."""
     return max(4, 2 ** (scales - 1) * (wedges // 3))
+
+
+def _transform_side(side: int, quantum: int, fft_shape: bool) -> int:
+    """The smallest multiple of ``quantum`` >= ``side``; with ``fft_shape`` the smallest
+    whose quotient is a fast FFT length (``scipy.fft.next_fast_len``: 2-3-5-7-11-smooth), so
+    that neither the image FFT nor any wedge's decimated FFT has a large prime factor."""
+    m = math.ceil(side / quantum)
+    return quantum * (scipy.fft.next_fast_len(m) if fft_shape else m)
 
 
 @functools.lru_cache(maxsize=8)
@@ -122,6 +131,10 @@ class CurveletTransform(LinearOperator):
         Angular wedges per direction at the coarsest scale (multiple of 3).
     backend : {"udct", "udct-reference", "fdct"}
         Transform implementation (see module docstring).
+    fft_shape : bool
+        Pad to a transform shape whose sides are fast FFT lengths (see
+        :func:`_transform_side`; e.g. 1920 instead of 1808 = 16 x 113 rows on the 0.1 deg
+        global grid, 2.4x faster). False keeps the smallest UDCT shape.
 
     Notes
     -----
@@ -135,7 +148,7 @@ class CurveletTransform(LinearOperator):
     """
 
     def __init__(self, shape: tuple[int, int], scales: int = 0, wedges: int = 3,
-                 backend: str = "udct", name: str = "C") -> None:
+                 backend: str = "udct", name: str = "C", fft_shape: bool = False) -> None:
         shape = tuple(int(s) for s in shape)
         if len(shape) != 2 or min(shape) < 2:
             raise OperatorError(f"CurveletTransform: expected a 2-D image shape with sides "
@@ -148,6 +161,7 @@ class CurveletTransform(LinearOperator):
             raise OperatorError(f"CurveletTransform: need at least 2 scales, got {scales}")
         self.wedges = int(wedges)
         self.backend = backend
+        self.fft_shape = bool(fft_shape)
         if backend in _UDCT_BUILDERS:
             self._build_udct(_UDCT_BUILDERS[backend])
         elif backend == "fdct":
@@ -162,7 +176,7 @@ class CurveletTransform(LinearOperator):
     # -- construction -----------------------------------------------------------------
     def _build_udct(self, build) -> None:
         q = _quantum(self.scales, self.wedges)
-        ny, nx = (q * math.ceil(s / q) for s in self.image_shape)
+        ny, nx = (_transform_side(s, q, self.fft_shape) for s in self.image_shape)
         for _attempt in range(4):
             transform, error = build((ny, nx), self.scales, self.wedges)
             if error < 1e-9:
@@ -248,7 +262,7 @@ class CurveletTransform(LinearOperator):
 
     @classmethod
     def unpadded_for(cls, shape: tuple[int, int], scales: int = 0, wedges: int = 3,
-                     backend: str = "udct") -> "CurveletTransform":
+                     backend: str = "udct", fft_shape: bool = False) -> "CurveletTransform":
         """Transform acting on the (padded) transform shape that suits ``shape``.
 
         Pair it with ``HarmonicEmbedding(valid, out_shape=C.image_shape)`` so that the
@@ -256,10 +270,10 @@ class CurveletTransform(LinearOperator):
         ``shape`` (not on the padded shape) so both constructions agree.
         """
         scales = auto_scales(shape) if scales == 0 else scales
-        probe = cls(shape, scales, wedges, backend)
+        probe = cls(shape, scales, wedges, backend, fft_shape=fft_shape)
         if not probe.padded:
             return probe
-        return cls(probe.transform_shape, scales, wedges, backend)
+        return cls(probe.transform_shape, scales, wedges, backend, fft_shape=fft_shape)
 
     # -- application -------------------------------------------------------------------
     @property

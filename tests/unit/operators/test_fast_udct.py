@@ -87,3 +87,32 @@ def test_input_is_not_modified_and_kinds_are_checked():
         fast.backward(c[:-1])
     with pytest.raises(ValueError, match="real UDCT"):
         FastUDCT(library((32, 32), 3, 3, transform_kind="complex"))
+
+
+def test_fft_shape_pads_to_fast_fft_lengths():
+    """curvelet.fft_shape: 52 = 4 x 13 rows (3 scales, quantum 4) pad to 56 = 4 x 14, so that
+    no FFT has the factor 13; the transform stays a tight frame with an exact adjoint, and the
+    default keeps the smallest UDCT shape."""
+    assert CurveletTransform((52, 40), 3).transform_shape == (52, 40)
+    C = CurveletTransform((52, 40), 3, fft_shape=True)
+    assert C.transform_shape == (56, 40) and C.padded
+    z = np.random.default_rng(8).standard_normal(C.shape[1])
+    assert np.max(np.abs(C.rmatvec(C.matvec(z)) - z)) < 1e-12
+    assert dot_test(C) < 1e-12
+    U = CurveletTransform.unpadded_for((52, 40), 3, fft_shape=True)
+    assert U.image_shape == U.transform_shape == (56, 40)
+
+
+def test_existing_configs_keep_their_hash():
+    """backend 'udct' now means the fast path (same transform): existing configs keep their
+    hash, and so does fft_shape at its default; turning it on or choosing the reference
+    backend changes it."""
+    from landia.config import settings_from_dict
+    from landia.cycling.config_hash import config_hash
+
+    period = {"cycle": {"start": "2015-06-01T00:00", "end": "2015-06-01T12:00"}}
+    base = config_hash(settings_from_dict(period))
+    assert config_hash(settings_from_dict({**period, "curvelet": {"fft_shape": False}})) == base
+    assert config_hash(settings_from_dict({**period, "curvelet": {"backend": "udct"}})) == base
+    for change in ({"fft_shape": True}, {"backend": "udct-reference"}):
+        assert config_hash(settings_from_dict({**period, "curvelet": change})) != base
