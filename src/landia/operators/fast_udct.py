@@ -181,8 +181,8 @@ class FastUDCT:
         coeffs = np.ascontiguousarray(self._forward @ both).view(np.complex128).ravel()
         for off, count, (a, b) in self._batches:
             block = coeffs[off: off + count * a * b].reshape(count, a, b)
-            block[...] = scipy.fft.ifft2(block, axes=(-2, -1), overwrite_x=True,
-                                         workers=self.workers)
+            _store(block, scipy.fft.ifft2(block, axes=(-2, -1), overwrite_x=True,
+                                          workers=self.workers))
         return coeffs
 
     def backward(self, coefficients: np.ndarray) -> np.ndarray:
@@ -202,11 +202,19 @@ class FastUDCT:
                              f"coefficients, got {spectra.size}")
         for off, count, (a, b) in self._batches:
             block = spectra[off: off + count * a * b].reshape(count, a, b)
-            block[...] = scipy.fft.fft2(block, axes=(-2, -1), overwrite_x=True,
-                                        workers=self.workers)
+            _store(block, scipy.fft.fft2(block, axes=(-2, -1), overwrite_x=True,
+                                         workers=self.workers))
         both = np.ascontiguousarray(self._backward @ spectra.view(np.float64).reshape(-1, 2))
         nh = both.shape[0] // 2
         both[:nh, 0] += both[nh:, 0]
         both[:nh, 1] -= both[nh:, 1]
         half = both[:nh].view(np.complex128).reshape(self._half)
         return scipy.fft.irfft2(half, s=self.shape, workers=self.workers)
+
+
+def _store(block: np.ndarray, result: np.ndarray) -> None:
+    """Put an FFT's result into ``block`` unless the FFT already worked in place (scipy does
+    for ``overwrite_x`` on contiguous complex input: the copy would double the FFTs' memory
+    traffic on large grids)."""
+    if not np.shares_memory(block, result):
+        block[...] = result
