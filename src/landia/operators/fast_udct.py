@@ -67,6 +67,11 @@ class FastUDCT:
         Threads for ``scipy.fft`` (1: none; -1: all cores). The sparse products are
         single-threaded.
 
+    Notes
+    -----
+    An instance keeps two work arrays (the stacked half spectrum and one coefficient
+    vector) between calls: it is not safe to call from several threads at once.
+
     Attributes
     ----------
     shape : (int, int)
@@ -155,6 +160,9 @@ class FastUDCT:
             else:
                 batches.append([off, count, small])
         self._batches = [(off, count, small) for off, count, small in batches]
+        # work arrays reused between calls (fresh ones cost page faults on large grids)
+        self._spectrum = np.empty((2 * nh, 2))
+        self._coefficients = np.empty(offset, dtype=np.complex128)
 
     @property
     def nnz(self) -> int:
@@ -174,7 +182,7 @@ class FastUDCT:
         """
         half = scipy.fft.rfft2(np.asarray(image, dtype=np.float64), workers=self.workers)
         nh = half.size
-        both = np.empty((2 * nh, 2))
+        both = self._spectrum
         both[:nh] = half.view(np.float64).reshape(nh, 2)
         both[nh:, 0] = both[:nh, 0]
         np.negative(both[:nh, 1], out=both[nh:, 1])
@@ -196,10 +204,12 @@ class FastUDCT:
         -------
         ndarray of float64, shape :attr:`shape`
         """
-        spectra = np.array(coefficients, dtype=np.complex128).ravel()
-        if spectra.size != self.n_coefficients:
+        coefficients = np.asarray(coefficients).ravel()
+        if coefficients.size != self.n_coefficients:
             raise ValueError(f"FastUDCT.backward: expected {self.n_coefficients} "
-                             f"coefficients, got {spectra.size}")
+                             f"coefficients, got {coefficients.size}")
+        spectra = self._coefficients
+        spectra[...] = coefficients
         for off, count, (a, b) in self._batches:
             block = spectra[off: off + count * a * b].reshape(count, a, b)
             _store(block, scipy.fft.fft2(block, axes=(-2, -1), overwrite_x=True,
