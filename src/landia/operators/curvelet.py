@@ -285,7 +285,9 @@ class CurveletTransform(LinearOperator):
     def _pad(self, image: np.ndarray) -> np.ndarray:
         if not self.padded:
             return image
-        out = np.zeros(self.transform_shape)
+        out = getattr(self, "_padded", None)
+        if out is None:  # one buffer per operator: its padding stays zero (transforms only read it)
+            out = self._padded = np.zeros(self.transform_shape)
         out[: self.image_shape[0], : self.image_shape[1]] = image
         return out
 
