@@ -104,7 +104,7 @@ class CurveletSettings:
     backend: str = key("udct", "'udct': the UDCT of package `curvelets` (always available), "
                                "computed by landia's fast path (operators/fast_udct.py); "
                                "'udct-reference': the same transform computed by the library "
-                               "itself (equal to round-off; slower by 10x on small grids, 3x at 256 x 256, little at 1800 x 3600); 'fdct': CurveLab via "
+                               "itself (equal to round-off; slower by 10x on small grids, 3x at 256 x 256); 'fdct': CurveLab via "
                                "the optional package `curvelops`.",
                        choices=("udct", "udct-reference", "fdct"))
     sigma: float = key(0.5, "Fraction of the observed image's curvelet coefficients kept, "
