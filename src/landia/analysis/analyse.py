@@ -169,7 +169,8 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
     """
     cs = settings.curvelet
     n = grid.n_land
-    curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend)
+    curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend,
+                                              fft_shape=cs.fft_shape)
     if variance is None:
         variance = np.full(curvelet.scales, settings.analysis.image_error_variance)
     variance = np.asarray(variance, dtype=np.float64)

@@ -10,9 +10,10 @@ Figures, for images 256x256, 1024x1024 and 1800x3600 (``--quick``: not the last)
     ``np.fft.ifft2(np.fft.fft2(img))`` on the same image: the cost of C in
     "FFT pairs".
 ``curvelet_udct_ratio``
-    The same for the bare library (``UDCT.backward(UDCT.forward(img))`` on the
-    transform shape); the difference to ``curvelet_ratio`` is the wrapper's
-    overhead (padding, NaN check, vectorising, real/complex views).
+    The same for the ``curvelets`` library's own UDCT (``UDCT.backward(UDCT.forward(img))``
+    on the transform shape: backend ``udct-reference``, built here only for this figure);
+    the operator computes the same transform with
+    :class:`~landia.operators.fast_udct.FastUDCT`.
 ``curvelet_pair_s``, ``curvelet_udct_pair_s``, ``fft_pair_s``
     The median seconds behind those ratios.
 ``curvelet_build_s``
@@ -46,7 +47,7 @@ def curvelet_case(shape: tuple[int, int]) -> dict:
     build = time.perf_counter() - t0
     img = np.random.default_rng(1).standard_normal(shape)
     pair = pair_seconds(op)
-    udct = op._udct_transform  # the bare library, for the wrapper's overhead
+    udct = op._udct_transform  # the library's own UDCT, the reference implementation
     padded = np.zeros(op.transform_shape)
     padded[: shape[0], : shape[1]] = img
     udct_pair = median_seconds(lambda: udct.backward(udct.forward(padded)))

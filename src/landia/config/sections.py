@@ -101,9 +101,12 @@ class AnalysisSettings:
 class CurveletSettings:
     """The image structure operator Hc = P C E."""
 
-    backend: str = key("udct", "'udct' (package `curvelets`, always available) or 'fdct' "
-                               "(CurveLab via the optional package `curvelops`).",
-                       choices=("udct", "fdct"))
+    backend: str = key("udct", "'udct': the UDCT of package `curvelets` (always available), "
+                               "computed by landia's fast path (operators/fast_udct.py); "
+                               "'udct-reference': the same transform computed by the library "
+                               "itself (equal to round-off; slower by 10x on small grids, 3x at 256 x 256); 'fdct': CurveLab via "
+                               "the optional package `curvelops`.",
+                       choices=("udct", "udct-reference", "fdct"))
     sigma: float = key(0.5, "Fraction of the observed image's curvelet coefficients kept, "
                             "largest modulus first (paper: 0.5).", lo=0.0, hi=1.0,
                        lo_open=True)
@@ -113,6 +116,12 @@ class CurveletSettings:
                       lo=0, hi=12)
     wedges: int = key(3, "Angular wedges per direction at the coarsest scale "
                          "(multiple of 3; doubles at each finer scale).", lo=3, hi=48)
+    fft_shape: bool = key(False, "Pad images to a transform shape whose sides are fast FFT "
+                                 "lengths (multiple of UDCT's quantum times a 2-3-5-7-11-smooth "
+                                 "number) instead of the smallest UDCT shape: on the 0.1 deg "
+                                 "global grid 1920 rather than 1808 = 16 x 113 rows, 2.4x "
+                                 "faster transforms (docs/curvelet-speed.md). Changes the "
+                                 "analysis where the two shapes differ.")
     fill_decay: float = key(
         1.5, "Screening length, in grid cells, over which the fill of sea/missing cells "
              "relaxes from the valid values to their mean; 0 gives the pure harmonic fill, "
