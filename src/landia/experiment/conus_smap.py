@@ -41,7 +41,7 @@ import numpy as np
 from landia.errors import InputError
 from landia.experiment.conus_output import ConusOutput
 from landia.experiment.conus_scores import score_experiment
-from landia.experiment.demo_run import default_data_dir
+from landia.experiment.demo_run import default_data_dir, merge_sections
 from landia.experiment.report.conus import build_conus_report
 from landia.io.atomic import atomic_path
 from landia.io.cell_static import convert_cell_static, grid_of_static_file, read_qc_flags
@@ -117,7 +117,7 @@ class ConusSettings:
     withheld_fraction: float = 0.2
     seed: int = 16
     spinup_passes: int = 3
-    members: int = 12
+    members: int = 10
     #: fewest first-year pairs for a cell's CDF matching (the runs' and the scores')
     min_climatology_samples: int = 30
     #: days after the first analysis that are not scored
@@ -168,13 +168,6 @@ def prepare_inputs(out: Path, cs: ConusSettings) -> dict:
 
 
 # -- configurations -------------------------------------------------------------------------
-def _merge(base: dict, extra: dict) -> dict:
-    out = {k: dict(v) for k, v in base.items()}
-    for section, keys in extra.items():
-        out.setdefault(section, {}).update(keys)
-    return out
-
-
 def common_settings(cs: ConusSettings, out: Path, start: str, end: str) -> dict:
     """Grid (the lattice of the static file), forcing, window; paths absolute (the spin-up's
     passes are run directories one level deeper than the runs)."""
@@ -198,7 +191,7 @@ def run_settings(name: str, cs: ConusSettings, out: Path, tuning: dict | None = 
         return values
     values["cycle"].update(mode="da", observations=str(root / "obs"),
                            assimilation_end=cs.assimilation_end)
-    values = _merge(values, DA_SETTINGS)
+    values = merge_sections(values, DA_SETTINGS)
     values["observations"]["climatology"] = str(root / "climatology.nc")
     values["observations"]["min_climatology_samples"] = cs.min_climatology_samples
     if tuning is None:
@@ -211,9 +204,9 @@ def run_settings(name: str, cs: ConusSettings, out: Path, tuning: dict | None = 
     if spec["terms"]:
         values["analysis"]["terms"] = spec["terms"]
     if ensemble:
-        values = _merge(values, ENSEMBLE_SETTINGS)
+        values = merge_sections(values, ENSEMBLE_SETTINGS)
         values["ensemble"].update(analysis=ensemble, members=cs.members)
-    return _merge(values, spec.get("settings", {}))
+    return merge_sections(values, spec.get("settings", {}))
 
 
 # -- running ---------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def seed_dir(out: Path, seed: int) -> Path:
     return Path(out) / f"seed{seed}"
 
 
-def _merge(base: dict, extra: dict) -> dict:
+def merge_sections(base: dict, extra: dict) -> dict:
     """Section by section: ``extra``'s keys replace ``base``'s."""
     out = {k: dict(v) for k, v in base.items()}
     for section, keys in extra.items():
@@ -130,12 +130,12 @@ def run_settings(name: str, ds: DemoSettings, seed: int) -> dict:
     if spec["observations"]:
         values["cycle"]["observations"] = str(Path("..", "..", spec["observations"]))
     if spec["terms"] or spec.get("ensemble"):  # LETKF: no 3D-Var terms, the same errors
-        values = _merge(values, DA_SETTINGS)
+        values = merge_sections(values, DA_SETTINGS)
         terms = {"terms": spec["terms"]} if spec["terms"] else {}
-        values = _merge(values, {"analysis": {
+        values = merge_sections(values, {"analysis": {
             **terms, "observation_error_variance": system.stated_variance,
             "image_error_variance": system.stated_variance}})
-    values = _merge(values, spec.get("settings", {}))
+    values = merge_sections(values, spec.get("settings", {}))
     if values.get("perturbation", {}).get("enabled"):
         # The truth's perturbation draws the experiment's seed; the members must not.
         values["perturbation"]["seed"] = int(seed) + (ENSEMBLE_SEED_OFFSET
