@@ -13,6 +13,8 @@ import numpy as np
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import LATENT_HEAT_FUSION, T_FREEZE
 from landia.columns.thermal import (
+    C_ICE,
+    C_LIQ,
     SoilThermalParameters,
     heat_capacity,
     interface_conductivity,
@@ -123,22 +125,34 @@ def phase_change(
     t = np.asarray(t_soil, dtype=float)
     w_liq = np.asarray(w_liq, dtype=float)
     w_ice = np.asarray(w_ice, dtype=float)
+    # Only the active layers change: the arithmetic runs on them alone (elementwise, so the
+    # values are those of the whole-array form bit for bit), the others are copied.
     melting = (t > T_FREEZE) & (w_ice > 0.0)
     freezing = (t < T_FREEZE) & (w_liq > 0.0)
-    active = melting | freezing
-    c_old = heat_capacity(w_liq, w_ice, thermal, dz)
-    excess = c_old * (t - T_FREEZE)
-    want = excess / LATENT_HEAT_FUSION  # mm to melt (> 0) or freeze (< 0)
-    melt = np.where(melting, np.minimum(want, w_ice), 0.0)
-    melt = np.where(freezing, np.maximum(want, -w_liq), melt)
-    new_liq = np.where(active, w_liq + melt, w_liq)
-    new_ice = np.where(active, w_ice - melt, w_ice)
-    # Exactly exhausted stores are set to zero (no round-off residue).
-    new_ice = np.where(melting & (melt == w_ice), 0.0, new_ice)
-    new_liq = np.where(freezing & (melt == -w_liq), 0.0, new_liq)
-    c_new = heat_capacity(new_liq, new_ice, thermal, dz)
-    left = excess - LATENT_HEAT_FUSION * melt
-    t_new = np.where(active, T_FREEZE + left / c_new, t)
+    at = np.flatnonzero(melting | freezing)
+    new_liq, new_ice, t_new = w_liq.copy(), w_ice.copy(), t.copy()
+    melt_all = np.zeros(t.shape)
+    if at.size:
+        melting, freezing = melting.ravel()[at], freezing.ravel()[at]
+        wl, wi, ta = w_liq.ravel()[at], w_ice.ravel()[at], t.ravel()[at]
+        # heat_capacity of these layers: c_sol (1 - theta_sat) dz + C_LIQ w_liq + C_ICE w_ice
+        dry = (np.broadcast_to(thermal.c_solids, t.shape).ravel()[at]
+               * (1.0 - np.broadcast_to(thermal.porosity, t.shape).ravel()[at])
+               * np.broadcast_to(dz, t.shape).ravel()[at])
+        excess = (dry + C_LIQ * wl + C_ICE * wi) * (ta - T_FREEZE)
+        want = excess / LATENT_HEAT_FUSION  # mm to melt (> 0) or freeze (< 0)
+        melt = np.where(melting, np.minimum(want, wi), 0.0)
+        melt = np.where(freezing, np.maximum(want, -wl), melt)
+        liq, ice = wl + melt, wi - melt
+        # Exactly exhausted stores are set to zero (no round-off residue).
+        ice[melting & (melt == wi)] = 0.0
+        liq[freezing & (melt == -wl)] = 0.0
+        c_new = dry + C_LIQ * liq + C_ICE * ice
+        left = excess - LATENT_HEAT_FUSION * melt
+        new_liq.ravel()[at], new_ice.ravel()[at] = liq, ice
+        t_new.ravel()[at] = T_FREEZE + left / c_new
+        melt_all.ravel()[at] = melt
+    melt = melt_all
     return SoilTemperatureResult(
         t_soil=t_new,
         w_liq=new_liq,

@@ -270,12 +270,13 @@ def soil_water_step(
         t_soil = np.asarray(t_soil, dtype=float)
         if t_soil.shape != (n, nl) or np.any(~(t_soil > 0)):
             raise ValueError(f"t_soil: expected shape {(n, nl)} with positive temperatures (K)")
-        t_soil = t_soil.T
-        frozen = t_soil < T_FREEZE
-        if np.any(frozen):
-            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_soil - T_FREEZE) / t_soil
-            psi = np.where(frozen, np.maximum(PSI_MIN, psi_frozen), psi)
-            dpsi = np.where(frozen, 0.0, dpsi)
+        t_soil = np.array(t_soil.T, order="C")
+        frozen = np.flatnonzero(t_soil < T_FREEZE)  # psi and dpsi own their memory
+        if frozen.size:
+            t_frozen = t_soil.ravel()[frozen]
+            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_frozen - T_FREEZE) / t_frozen
+            psi.ravel()[frozen] = np.maximum(PSI_MIN, psi_frozen)
+            dpsi.ravel()[frozen] = 0.0
     k_layer = np.multiply(k_exponent, log_s, out=log_s)
     np.exp(k_layer, out=k_layer)
     k_layer *= k_sat
@@ -297,7 +298,12 @@ def soil_water_step(
     if has_ice or not permeable.all():  # factor 1 everywhere otherwise
         factor = (permeable[:-1] & permeable[1:]).astype(float)
         if has_ice:
-            factor *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
+            # 10^(-6 mean f_ice), taken only where there is ice (exp(-0) = 1 elsewhere)
+            f_sum = f_ice[:-1] + f_ice[1:]
+            icy = np.flatnonzero(f_sum)
+            factor.ravel()[icy] *= np.exp(
+                -ICE_IMPEDANCE * np.log(10.0) * 0.5 * f_sum.ravel()[icy]
+            )
         k_int *= factor
         dk_int *= factor
     q = -k_int * alpha

@@ -80,6 +80,11 @@ class SoilThermalParameters:
             object.__setattr__(self, name, a)
         if len(shape) != 2:
             raise ValueError(f"porosity: expected shape (N, nlayer); got {shape}")
+        # Per-layer constants of the saturated conductivity, computed once (the powers are
+        # the costly part of thermal_conductivity): k_min^(1 - theta_sat) and
+        # k_w^theta_sat (the water factor of an ice-free layer, f_l = 1).
+        object.__setattr__(self, "_k_solids_factor", self.k_mineral ** (1.0 - self.porosity))
+        object.__setattr__(self, "_k_water_factor", K_WATER ** self.porosity)
 
     @classmethod
     def from_porosity(
@@ -118,7 +123,13 @@ class SoilThermalParameters:
         """Pass thermal parameters through; derive defaults (no texture) from hydraulic ones."""
         if isinstance(soil, cls):
             return soil
-        return cls.from_porosity(soil.porosity)
+        # Made once per SoilParameters (it is immutable) and kept on it: the model step asks
+        # for them twice per step.
+        cached = soil.__dict__.get("_thermal_defaults")
+        if cached is None:
+            cached = cls.from_porosity(soil.porosity)
+            object.__setattr__(soil, "_thermal_defaults", cached)
+        return cached
 
 
 def heat_capacity(
@@ -143,22 +154,28 @@ def thermal_conductivity(
     dz: np.ndarray,
 ) -> np.ndarray:
     """Thermal conductivity of each layer (W m-1 K-1), Farouki (1981) / Johansen as in CoLM2014."""
-    w_liq = np.asarray(w_liq, dtype=float)
-    w_ice = np.asarray(w_ice, dtype=float)
     por = thermal.porosity
+    w_liq = np.broadcast_to(np.asarray(w_liq, dtype=float), por.shape)
+    w_ice = np.broadcast_to(np.asarray(w_ice, dtype=float), por.shape)
     sat = np.minimum(1.0, (w_liq / RHO_WATER + w_ice / RHO_ICE) / (dz * por))
     wet = sat > S_DRY
     sat_safe = np.where(wet, sat, 1.0)
     kersten = np.where(
         np.asarray(t_soil) >= T_FREEZE, np.maximum(0.0, np.log10(sat_safe) + 1.0), sat_safe
     )
-    total = w_liq + w_ice
-    f_liq = np.where(total > 0, w_liq / np.where(total > 0, total, 1.0), 1.0)
-    k_sat = (
-        thermal.k_mineral ** (1.0 - por)
-        * K_WATER ** (f_liq * por)
-        * K_ICE ** ((1.0 - f_liq) * por)
-    )
+    # k_sat = k_min^(1-por) k_w^(f_l por) k_i^((1-f_l) por): the first factor and, for the
+    # ice-free layers (f_l = 1, k_i^0 = 1), the second are per-layer constants; the powers
+    # are taken only on the layers that hold ice (the same values, bit for bit).
+    k_sat = thermal._k_solids_factor * thermal._k_water_factor
+    icy = np.flatnonzero(w_ice > 0)
+    if icy.size:
+        wl, wi, p = w_liq.ravel()[icy], w_ice.ravel()[icy], por.ravel()[icy]
+        f_liq = wl / (wl + wi)
+        k_sat.ravel()[icy] = (
+            thermal._k_solids_factor.ravel()[icy]
+            * K_WATER ** (f_liq * p)
+            * K_ICE ** ((1.0 - f_liq) * p)
+        )
     k = kersten * k_sat + (1.0 - kersten) * thermal.k_dry
     return np.where(wet, k, thermal.k_dry)
 
