@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.columns.soil import SoilParameters
-from landia.columns.tridiagonal import solve_tridiagonal_layer_major
+from landia.columns.tridiagonal import solve_tridiagonal_negated_lower
 from landia.grid import colm_layer_thickness, colm_node_depths
 
 #: Density of liquid water (kg m-3): 1 mm of water per m2 is 1 kg m-2.
@@ -97,6 +97,19 @@ def _layer_depths(values: np.ndarray | None, default, n_layers: int, name: str) 
     if arr.shape != (n_layers,):
         raise ValueError(f"{name}: expected shape ({n_layers},) in m; got shape {arr.shape}")
     return arr
+
+
+def _flux_divergence(q_top, q, q_bottom, out):
+    """q_in - q_out per layer, (nlayer, N), into ``out``: the top flux, the interface
+    fluxes ``q`` (nlayer - 1, N) and the bottom flux (the same subtractions as building
+    the q_in and q_out arrays and subtracting them)."""
+    if not len(q):  # a single layer
+        np.subtract(q_top, q_bottom, out=out[0])
+        return out
+    np.subtract(q_top, q[0], out=out[0])
+    np.subtract(q[:-1], q[1:], out=out[1:-1])
+    np.subtract(q[-1], q_bottom, out=out[-1])
+    return out
 
 
 def soil_water_step(
@@ -291,10 +304,8 @@ def soil_water_step(
     alpha /= dzn
     alpha -= 1.0
     down = alpha <= 0.0
-    k_int = k_layer[1:].copy()
-    np.copyto(k_int, k_layer[:-1], where=down)
-    dk_int = dk_layer[1:].copy()
-    np.copyto(dk_int, dk_layer[:-1], where=down)
+    k_int = np.where(down, k_layer[:-1], k_layer[1:])
+    dk_int = np.where(down, dk_layer[:-1], dk_layer[1:])
     if has_ice or not permeable.all():  # factor 1 everywhere otherwise
         factor = (permeable[:-1] & permeable[1:]).astype(float)
         if has_ice:
@@ -331,37 +342,23 @@ def soil_water_step(
         dq_bottom = np.zeros(n)
     sink = roots.T[:, None] * transpiration if roots.ndim == 1 else roots.T * transpiration
 
-    lower = np.empty((nl, n))
-    upper = np.empty((nl, n))
+    # The matrix: sub-diagonal -dq_upper, super-diagonal dq_lower (passed as they are).
     diag = np.empty((nl, n))
-    lower[0] = 0.0
-    np.negative(dq_upper, out=lower[1:])
-    upper[:-1] = dq_lower
-    upper[-1] = 0.0
     diag[:] = dz_mm / dt
     diag[:-1] += dq_upper
     diag[1:] -= dq_lower
     diag[-1] += dq_bottom
-    q_in = np.empty((nl, n))
-    q_out = np.empty((nl, n))
-    q_in[0] = q_top
-    q_in[1:] = q
-    q_out[:-1] = q
-    q_out[-1] = q_bottom
-    rhs = np.subtract(q_in, q_out)
+    rhs = _flux_divergence(q_top, q, q_bottom, np.empty((nl, n)))  # q_in - q_out
     rhs -= sink
-    dtheta = solve_tridiagonal_layer_major(lower, diag, upper, rhs)
+    dtheta = solve_tridiagonal_negated_lower(dq_upper, diag, dq_lower, rhs)
 
     # Interface fluxes at the new time level; the update from them telescopes exactly.
     q_new = np.multiply(dq_upper, dtheta[:-1], out=dq_upper)
     q_new += q
     q_new += np.multiply(dq_lower, dtheta[1:], out=dq_lower)
-    q_in[1:] = q_new
-    q_out[:-1] = q_new
     # Free drainage never pumps water up into the column.
     q_bottom = np.maximum(q_bottom + dq_bottom * dtheta[-1], 0.0)
-    q_out[-1] = q_bottom
-    w_new = np.subtract(q_in, q_out, out=rhs)  # dtheta (= rhs, solved in place) is spent
+    w_new = _flux_divergence(q_top, q_new, q_bottom, rhs)  # dtheta (= rhs) is spent
     w_new -= sink
     w_new *= dt
     w_new += w
