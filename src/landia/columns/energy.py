@@ -20,7 +20,7 @@ from landia.columns.thermal import (
     interface_conductivity,
     thermal_conductivity,
 )
-from landia.columns.tridiagonal import solve_tridiagonal
+from landia.columns.tridiagonal import solve_tridiagonal_layer_major
 from landia.grid import colm_interface_depths, colm_layer_thickness, colm_node_depths
 
 
@@ -85,25 +85,39 @@ def conduction_matrix(
     F_in = G at the top and F_out = 0 at the bottom; w is the implicit weight.
     """
     t = np.asarray(t_soil, dtype=float)
-    c = heat_capacity(w_liq, w_ice, thermal, dz)
-    k_layer = thermal_conductivity(t, w_liq, w_ice, thermal, dz)
-    g = interface_conductivity(k_layer, z, zi) / (z[1:] - z[:-1])  # (N, n-1), W m-2 K-1
-    n_col, n = t.shape
-    k_up = np.zeros((n_col, n))  # conductance to the layer above
-    k_dn = np.zeros((n_col, n))  # conductance to the layer below
-    k_up[:, 1:] = g
-    k_dn[:, :-1] = g
-    flux = g * (t[:, :-1] - t[:, 1:])  # explicit downward interface fluxes
-    net = np.zeros((n_col, n))
-    net[:, 0] += ground_heat_flux
-    net[:, 1:] += flux
-    net[:, :-1] -= flux
+    lower, diag, upper, rhs = _conduction_matrix_layer_major(
+        np.array(t.T, order="C"),
+        np.array(np.asarray(w_liq, dtype=float).T, order="C"),
+        np.array(np.asarray(w_ice, dtype=float).T, order="C"),
+        thermal.layer_major(), ground_heat_flux, dt, implicit_weight, z, dz, zi,
+    )
+    return tuple(np.ascontiguousarray(m.T) for m in (lower, diag, upper, rhs))
+
+
+def _conduction_matrix_layer_major(t, w_liq, w_ice, thermal, ground_heat_flux, dt,
+                                   implicit_weight, z, dz, zi):
+    """:func:`conduction_matrix` with every array (nlayer, N) (``thermal`` too): the same
+    operations, bit for bit, on contiguous rows of N columns."""
+    z_col, dz_col = z[:, None], dz[:, None]
+    c = heat_capacity(w_liq, w_ice, thermal, dz_col)
+    k = thermal_conductivity(t, w_liq, w_ice, thermal, dz_col)
+    g = interface_conductivity(k, z, zi, layer_major=True) / (z_col[1:] - z_col[:-1])  # W m-2 K-1
+    n, n_col = t.shape
+    k_up = np.zeros((n, n_col))  # conductance to the layer above
+    k_dn = np.zeros((n, n_col))  # conductance to the layer below
+    k_up[1:] = g
+    k_dn[:-1] = g
+    flux = g * (t[:-1] - t[1:])  # explicit downward interface fluxes
+    net = np.zeros((n, n_col))
+    net[0] += ground_heat_flux
+    net[1:] += flux
+    net[:-1] -= flux
     w = implicit_weight
     lower = -w * k_up
     upper = -w * k_dn
     diag = c / dt + w * (k_up + k_dn)
     rhs = c / dt * t + (1.0 - w) * net
-    rhs[:, 0] += w * ground_heat_flux  # with (1 - w) G in net: G enters the top in total
+    rhs[0] += w * ground_heat_flux  # with (1 - w) G in net: G enters the top in total
     return lower, diag, upper, rhs
 
 
@@ -219,8 +233,10 @@ def soil_temperature_step(
     n = t.shape[1]
     z, dz, zi = colm_node_depths(n), colm_layer_thickness(n), colm_interface_depths(n)
     g = np.broadcast_to(np.asarray(ground_heat_flux, dtype=float), (t.shape[0],))
-    lower, diag, upper, rhs = conduction_matrix(
-        t, w_liq, w_ice, thermal, g, dt, implicit_weight, z, dz, zi
+    # Layer-major (nlayer, N) from here to the solution: contiguous rows of N columns.
+    lower, diag, upper, rhs = _conduction_matrix_layer_major(
+        np.array(t.T, order="C"), np.array(w_liq.T, order="C"), np.array(w_ice.T, order="C"),
+        thermal.layer_major(), g, dt, implicit_weight, z, dz, zi
     )
-    t_cond = solve_tridiagonal(lower, diag, upper, rhs)
+    t_cond = np.ascontiguousarray(solve_tridiagonal_layer_major(lower, diag, upper, rhs).T)
     return phase_change(t_cond, w_liq, w_ice, thermal, dz)

@@ -86,6 +86,20 @@ class SoilThermalParameters:
         object.__setattr__(self, "_k_solids_factor", self.k_mineral ** (1.0 - self.porosity))
         object.__setattr__(self, "_k_water_factor", K_WATER ** self.porosity)
 
+    def layer_major(self) -> SoilThermalParameters:
+        """The same parameters transposed to (nlayer, N), C-contiguous (made once, kept).
+
+        For the layer-major conduction step (a layer is a contiguous row of N columns); pass
+        dz as ``dz[:, None]`` with them.
+        """
+        cached = self.__dict__.get("_layer_major")
+        if cached is None:
+            cached = SoilThermalParameters(
+                *(np.array(getattr(self, n).T, order="C")
+                  for n in ("porosity", "c_solids", "k_mineral", "k_dry")))
+            object.__setattr__(self, "_layer_major", cached)
+        return cached
+
     @classmethod
     def from_porosity(
         cls,
@@ -180,11 +194,17 @@ def thermal_conductivity(
     return np.where(wet, k, thermal.k_dry)
 
 
-def interface_conductivity(k: np.ndarray, z: np.ndarray, zi: np.ndarray) -> np.ndarray:
+def interface_conductivity(
+    k: np.ndarray, z: np.ndarray, zi: np.ndarray, *, layer_major: bool = False
+) -> np.ndarray:
     """Conductivity at the interfaces between layers j and j+1, shape (N, nlayer - 1).
 
     As CoLM: harmonic weighting by distance from each node to the interface,
     k_{j+1/2} = k_j k_{j+1} (z_{j+1} - z_j) / (k_j (z_{j+1} - zi_j) + k_{j+1} (zi_j - z_j)).
+    With ``layer_major`` k is (nlayer, N) and the result (nlayer - 1, N).
     """
-    kj, kn = k[:, :-1], k[:, 1:]
+    if layer_major:
+        kj, kn, z, zi = k[:-1], k[1:], z[:, None], zi[:, None]
+    else:
+        kj, kn = k[:, :-1], k[:, 1:]
     return kj * kn * (z[1:] - z[:-1]) / (kj * (z[1:] - zi[:-1]) + kn * (zi[:-1] - z[:-1]))
