@@ -99,6 +99,21 @@ def _layer_depths(values: np.ndarray | None, default, n_layers: int, name: str) 
     return arr
 
 
+def _ice_free_constants(params: SoilParameters, dz: np.ndarray):
+    """(capacity porosity dz 1000 mm, permeable porosity >= 0.05), layer-major, of columns
+    without ice: constants of the parameters, made once per layer-thickness vector and kept
+    on ``params`` (immutable)."""
+    cache = params.__dict__.setdefault("_ice_free_constants", {})
+    key = dz.tobytes()
+    if key not in cache:
+        por = params.layer_major()[0]
+        constants = (por * (RHO_WATER * dz)[:, None], por >= EFFECTIVE_POROSITY_MIN)
+        for a in constants:
+            a.setflags(write=False)
+        cache[key] = constants
+    return cache[key]
+
+
 def _flux_divergence(q_top, q, q_bottom, out):
     """q_in - q_out per layer, (nlayer, N), into ``out``: the top flux, the interface
     fluxes ``q`` (nlayer - 1, N) and the bottom flux (the same subtractions as building
@@ -255,9 +270,11 @@ def soil_water_step(
             raise ValueError("w_ice: ice fills more than the pore space (theta_ice > porosity)")
         eff_por = np.maximum(por - theta_ice, 0.0)
         f_ice = theta_ice / por
+        capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
+        permeable = eff_por >= EFFECTIVE_POROSITY_MIN
     else:
         eff_por = por
-    capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
+        capacity, permeable = _ice_free_constants(params, dz)
     if check_values and (np.any(w < 0) or np.any(w > capacity * (1 + 1e-12) + 1e-12)):
         raise ValueError(
             "w_liq: expected liquid water in [0, (porosity - theta_ice) dz] mm in every layer"
@@ -296,7 +313,6 @@ def soil_water_step(
     k_layer[theta <= THETA_LIQ_MIN] = 0.0
     dk_layer = k_exponent * k_layer
     dk_layer /= np.maximum(theta, THETA_LIQ_MIN, out=theta)  # dK/dtheta = (2b+3) K / theta
-    permeable = eff_por >= EFFECTIVE_POROSITY_MIN
 
     # Interfaces j = 0..nl-2 (below layer j); K and dK/dtheta from the upstream layer.
     dzn = RHO_WATER * np.diff(z)[:, None]
@@ -340,7 +356,10 @@ def soil_water_step(
     else:
         q_bottom = np.zeros(n)
         dq_bottom = np.zeros(n)
-    sink = roots.T[:, None] * transpiration if roots.ndim == 1 else roots.T * transpiration
+    # (nlayer, N) in C order: roots.T is a transposed view, and the product would keep its
+    # column-major layout (making every later use of the sink a strided pass).
+    sink = (roots.T[:, None] * transpiration if roots.ndim == 1
+            else np.multiply(roots.T, transpiration, order="C"))
 
     # The matrix: sub-diagonal -dq_upper, super-diagonal dq_lower (passed as they are).
     diag = np.empty((nl, n))
