@@ -169,8 +169,10 @@ def thermal_conductivity(
 ) -> np.ndarray:
     """Thermal conductivity of each layer (W m-1 K-1), Farouki (1981) / Johansen as in CoLM2014."""
     por = thermal.porosity
-    w_liq = np.broadcast_to(np.asarray(w_liq, dtype=float), por.shape)
-    w_ice = np.broadcast_to(np.asarray(w_ice, dtype=float), por.shape)
+    w_liq = np.asarray(w_liq, dtype=float)
+    w_ice = np.asarray(w_ice, dtype=float)
+    shape = np.broadcast_shapes(por.shape, w_liq.shape, w_ice.shape)
+    w_liq, w_ice = np.broadcast_to(w_liq, shape), np.broadcast_to(w_ice, shape)
     sat = np.minimum(1.0, (w_liq / RHO_WATER + w_ice / RHO_ICE) / (dz * por))
     wet = sat > S_DRY
     sat_safe = np.where(wet, sat, 1.0)
@@ -181,12 +183,15 @@ def thermal_conductivity(
     # ice-free layers (f_l = 1, k_i^0 = 1), the second are per-layer constants; the powers
     # are taken only on the layers that hold ice (the same values, bit for bit).
     k_sat = thermal._k_solids_factor * thermal._k_water_factor
+    if k_sat.shape != shape:
+        k_sat = np.array(np.broadcast_to(k_sat, shape), order="C")
     icy = np.flatnonzero(w_ice > 0)
     if icy.size:
-        wl, wi, p = w_liq.ravel()[icy], w_ice.ravel()[icy], por.ravel()[icy]
+        wl, wi = w_liq.ravel()[icy], w_ice.ravel()[icy]
+        p = np.broadcast_to(por, shape).ravel()[icy]
         f_liq = wl / (wl + wi)
         k_sat.ravel()[icy] = (
-            thermal._k_solids_factor.ravel()[icy]
+            np.broadcast_to(thermal._k_solids_factor, shape).ravel()[icy]
             * K_WATER ** (f_liq * p)
             * K_ICE ** ((1.0 - f_liq) * p)
         )
