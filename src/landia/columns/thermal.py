@@ -80,11 +80,17 @@ class SoilThermalParameters:
             object.__setattr__(self, name, a)
         if len(shape) != 2:
             raise ValueError(f"porosity: expected shape (N, nlayer); got {shape}")
-        # Per-layer constants of the saturated conductivity, computed once (the powers are
-        # the costly part of thermal_conductivity): k_min^(1 - theta_sat) and
-        # k_w^theta_sat (the water factor of an ice-free layer, f_l = 1).
-        object.__setattr__(self, "_k_solids_factor", self.k_mineral ** (1.0 - self.porosity))
-        object.__setattr__(self, "_k_water_factor", K_WATER ** self.porosity)
+
+    def saturated_factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(k_min^(1 - theta_sat), k_w^theta_sat): per-layer constants of the saturated
+        conductivity (the second is the water factor of an ice-free layer, f_l = 1), made on
+        first use and kept (the powers are the costly part of :func:`thermal_conductivity`).
+        Shared, not copied: do not modify them."""
+        cached = self.__dict__.get("_saturated_factors")
+        if cached is None:
+            cached = (self.k_mineral ** (1.0 - self.porosity), K_WATER ** self.porosity)
+            object.__setattr__(self, "_saturated_factors", cached)
+        return cached
 
     def layer_major(self) -> SoilThermalParameters:
         """The same parameters transposed to (nlayer, N), C-contiguous (made once, kept).
@@ -182,7 +188,8 @@ def thermal_conductivity(
     # k_sat = k_min^(1-por) k_w^(f_l por) k_i^((1-f_l) por): the first factor and, for the
     # ice-free layers (f_l = 1, k_i^0 = 1), the second are per-layer constants; the powers
     # are taken only on the layers that hold ice (the same values, bit for bit).
-    k_sat = thermal._k_solids_factor * thermal._k_water_factor
+    k_solids, k_water = thermal.saturated_factors()
+    k_sat = k_solids * k_water
     if k_sat.shape != shape:
         k_sat = np.array(np.broadcast_to(k_sat, shape), order="C")
     icy = np.flatnonzero(w_ice > 0)
@@ -191,7 +198,7 @@ def thermal_conductivity(
         p = np.broadcast_to(por, shape).ravel()[icy]
         f_liq = wl / (wl + wi)
         k_sat.ravel()[icy] = (
-            np.broadcast_to(thermal._k_solids_factor, shape).ravel()[icy]
+            np.broadcast_to(k_solids, shape).ravel()[icy]
             * K_WATER ** (f_liq * p)
             * K_ICE ** ((1.0 - f_liq) * p)
         )
