@@ -29,7 +29,8 @@ s-1, the others -1e-5..2e-4 mm s-1; every column transpires 0-1e-4 mm s-1.
     ``column_steps_per_s / reference_column_steps_per_s``.
 ``tridiagonal_share``
     Share of the step's time spent in the tridiagonal solve
-    (:func:`~landia.columns.tridiagonal.solve_tridiagonal_layer_major`), from
+    (:func:`~landia.columns.tridiagonal.solve_tridiagonal_negated_lower`, or
+    :func:`~landia.columns.tridiagonal.solve_tridiagonal_layer_major`), from
     cProfile over 3 extra steps after the timing (cumulative times; profiling
     overhead inflates the Python-level rest a little, so read it as an order).
 ``peak_mb``, ``import_mb``
@@ -144,9 +145,10 @@ def columns_soilwater_case(n: int, n_reference: int = 200, profile: bool = True)
             advance()
         prof.disable()
         stats = pstats.Stats(prof).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+        solvers = ("solve_tridiagonal_layer_major", "solve_tridiagonal_negated_lower")
         cum = {name: ct for (_, _, name), (_, _, _, ct, _) in stats.items()
-               if name in ("soil_water_step", "solve_tridiagonal_layer_major")}
-        figures["tridiagonal_share"] = (cum.get("solve_tridiagonal_layer_major", 0.0)
+               if name in ("soil_water_step",) + solvers}
+        figures["tridiagonal_share"] = (sum(cum.get(name, 0.0) for name in solvers)
                                         / cum["soil_water_step"])
     figures.update({"peak_mb": peak, "import_mb": import_mb})
     return {f"columns_soilwater_{n}_{k}": v for k, v in figures.items()}

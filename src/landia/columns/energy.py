@@ -13,12 +13,14 @@ import numpy as np
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import LATENT_HEAT_FUSION, T_FREEZE
 from landia.columns.thermal import (
+    C_ICE,
+    C_LIQ,
     SoilThermalParameters,
     heat_capacity,
     interface_conductivity,
     thermal_conductivity,
 )
-from landia.columns.tridiagonal import solve_tridiagonal
+from landia.columns.tridiagonal import solve_tridiagonal_layer_major
 from landia.grid import colm_interface_depths, colm_layer_thickness, colm_node_depths
 
 
@@ -83,25 +85,39 @@ def conduction_matrix(
     F_in = G at the top and F_out = 0 at the bottom; w is the implicit weight.
     """
     t = np.asarray(t_soil, dtype=float)
-    c = heat_capacity(w_liq, w_ice, thermal, dz)
-    k_layer = thermal_conductivity(t, w_liq, w_ice, thermal, dz)
-    g = interface_conductivity(k_layer, z, zi) / (z[1:] - z[:-1])  # (N, n-1), W m-2 K-1
-    n_col, n = t.shape
-    k_up = np.zeros((n_col, n))  # conductance to the layer above
-    k_dn = np.zeros((n_col, n))  # conductance to the layer below
-    k_up[:, 1:] = g
-    k_dn[:, :-1] = g
-    flux = g * (t[:, :-1] - t[:, 1:])  # explicit downward interface fluxes
-    net = np.zeros((n_col, n))
-    net[:, 0] += ground_heat_flux
-    net[:, 1:] += flux
-    net[:, :-1] -= flux
+    lower, diag, upper, rhs = _conduction_matrix_layer_major(
+        np.array(t.T, order="C"),
+        np.array(np.asarray(w_liq, dtype=float).T, order="C"),
+        np.array(np.asarray(w_ice, dtype=float).T, order="C"),
+        thermal.layer_major(), ground_heat_flux, dt, implicit_weight, z, dz, zi,
+    )
+    return tuple(np.ascontiguousarray(m.T) for m in (lower, diag, upper, rhs))
+
+
+def _conduction_matrix_layer_major(t, w_liq, w_ice, thermal, ground_heat_flux, dt,
+                                   implicit_weight, z, dz, zi):
+    """:func:`conduction_matrix` with every array (nlayer, N) (``thermal`` too): the same
+    operations, bit for bit, on contiguous rows of N columns."""
+    z_col, dz_col = z[:, None], dz[:, None]
+    c = heat_capacity(w_liq, w_ice, thermal, dz_col)
+    k = thermal_conductivity(t, w_liq, w_ice, thermal, dz_col)
+    g = interface_conductivity(k, z, zi, layer_major=True) / (z_col[1:] - z_col[:-1])  # W m-2 K-1
+    n, n_col = t.shape
+    k_up = np.zeros((n, n_col))  # conductance to the layer above
+    k_dn = np.zeros((n, n_col))  # conductance to the layer below
+    k_up[1:] = g
+    k_dn[:-1] = g
+    flux = g * (t[:-1] - t[1:])  # explicit downward interface fluxes
+    net = np.zeros((n, n_col))
+    net[0] += ground_heat_flux
+    net[1:] += flux
+    net[:-1] -= flux
     w = implicit_weight
     lower = -w * k_up
     upper = -w * k_dn
     diag = c / dt + w * (k_up + k_dn)
     rhs = c / dt * t + (1.0 - w) * net
-    rhs[:, 0] += w * ground_heat_flux  # with (1 - w) G in net: G enters the top in total
+    rhs[0] += w * ground_heat_flux  # with (1 - w) G in net: G enters the top in total
     return lower, diag, upper, rhs
 
 
@@ -123,22 +139,34 @@ def phase_change(
     t = np.asarray(t_soil, dtype=float)
     w_liq = np.asarray(w_liq, dtype=float)
     w_ice = np.asarray(w_ice, dtype=float)
+    # Only the active layers change: the arithmetic runs on them alone (elementwise, so the
+    # values are those of the whole-array form bit for bit), the others are copied.
     melting = (t > T_FREEZE) & (w_ice > 0.0)
     freezing = (t < T_FREEZE) & (w_liq > 0.0)
-    active = melting | freezing
-    c_old = heat_capacity(w_liq, w_ice, thermal, dz)
-    excess = c_old * (t - T_FREEZE)
-    want = excess / LATENT_HEAT_FUSION  # mm to melt (> 0) or freeze (< 0)
-    melt = np.where(melting, np.minimum(want, w_ice), 0.0)
-    melt = np.where(freezing, np.maximum(want, -w_liq), melt)
-    new_liq = np.where(active, w_liq + melt, w_liq)
-    new_ice = np.where(active, w_ice - melt, w_ice)
-    # Exactly exhausted stores are set to zero (no round-off residue).
-    new_ice = np.where(melting & (melt == w_ice), 0.0, new_ice)
-    new_liq = np.where(freezing & (melt == -w_liq), 0.0, new_liq)
-    c_new = heat_capacity(new_liq, new_ice, thermal, dz)
-    left = excess - LATENT_HEAT_FUSION * melt
-    t_new = np.where(active, T_FREEZE + left / c_new, t)
+    at = np.flatnonzero(melting | freezing)
+    new_liq, new_ice, t_new = w_liq.copy(), w_ice.copy(), t.copy()
+    melt_all = np.zeros(t.shape)
+    if at.size:
+        melting, freezing = melting.ravel()[at], freezing.ravel()[at]
+        wl, wi, ta = w_liq.ravel()[at], w_ice.ravel()[at], t.ravel()[at]
+        # heat_capacity of these layers: c_sol (1 - theta_sat) dz + C_LIQ w_liq + C_ICE w_ice
+        dry = (np.broadcast_to(thermal.c_solids, t.shape).ravel()[at]
+               * (1.0 - np.broadcast_to(thermal.porosity, t.shape).ravel()[at])
+               * np.broadcast_to(dz, t.shape).ravel()[at])
+        excess = (dry + C_LIQ * wl + C_ICE * wi) * (ta - T_FREEZE)
+        want = excess / LATENT_HEAT_FUSION  # mm to melt (> 0) or freeze (< 0)
+        melt = np.where(melting, np.minimum(want, wi), 0.0)
+        melt = np.where(freezing, np.maximum(want, -wl), melt)
+        liq, ice = wl + melt, wi - melt
+        # Exactly exhausted stores are set to zero (no round-off residue).
+        ice[melting & (melt == wi)] = 0.0
+        liq[freezing & (melt == -wl)] = 0.0
+        c_new = dry + C_LIQ * liq + C_ICE * ice
+        left = excess - LATENT_HEAT_FUSION * melt
+        new_liq.ravel()[at], new_ice.ravel()[at] = liq, ice
+        t_new.ravel()[at] = T_FREEZE + left / c_new
+        melt_all.ravel()[at] = melt
+    melt = melt_all
     return SoilTemperatureResult(
         t_soil=t_new,
         w_liq=new_liq,
@@ -205,8 +233,10 @@ def soil_temperature_step(
     n = t.shape[1]
     z, dz, zi = colm_node_depths(n), colm_layer_thickness(n), colm_interface_depths(n)
     g = np.broadcast_to(np.asarray(ground_heat_flux, dtype=float), (t.shape[0],))
-    lower, diag, upper, rhs = conduction_matrix(
-        t, w_liq, w_ice, thermal, g, dt, implicit_weight, z, dz, zi
+    # Layer-major (nlayer, N) from here to the solution: contiguous rows of N columns.
+    lower, diag, upper, rhs = _conduction_matrix_layer_major(
+        np.array(t.T, order="C"), np.array(w_liq.T, order="C"), np.array(w_ice.T, order="C"),
+        thermal.layer_major(), g, dt, implicit_weight, z, dz, zi
     )
-    t_cond = solve_tridiagonal(lower, diag, upper, rhs)
+    t_cond = np.ascontiguousarray(solve_tridiagonal_layer_major(lower, diag, upper, rhs).T)
     return phase_change(t_cond, w_liq, w_ice, thermal, dz)

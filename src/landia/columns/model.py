@@ -171,8 +171,14 @@ def expel_frost_excess(w_liq, w_ice, porosity, dz):
     room = porosity * dz * 1000.0  # mm of liquid-equivalent volume
     excess = w_liq + w_ice * (1000.0 / RHO_ICE) - room  # mm of liquid volume
     over = excess > 0
-    if not np.any(over):
-        return w_liq, w_ice, np.zeros(w_liq.shape[0])
+    rows = np.flatnonzero(over.any(axis=1))
+    removed_per_column = np.zeros(w_liq.shape[0])
+    if not rows.size:
+        return w_liq, w_ice, removed_per_column
+    # Only the columns with an overfull layer change (the same arithmetic, bit for bit).
+    all_liq, all_ice = w_liq, w_ice
+    w_liq, w_ice, excess, over = w_liq[rows], w_ice[rows], excess[rows], over[rows]
+    room = np.broadcast_to(room, all_liq.shape)[rows]
     from_liq = np.where(over, np.minimum(excess, w_liq), 0.0)
     left = np.where(over, excess - from_liq, 0.0)
     from_ice = np.minimum(left * RHO_ICE / 1000.0, w_ice)
@@ -181,7 +187,10 @@ def expel_frost_excess(w_liq, w_ice, porosity, dz):
     # Exactly full: remove round-off residue so that the checks downstream pass.
     new_liq = np.where(over, np.maximum(np.minimum(new_liq, room - new_ice * (1000.0 / RHO_ICE)), 0.0), new_liq)
     removed = (w_liq - new_liq) + from_ice
-    return new_liq, new_ice, removed.sum(axis=1)
+    removed_per_column[rows] = removed.sum(axis=1)
+    out_liq, out_ice = all_liq.copy(), all_ice.copy()
+    out_liq[rows], out_ice[rows] = new_liq, new_ice
+    return out_liq, out_ice, removed_per_column
 
 
 def step(

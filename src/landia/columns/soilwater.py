@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.columns.soil import SoilParameters
-from landia.columns.tridiagonal import solve_tridiagonal_layer_major
+from landia.columns.tridiagonal import solve_tridiagonal_negated_lower
 from landia.grid import colm_layer_thickness, colm_node_depths
 
 #: Density of liquid water (kg m-3): 1 mm of water per m2 is 1 kg m-2.
@@ -97,6 +97,34 @@ def _layer_depths(values: np.ndarray | None, default, n_layers: int, name: str) 
     if arr.shape != (n_layers,):
         raise ValueError(f"{name}: expected shape ({n_layers},) in m; got shape {arr.shape}")
     return arr
+
+
+def _ice_free_constants(params: SoilParameters, dz: np.ndarray):
+    """(capacity porosity dz 1000 mm, permeable porosity >= 0.05), layer-major, of columns
+    without ice: constants of the parameters, made once per layer-thickness vector and kept
+    on ``params`` (immutable)."""
+    cache = params.__dict__.setdefault("_ice_free_constants", {})
+    key = dz.tobytes()
+    if key not in cache:
+        por = params.layer_major()[0]
+        constants = (por * (RHO_WATER * dz)[:, None], por >= EFFECTIVE_POROSITY_MIN)
+        for a in constants:
+            a.setflags(write=False)
+        cache[key] = constants
+    return cache[key]
+
+
+def _flux_divergence(q_top, q, q_bottom, out):
+    """q_in - q_out per layer, (nlayer, N), into ``out``: the top flux, the interface
+    fluxes ``q`` (nlayer - 1, N) and the bottom flux (the same subtractions as building
+    the q_in and q_out arrays and subtracting them)."""
+    if not len(q):  # a single layer
+        np.subtract(q_top, q_bottom, out=out[0])
+        return out
+    np.subtract(q_top, q[0], out=out[0])
+    np.subtract(q[:-1], q[1:], out=out[1:-1])
+    np.subtract(q[-1], q_bottom, out=out[-1])
+    return out
 
 
 def soil_water_step(
@@ -242,9 +270,11 @@ def soil_water_step(
             raise ValueError("w_ice: ice fills more than the pore space (theta_ice > porosity)")
         eff_por = np.maximum(por - theta_ice, 0.0)
         f_ice = theta_ice / por
+        capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
+        permeable = eff_por >= EFFECTIVE_POROSITY_MIN
     else:
         eff_por = por
-    capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
+        capacity, permeable = _ice_free_constants(params, dz)
     if check_values and (np.any(w < 0) or np.any(w > capacity * (1 + 1e-12) + 1e-12)):
         raise ValueError(
             "w_liq: expected liquid water in [0, (porosity - theta_ice) dz] mm in every layer"
@@ -270,19 +300,19 @@ def soil_water_step(
         t_soil = np.asarray(t_soil, dtype=float)
         if t_soil.shape != (n, nl) or np.any(~(t_soil > 0)):
             raise ValueError(f"t_soil: expected shape {(n, nl)} with positive temperatures (K)")
-        t_soil = t_soil.T
-        frozen = t_soil < T_FREEZE
-        if np.any(frozen):
-            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_soil - T_FREEZE) / t_soil
-            psi = np.where(frozen, np.maximum(PSI_MIN, psi_frozen), psi)
-            dpsi = np.where(frozen, 0.0, dpsi)
+        t_soil = np.array(t_soil.T, order="C")
+        frozen = np.flatnonzero(t_soil < T_FREEZE)  # psi and dpsi own their memory
+        if frozen.size:
+            t_frozen = t_soil.ravel()[frozen]
+            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_frozen - T_FREEZE) / t_frozen
+            psi.ravel()[frozen] = np.maximum(PSI_MIN, psi_frozen)
+            dpsi.ravel()[frozen] = 0.0
     k_layer = np.multiply(k_exponent, log_s, out=log_s)
     np.exp(k_layer, out=k_layer)
     k_layer *= k_sat
     k_layer[theta <= THETA_LIQ_MIN] = 0.0
     dk_layer = k_exponent * k_layer
     dk_layer /= np.maximum(theta, THETA_LIQ_MIN, out=theta)  # dK/dtheta = (2b+3) K / theta
-    permeable = eff_por >= EFFECTIVE_POROSITY_MIN
 
     # Interfaces j = 0..nl-2 (below layer j); K and dK/dtheta from the upstream layer.
     dzn = RHO_WATER * np.diff(z)[:, None]
@@ -290,14 +320,17 @@ def soil_water_step(
     alpha /= dzn
     alpha -= 1.0
     down = alpha <= 0.0
-    k_int = k_layer[1:].copy()
-    np.copyto(k_int, k_layer[:-1], where=down)
-    dk_int = dk_layer[1:].copy()
-    np.copyto(dk_int, dk_layer[:-1], where=down)
+    k_int = np.where(down, k_layer[:-1], k_layer[1:])
+    dk_int = np.where(down, dk_layer[:-1], dk_layer[1:])
     if has_ice or not permeable.all():  # factor 1 everywhere otherwise
         factor = (permeable[:-1] & permeable[1:]).astype(float)
         if has_ice:
-            factor *= np.exp(-ICE_IMPEDANCE * np.log(10.0) * 0.5 * (f_ice[:-1] + f_ice[1:]))
+            # 10^(-6 mean f_ice), taken only where there is ice (exp(-0) = 1 elsewhere)
+            f_sum = f_ice[:-1] + f_ice[1:]
+            icy = np.flatnonzero(f_sum)
+            factor.ravel()[icy] *= np.exp(
+                -ICE_IMPEDANCE * np.log(10.0) * 0.5 * f_sum.ravel()[icy]
+            )
         k_int *= factor
         dk_int *= factor
     q = -k_int * alpha
@@ -323,39 +356,28 @@ def soil_water_step(
     else:
         q_bottom = np.zeros(n)
         dq_bottom = np.zeros(n)
-    sink = roots.T[:, None] * transpiration if roots.ndim == 1 else roots.T * transpiration
+    # (nlayer, N) in C order: roots.T is a transposed view, and the product would keep its
+    # column-major layout (making every later use of the sink a strided pass).
+    sink = (roots.T[:, None] * transpiration if roots.ndim == 1
+            else np.multiply(roots.T, transpiration, order="C"))
 
-    lower = np.empty((nl, n))
-    upper = np.empty((nl, n))
+    # The matrix: sub-diagonal -dq_upper, super-diagonal dq_lower (passed as they are).
     diag = np.empty((nl, n))
-    lower[0] = 0.0
-    np.negative(dq_upper, out=lower[1:])
-    upper[:-1] = dq_lower
-    upper[-1] = 0.0
     diag[:] = dz_mm / dt
     diag[:-1] += dq_upper
     diag[1:] -= dq_lower
     diag[-1] += dq_bottom
-    q_in = np.empty((nl, n))
-    q_out = np.empty((nl, n))
-    q_in[0] = q_top
-    q_in[1:] = q
-    q_out[:-1] = q
-    q_out[-1] = q_bottom
-    rhs = np.subtract(q_in, q_out)
+    rhs = _flux_divergence(q_top, q, q_bottom, np.empty((nl, n)))  # q_in - q_out
     rhs -= sink
-    dtheta = solve_tridiagonal_layer_major(lower, diag, upper, rhs)
+    dtheta = solve_tridiagonal_negated_lower(dq_upper, diag, dq_lower, rhs)
 
     # Interface fluxes at the new time level; the update from them telescopes exactly.
     q_new = np.multiply(dq_upper, dtheta[:-1], out=dq_upper)
     q_new += q
     q_new += np.multiply(dq_lower, dtheta[1:], out=dq_lower)
-    q_in[1:] = q_new
-    q_out[:-1] = q_new
     # Free drainage never pumps water up into the column.
     q_bottom = np.maximum(q_bottom + dq_bottom * dtheta[-1], 0.0)
-    q_out[-1] = q_bottom
-    w_new = np.subtract(q_in, q_out, out=rhs)  # dtheta (= rhs, solved in place) is spent
+    w_new = _flux_divergence(q_top, q_new, q_bottom, rhs)  # dtheta (= rhs) is spent
     w_new -= sink
     w_new *= dt
     w_new += w

@@ -81,6 +81,31 @@ class SoilThermalParameters:
         if len(shape) != 2:
             raise ValueError(f"porosity: expected shape (N, nlayer); got {shape}")
 
+    def saturated_factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(k_min^(1 - theta_sat), k_w^theta_sat): per-layer constants of the saturated
+        conductivity (the second is the water factor of an ice-free layer, f_l = 1), made on
+        first use and kept (the powers are the costly part of :func:`thermal_conductivity`).
+        Shared, not copied: do not modify them."""
+        cached = self.__dict__.get("_saturated_factors")
+        if cached is None:
+            cached = (self.k_mineral ** (1.0 - self.porosity), K_WATER ** self.porosity)
+            object.__setattr__(self, "_saturated_factors", cached)
+        return cached
+
+    def layer_major(self) -> SoilThermalParameters:
+        """The same parameters transposed to (nlayer, N), C-contiguous (made once, kept).
+
+        For the layer-major conduction step (a layer is a contiguous row of N columns); pass
+        dz as ``dz[:, None]`` with them.
+        """
+        cached = self.__dict__.get("_layer_major")
+        if cached is None:
+            cached = SoilThermalParameters(
+                *(np.array(getattr(self, n).T, order="C")
+                  for n in ("porosity", "c_solids", "k_mineral", "k_dry")))
+            object.__setattr__(self, "_layer_major", cached)
+        return cached
+
     @classmethod
     def from_porosity(
         cls,
@@ -118,7 +143,13 @@ class SoilThermalParameters:
         """Pass thermal parameters through; derive defaults (no texture) from hydraulic ones."""
         if isinstance(soil, cls):
             return soil
-        return cls.from_porosity(soil.porosity)
+        # Made once per SoilParameters (it is immutable) and kept on it: the model step asks
+        # for them twice per step.
+        cached = soil.__dict__.get("_thermal_defaults")
+        if cached is None:
+            cached = cls.from_porosity(soil.porosity)
+            object.__setattr__(soil, "_thermal_defaults", cached)
+        return cached
 
 
 def heat_capacity(
@@ -143,31 +174,49 @@ def thermal_conductivity(
     dz: np.ndarray,
 ) -> np.ndarray:
     """Thermal conductivity of each layer (W m-1 K-1), Farouki (1981) / Johansen as in CoLM2014."""
+    por = thermal.porosity
     w_liq = np.asarray(w_liq, dtype=float)
     w_ice = np.asarray(w_ice, dtype=float)
-    por = thermal.porosity
+    shape = np.broadcast_shapes(por.shape, w_liq.shape, w_ice.shape)
+    w_liq, w_ice = np.broadcast_to(w_liq, shape), np.broadcast_to(w_ice, shape)
     sat = np.minimum(1.0, (w_liq / RHO_WATER + w_ice / RHO_ICE) / (dz * por))
     wet = sat > S_DRY
     sat_safe = np.where(wet, sat, 1.0)
     kersten = np.where(
         np.asarray(t_soil) >= T_FREEZE, np.maximum(0.0, np.log10(sat_safe) + 1.0), sat_safe
     )
-    total = w_liq + w_ice
-    f_liq = np.where(total > 0, w_liq / np.where(total > 0, total, 1.0), 1.0)
-    k_sat = (
-        thermal.k_mineral ** (1.0 - por)
-        * K_WATER ** (f_liq * por)
-        * K_ICE ** ((1.0 - f_liq) * por)
-    )
+    # k_sat = k_min^(1-por) k_w^(f_l por) k_i^((1-f_l) por): the first factor and, for the
+    # ice-free layers (f_l = 1, k_i^0 = 1), the second are per-layer constants; the powers
+    # are taken only on the layers that hold ice (the same values, bit for bit).
+    k_solids, k_water = thermal.saturated_factors()
+    k_sat = k_solids * k_water
+    if k_sat.shape != shape:
+        k_sat = np.array(np.broadcast_to(k_sat, shape), order="C")
+    icy = np.flatnonzero(w_ice > 0)
+    if icy.size:
+        wl, wi = w_liq.ravel()[icy], w_ice.ravel()[icy]
+        p = np.broadcast_to(por, shape).ravel()[icy]
+        f_liq = wl / (wl + wi)
+        k_sat.ravel()[icy] = (
+            np.broadcast_to(k_solids, shape).ravel()[icy]
+            * K_WATER ** (f_liq * p)
+            * K_ICE ** ((1.0 - f_liq) * p)
+        )
     k = kersten * k_sat + (1.0 - kersten) * thermal.k_dry
     return np.where(wet, k, thermal.k_dry)
 
 
-def interface_conductivity(k: np.ndarray, z: np.ndarray, zi: np.ndarray) -> np.ndarray:
+def interface_conductivity(
+    k: np.ndarray, z: np.ndarray, zi: np.ndarray, *, layer_major: bool = False
+) -> np.ndarray:
     """Conductivity at the interfaces between layers j and j+1, shape (N, nlayer - 1).
 
     As CoLM: harmonic weighting by distance from each node to the interface,
     k_{j+1/2} = k_j k_{j+1} (z_{j+1} - z_j) / (k_j (z_{j+1} - zi_j) + k_{j+1} (zi_j - z_j)).
+    With ``layer_major`` k is (nlayer, N) and the result (nlayer - 1, N).
     """
-    kj, kn = k[:, :-1], k[:, 1:]
+    if layer_major:
+        kj, kn, z, zi = k[:-1], k[1:], z[:, None], zi[:, None]
+    else:
+        kj, kn = k[:, :-1], k[:, 1:]
     return kj * kn * (z[1:] - z[:-1]) / (kj * (z[1:] - zi[:-1]) + kn * (zi[:-1] - z[:-1]))

@@ -69,6 +69,5 @@ def root_water_stress(
     share = roots * weight
     stress = share.sum(axis=1)
     uptake = np.array(roots, dtype=float)
-    ok = stress > 0.0
-    uptake[ok] = share[ok] / stress[ok, None]
+    np.divide(share, stress[:, None], out=uptake, where=(stress > 0.0)[:, None])
     return stress, uptake

@@ -88,3 +88,36 @@ def solve_tridiagonal_layer_major(
         np.multiply(cp[j], x[j + 1], out=tmp)
         np.subtract(x[j], tmp, out=x[j])
     return x
+
+
+def solve_tridiagonal_negated_lower(
+    neg_lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray
+) -> np.ndarray:
+    """As :func:`solve_tridiagonal_layer_major`, with the off-diagonals given as (n-1, N).
+
+    ``neg_lower[j]`` is minus the sub-diagonal of row j+1 (:math:`-a_{j+1}`) and ``upper[j]``
+    the super-diagonal of row j (:math:`c_j`), j = 0..n-2: the soil-water step has both as
+    flux derivatives and need not copy them into (n, N) bands. They are not modified;
+    ``diag`` and ``rhs`` are overwritten as there. The arithmetic is that of
+    :func:`solve_tridiagonal_layer_major` bit for bit: :math:`b - a c' = b + (-a) c'`
+    exactly in floating point, and :math:`c'_{n-1}` (never used) is not formed.
+    """
+    n = rhs.shape[0]
+    cp = np.empty_like(upper)
+    tmp = np.empty_like(rhs[0])
+    if n > 1:
+        np.divide(upper[0], diag[0], out=cp[0])
+    np.divide(rhs[0], diag[0], out=rhs[0])
+    for j in range(1, n):
+        np.multiply(neg_lower[j - 1], cp[j - 1], out=tmp)
+        np.add(diag[j], tmp, out=diag[j])
+        if j < n - 1:
+            np.divide(upper[j], diag[j], out=cp[j])
+        np.multiply(neg_lower[j - 1], rhs[j - 1], out=tmp)
+        np.add(rhs[j], tmp, out=rhs[j])
+        np.divide(rhs[j], diag[j], out=rhs[j])
+    x = rhs
+    for j in range(n - 2, -1, -1):
+        np.multiply(cp[j], x[j + 1], out=tmp)
+        np.subtract(x[j], tmp, out=x[j])
+    return x

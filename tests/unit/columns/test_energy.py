@@ -368,3 +368,30 @@ def test_snow_then_soil_conserves_energy_and_water():
         np.testing.assert_allclose(s.swe - swe, (fall - s.melt) * 1800, atol=1e-11)
         t, w_liq, w_ice, swe, t_snow = r.t_soil, r.w_liq, r.w_ice, s.swe, s.t_snow
     assert np.all(swe == 0)  # the pack built up, then melted out
+
+
+@pytest.mark.parametrize("n_param_rows", [1, 40])
+def test_thermal_conductivity_equals_the_whole_array_formula(n_param_rows):
+    # The powers are taken only on the icy layers and the ice-free factors are cached: the
+    # values must be those of the formula evaluated on every layer, bit for bit, also with
+    # parameters broadcast over the columns.
+    from landia.columns.thermal import S_DRY
+
+    rng = np.random.default_rng(5)
+    n = 40
+    por = rng.uniform(0.3, 0.6, (n_param_rows, 10))
+    thermal = SoilThermalParameters.from_porosity(por, rng.uniform(10, 80, (n_param_rows, 1)),
+                                                  rng.uniform(5, 40, (n_param_rows, 1)))
+    w_liq = rng.uniform(0, 1, (n, 10)) * por * DZ * 1000 * rng.choice([0.0, 0.5, 1.0], (n, 1))
+    w_ice = np.where(rng.random((n, 10)) < 0.4, rng.uniform(0, 30, (n, 10)), 0.0)
+    t = rng.uniform(265, 280, (n, 10))
+    sat = np.minimum(1.0, (w_liq / 1000.0 + w_ice / RHO_ICE) / (DZ * por))
+    wet = sat > S_DRY
+    sat_safe = np.where(wet, sat, 1.0)
+    kersten = np.where(t >= T_FREEZE, np.maximum(0.0, np.log10(sat_safe) + 1.0), sat_safe)
+    total = w_liq + w_ice
+    f_liq = np.where(total > 0, w_liq / np.where(total > 0, total, 1.0), 1.0)
+    k_sat = (thermal.k_mineral ** (1.0 - por) * K_WATER ** (f_liq * por)
+             * K_ICE ** ((1.0 - f_liq) * por))
+    expected = np.where(wet, kersten * k_sat + (1.0 - kersten) * thermal.k_dry, thermal.k_dry)
+    np.testing.assert_array_equal(thermal_conductivity(t, w_liq, w_ice, thermal, DZ), expected)

@@ -59,3 +59,29 @@ def test_layer_major_path_gives_the_same_solution():
     x = solve_tridiagonal(lower, diag, upper, rhs)
     x_lm = solve_tridiagonal_layer_major(*(np.array(m.T, order="C") for m in (lower, diag, upper, rhs)))
     np.testing.assert_array_equal(x_lm.T, x)
+
+
+@pytest.mark.parametrize("n", [1, 2, 10])
+def test_negated_lower_form_is_bit_identical_and_keeps_off_diagonals(n):
+    from landia.columns.tridiagonal import (
+        solve_tridiagonal_layer_major,
+        solve_tridiagonal_negated_lower,
+    )
+
+    rng = np.random.default_rng(11 + n)
+    neg_lower, upper = rng.normal(size=(2, n - 1, 200))
+    diag = 2.5 + rng.random((n, 200)) + 2.0
+    rhs = rng.normal(size=(n, 200))
+    lower_band, upper_band = np.zeros((n, 200)), np.zeros((n, 200))
+    lower_band[1:], upper_band[:-1] = -neg_lower, upper
+    x_band = solve_tridiagonal_layer_major(lower_band, diag.copy(), upper_band, rhs.copy())
+    kept = (neg_lower.copy(), upper.copy())
+    x = solve_tridiagonal_negated_lower(neg_lower, diag.copy(), upper, rhs.copy())
+    np.testing.assert_array_equal(x, x_band)
+    np.testing.assert_array_equal(neg_lower, kept[0])
+    np.testing.assert_array_equal(upper, kept[1])
+    # and it solves the system: a_j x_{j-1} + b_j x_j + c_j x_{j+1} = d_j
+    residual = diag * x - rhs
+    residual[1:] -= neg_lower * x[:-1]
+    residual[:-1] += upper * x[1:]
+    np.testing.assert_allclose(residual, 0.0, atol=1e-12)
