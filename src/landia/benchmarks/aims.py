@@ -15,6 +15,9 @@ per aim, ``aim | measured | verdict``, where the verdict is
     The case did not run in this run (``--quick`` leaves out the large cases).
 ``failed``
     The case's process failed (the run printed ``{case}_failed``).
+``skipped``
+    The run did not start the case: the machine had too little memory available
+    (``{case}_skipped``, :data:`landia.benchmarks.runner.MEMORY_GIB`).
 ``no figure``
     The case ran but did not report the key (e.g. an analysis that raised).
 ``not measured here``
@@ -92,6 +95,8 @@ _CYCLE = "cycle_eastasia_025"
 AIMS = (
     Aim("curvelet forward+adjoint / FFT pair, 1800 x 3600", "curvelet_1800x3600",
         "curvelet_ratio_1800x3600", 3.0, "<=", "x"),
+    Aim("the same with curvelet.fft_shape (1920 x 3600)", "curvelet_1800x3600",
+        "curvelet_fft_shape_ratio_1800x3600", 3.0, "<=", "x"),
     Aim("curvelet forward+adjoint / FFT pair, 256 x 256", "curvelet_256x256",
         "curvelet_ratio_256x256", 4.0, "<=", "x"),
     Aim("global 0.25 deg analysis, one process: time", "global_025deg",
@@ -147,6 +152,8 @@ def evaluate(figures: dict, ran: set[str] | frozenset[str], aims=AIMS) -> list[d
             verdict = "not measured here"
         elif figures.get(f"{aim.case}_failed"):
             verdict = "failed"
+        elif f"{aim.case}_skipped" in figures:
+            verdict = f"skipped: {figures[f'{aim.case}_skipped']}"
         elif aim.case not in ran:
             verdict = "not run"
         else:

@@ -48,6 +48,8 @@ def test_cases_left_out_failed_or_without_the_key_are_not_judged():
     aim = Aim("pair", "c", "c_ratio", 3.0, "<=", "x")
     assert evaluate({"c_ratio": 1.0}, set(), [aim])[0]["verdict"] == "not run"
     assert evaluate({"c_failed": True}, {"c"}, [aim])[0]["verdict"] == "failed"
+    skipped = evaluate({"c_skipped": "needs 24 GiB of memory, 20.0 available"}, {"c"}, [aim])
+    assert skipped[0]["verdict"] == "skipped: needs 24 GiB of memory, 20.0 available"
     assert evaluate({"c_other": 1.0}, {"c"}, [aim])[0]["verdict"] == "no figure"
     assert evaluate({"c_ratio": math.nan}, {"c"}, [aim])[0]["verdict"] == "MISS"
     unmeasured = Aim("setup", None, "", 10.0, "<=", "min", note="see deploy/README.md")
