@@ -196,13 +196,13 @@ def build_demo_case(seed: int = 20160501, layers: int = 3) -> SyntheticCase:
 def benchmark_grid(case: str) -> tuple[np.ndarray, np.ndarray]:
     """(lat, lon) cell centres of an analysis benchmark case; lon in -180..180.
 
-    ``paper_32x31``: the paper's box (:data:`landia.landmask.PAPER_BOX`); ``global_1deg`` and
-    ``global_025deg``: the globe, rows from north to south.
+    ``paper_32x31``: the paper's box (:data:`landia.landmask.PAPER_BOX`); ``global_1deg``,
+    ``global_025deg`` and ``global_01deg`` (1800 x 3600): the globe, rows from north to south.
     """
     if case == "paper_32x31":
         g = LatLonGrid.from_box(*PAPER_BOX)
         return g.lat, g.lon
-    res = {"global_1deg": 1.0, "global_025deg": 0.25}[case]
+    res = {"global_1deg": 1.0, "global_025deg": 0.25, "global_01deg": 0.1}[case]
     ny, nx = round(180 / res), round(360 / res)
     return 90 - res * (np.arange(ny) + 0.5), -180 + res * (np.arange(nx) + 0.5)
 
@@ -220,7 +220,8 @@ def benchmark_case(case: str, seed: int = 20160501
     Parameters
     ----------
     case : str
-        ``paper_32x31``, ``global_1deg`` or ``global_025deg`` (:func:`benchmark_grid`).
+        ``paper_32x31``, ``global_1deg``, ``global_025deg`` or ``global_01deg``
+        (:func:`benchmark_grid`).
     seed : int
     """
     lat, lon = benchmark_grid(case)

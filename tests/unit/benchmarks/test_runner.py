@@ -2,11 +2,26 @@
 
 import math
 
-from landia.benchmarks.runner import CASES, QUICK_SKIPS, _run_case
+from landia.benchmarks.runner import (
+    CASES,
+    MEMORY_GIB,
+    QUICK_SKIPS,
+    _run_case,
+    available_gib,
+)
 
 
 def test_every_quick_skip_names_a_case():
     assert QUICK_SKIPS <= set(CASES)
+
+
+def test_cases_with_a_memory_need_are_cases_left_out_of_quick_runs():
+    assert set(MEMORY_GIB) <= QUICK_SKIPS
+
+
+def test_the_available_memory_is_read_on_linux():
+    free = available_gib()
+    assert free is None or 0 < free < 2**20
 
 
 def test_a_case_runs_in_its_own_process():
