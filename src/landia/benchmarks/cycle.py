@@ -14,7 +14,12 @@ pays imports and operator builds), prefix ``cycle_{grid}_{r}rank_``:
 ``iterations``
     Mean minimiser iterations.
 
-and ``cycle_{grid}_model_speedup_2ranks``: model seconds with 1 rank / with 2 ranks.
+Each with the layers solved on different ranks (``analysis.distribute = true``,
+docs/distributed-analysis.md) and, prefix ``cycle_{grid}_{r}rank_joint_``, with the root's
+joint analysis (the default). And ``cycle_{grid}_model_speedup_2ranks``: model seconds with 1
+rank / with 2 ranks; ``cycle_{grid}_analysis_speedup_2ranks``: the layered analysis phase
+with 1 rank / with 2 ranks; ``..._vs_joint``: the joint phase with 1 rank / the layered one
+with 2 ranks (the issue's aim: >= 1.7).
 """
 
 from __future__ import annotations
