@@ -159,6 +159,23 @@ def _quality_control(observation: SoilMoistureField, grid: LatLonGrid, lower: np
     return result.values, valid_masks, result.counts
 
 
+#: The last embedding built, reused by the next analysis of the same mask in this process (a
+#: layer-by-layer analysis, landia.analysis.layered, solves layers with one observation mask
+#: one after another). The fill is stateless, so reusing it changes no result.
+_LAST_EMBEDDING: dict = {}
+
+
+def _embedding(valid: np.ndarray, image_shape: tuple, cs) -> HarmonicEmbedding:
+    """The HarmonicEmbedding of ``valid`` (the last one built, when it is the same)."""
+    key = (np.packbits(valid).tobytes(), valid.shape, tuple(image_shape), cs.fill_sweeps,
+           cs.exact_fill_cells, cs.fill_decay)
+    if key not in _LAST_EMBEDDING:
+        _LAST_EMBEDDING.clear()
+        _LAST_EMBEDDING[key] = HarmonicEmbedding(valid, image_shape, cs.fill_sweeps,
+                                                 cs.exact_fill_cells, cs.fill_decay)
+    return _LAST_EMBEDDING[key]
+
+
 def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: list,
                 land_pos: np.ndarray, settings: Settings, variance: np.ndarray | None):
     """JI over the layers with observations: (ImageTerm, CurveletTransform, embeddings); over
@@ -186,8 +203,7 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
             continue
         key = np.packbits(valid).tobytes()
         if key not in cache:
-            cache[key] = HarmonicEmbedding(valid, curvelet.image_shape, cs.fill_sweeps,
-                                           cs.exact_fill_cells, cs.fill_decay)
+            cache[key] = _embedding(valid, curvelet.image_shape, cs)
         emb = cache[key]
         y = observation.values[k][valid]
         # The observed image as the transform sees it: anomalies about the mean, filled

@@ -100,6 +100,19 @@ def observation_precision(terms: list, size: int) -> np.ndarray:
     return omega
 
 
+#: The last preconditioner factor built: (correlation, g, factor). A layer-by-layer analysis
+#: (landia.analysis.layered) factorises F = A^{m/2} + diag(g) of layers with the same g one
+#: after another; the factor is stateless, so reusing it changes no result.
+_LAST_ROOT: list = []
+
+
+def _shifted_root(correlation, g: np.ndarray):
+    """``correlation.shifted_root(g)``, the last one built when it is the same."""
+    if not (_LAST_ROOT and _LAST_ROOT[0] is correlation and np.array_equal(_LAST_ROOT[1], g)):
+        _LAST_ROOT[:] = [correlation, np.array(g, copy=True), correlation.shifted_root(g)]
+    return _LAST_ROOT[2]
+
+
 class ControlVariableTransform:
     """x = xb + D^{1/2} U S w with the preconditioner S = A^{m/2} F^{-1}.
 
@@ -151,7 +164,7 @@ class ControlVariableTransform:
                     group[0].append(k)
                     break
             else:
-                self._groups.append([[k], g, self.correlation.shifted_root(g)])
+                self._groups.append([[k], g, _shifted_root(self.correlation, g)])
         self.build_seconds = time.perf_counter() - t0
         self.factor_mb = sum(group[2].mb for group in self._groups)
         self.seconds = 0.0

@@ -14,7 +14,12 @@ pays imports and operator builds), prefix ``cycle_{grid}_{r}rank_``:
 ``iterations``
     Mean minimiser iterations.
 
-and ``cycle_{grid}_model_speedup_2ranks``: model seconds with 1 rank / with 2 ranks.
+Each with the layers solved on different ranks (``analysis.distribute = true``,
+docs/distributed-analysis.md) and, prefix ``cycle_{grid}_{r}rank_joint_``, with the root's
+joint analysis (the default). And ``cycle_{grid}_model_speedup_2ranks``: model seconds with 1
+rank / with 2 ranks; ``cycle_{grid}_analysis_speedup_2ranks``: the layered analysis phase
+with 1 rank / with 2 ranks; ``..._vs_joint``: the joint phase with 1 rank / the layered one
+with 2 ranks (the issue's aim: >= 1.7).
 """
 
 from __future__ import annotations
@@ -34,10 +39,11 @@ CYCLE_GRIDS = {"paper": (23.0, 68.0, 73.0, 117.0, 1.4),
 CYCLE_PHASES = ("model", "gather", "analysis", "scatter", "gather_state", "output", "checkpoint")
 
 
-def _cycle_toml(path: Path, grid: tuple[float, ...], **cycle) -> None:
+def _cycle_toml(path: Path, grid: tuple[float, ...], analysis: dict | None = None,
+                **cycle) -> None:
     """Write a cycle configuration of a (south, north, west, east, resolution) box."""
     south, north, west, east, res = grid
-    path.write_text(toml_text({
+    path.write_text(toml_text({**({"analysis": analysis} if analysis else {}),
         "grid": {"south": south, "north": north, "west": west, "east": east,
                  "resolution": res},
         "cycle": {"start": "2016-05-01T00:00", "end": "2016-05-02T06:00",
@@ -51,8 +57,10 @@ def _cycle_run(config: Path, run_dir: Path, ranks: int) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def cycle_case(name: str) -> dict:
-    """Five 6-hourly DA cycles (image 3D-Var against OSSE observations) with 1 and 2 ranks."""
+def cycle_case(name: str, analysis: dict | None = None) -> dict:
+    """Five 6-hourly DA cycles (image 3D-Var against OSSE observations) with 1 and 2 ranks,
+    the layers on different ranks (``analysis.distribute``) and the root's joint analysis
+    (``_joint``); ``analysis``: more keys of the DA runs' [analysis] section."""
     # Imported here, not at the top: every case's process imports this module, and the
     # OSSE writer's netCDF I/O (~1 MB) would count in the other cases' memory figures.
     from landia.experiment.osse import make_observations
@@ -64,13 +72,16 @@ def cycle_case(name: str) -> dict:
         _cycle_toml(tmp / "truth.toml", grid, mode="ctrl", precipitation_seed=2, texture_seed=12)
         _cycle_run(tmp / "truth.toml", tmp / "truth", 2)
         make_observations(tmp / "truth", tmp / "obs")
-        _cycle_toml(tmp / "da.toml", grid)
+        _cycle_toml(tmp / "da.toml", grid, analysis={**(analysis or {}), "distribute": True})
+        _cycle_toml(tmp / "joint.toml", grid, analysis={**(analysis or {}), "distribute": False})
         mean = {}
-        for ranks in (1, 2):
+        for ranks in (1, 2, "joint1", "joint2"):
             run = tmp / f"da{ranks}"
             run.mkdir()
             (run / "obs").symlink_to(tmp / "obs")
-            _cycle_run(tmp / "da.toml", run, ranks)
+            joint = isinstance(ranks, str)
+            _cycle_run(tmp / ("joint.toml" if joint else "da.toml"), run,
+                       int(ranks[-1]) if joint else ranks)
             lines = [json.loads(x) for x in (run / "run_log.jsonl").read_text().splitlines()]
             timed = lines[1:]  # the first cycle pays one-off costs (imports, operator builds)
             mean[ranks] = {p: float(np.mean([r["seconds"].get(p, 0.0) for r in timed]))
@@ -78,13 +89,17 @@ def cycle_case(name: str) -> dict:
             cycle_s = sum(mean[ranks].values())
             exchange = sum(mean[ranks][p] for p in ("gather", "scatter", "gather_state",
                                                     "checkpoint"))
-            prefix = f"cycle_{name}_{ranks}rank"
+            prefix = (f"cycle_{name}_{ranks[-1]}rank_joint" if isinstance(ranks, str)
+                      else f"cycle_{name}_{ranks}rank")
             out.update({f"{prefix}_{p}_s": v for p, v in mean[ranks].items()})
             out[f"{prefix}_cycle_s"] = cycle_s
             out[f"{prefix}_exchange_share"] = exchange / cycle_s
             out[f"{prefix}_iterations"] = float(np.mean([r.get("iterations", 0) for r in timed]))
         out[f"cycle_{name}_land_cells"] = int(lines[0].get("land_cells", 0)) or None
         out[f"cycle_{name}_model_speedup_2ranks"] = mean[1]["model"] / mean[2]["model"]
+        out[f"cycle_{name}_analysis_speedup_2ranks"] = mean[1]["analysis"] / mean[2]["analysis"]
+        out[f"cycle_{name}_analysis_speedup_2ranks_vs_joint"] = (mean["joint1"]["analysis"]
+                                                                 / mean[2]["analysis"])
     return {k: v for k, v in out.items() if v is not None}
 
 

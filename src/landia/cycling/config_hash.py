@@ -41,6 +41,7 @@ HASH_NEUTRAL = {
     ("landscape", "file"): "", ("cycle", "initial_state"): "",  # synthetic, default state
     ("grid", "from_landscape"): False,  # the box grid
     ("curvelet", "fft_shape"): False,  # the smallest UDCT transform shape
+    ("analysis", "distribute"): False,  # the joint analysis on the root
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).

@@ -41,6 +41,7 @@ import numpy as np
 import structlog
 
 from landia.analysis import run_analysis
+from landia.analysis.layered import combine_layers, separable
 from landia.checkpoint import keep_last, latest_valid, remove_temporaries, write_checkpoint
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
@@ -52,6 +53,7 @@ from landia.cycling.carried import CarriedImageError
 from landia.cycling.budget import WindowBudget, domain_totals
 from landia.cycling.clock import Window, windows
 from landia.cycling.config_hash import config_hash
+from landia.cycling.distributed import analysis_on_ranks
 from landia.cycling.ensemble_checkpoint import member_count_refusal
 from landia.cycling.forcing import ForcingSource
 from landia.cycling.run_dir import check_start, locked
@@ -141,6 +143,9 @@ class CycleRunner:
         self.stop_requested = False
         self.layers = settings.analysis.layers
         self.image_error = CarriedImageError.for_settings(settings)  # used on the root
+        # Layer by layer, the layers on different ranks (any number of ranks, the same bits;
+        # docs/distributed-analysis.md); else the root alone minimises the joint J.
+        self.distribute = settings.analysis.distribute and separable(settings) is None
         # The root rescales the observations (observations.rescaling); a bad climatology
         # stops the run here rather than at every analysis.
         self.bias = on_root(comm, lambda: BiasCorrection.from_settings(
@@ -282,6 +287,13 @@ class CycleRunner:
                  error_variance: np.ndarray | None = None):
         """Root only: increments (n_land, layers) or None; fills ``record``; writes outputs.
         ``error_variance`` (n_land, layers): B's variances (an ensemble's spread)."""
+        prepared = self._prepare_analysis(background, window, error_variance)
+        return None if prepared is None else self._solve(prepared, background, window, record)
+
+    def _prepare_analysis(self, background: np.ndarray, window: Window,
+                          error_variance: np.ndarray | None = None):
+        """Root only: (background field, observation path, observation, withheld) of an
+        analysis time, or None (no observation file, or one rejected: alerted)."""
         nl = self.layers
         bg_field = SoilMoistureField(
             lat=self.grid.lat, lon=self.grid.lon, depth=colm_node_depths()[:nl],
@@ -294,9 +306,22 @@ class CycleRunner:
             return None
         try:
             obs, withheld = self._read_observation(obs_path, window)
-            result = run_analysis(bg_field, obs, self.settings,
-                                  image_error_variance=self.image_error.values,
-                                  local_error_excess=self.image_error.excess)
+        except InputError as exc:
+            self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
+            return None
+        return bg_field, obs_path, obs, withheld
+
+    def _solve(self, prepared, background: np.ndarray, window: Window, record: dict,
+               parts=None):
+        """Root only: the analysis of ``prepared`` (:meth:`_prepare_analysis`), combined from
+        the layers' analyses ``parts`` when given (:mod:`landia.cycling.distributed`), else
+        the joint one; its increments (n_land, layers) or None (alerted); writes outputs."""
+        bg_field, obs_path, obs, withheld = prepared
+        try:
+            result = (combine_layers(parts, bg_field, obs, self.settings) if parts is not None
+                      else run_analysis(bg_field, obs, self.settings,
+                                        image_error_variance=self.image_error.values,
+                                        local_error_excess=self.image_error.excess))
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None
@@ -360,11 +385,14 @@ class CycleRunner:
                                         np.ascontiguousarray(local))
             phases["gather"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            def analyse():
-                inc = self._analyse(background, window, record)
-                record["analysed"] = inc is not None
-                return np.zeros((self.grid.n_land, self.layers)) if inc is None else inc
-            increment = on_root(self.comm, analyse)
+            if self.distribute:
+                increment = analysis_on_ranks(self, background, window, record)
+            else:
+                def analyse():
+                    inc = self._analyse(background, window, record)
+                    record["analysed"] = inc is not None
+                    return np.zeros((self.grid.n_land, self.layers)) if inc is None else inc
+                increment = on_root(self.comm, analyse)
             phases["analysis"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             local_inc = scatter_from_root(self.comm, self.decomposition, increment,
