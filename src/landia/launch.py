@@ -56,19 +56,26 @@ def toml_text(values: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cycle_command(config, run_dir, ranks: int, log_level: str = "warning") -> list[str]:
-    """``python -m landia cycle`` of ``config`` in ``run_dir``, under mpirun for ranks > 1.
+def landia_command(arguments: list[str], ranks: int, log_level: str = "warning") -> list[str]:
+    """``python -m landia ARGUMENTS`` (a command and its options), under mpirun for ranks > 1.
 
     Raises
     ------
     InputError
         ``ranks > 1`` and neither ``mpirun`` nor ``mpiexec`` is on PATH.
     """
-    cmd = [sys.executable, "-m", "landia", "--log-level", log_level, "cycle", "--config",
-           str(Path(config)), "--run-dir", str(Path(run_dir)), "--no-progress"]
+    cmd = [sys.executable, "-m", "landia", "--log-level", log_level] + list(arguments)
     if ranks > 1:
         launcher = shutil.which("mpirun") or shutil.which("mpiexec")
         if launcher is None:
-            raise InputError(f"landia cycle on {ranks} ranks: no mpirun or mpiexec on PATH")
+            raise InputError(f"landia {arguments[0]} on {ranks} ranks: no mpirun or mpiexec "
+                             f"on PATH")
         cmd = [launcher, "-n", str(ranks)] + cmd
     return cmd
+
+
+def cycle_command(config, run_dir, ranks: int, log_level: str = "warning") -> list[str]:
+    """``python -m landia cycle`` of ``config`` in ``run_dir``, under mpirun for ranks > 1
+    (:func:`landia_command`)."""
+    return landia_command(["cycle", "--config", str(Path(config)), "--run-dir",
+                           str(Path(run_dir)), "--no-progress"], ranks, log_level)

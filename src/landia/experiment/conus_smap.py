@@ -49,7 +49,7 @@ from landia.diagnostics.innovation_covariance import binned_covariance, fit_erro
 from landia.io.climatology_file import read_climatology, write_climatology
 from landia.io.fields import read_field
 from landia.io.naming import state_name
-from landia.launch import cycle_command, launch_environment, toml_text
+from landia.launch import cycle_command, landia_command, launch_environment, toml_text
 from landia.log import get_logger
 from landia.observations.cell_product import (CellProductSettings, flagged_cells,
                                               read_withheld_cells, withheld_cells_draw,
@@ -224,10 +224,8 @@ def _spinup(out: Path, cs: ConusSettings, log) -> dict:
         cfg = out / "configs" / "spinup.toml"
         cfg.write_text("# landia experiment conus-smap: spin-up over the first year\n" +
                        toml_text(common_settings(cs, out, cs.start, cs.first_year_end)))
-        cmd = cycle_command(cfg, folder, cs.ranks)
-        i = cmd.index("cycle")
-        cmd[i:] = ["spinup", "--config", str(cfg), "--run-dir", str(folder),
-                   "--max-cycles", str(cs.spinup_passes)]
+        cmd = landia_command(["spinup", "--config", str(cfg), "--run-dir", str(folder),
+                              "--max-cycles", str(cs.spinup_passes)], cs.ranks)
         t0 = time.perf_counter()
         with open(out / "spinup.log", "a") as stream:
             rc = subprocess.call(cmd, stdout=stream, stderr=subprocess.STDOUT,
