@@ -28,7 +28,7 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.forcing.record import Forcing
-from landia.io.netcdf import check_units, open_netcdf, read_times, time_span
+from landia.io.netcdf import check_units, open_netcdf, read_slice, read_times, time_span
 from landia.log import get_logger
 
 
@@ -69,13 +69,7 @@ def _read(ds, path: Path, name: str, times_local, sel: slice) -> np.ndarray:
     if not var.dimensions or var.dimensions[0] != "time":
         raise InputError(f"{path}: variable {name!r} has dimensions {var.dimensions}; expected "
                          f"time first, e.g. ('time', 'y', 'x')")
-    var.set_auto_maskandscale(True)
-    try:
-        data = var[sel]
-    except (RuntimeError, OSError, IndexError, ValueError) as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
-                         f"file?): {exc}") from None
-    data = np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+    data = read_slice(var, path, name, sel)
     data = data.reshape(data.shape[0], -1)
     bad = ~np.isfinite(data)
     if bad.any():

@@ -33,12 +33,11 @@ import numpy as np
 from landia.errors import InputError
 from landia.grid import coordinate_pair
 from landia.io.netcdf import (FileGrid, missing_variable, open_netcdf, read_grid,
-                              read_times)
+                              read_slice, read_times)
 
 #: a box read at once when it holds at most this many cells per time (else row by row)
 BOX_CELLS = 1 << 20
 
-_READ_ERRORS = (RuntimeError, OSError, IndexError, ValueError)
 
 
 def as_paths(paths) -> list[Path]:
@@ -339,12 +338,7 @@ def _read_cells(f: _File, grid: FileGrid, name: str, var, cells: Cells,
     order = [kept.index(f.time_name), kept.index(grid.lat_dim), kept.index(grid.lon_dim)]
 
     def fetch(ysl, xsl):
-        try:
-            block = var[key(ysl, xsl)]
-        except _READ_ERRORS as exc:
-            raise InputError(f"{f.path}: variable {name!r} cannot be read (truncated or "
-                             f"corrupt file?): {exc}") from None
-        block = np.ma.filled(np.ma.asarray(block, dtype=float), np.nan)
+        block = read_slice(var, f.path, name, key(ysl, xsl))
         return np.transpose(block, order)[tpick]  # (T, ny, nx)
 
     if (y1 - y0) * (x1 - x0) <= max(BOX_CELLS, 4 * cells.n):

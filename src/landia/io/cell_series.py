@@ -40,7 +40,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from landia.errors import InputError
-from landia.io.netcdf import decode_times, normalise_units, open_netcdf, time_span
+from landia.io.netcdf import decode_times, normalise_units, open_netcdf, read_slice, time_span
 
 #: requested standard name -> the standard names that also stand for it, in order of preference
 ALIASES = {
@@ -178,16 +178,6 @@ def cell_positions(path, role: str = "cell time series") -> tuple[np.ndarray, np
                 np.asarray(lon[:], dtype=np.float64).ravel())
 
 
-def _read(var, path, name: str, index) -> np.ndarray:
-    var.set_auto_maskandscale(True)
-    try:
-        data = var[index]
-    except (RuntimeError, OSError, IndexError, ValueError) as exc:
-        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
-                         f"file?): {exc}") from None
-    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
-
-
 def convert_units(path, name: str, standard: str, units, values: np.ndarray
                   ) -> tuple[np.ndarray, str]:
     """``values`` in landia's units for ``standard`` (:data:`CONVERSIONS`) and those units;
@@ -235,7 +225,7 @@ def _time_bounds(ds, path, tvar, sel: slice) -> np.ndarray | None:
     bname = getattr(tvar, "bounds", None)
     if bname is None or bname not in ds.variables:
         return None
-    b = _read(ds.variables[bname], path, bname, sel)
+    b = read_slice(ds.variables[bname], path, bname, sel)
     if b.ndim != 2 or b.shape[1] != 2:
         raise InputError(f"{path}: time bounds {bname!r} have shape {b.shape}; expected "
                          f"(time, 2)")
@@ -299,7 +289,7 @@ def read_cell_series(path, standard_names: Iterable[str], start=None, end=None, 
         if time_dim == cell_dim:
             raise InputError(f"{path}: time coordinate {time_name!r} is on the cell dimension "
                              f"{cell_dim!r}; expected time(time) and lat/lon(cell)")
-        times = decode_times(_read(tvar, path, time_name, slice(None)),
+        times = decode_times(read_slice(tvar, path, time_name, slice(None)),
                              getattr(tvar, "units", None), getattr(tvar, "calendar", None),
                              path, time_name)
         if times.size > 1 and not np.all(np.diff(times) > np.timedelta64(0, "s")):
@@ -310,8 +300,8 @@ def read_cell_series(path, standard_names: Iterable[str], start=None, end=None, 
                              f"repeats")
         tsel = time_span(times, start, end, path)
 
-        out = CellSeries(lat=_read(lat_var, path, lat_name, span)[local],
-                         lon=_read(lon_var, path, lon_name, span)[local],
+        out = CellSeries(lat=read_slice(lat_var, path, lat_name, span)[local],
+                         lon=read_slice(lon_var, path, lon_name, span)[local],
                          times=times[tsel], cells=idx, source=str(path),
                          time_bounds=_time_bounds(ds, path, tvar, tsel))
         if not np.all(np.isfinite(out.lat) & np.isfinite(out.lon)) \
@@ -326,9 +316,9 @@ def read_cell_series(path, standard_names: Iterable[str], start=None, end=None, 
             var = ds.variables[name]
             dims = var.dimensions
             if dims == (time_dim, cell_dim):
-                data = _read(var, path, name, (tsel, span))[:, local]
+                data = read_slice(var, path, name, (tsel, span))[:, local]
             elif dims == (cell_dim, time_dim):
-                data = _read(var, path, name, (span, tsel))[local, :].T
+                data = read_slice(var, path, name, (span, tsel))[local, :].T
             else:
                 raise InputError(f"{path}: variable {name!r} (standard_name {standard!r}) has "
                                  f"dimensions {dims} of shape {var.shape}; expected "

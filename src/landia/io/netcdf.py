@@ -88,6 +88,21 @@ def missing_variable(path, name: str, ds) -> str:
             f"{', '.join(sorted(ds.variables)) or 'no variables'}")
 
 
+def read_slice(var, path, name: str, index=...) -> np.ndarray:
+    """``var[index]`` as float64 with masked/fill values as NaN (CF masking and scaling on).
+
+    Raises InputError naming the file and variable when the read fails (a truncated or
+    corrupt file).
+    """
+    var.set_auto_maskandscale(True)
+    try:
+        data = var[index]
+    except _READ_ERRORS as exc:
+        raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
+                         f"file?): {exc}") from None
+    return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+
+
 def read_values(ds, path, name: str, required: bool = True):
     """A variable as float64 with masked/fill values as NaN; None if absent and optional.
 
@@ -99,14 +114,8 @@ def read_values(ds, path, name: str, required: bool = True):
             raise InputError(missing_variable(path, name, ds))
         return None
     var = ds.variables[name]
-    var.set_auto_maskandscale(True)
     try:
-        try:
-            data = var[...]
-        except _READ_ERRORS as exc:
-            raise InputError(f"{path}: variable {name!r} cannot be read (truncated or corrupt "
-                             f"file?): {exc}") from None
-        return np.ma.filled(np.ma.asarray(data, dtype=float), np.nan)
+        return read_slice(var, path, name)
     except MemoryError:
         raise InputError(f"{path}: variable {name!r} of shape {var.shape} does not fit in "
                          f"memory") from None
