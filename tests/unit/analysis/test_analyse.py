@@ -100,7 +100,9 @@ def test_bounds_are_honoured_and_kkt_holds(backend):
     if backend == "tao":
         pytest.importorskip("petsc4py")
     bg, obs = make_case(shape=(16, 16), layers=2)
-    s = settings(minimiser={"backend": backend, "gttol": 1e-8, "max_iterations": 1000})
+    # gttol 1e-7 (not 1e-8): L-BFGS-B stops on its relative reduction of J at machine
+    # precision near |g| = 1e-8 g0 with some BLAS kernels (AVX-512 OpenBLAS), short of 1e-8.
+    s = settings(minimiser={"backend": backend, "gttol": 1e-7, "max_iterations": 1000})
     problem = build_problem(bg, obs, s)
     blue = _dense_blue(problem)
     # Upper bounds below the unbounded optimum on every third unknown, far above elsewhere.

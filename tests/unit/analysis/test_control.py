@@ -144,12 +144,15 @@ def test_analysis_with_the_image_term_is_the_minimiser_of_the_quadratic(backend)
 
 
 def test_a_single_observation_spreads_as_the_correlation_kernel():
-    """B H^T (...) with one observation and constant D: the increment is a column of C."""
+    """B H^T (...) with one observation and constant D: the increment is a column of C.
+
+    gatol 1e-7: the gradient's round-off floor is about 3e-8 here with AVX-512 OpenBLAS
+    kernels (1e-9 converged only with Haswell ones), and 1e-7 meets the 1e-7 shape check."""
     bg, obs = make_case(layers=1, land_fraction=1.0)
     centre = np.zeros(bg.shape, dtype=bool)
     centre[8, 8] = True
     s = settings(["background", "point"], analysis={"layers": 1, "min_valid_cells": 1},
-                 minimiser={"gatol": 1e-9})
+                 minimiser={"gatol": 1e-7})
     result = run_analysis(bg, _only(obs, centre), s)
     inc = result.increment_field[0]
     grid = result.problem.grid
