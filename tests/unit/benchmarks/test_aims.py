@@ -78,7 +78,7 @@ def test_the_table_prints_one_line_per_aim_with_measured_and_verdict():
     assert "curvelet forward+adjoint / FFT pair, 256 x 256 (<= 4 x) | 1.8 x | PASS" in body
     assert any(line.endswith("| MISS by 2.00x") and "1800 x 3600" in line for line in body)
     assert any("2.34 M column-steps/s | MISS by 1.71x" in line for line in body)
-    assert any(line.startswith("setup") and "not measured here (see deploy" in line
+    assert any(line.startswith("setup") and "not measured here (measured by deploy" in line
                for line in body)
 
 
