@@ -62,7 +62,8 @@ def check_value(where: str, value: Any, hint: Any, meta: Any) -> Any:
     """``value`` checked against the type ``hint`` and the declaration's ``meta``."""
     allowed = get_args(hint) if get_origin(hint) is Union else (hint,)
     lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
-    if bool in allowed or (isinstance(value, bool) and bool not in allowed):
+    if isinstance(value, bool) or (bool in allowed and not (isinstance(value, str)
+                                                            and str in allowed)):
         if not isinstance(value, bool) or bool not in allowed:
             raise ConfigError(f"{where}: expected {_describe(allowed)}, got {value!r}")
         return value

@@ -1,0 +1,175 @@
+"""The analysis on every rank by curvelet wedges (``analysis.distribute = "wedges"``).
+
+The root minimises the joint J as in the default cycle; every evaluation of the image term JI
+is split by wedges across the ranks of the communicator (:mod:`landia.analysis.wedge_split`):
+
+* once per analysis, the root scatters each rank its part (its range of whole wedges, its
+  kept coefficients, targets and weights; :func:`~landia.analysis.wedge_split.part_specs`);
+* per evaluation, the root broadcasts the layers' image half spectra (one ``Ibcast``, the
+  mode in its last value), every rank computes its share of JI and its half spectra, and
+  ONE ``Reduce`` (sum) brings [failure count, share of JI, half spectra] to the root;
+* the other ranks serve evaluations until the root broadcasts DONE, which it does whatever
+  happened (in ``finally``).
+
+The minimiser follows the serial iteration sequence; only the order of summation differs,
+so the analysis equals the serial one to round-off (stated tolerance: 1e-10 m3 m-3 on the
+analysis, docs/distributed-analysis.md).
+
+Failures do not deadlock: a rank whose part fails adds 1 to the failure count of every
+reduction it takes part in, and the root then raises; the root sends DONE from ``finally``;
+afterwards every rank learns every rank's error (ConfigError stays a ConfigError, an input
+problem an InputError, anything else a RuntimeError), as in
+:mod:`landia.cycling.distributed`.
+
+The communicator is an argument; the mpi4py calls are its methods.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from landia.analysis.wedge_split import DONE, ImagePart, PartSpec
+from landia.errors import ConfigError, InputError, LandiaError
+from landia.exchange.guards import wait_for_all
+
+
+def _wait(request) -> None:
+    """Complete a non-blocking collective, sleeping between tests (ranks may share cores)."""
+    pause = 2e-5
+    while not request.Test():
+        time.sleep(pause)
+        pause = min(pause * 2, 1e-3)
+
+
+class MpiWedgeExchange:
+    """The root's side: parts on every rank of ``comm`` (rank r holds part r)."""
+
+    def __init__(self, comm) -> None:
+        self.comm = comm
+        self.parts = comm.Get_size()
+        self.part: ImagePart | None = None
+        self.started = False
+        self.evaluations = 0
+        self.seconds = 0.0  # wall time of the root's evaluate() calls
+
+    def start(self, specs: list[PartSpec], curvelet) -> None:
+        """Scatter the parts (once per analysis); keep part 0."""
+        if self.started:
+            raise RuntimeError("MpiWedgeExchange: one analysis per exchange")
+        self.started = True
+        self.comm.scatter(specs, root=0)
+        self.part = ImagePart(specs[0], curvelet._fast)
+        self._message = np.empty(1 + specs[0].payload_size)
+
+    def evaluate(self, mode: float, payload: np.ndarray) -> np.ndarray:
+        """Broadcast ``payload``, add this rank's share, reduce; the summed shares."""
+        t0 = time.perf_counter()
+        message = self._message
+        message[-1] = mode
+        message[:-1] = payload
+        _wait(self.comm.Ibcast(message, root=0))
+        error = None
+        try:
+            share = self.part.contribute(mode, message[:-1])
+        except Exception as exc:  # noqa: BLE001 -- reduced first, raised below
+            error = exc
+            share = np.zeros(1 + message.size)
+            share[0] = 1.0
+        total = np.empty_like(share)
+        self.comm.Reduce(share, total, root=0)
+        self.evaluations += 1
+        self.seconds += time.perf_counter() - t0
+        if error is not None:
+            raise error
+        if total[0] > 0:
+            raise RuntimeError(f"wedge split: the image term failed on {int(total[0])} "
+                               "other rank(s) (their logs say why)")
+        return total
+
+    def close(self) -> None:
+        """Release the other ranks: no part (never started) or DONE."""
+        if not self.started:
+            self.comm.scatter([None] * self.parts, root=0)
+            return
+        self._message[-1] = DONE
+        _wait(self.comm.Ibcast(self._message, root=0))
+
+
+def serve(comm) -> str | None:
+    """A non-root rank's side of one analysis: serve evaluations until DONE.
+
+    Returns
+    -------
+    None, or this rank's error message (its part failed; the root was told by the failure
+    count of every reduction).
+    """
+    spec = comm.scatter(None, root=0)
+    if spec is None:
+        return None
+    error, part = None, None
+    try:
+        part = ImagePart.from_spec(spec)
+    except Exception as exc:  # noqa: BLE001 -- reported through the reductions
+        error = f"{type(exc).__name__}: {exc}"
+    message = np.empty(1 + spec.payload_size)
+    size = 2 + spec.payload_size
+    while True:
+        _wait(comm.Ibcast(message, root=0))
+        mode = float(message[-1])
+        if mode == DONE:
+            return error
+        share = None
+        if error is None:
+            try:
+                share = part.contribute(mode, message[:-1])
+            except Exception as exc:  # noqa: BLE001
+                error = f"{type(exc).__name__}: {exc}"
+        if share is None:
+            share = np.zeros(size)
+            share[0] = 1.0
+        comm.Reduce(share, None, root=0)
+
+
+def wedge_analysis_on_ranks(runner, background: np.ndarray, window, record: dict):
+    """Every rank: a cycle's joint analysis with JI split by wedges over ``runner.comm``;
+    the increments (n_land, layers) on the root, None elsewhere. ``runner`` is the cycle
+    (:class:`landia.cycling.run.CycleRunner`)."""
+    comm = runner.comm
+    failure, increment = None, None
+    if comm.Get_rank() == 0:
+        exchange = MpiWedgeExchange(comm)
+        runner.image_exchange = exchange
+        try:
+            increment = runner._analyse(background, window, record)
+            record["analysed"] = increment is not None
+            if increment is None:
+                increment = np.zeros((runner.grid.n_land, runner.layers))
+        except ConfigError as exc:
+            failure = ("ConfigError", str(exc))
+        except (LandiaError, OSError) as exc:
+            failure = ("InputError", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 -- raised again on every rank below
+            failure = ("RuntimeError", f"{type(exc).__name__}: {exc}")
+        finally:
+            runner.image_exchange = None
+            exchange.close()
+        if exchange.evaluations:
+            runner.log.debug("image_split", evaluations=exchange.evaluations,
+                             seconds=round(exchange.seconds, 3), ranks=exchange.parts)
+    else:
+        message = serve(comm)
+        if message is not None:
+            failure = ("RuntimeError", message)
+    wait_for_all(comm)
+    failures = [(r, f) for r, f in enumerate(comm.allgather(failure)) if f]
+    if failures:
+        text = "; ".join(f"rank {r}: {m}" for r, (_, m) in failures)
+        kinds = {kind for _, (kind, _) in failures}
+        if "ConfigError" in kinds:
+            raise ConfigError(text)
+        if kinds == {"InputError"}:
+            raise InputError(text)
+        raise RuntimeError(text)
+    return increment
