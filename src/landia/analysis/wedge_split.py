@@ -137,6 +137,9 @@ class ImagePart:
         self.layers = len(spec.kept)
         self.nh = spec.shape[0] * (spec.shape[1] // 2 + 1)
         self.seconds = 0.0  # wall time in contribute()
+        # reused between calls (a fresh one costs page faults on large grids); the caller
+        # reads it before the next call
+        self._out = np.empty(2 + 2 * self.layers * self.nh)
 
     @classmethod
     def from_spec(cls, spec: PartSpec) -> "ImagePart":
@@ -149,9 +152,11 @@ class ImagePart:
         """[0, share of sum r^T W r, half spectra (layers x nh complex as float pairs)].
 
         ``payload``: the layers' image half spectra as float64 pairs, length
-        ``spec.payload_size``. The leading 0 is the failure flag the exchange sums."""
+        ``spec.payload_size``. The leading 0 is the failure flag the exchange sums. The
+        array returned is this part's work array: read it before the next call."""
         t0 = time.perf_counter()
-        out = np.zeros(2 + 2 * self.layers * self.nh)
+        out = self._out
+        out[0] = 0.0
         halves = out[2:].view(np.complex128).reshape(self.layers, self.nh)
         spectra = np.asarray(payload).view(np.complex128).reshape(self.layers, -1)
         value = 0.0
@@ -190,7 +195,10 @@ class InProcessWedges:
         total = None
         for part in self.members:
             share = part.contribute(mode, payload)
-            total = share if total is None else total + share
+            if total is None:
+                total = share.copy()
+            else:
+                total += share
         return total
 
 

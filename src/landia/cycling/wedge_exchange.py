@@ -59,9 +59,11 @@ class MpiWedgeExchange:
         if self.started:
             raise RuntimeError("MpiWedgeExchange: one analysis per exchange")
         self.started = True
+        wait_for_all(self.comm)  # the other ranks sleep-poll until the parts are ready
         self.comm.scatter(specs, root=0)
         self.part = ImagePart(specs[0], curvelet._fast)
         self._message = np.empty(1 + specs[0].payload_size)
+        self._total = np.empty(2 + specs[0].payload_size)  # read before the next evaluation
 
     def evaluate(self, mode: float, payload: np.ndarray) -> np.ndarray:
         """Broadcast ``payload``, add this rank's share, reduce; the summed shares."""
@@ -77,7 +79,7 @@ class MpiWedgeExchange:
             error = exc
             share = np.zeros(1 + message.size)
             share[0] = 1.0
-        total = np.empty_like(share)
+        total = self._total
         self.comm.Reduce(share, total, root=0)
         self.evaluations += 1
         self.seconds += time.perf_counter() - t0
@@ -91,6 +93,7 @@ class MpiWedgeExchange:
     def close(self) -> None:
         """Release the other ranks: no part (never started) or DONE."""
         if not self.started:
+            wait_for_all(self.comm)
             self.comm.scatter([None] * self.parts, root=0)
             return
         self._message[-1] = DONE
@@ -105,6 +108,7 @@ def serve(comm) -> str | None:
     None, or this rank's error message (its part failed; the root was told by the failure
     count of every reduction).
     """
+    wait_for_all(comm)  # sleep, not spin, while the root prepares the analysis
     spec = comm.scatter(None, root=0)
     if spec is None:
         return None
