@@ -72,6 +72,23 @@ def test_a_failing_part_raises_on_the_root_and_releases_every_rank():
         exchange.close()
 
 
+def test_a_root_part_that_cannot_be_built_releases_every_rank():
+    if COMM.rank != 0:
+        assert serve(COMM) is None  # its own part was fine; DONE came before any evaluation
+        return
+    bg, obs = make_case(shape=(16, 16), layers=2, seed=1)
+    problem = build_problem(bg, obs, _settings(layers=2, correlation_length_km=0.0))
+    term = next(t for t in problem.cost.terms if isinstance(t, ImageTerm))
+    specs = part_specs(term, problem.curvelet, COMM.size)
+    specs[0].lo = 1  # not a wedge boundary
+    exchange = MpiWedgeExchange(COMM)
+    try:
+        with pytest.raises(ValueError, match="whole wedges"):
+            exchange.start(specs, problem.curvelet)
+    finally:
+        exchange.close()
+
+
 def test_an_exchange_never_started_releases_every_rank():
     if COMM.rank == 0:
         MpiWedgeExchange(COMM).close()

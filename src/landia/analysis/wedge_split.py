@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.analysis.terms import CostTerm, ImageTerm
+from landia.errors import OperatorError
 from landia.log import get_logger
 
 #: Evaluation modes sent to the parts: value and gradient (residual c - t), Hessian action
@@ -212,9 +213,11 @@ class SplitImageTerm(CostTerm):
     def __init__(self, term: ImageTerm, curvelet, exchange) -> None:
         self.term = term
         self.name = term.name
+        self.curvelet = curvelet
         self.fast = curvelet._fast
         self.exchange = exchange
-        self.seconds = {"fill": 0.0, "exchange": 0.0}
+        # root's work (fills, adjoints, its FFTs) and the exchange's (all parts, collectives)
+        self.seconds = {"root": 0.0, "exchange": 0.0}
 
     def __getattr__(self, item):
         if item == "term":
@@ -226,9 +229,14 @@ class SplitImageTerm(CostTerm):
         layers = self.term.layers
         nh = self.fast.shape[0] * (self.fast.shape[1] // 2 + 1)
         payload = np.empty((len(layers), nh), dtype=np.complex128)
+        ffts = 0.0  # the root's rfft2/irfft2, counted with the transform's time
         for k, layer in enumerate(layers):
             image = layer.fill.matvec(x[layer.cells]).reshape(self.fast.shape)
+            if not np.all(np.isfinite(image)):
+                raise OperatorError("SplitImageTerm: the filled image contains NaN/inf")
+            t = time.perf_counter()
             payload[k] = self.fast.half_spectrum(image).ravel()
+            ffts += time.perf_counter() - t
         t1 = time.perf_counter()
         summed = self.exchange.evaluate(mode, payload.view(np.float64).ravel())
         t2 = time.perf_counter()
@@ -236,10 +244,13 @@ class SplitImageTerm(CostTerm):
         half_shape = (self.fast.shape[0], self.fast.shape[1] // 2 + 1)
         grad = np.zeros_like(x)
         for k, layer in enumerate(layers):
+            t = time.perf_counter()
             image = self.fast.image_from_half(halves[k].reshape(half_shape))
+            ffts += time.perf_counter() - t
             grad[layer.cells] += layer.fill.rmatvec(image.ravel())
-        self.seconds["fill"] += (t1 - t0) + (time.perf_counter() - t2)
+        self.seconds["root"] += (t1 - t0) + (time.perf_counter() - t2)
         self.seconds["exchange"] += t2 - t1
+        self.curvelet.seconds += ffts + (t2 - t1)
         if self.term._uniform:
             s2 = self.term.scale_variance[0]
             return 0.5 * float(summed[1]) / s2, grad / s2

@@ -8,7 +8,8 @@ gradient) is evaluated at the background, ``REPEATS`` times each way, and the me
 ``serial_ji_s``
     The serial :class:`~landia.analysis.terms.ImageTerm`.
 ``cost_s``
-    The whole J (JB + JO + JI) in the minimiser's space: what one evaluation costs.
+    J = JB + JO + JI at x (``problem.cost``; a correlated B's minimiser adds its
+    control-variable transform's solves to every evaluation).
 ``root_of{P}_s``
     The root's share of the split term: the fills and their adjoints, one ``rfft2`` and one
     ``irfft2`` per layer (:class:`~landia.analysis.wedge_split.SplitImageTerm`).
@@ -72,9 +73,9 @@ def wedges_case(case: str) -> dict:
         for _ in range(REPEATS):
             for part in exchange.members:
                 part.seconds = 0.0
-            split.seconds["fill"] = 0.0
+            split.seconds["root"] = 0.0
             split.value_and_gradient(x)
-            samples.append([split.seconds["fill"]] + [p.seconds for p in exchange.members])
+            samples.append([split.seconds["root"]] + [p.seconds for p in exchange.members])
         root, *shares = np.median(np.array(samples), axis=0).tolist()
         out[f"root_of{parts}_s"] = root
         for p, (share, part) in enumerate(zip(shares, exchange.members)):
