@@ -117,6 +117,13 @@ def test_a_wedge_cycle_equals_the_one_rank_cycle(cycle_folder):
     run_cycles(COMM, s, cycle_folder / "wedges_mpi", progress=False)
     if COMM.rank != 0:
         return
+    import json
+
+    log = [json.loads(line) for line in
+           (cycle_folder / "wedges_mpi" / "run_log.jsonl").read_text().splitlines()]
+    analysed = [r for r in log if r.get("iterations")]
+    assert analysed and all(r["image_split"]["ranks"] == 2 and r["image_split"]["evaluations"]
+                            > r["iterations"] for r in analysed)  # the split ran every time
     files = sorted((cycle_folder / "serial" / "cycles").glob("analysis_*.nc"))
     assert files
     for f in files:

@@ -141,6 +141,8 @@ class ImagePart:
         # reused between calls (a fresh one costs page faults on large grids); the caller
         # reads it before the next call
         self._out = np.empty(2 + 2 * self.layers * self.nh)
+        # W on the (real, imaginary) pairs, as the serial term applies it
+        self._weights = [None if w is None else np.repeat(w, 2) for w in spec.weights]
 
     @classmethod
     def from_spec(cls, spec: PartSpec) -> "ImagePart":
@@ -167,8 +169,8 @@ class ImagePart:
             c = self.wedges.forward(spectra[k].reshape(shape))
             r = c[kept] - self.spec.target[k] if mode == VALUE_AND_GRADIENT else c[kept]
             rf = r.view(np.float64)
-            w = self.spec.weights[k]
-            wr = rf if w is None else rf * np.repeat(w, 2)
+            w = self._weights[k]
+            wr = rf if w is None else rf * w
             value += float(np.dot(rf, wr))
             c[...] = 0.0
             c[kept] = wr.view(np.complex128)

@@ -165,9 +165,9 @@ def wedge_analysis_on_ranks(runner, background: np.ndarray, window, record: dict
         finally:
             runner.image_exchange = None
             exchange.close()
-        if exchange.evaluations:
-            runner.log.debug("image_split", evaluations=exchange.evaluations,
-                             seconds=round(exchange.seconds, 3), ranks=exchange.parts)
+        if exchange.evaluations:  # in the run log: the split ran, and what it cost
+            record["image_split"] = {"evaluations": exchange.evaluations, "ranks": exchange.parts,
+                                     "seconds": round(exchange.seconds, 3)}
     else:
         message = serve(comm)
         if message is not None:
