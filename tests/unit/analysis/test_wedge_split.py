@@ -48,6 +48,8 @@ CASES = {
     "one s2": {},
     "per-scale s2": {"image_error_variance": None},
     "whole image": {"image_gap_weight": 0.3},
+    "local image error": {"local_image_error": True},
+    "hybrid": {"hybrid_split": True},
 }
 
 
@@ -59,6 +61,10 @@ def _problem(case):
         analysis.pop("image_error_variance")
         variance = np.array([0.02, 0.01, 0.005, 0.004, 0.003])
     problem = build_problem(bg, obs, settings(**analysis), image_error_variance=variance)
+    if analysis.get("local_image_error"):  # a carried excess: JI's residual is loosened
+        excess = np.full(problem.grid.n_land, 1e-2)
+        problem = build_problem(bg, obs, settings(**analysis), local_error_excess=excess)
+        assert _image_term(problem).cell_variance is not None
     if variance is not None:
         assert not _image_term(problem)._uniform
     return problem
