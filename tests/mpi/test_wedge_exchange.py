@@ -136,3 +136,47 @@ def test_a_wedge_cycle_equals_the_one_rank_cycle(cycle_folder):
     for k in a:
         np.testing.assert_allclose(b[k], a[k], rtol=0, atol=1e-9 * max(1.0, np.abs(a[k]).max()),
                                    err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def command_folder():
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.unit.commands.conftest import write_case
+
+    path = tempfile.mkdtemp(prefix="landia-mpi-wedges-cmd-") if COMM.rank == 0 else None
+    path = Path(COMM.bcast(path, root=0))
+    if COMM.rank == 0:
+        config = '[analysis]\nlayers = 2\nterms = ["background", "point", "image"]\n'
+        write_case(path, config)
+        (path / "w.toml").write_text(config + 'distribute = "wedges"\n')
+    COMM.Barrier()
+    yield path
+    COMM.Barrier()
+    if COMM.rank == 0:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _analyse(d, config, output, background="bg.nc"):
+    from landia.cli import main
+
+    return main(["analyse", "--config", str(d / config), "--background", str(d / background),
+                 "--obs", str(d / "obs.nc"), "--output", str(d / output)])
+
+
+def test_landia_analyse_with_wedges_equals_the_root_analysis(command_folder):
+    from landia.io.analysis_file import read_analysis
+
+    d = command_folder
+    assert _analyse(d, "c.toml", "root.nc") == 0
+    assert _analyse(d, "w.toml", "wedges.nc") == 0
+    if COMM.rank == 0:
+        a, b = read_analysis(d / "root.nc"), read_analysis(d / "wedges.nc")
+        land = np.isfinite(a.analysis)
+        assert np.abs(a.analysis[land] - b.analysis[land]).max() <= TOLERANCE
+
+
+def test_landia_analyse_with_wedges_fails_with_status_2_on_every_rank(command_folder):
+    assert _analyse(command_folder, "w.toml", "none.nc", background="missing.nc") == 2

@@ -87,4 +87,63 @@ def wedges_case(case: str) -> dict:
     return {prefix + k: v for k, v in out.items()}
 
 
-CASES = {f"wedges_{c}": partial(wedges_case, c) for c in CASE_NAMES}
+def _time(line: dict):
+    """The timestamp of a JSON log line."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(line["timestamp"].replace("Z", "+00:00"))
+
+
+def analysis_on_ranks_case(case: str = "global_025deg") -> dict:
+    """``landia analyse`` of a case on 1 rank (the root's analysis) and on 2 ranks with JI's
+    wedges split (``analysis.distribute = "wedges"``), each a child process, prefix
+    ``analysis_{case}_``: ``1rank_s`` and ``2ranks_s``, the ``seconds`` of the root's
+    ``analysis_done`` line (problem build and minimisation, as ``total_s`` of
+    :mod:`landia.benchmarks.analysis` without the scoring), ``2ranks_speedup`` their ratio;
+    ``1rank_minimise_s``, ``2ranks_minimise_s`` and ``2ranks_minimise_speedup`` the same for
+    the minimisation alone (``analysis_start`` to ``analysis_done``: in a fresh process the
+    build holds one-off costs that a cycle pays once); ``2ranks_max_diff`` max |x_2 - x_1|
+    (m3 m-3, the stated tolerance is 1e-10)."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from landia.experiment.cases import benchmark_case
+    from landia.io.analysis_file import read_analysis
+    from landia.io.fields import write_field
+    from landia.launch import landia_command, launch_environment
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="landia-bench-wedges-") as tmp:
+        tmp = Path(tmp)
+        background, observation = benchmark_case(case)
+        write_field(tmp / "bg.nc", background, "background")
+        write_field(tmp / "obs.nc", observation, "observation")
+        (tmp / "root.toml").write_text("[analysis]\n")
+        (tmp / "wedges.toml").write_text('[analysis]\ndistribute = "wedges"\n')
+        fields = {}
+        for ranks, config in ((1, "root"), (2, "wedges")):
+            cmd = landia_command(["--log-format", "json", "analyse", "--config",
+                                  str(tmp / f"{config}.toml"), "--background", str(tmp / "bg.nc"),
+                                  "--obs", str(tmp / "obs.nc"), "--output",
+                                  str(tmp / f"{config}.nc")], ranks, "info")
+            done = subprocess.run(cmd, env=launch_environment(openmpi_defaults=True), check=True,
+                                  capture_output=True, text=True)
+            lines = [json.loads(x) for x in (done.stdout + done.stderr).splitlines()
+                     if x.startswith("{")]
+            done_line = next(x for x in lines if x.get("event") == "analysis_done")
+            start_line = next(x for x in lines if x.get("event") == "analysis_start")
+            name = f"{ranks}rank{'s' if ranks > 1 else ''}"
+            out[f"{name}_s"] = float(done_line["seconds"])
+            out[f"{name}_minimise_s"] = (_time(done_line) - _time(start_line)).total_seconds()
+            fields[ranks] = read_analysis(tmp / f"{config}.nc").analysis
+        land = np.isfinite(fields[1])
+        out["2ranks_max_diff"] = float(np.abs(fields[2][land] - fields[1][land]).max())
+    out["2ranks_speedup"] = out["1rank_s"] / out["2ranks_s"]
+    out["2ranks_minimise_speedup"] = out["1rank_minimise_s"] / out["2ranks_minimise_s"]
+    return {f"analysis_{case}_{k}": v for k, v in out.items()}
+
+
+CASES = {**{f"wedges_{c}": partial(wedges_case, c) for c in CASE_NAMES},
+         "global_025deg_2ranks": analysis_on_ranks_case}

@@ -29,6 +29,7 @@ The communicator is an argument; the mpi4py calls are its methods.
 from __future__ import annotations
 
 import time
+from typing import Any, Callable
 
 import numpy as np
 
@@ -142,20 +143,45 @@ def serve(comm) -> str | None:
         comm.Reduce(share, None, root=0)
 
 
-def wedge_analysis_on_ranks(runner, background: np.ndarray, window, record: dict):
-    """Every rank: a cycle's joint analysis with JI split by wedges over ``runner.comm``;
-    the increments (n_land, layers) on the root, None elsewhere. ``runner`` is the cycle
-    (:class:`landia.cycling.run.CycleRunner`)."""
-    comm = runner.comm
-    failure, increment = None, None
+def warm_transform(shape: tuple, curvelet_settings) -> None:
+    """Build (and cache in this process) the curvelet transform the analysis of a ``shape``
+    grid will use, as :func:`landia.analysis.analyse.build_problem` does. A non-root rank
+    calls it before :func:`serve`, so that its build (2.2 s at 0.25 deg global) overlaps the
+    root's preparation instead of delaying the first evaluation."""
+    from landia.operators import CurveletTransform
+
+    cs = curvelet_settings
+    CurveletTransform.unpadded_for(tuple(shape), cs.scales, cs.wedges, cs.backend,
+                                   fft_shape=cs.fft_shape)
+
+
+def with_wedges_on_ranks(comm, work: Callable[[MpiWedgeExchange], Any],
+                         warm: Callable[[], Any] | None = None) -> Any:
+    """Every rank: ``work(exchange)`` on the root, the other ranks serving its evaluations of
+    JI (:func:`serve`) until it returns; then every rank learns every rank's failure.
+
+    ``warm``, when given, runs first on the other ranks (e.g. :func:`warm_transform`); a
+    failure there is ignored (it is only a head start).
+
+    Returns
+    -------
+    ``work``'s result on the root; None elsewhere.
+
+    Raises
+    ------
+    ConfigError
+        On every rank, when any rank raised one.
+    InputError
+        On every rank, when the root raised a LandiaError or an OSError and nothing worse
+        happened.
+    RuntimeError
+        On every rank, for any other failure (a part that failed on a rank, a bug).
+    """
+    failure, result = None, None
     if comm.Get_rank() == 0:
         exchange = MpiWedgeExchange(comm)
-        runner.image_exchange = exchange
         try:
-            increment = runner._analyse(background, window, record)
-            record["analysed"] = increment is not None
-            if increment is None:
-                increment = np.zeros((runner.grid.n_land, runner.layers))
+            result = work(exchange)
         except ConfigError as exc:
             failure = ("ConfigError", str(exc))
         except (LandiaError, OSError) as exc:
@@ -163,12 +189,13 @@ def wedge_analysis_on_ranks(runner, background: np.ndarray, window, record: dict
         except Exception as exc:  # noqa: BLE001 -- raised again on every rank below
             failure = ("RuntimeError", f"{type(exc).__name__}: {exc}")
         finally:
-            runner.image_exchange = None
             exchange.close()
-        if exchange.evaluations:  # in the run log: the split ran, and what it cost
-            record["image_split"] = {"evaluations": exchange.evaluations, "ranks": exchange.parts,
-                                     "seconds": round(exchange.seconds, 3)}
     else:
+        try:
+            if warm is not None:
+                warm()
+        except Exception:  # noqa: BLE001 -- only a head start: serve() builds what it needs,
+            pass           # and the root meets (and reports) any problem with the inputs
         message = serve(comm)
         if message is not None:
             failure = ("RuntimeError", message)
@@ -182,4 +209,25 @@ def wedge_analysis_on_ranks(runner, background: np.ndarray, window, record: dict
         if kinds == {"InputError"}:
             raise InputError(text)
         raise RuntimeError(text)
-    return increment
+    return result
+
+
+def wedge_analysis_on_ranks(runner, background: np.ndarray, window, record: dict):
+    """Every rank: a cycle's joint analysis with JI split by wedges over ``runner.comm``;
+    the increments (n_land, layers) on the root, None elsewhere. ``runner`` is the cycle
+    (:class:`landia.cycling.run.CycleRunner`)."""
+
+    def analyse(exchange: MpiWedgeExchange) -> np.ndarray:
+        runner.image_exchange = exchange
+        try:
+            increment = runner._analyse(background, window, record)
+        finally:
+            runner.image_exchange = None
+        record["analysed"] = increment is not None
+        if exchange.evaluations:  # in the run log: the split ran, and what it cost
+            record["image_split"] = {"evaluations": exchange.evaluations, "ranks": exchange.parts,
+                                     "seconds": round(exchange.seconds, 3)}
+        return np.zeros((runner.grid.n_land, runner.layers)) if increment is None else increment
+
+    return with_wedges_on_ranks(runner.comm, analyse, lambda: warm_transform(
+        runner.grid.shape, runner.settings.curvelet))

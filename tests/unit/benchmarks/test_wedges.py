@@ -1,8 +1,11 @@
 """The wedge-split benchmark's smallest case, run in-process (figures, not timings)."""
 
 import math
+import shutil
 
-from landia.benchmarks.wedges import wedges_case
+import pytest
+
+from landia.benchmarks.wedges import analysis_on_ranks_case, wedges_case
 
 
 def test_paper_grid_case_reports_the_work_of_each_part():
@@ -21,3 +24,12 @@ def test_paper_grid_case_reports_the_work_of_each_part():
         assert f[f"projected_ji_speedup_{parts}ranks"] > 0
         assert f[f"root_of{parts}_s"] > 0
     assert f["cost_s"] >= f["serial_ji_s"] * 0.5 > 0
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None and shutil.which("mpiexec") is None,
+                    reason="needs mpirun")
+def test_landia_analyse_on_two_ranks_reports_its_time_and_agreement():
+    f = analysis_on_ranks_case("paper_32x31")
+    assert f["analysis_paper_32x31_1rank_s"] > 0 and f["analysis_paper_32x31_2ranks_s"] > 0
+    assert f["analysis_paper_32x31_2ranks_max_diff"] <= 1e-10
+    assert f["analysis_paper_32x31_2ranks_speedup"] > 0
