@@ -20,9 +20,10 @@ from landia.analysis.control import (ControlVariableTransform, background_term,
 from landia.analysis.cost import CostFunction
 from landia.analysis.image_diagnostics import (ImageErrorVariance, ImageStatistics,
                                                estimate_image_error, image_statistics)
-from landia.analysis.local_error import LocalError, local_error, loosened_terms
+from landia.analysis.local_error import LocalError, local_error, loosened_terms, stated_variance
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
 from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
+from landia.analysis.wedge_split import image_split
 from landia.analysis.whole_image import whole_image_layers
 from landia.config import Settings
 from landia.errors import ConfigError, InputError
@@ -214,7 +215,8 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
         layers.append(ImageLayer(cells=k * n + land_pos[valid],
                                  selection=CoefficientSelection(image, cs.sigma),
                                  transform=curvelet @ emb,
-                                 observed=curvelet.matvec(emb.matvec(y)), scale=scale))
+                                 observed=curvelet.matvec(emb.matvec(y)), scale=scale,
+                                 fill=emb))
     gap_weight = settings.analysis.image_gap_weight
     if gap_weight > 0:  # the image term over the whole analysis image
         layers, land_embedding = whole_image_layers(grid, valid_masks, observation.values,
@@ -369,25 +371,12 @@ def _local_error(problem: AnalysisProblem, observation: SoilMoistureField, setti
     if previous is not None and np.shape(previous) != (n,):
         raise InputError(f"carried observation-error excess of {np.size(previous)} values: "
                          f"expected {n}, one per land cell")
-    problem.local_error = local_error(problem, _stated_variance(problem, observation, cfg),
+    problem.local_error = local_error(problem, stated_variance(problem, observation, cfg),
                                       previous, cfg)
     excess = np.clip(problem.local_error.used, 0.0, cfg.image_error_cap)
     if not np.any(excess > 0):
         return problem.cost.terms
     return loosened_terms(problem.cost.terms, problem, excess)
-
-
-def _stated_variance(problem: AnalysisProblem, observation: SoilMoistureField, cfg
-                     ) -> np.ndarray:
-    """The stated observation-error variance per x entry, NaN where no observation is used."""
-    grid, n = problem.grid, problem.grid.n_land
-    out = np.full(problem.background.size, np.nan)
-    for k in range(problem.layers):
-        valid = np.isfinite(problem.observation[k])
-        out[k * n + np.flatnonzero(valid[grid.land])] = (
-            observation.error_variance[k][valid] if observation.error_variance is not None
-            else cfg.observation_error_variance)
-    return out
 
 
 def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:
@@ -422,13 +411,16 @@ def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: Soi
         background_variance=_mean_variance(background, used, cfg.background_error_variance))
 
 
-def _minimise(problem: AnalysisProblem, x0: np.ndarray, settings: Settings) -> MinimiserResult:
+def _minimise(problem: AnalysisProblem, x0: np.ndarray, settings: Settings,
+              image_exchange=None) -> MinimiserResult:
     """The minimisation: over x within the bounds (diagonal B), or over the control vector v
-    without bounds and x(v) clipped to them (correlated B, :mod:`landia.analysis.control`)."""
-    if problem.transform is None:
-        return minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
-    return minimise_in_control_space(problem.cost, problem.transform, problem.lower,
-                                     problem.upper, settings.minimiser)
+    without bounds and x(v) clipped to them (correlated B, :mod:`landia.analysis.control`);
+    JI split by wedges across ``image_exchange`` when given (:mod:`.wedge_split`)."""
+    with image_split(problem, image_exchange):
+        if problem.transform is None:
+            return minimise(problem.cost, x0, problem.lower, problem.upper, settings.minimiser)
+        return minimise_in_control_space(problem.cost, problem.transform, problem.lower,
+                                         problem.upper, settings.minimiser)
 
 
 def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.ndarray:
@@ -437,8 +429,8 @@ def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.nd
     state (near the poles of a global grid neighbouring cells are correlated to 1 - 1e-5), so
     JB at the clipped x can exceed JB at the background by orders of magnitude (measured at
     1 deg, before the metric's polar floor: 2.5e12 for 3 clipped values of 64638, against 4589
-    before clipping); the clipped
-    values are reported apart (``result.clipped``, log ``analysis_clipped``)."""
+    before clipping); the clipped values are reported apart (``result.clipped``, log
+    ``analysis_clipped``)."""
     if problem.transform is None or result.control is None:
         return result.x
     return problem.transform.to_state(result.control)
@@ -446,14 +438,15 @@ def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.nd
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
                  settings: Settings, image_error_variance: np.ndarray | None = None,
-                 local_error_excess: np.ndarray | None = None) -> AnalysisResult:
+                 local_error_excess: np.ndarray | None = None, image_exchange=None
+                 ) -> AnalysisResult:
     """Build and minimise J = JB + JO + JI; return the analysis and diagnostics.
 
     ``image_error_variance``: one s2 per curvelet scale for JI (a cycle's carried values);
     None takes ``analysis.image_error_variance`` for every scale. ``local_error_excess``: the
     observation error beyond the stated one per land cell that the previous analysis used
-    (``analysis.local_image_error``; a cycle's carried values).
-    """
+    (``analysis.local_image_error``; a cycle's carried values). ``image_exchange``: the parts
+    evaluating JI's wedges in the minimisation (:mod:`landia.analysis.wedge_split`)."""
     log = get_logger("landia.analysis")
     t0 = time.perf_counter()
     problem = build_problem(background, observation, settings, image_error_variance,
@@ -465,7 +458,7 @@ def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
              unknowns=int(x0.size), terms=list(terms_before), J=sum(terms_before.values()),
              solver=("tao:" + settings.minimiser.tao_type) if settings.minimiser.backend == "tao"
              else "scipy:L-BFGS-B")
-    result = _minimise(problem, x0, settings)
+    result = _minimise(problem, x0, settings, image_exchange)
     t2 = time.perf_counter()
     terms_after = problem.cost.term_values(_minimiser_state(problem, result))
     bg = problem.to_fields(problem.background)

@@ -233,8 +233,22 @@ def loosened_terms(terms: list, problem, excess: np.ndarray) -> list:
                     transform=layer.transform @ Diagonal(w), observed=layer.transform.matvec(w * y),
                     scale=layer.scale, innovation_cells=layer.innovation_cells,
                     innovation_transform=layer.innovation_transform,
-                    innovation_observed=layer.innovation_observed))
+                    innovation_observed=layer.innovation_observed,
+                    fill=None if layer.fill is None else layer.fill @ Diagonal(w)))
             out.append(ImageTerm(layers, term.variance, term.name, cell_variance=cell_variance))
         else:
             out.append(term)
+    return out
+
+
+def stated_variance(problem, observation, cfg) -> np.ndarray:
+    """The stated observation-error variance per x entry of an AnalysisProblem, NaN where no
+    observation is used (``observation``: its SoilMoistureField; ``cfg``: analysis settings)."""
+    grid, n = problem.grid, problem.grid.n_land
+    out = np.full(problem.background.size, np.nan)
+    for k in range(problem.layers):
+        valid = np.isfinite(problem.observation[k])
+        out[k * n + np.flatnonzero(valid[grid.land])] = (
+            observation.error_variance[k][valid] if observation.error_variance is not None
+            else cfg.observation_error_variance)
     return out

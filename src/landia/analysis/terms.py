@@ -119,6 +119,10 @@ class ImageLayer:
         The same three for the observed cells only, ``C E_obs`` and ``C E_obs y``: the
         innovations y - H x of the image diagnostics. Default: ``cells``, ``transform`` and
         ``observed`` (the term compares the observed cells only).
+    fill : LinearOperator, optional
+        The operator before C: ``transform = C @ fill`` (the fill E, times W^1/2 where the
+        term weights cells). Set by the builders; the wedge split of JI
+        (:mod:`landia.analysis.wedge_split`) needs it.
 
     Attributes
     ----------
@@ -138,6 +142,7 @@ class ImageLayer:
     innovation_cells: np.ndarray | None = None
     innovation_transform: object = None
     innovation_observed: np.ndarray | None = None
+    fill: object = None
 
     def __post_init__(self) -> None:
         self.operator = self.selection @ self.transform

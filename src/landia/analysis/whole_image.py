@@ -72,7 +72,8 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
         completed[valid[grid.land]] = y                      # exactly y where observed
         sqrt_w = np.sqrt(np.where(valid[grid.land], 1.0, gap_weight))
         image = curvelet.matvec(land_embedding.matvec(completed - mean) + mean)
-        transform = curvelet @ land_embedding @ Diagonal(sqrt_w)
+        fill = land_embedding @ Diagonal(sqrt_w)
+        transform = curvelet @ fill
         observed_only = curvelet @ embeddings[key]  # the innovations, for the diagnostics
         layers.append(ImageLayer(cells=k * n + np.arange(n),
                                  selection=CoefficientSelection(image, settings.sigma),
@@ -80,5 +81,5 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
                                  scale=scale,
                                  innovation_cells=k * n + np.flatnonzero(valid[grid.land]),
                                  innovation_transform=observed_only,
-                                 innovation_observed=observed_only.matvec(y)))
+                                 innovation_observed=observed_only.matvec(y), fill=fill))
     return layers, land_embedding

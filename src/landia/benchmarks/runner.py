@@ -23,17 +23,18 @@ import sys
 
 import numpy as np
 
-from landia.benchmarks import aims, analysis, columns, curvelet, cycle, ensemble
+from landia.benchmarks import aims, analysis, columns, curvelet, cycle, ensemble, wedges
 from landia.launch import launch_environment
 
 #: Every case, in the order it runs: name -> function returning its figures.
-CASES = {**curvelet.CASES, **analysis.CASES, **columns.CASES, **cycle.CASES,
+CASES = {**curvelet.CASES, **analysis.CASES, **wedges.CASES, **columns.CASES, **cycle.CASES,
          **ensemble.CASES}
 #: The cases ``--quick`` leaves out (the largest of each kind).
 QUICK_SKIPS = {"curvelet_1800x3600", "global_025deg", "global_01deg",
                "columns_soilwater_100000", "columns_step_100000", "cycle_eastasia_025",
                "ensemble_step_eastasia_025", "letkf_eastasia_025_40km",
-               "letkf_eastasia_025_150km"}
+               "letkf_eastasia_025_150km", "wedges_global_025deg",
+               "global_025deg_2ranks"}
 
 #: GiB of available memory a case needs before it is started (the others need under 3).
 #: global_01deg: the default analysis (correlated B) at 0.1 deg was killed by the OOM killer at

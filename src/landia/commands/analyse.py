@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from landia.commands.exit_status import root_only
+from landia.commands.exit_status import exit_status, root_only
 from landia.commands.outputs import check_output
 from landia.config import Settings
 from landia.errors import InputError
@@ -31,12 +31,23 @@ def add_parser(subparsers):
 
 
 def run(args, settings: Settings, comm) -> int:
-    """The analysis is global (the curvelet transform couples every cell): the root runs it."""
+    """The analysis is global (the curvelet transform couples every cell): the root runs it.
+    With ``analysis.distribute = "wedges"`` on several ranks, every rank evaluates part of
+    JI's curvelet wedges (:mod:`landia.cycling.wedge_exchange`)."""
+    if settings.analysis.distribute == "wedges" and comm.Get_size() > 1:
+        from landia.cycling.wedge_exchange import warm_transform, with_wedges_on_ranks
+
+        def warm():  # the other ranks build the transform while the root prepares
+            warm_transform(read_field(args.background, "background").shape, settings.curvelet)
+
+        return exit_status(lambda: with_wedges_on_ranks(
+            comm, lambda exchange: analyse(args, settings, exchange), warm) or 0)
     return root_only(comm, lambda: analyse(args, settings))
 
 
-def analyse(args, settings: Settings) -> int:
-    """Read the two fields, analyse, write the analysis file; returns 0."""
+def analyse(args, settings: Settings, image_exchange=None) -> int:
+    """Read the two fields, analyse (JI's wedges over ``image_exchange`` when given), write
+    the analysis file; returns 0."""
     # The analysis stack (pylops, curvelets: most of landia's import time) loads when the
     # command runs, not each time the parser is built (every command, --help, serve).
     from landia.analysis import run_analysis
@@ -57,7 +68,8 @@ def analyse(args, settings: Settings) -> int:
     variances = _carried_variances(args.image_error_from)
     if args.check:
         online_checks(build_problem(background, observation, settings, variances), log)
-    result = run_analysis(background, observation, settings, image_error_variance=variances)
+    result = run_analysis(background, observation, settings, image_error_variance=variances,
+                          image_exchange=image_exchange)
     # The analysis is valid when its background is (the observation's time, checked within
     # the tolerance, stands in when the background has none).
     valid_time = (background.valid_time if background.valid_time is not None

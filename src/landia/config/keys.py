@@ -62,13 +62,14 @@ def check_value(where: str, value: Any, hint: Any, meta: Any) -> Any:
     """``value`` checked against the type ``hint`` and the declaration's ``meta``."""
     allowed = get_args(hint) if get_origin(hint) is Union else (hint,)
     lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
-    if bool in allowed or (isinstance(value, bool) and bool not in allowed):
+    if isinstance(value, bool) or (bool in allowed and not (isinstance(value, str)
+                                                            and str in allowed)):
         if not isinstance(value, bool) or bool not in allowed:
             raise ConfigError(f"{where}: expected {_describe(allowed)}, got {value!r}")
         return value
     if isinstance(value, str) and str in allowed:
         if choices and value not in choices and not (float in allowed):
-            raise ConfigError(f"{where}: expected one of {', '.join(map(repr, choices))}, "
+            raise ConfigError(f"{where}: expected one of {', '.join(map(_toml, choices))}, "
                               f"got {value!r}")
         if float in allowed and value != "porosity":  # only string alternative today
             raise ConfigError(f"{where}: expected 'porosity' or a number, got {value!r}")
@@ -104,6 +105,11 @@ def _describe(allowed: tuple) -> str:
     return " or ".join(_TYPE_NAMES.get(a, getattr(a, "__name__", str(a))) for a in allowed)
 
 
+def _toml(choice: Any) -> str:
+    """A choice as a TOML file writes it: true/false for booleans, quoted strings."""
+    return str(choice).lower() if isinstance(choice, bool) else repr(choice)
+
+
 def describe_section(name: str, cls: type) -> list[str]:
     """The Markdown lines of section ``[name]``: its docstring and a table of its keys."""
     lines = [f"## [{name}]", "", inspect.cleandoc(cls.__doc__ or ""), "",
@@ -114,7 +120,8 @@ def describe_section(name: str, cls: type) -> list[str]:
         meta = f.metadata
         allowed = []
         if meta.get("choices"):
-            allowed.append(", ".join(f"`{c}`" for c in meta["choices"]))
+            allowed.append(", ".join(f"`{str(c).lower() if isinstance(c, bool) else c}`"
+                                     for c in meta["choices"]))
         if meta.get("lo") is not None:
             allowed.append(f"{'>' if meta.get('lo_open') else '>='} {meta['lo']}")
         if meta.get("hi") is not None:

@@ -91,12 +91,16 @@ class AnalysisSettings:
                "300 was best on the real-field case (docs/analysis.md); 0 gives the paper's "
                "diagonal B, with which no information reaches a cell without an observation.",
         lo=0.0, hi=5000.0)
-    distribute: bool = key(
-        False, "In a cycle, solve the analysed layers as independent problems, layer k on "
-               "rank k mod size (any number of ranks gives the same bits), when no cost term "
-               "couples them (all but local_image_error); false: the root solves the joint "
-               "problem. Agrees with the joint analysis to the minimiser's tolerance; faster "
-               "only with a diagonal B (docs/distributed-analysis.md).")
+    distribute: Union[bool, str] = key(
+        False, "In a cycle, true: solve the analysed layers as independent problems, layer k "
+               "on rank k mod size (any number of ranks gives the same bits), when no cost "
+               "term couples them (all but local_image_error); agrees with the joint analysis "
+               "to the minimiser's tolerance. 'wedges' (a cycle, or `landia analyse` on "
+               "several ranks): the root minimises the joint J and every rank evaluates part "
+               "of the image term's curvelet wedges, one reduction per evaluation; equal to "
+               "the joint analysis to round-off (1e-10 m3 m-3). false: the root alone solves "
+               "the joint problem, the fastest on the measured cases "
+               "(docs/distributed-analysis.md).", choices=(True, False, "wedges"))
     correlation_steps: int = key(
         4, "m, the number of implicit diffusion steps of the correlation (even, >= 4): the "
            "kernel is a Matern function of smoothness m - 1, Gaussian-like for large m; "

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landia.analysis.layered import LayerAnalysis, analyse_layer
+from landia.analysis.layered import LayerAnalysis, analyse_layer, separable
+from landia.cycling.wedge_exchange import wedge_analysis_on_ranks
 from landia.errors import ConfigError, LandiaError
 from landia.exchange.guards import on_root, wait_for_all
 
@@ -98,11 +99,26 @@ def analyse_layers_on_ranks(comm, settings, task) -> LayeredOutcome | None:
     return LayeredOutcome(parts=[p for parts, _ in gathered for p in parts])
 
 
+def distribution(settings, size: int) -> str | None:
+    """How a cycle on ``size`` ranks spreads its analysis: ``"layers"`` (when J separates,
+    :func:`landia.analysis.layered.separable`; on any number of ranks), ``"wedges"`` (on 2
+    ranks or more, :mod:`landia.cycling.wedge_exchange`), or None (the root alone)."""
+    mode = settings.analysis.distribute
+    if mode == "wedges":
+        return "wedges" if size > 1 else None
+    if mode is True and separable(settings) is None:
+        return "layers"
+    return None
+
+
 def analysis_on_ranks(runner, background: np.ndarray, window, record: dict):
-    """Every rank: a cycle's analysis with its layers solved on different ranks; the
-    increments (n_land, layers) on the root, None elsewhere. ``runner`` is the cycle
+    """Every rank: a cycle's analysis with its layers solved on different ranks (or, with
+    ``runner.distribute == "wedges"``, JI's wedges: :mod:`landia.cycling.wedge_exchange`);
+    the increments (n_land, layers) on the root, None elsewhere. ``runner`` is the cycle
     (:class:`landia.cycling.run.CycleRunner`): its root prepares the fields and accepts,
     writes and records the combined analysis as it does a joint one."""
+    if runner.distribute == "wedges":
+        return wedge_analysis_on_ranks(runner, background, window, record)
     comm = runner.comm
     prepared = on_root(comm, lambda: runner._prepare_analysis(background, window))
     task = None if prepared is None else (prepared[0], prepared[2], runner.image_error.values)

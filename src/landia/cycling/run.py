@@ -41,7 +41,7 @@ import numpy as np
 import structlog
 
 from landia.analysis import run_analysis
-from landia.analysis.layered import combine_layers, separable
+from landia.analysis.layered import combine_layers
 from landia.checkpoint import keep_last, latest_valid, remove_temporaries, write_checkpoint
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
@@ -53,7 +53,7 @@ from landia.cycling.carried import CarriedImageError
 from landia.cycling.budget import WindowBudget, domain_totals
 from landia.cycling.clock import Window, windows
 from landia.cycling.config_hash import config_hash
-from landia.cycling.distributed import analysis_on_ranks
+from landia.cycling.distributed import analysis_on_ranks, distribution
 from landia.cycling.ensemble_checkpoint import member_count_refusal
 from landia.cycling.forcing import ForcingSource
 from landia.cycling.run_dir import check_start, locked
@@ -143,9 +143,9 @@ class CycleRunner:
         self.stop_requested = False
         self.layers = settings.analysis.layers
         self.image_error = CarriedImageError.for_settings(settings)  # used on the root
-        # Layer by layer, the layers on different ranks (any number of ranks, the same bits;
-        # docs/distributed-analysis.md); else the root alone minimises the joint J.
-        self.distribute = settings.analysis.distribute and separable(settings) is None
+        # "layers" (on different ranks), "wedges" (JI's wedges on every rank) or None: the root
+        # alone minimises the joint J (docs/distributed-analysis.md).
+        self.distribute, self.image_exchange = distribution(settings, comm.Get_size()), None
         # The root rescales the observations (observations.rescaling); a bad climatology
         # stops the run here rather than at every analysis.
         self.bias = on_root(comm, lambda: BiasCorrection.from_settings(
@@ -321,7 +321,8 @@ class CycleRunner:
             result = (combine_layers(parts, bg_field, obs, self.settings) if parts is not None
                       else run_analysis(bg_field, obs, self.settings,
                                         image_error_variance=self.image_error.values,
-                                        local_error_excess=self.image_error.excess))
+                                        local_error_excess=self.image_error.excess,
+                                        image_exchange=self.image_exchange))
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None

@@ -180,18 +180,28 @@ class FastUDCT:
         -------
         ndarray of complex128, shape (n_coefficients,)
         """
-        half = scipy.fft.rfft2(np.asarray(image, dtype=np.float64), workers=self.workers)
-        nh = half.size
-        both = self._spectrum
-        both[:nh] = half.view(np.float64).reshape(nh, 2)
-        both[nh:, 0] = both[:nh, 0]
-        np.negative(both[:nh, 1], out=both[nh:, 1])
-        coeffs = np.ascontiguousarray(self._forward @ both).view(np.complex128).ravel()
-        for off, count, (a, b) in self._batches:
-            block = coeffs[off: off + count * a * b].reshape(count, a, b)
-            _store(block, scipy.fft.ifft2(block, axes=(-2, -1), overwrite_x=True,
-                                          workers=self.workers))
-        return coeffs
+        return _forward_from(self, self.half_spectrum(image))
+
+    def half_spectrum(self, image: np.ndarray) -> np.ndarray:
+        """The ``rfft2`` of a real image, shape (n0, n1 // 2 + 1), complex: the input of
+        every wedge (:meth:`part`)."""
+        return scipy.fft.rfft2(np.asarray(image, dtype=np.float64), workers=self.workers)
+
+    def image_from_half(self, half: np.ndarray) -> np.ndarray:
+        """The real image of a Hermitian part's half spectrum: ``irfft2`` (the last step of
+        :meth:`backward`, applied once to the sum of the parts' :meth:`FastUDCTPart.backward`)."""
+        return scipy.fft.irfft2(half, s=self.shape, workers=self.workers)
+
+    @property
+    def wedge_offsets(self) -> np.ndarray:
+        """Start of every wedge in the coefficient vector, and the end: length wedges + 1."""
+        sizes = [n for scale in self.wedge_sizes for n in scale]
+        return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+
+    def part(self, lo: int, hi: int) -> "FastUDCTPart":
+        """The wedges whose coefficients are ``lo:hi`` (wedge boundaries, see
+        :attr:`wedge_offsets`): a transform of that slice of the coefficients alone."""
+        return FastUDCTPart(self, lo, hi)
 
     def backward(self, coefficients: np.ndarray) -> np.ndarray:
         """Real image from complex coefficients: the library's ``backward`` (= adjoint).
@@ -210,16 +220,107 @@ class FastUDCT:
                              f"coefficients, got {coefficients.size}")
         spectra = self._coefficients
         spectra[...] = coefficients
-        for off, count, (a, b) in self._batches:
-            block = spectra[off: off + count * a * b].reshape(count, a, b)
-            _store(block, scipy.fft.fft2(block, axes=(-2, -1), overwrite_x=True,
-                                         workers=self.workers))
-        both = np.ascontiguousarray(self._backward @ spectra.view(np.float64).reshape(-1, 2))
-        nh = both.shape[0] // 2
-        both[:nh, 0] += both[nh:, 0]
-        both[:nh, 1] -= both[nh:, 1]
-        half = both[:nh].view(np.complex128).reshape(self._half)
-        return scipy.fft.irfft2(half, s=self.shape, workers=self.workers)
+        _batched(self._batches, spectra, scipy.fft.fft2, self.workers)
+        return self.image_from_half(_half_from(self._backward, spectra, self._half))
+
+
+class FastUDCTPart:
+    """The wedges of a :class:`FastUDCT` whose coefficients are ``lo:hi``.
+
+    Parameters
+    ----------
+    transform : FastUDCT
+    lo, hi : int
+        Coefficient range; both must be wedge boundaries (:attr:`FastUDCT.wedge_offsets`).
+
+    Notes
+    -----
+    The forward transform is linear in the rows of :math:`M_f` and the small inverse FFTs act
+    wedge by wedge, so the coefficients ``lo:hi`` need only the rows ``lo:hi`` of
+    :math:`M_f` and the FFTs of these wedges. The backward transform is a sum over wedges
+    before the one ``irfft2``:
+
+    .. math:: H_h = \\sum_p H_h^{(p)}, \\qquad x = \\mathcal{F}^{-1} H_h,
+
+    with :math:`H_h^{(p)}` the half spectrum of part p (columns ``lo:hi`` of :math:`M_b`).
+    A set of parts that covers every wedge once therefore gives the whole transform: the
+    forward coefficients exactly (the same rows, the same FFTs), the backward image to
+    the summation order of the half spectra. This splits the image term across ranks with
+    one reduction (sum) of half spectra per application.
+    """
+
+    def __init__(self, transform: FastUDCT, lo: int, hi: int) -> None:
+        offsets = transform.wedge_offsets
+        if not (0 <= lo <= hi <= transform.n_coefficients and lo in offsets and hi in offsets):
+            raise ValueError(f"FastUDCTPart: {lo}:{hi} is not a range of whole wedges of "
+                             f"{transform.n_coefficients} coefficients")
+        self.lo, self.hi = int(lo), int(hi)
+        self.shape = transform.shape
+        self.workers = transform.workers
+        self._half = transform._half
+        self._forward = transform._forward[lo:hi]
+        self._backward = transform._backward[:, lo:hi].tocsr()
+        self._batches = []
+        for off, count, (a, b) in transform._batches:
+            first = max(off, lo)
+            last = min(off + count * a * b, hi)
+            if last > first:
+                self._batches.append((first - lo, (last - first) // (a * b), (a, b)))
+        self._spectrum = np.empty((2 * transform._half[0] * transform._half[1], 2))
+
+    @property
+    def n_coefficients(self) -> int:
+        """Complex coefficients of this part: ``hi - lo``."""
+        return self.hi - self.lo
+
+    def forward(self, half: np.ndarray) -> np.ndarray:
+        """Coefficients ``lo:hi`` of the image whose ``rfft2`` is ``half``
+        (:meth:`FastUDCT.half_spectrum`); complex, shape (hi - lo,)."""
+        return _forward_from(self, half)
+
+    def backward(self, coefficients: np.ndarray) -> np.ndarray:
+        """This part's half spectrum :math:`H_h^{(p)}` of coefficients ``lo:hi`` (complex,
+        shape (n0, n1 // 2 + 1)); :meth:`FastUDCT.image_from_half` of the sum over parts is
+        :meth:`FastUDCT.backward`. ``coefficients`` is overwritten."""
+        spectra = np.ascontiguousarray(coefficients, dtype=np.complex128).ravel()
+        if spectra.size != self.n_coefficients:
+            raise ValueError(f"FastUDCTPart.backward: expected {self.n_coefficients} "
+                             f"coefficients, got {spectra.size}")
+        return _half_from(self._backward, self._small_ffts(spectra, scipy.fft.fft2),
+                          self._half)
+
+    def _small_ffts(self, coeffs: np.ndarray, fft) -> np.ndarray:
+        return _batched(self._batches, coeffs, fft, self.workers)
+
+
+def _batched(batches, coeffs: np.ndarray, fft, workers: int) -> np.ndarray:
+    """Apply ``fft`` (``ifft2`` or ``fft2``) in place to every batch of equal wedge grids."""
+    for off, count, (a, b) in batches:
+        block = coeffs[off: off + count * a * b].reshape(count, a, b)
+        _store(block, fft(block, axes=(-2, -1), overwrite_x=True, workers=workers))
+    return coeffs
+
+
+def _forward_from(transform, half: np.ndarray) -> np.ndarray:
+    """Coefficients of ``transform`` (a FastUDCT or a part) from the ``rfft2`` ``half``: the
+    sparse product with the stacked half spectrum and its conjugate, then the small FFTs."""
+    nh = half.size
+    both = transform._spectrum
+    both[:nh] = np.ascontiguousarray(half).view(np.float64).reshape(nh, 2)
+    both[nh:, 0] = both[:nh, 0]
+    np.negative(both[:nh, 1], out=both[nh:, 1])
+    coeffs = np.ascontiguousarray(transform._forward @ both).view(np.complex128).ravel()
+    return _batched(transform._batches, coeffs, scipy.fft.ifft2, transform.workers)
+
+
+def _half_from(backward, spectra: np.ndarray, half_shape) -> np.ndarray:
+    """The Hermitian half spectrum :math:`H_h = H_1 + \\overline{H_2}` of the FFT'd
+    coefficients ``spectra`` through the backward sparse matrix."""
+    both = np.ascontiguousarray(backward @ spectra.view(np.float64).reshape(-1, 2))
+    nh = both.shape[0] // 2
+    both[:nh, 0] += both[nh:, 0]
+    both[:nh, 1] -= both[nh:, 1]
+    return both[:nh].view(np.complex128).reshape(half_shape)
 
 
 def _store(block: np.ndarray, result: np.ndarray) -> None:

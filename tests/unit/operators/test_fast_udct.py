@@ -116,3 +116,26 @@ def test_existing_configs_keep_their_hash():
     assert config_hash(settings_from_dict({**period, "curvelet": {"backend": "udct"}})) == base
     for change in ({"fft_shape": True}, {"backend": "udct-reference"}):
         assert config_hash(settings_from_dict({**period, "curvelet": change})) != base
+
+
+@pytest.mark.parametrize("shape,cuts", [((48, 64), (3, 7)), ((32, 32), (1,)),
+                                        ((40, 56), (0, 2, 11))])
+def test_parts_of_whole_wedges_give_the_transform(shape, cuts):
+    """Parts covering every wedge once: the forward coefficients bit for bit, and the sum of
+    their half spectra through one irfft2 the backward transform to round-off."""
+    fast = CurveletTransform.unpadded_for(shape)._fast
+    offsets = fast.wedge_offsets
+    bounds = [0, *(int(offsets[c]) for c in cuts), fast.n_coefficients]
+    parts = [fast.part(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(fast.shape)
+    whole = fast.forward(x).copy()
+    half = fast.half_spectrum(x)
+    assert np.array_equal(np.concatenate([p.forward(half) for p in parts]), whole)
+    c = rng.standard_normal(fast.n_coefficients) + 1j * rng.standard_normal(fast.n_coefficients)
+    reference = fast.backward(c)
+    summed = sum(p.backward(c[p.lo:p.hi].copy()) for p in parts)
+    image = fast.image_from_half(summed)
+    assert np.max(np.abs(image - reference)) < 1e-13 * np.max(np.abs(reference))
+    with pytest.raises(ValueError, match="whole wedges"):
+        fast.part(1, int(offsets[2]))
