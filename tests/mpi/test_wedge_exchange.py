@@ -19,15 +19,12 @@ from landia.analysis.wedge_split import VALUE_AND_GRADIENT, part_specs  # noqa: 
 from landia.config import settings_from_dict  # noqa: E402
 from landia.cycling.wedge_exchange import MpiWedgeExchange, serve  # noqa: E402
 from tests.conftest import make_case  # noqa: E402
+from tests.mpi.test_distributed_analysis import _settings  # noqa: E402
 from tests.unit.analysis.test_wedge_split import TOLERANCE  # noqa: E402
 
 COMM = MPI.COMM_WORLD
 
 
-def _settings(**analysis):
-    return settings_from_dict({"analysis": {"terms": ["background", "point", "image"],
-                                            "layers": 3, "image_error_method": "desroziers",
-                                            **analysis}})
 
 
 @pytest.mark.parametrize("length", [0.0, 300.0])
