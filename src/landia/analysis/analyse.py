@@ -227,13 +227,16 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
 
 def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                   settings: Settings, image_error_variance: np.ndarray | None = None,
-                  local_error_excess: np.ndarray | None = None) -> AnalysisProblem:
+                  local_error_excess: np.ndarray | None = None,
+                  normalisation_cache=None) -> AnalysisProblem:
     """Check inputs, QC the observations and assemble the cost function.
 
     ``image_error_variance`` (one s2 per curvelet scale, (m3 m-3)^2) overrides
     ``analysis.image_error_variance`` in JI: a cycle passes the variances it carries.
     ``local_error_excess`` (per land cell, (m3 m-3)^2) is the previous analysis' observation
     error beyond the stated one (``analysis.local_image_error``; None: zeros).
+    ``normalisation_cache``: a folder keeping a correlated B's normalisation between processes
+    (:func:`~landia.analysis.control.correlation_of`; None: computed in this process).
 
     Raises
     ------
@@ -305,7 +308,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
     terms = []
     if "background" in cfg.terms:
         terms.append(background_term(grid, xb, bvar, nl, cfg.correlation_length_km,
-                                     cfg.correlation_steps))
+                                     cfg.correlation_steps, normalisation_cache))
     land_pos = np.full(grid.shape, -1, dtype=np.int64)
     land_pos[land] = np.arange(n)
     if "point" in cfg.terms:
@@ -438,19 +441,20 @@ def _minimiser_state(problem: AnalysisProblem, result: MinimiserResult) -> np.nd
 
 def run_analysis(background: SoilMoistureField, observation: SoilMoistureField,
                  settings: Settings, image_error_variance: np.ndarray | None = None,
-                 local_error_excess: np.ndarray | None = None, image_exchange=None
-                 ) -> AnalysisResult:
+                 local_error_excess: np.ndarray | None = None, image_exchange=None,
+                 normalisation_cache=None) -> AnalysisResult:
     """Build and minimise J = JB + JO + JI; return the analysis and diagnostics.
 
     ``image_error_variance``: one s2 per curvelet scale for JI (a cycle's carried values);
     None takes ``analysis.image_error_variance`` for every scale. ``local_error_excess``: the
     observation error beyond the stated one per land cell that the previous analysis used
     (``analysis.local_image_error``; a cycle's carried values). ``image_exchange``: the parts
-    evaluating JI's wedges in the minimisation (:mod:`landia.analysis.wedge_split`)."""
+    evaluating JI's wedges in the minimisation (:mod:`landia.analysis.wedge_split`).
+    ``normalisation_cache``: the folder of :func:`build_problem`'s."""
     log = get_logger("landia.analysis")
     t0 = time.perf_counter()
     problem = build_problem(background, observation, settings, image_error_variance,
-                            local_error_excess)
+                            local_error_excess, normalisation_cache)
     t1 = time.perf_counter()
     x0 = np.clip(problem.background, problem.lower, problem.upper)
     terms_before = problem.cost.term_values(x0)

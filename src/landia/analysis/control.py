@@ -32,8 +32,11 @@ from pylops import LinearOperator
 from landia.analysis.cost import CostFunction
 from landia.analysis.minimisers import MinimiserResult, minimise
 from landia.analysis.terms import BackgroundTerm, CostTerm, ImageTerm, PointObservationTerm
+from landia.errors import InputError
+from landia.io.normalisation_cache import load_normalisation, store_normalisation
 from landia.log import get_logger
-from landia.operators.correlation import DiffusionCorrelation, diffusion_correlation
+from landia.operators.correlation import (DiffusionCorrelation, diffusion_correlation,
+                                          normalisation_key)
 
 
 @dataclass
@@ -271,15 +274,38 @@ class ControlSpaceCost:
         return t.gradient(v, hx)
 
 
+def correlation_of(grid, length_km: float, steps: int,
+                   normalisation_cache=None) -> DiffusionCorrelation:
+    """The diffusion correlation of ``grid`` (built once per process and grid), its
+    normalisation read from the folder ``normalisation_cache`` when a valid file is there
+    (:mod:`landia.io.normalisation_cache`), else computed and stored there. A cache that
+    cannot be written is logged and the analysis goes on."""
+    if normalisation_cache is None:
+        return diffusion_correlation(grid, length_km, steps)
+    key = normalisation_key(grid, length_km, steps)
+    variance = load_normalisation(normalisation_cache, key, grid.n_land)
+    correlation = diffusion_correlation(grid, length_km, steps, variance=variance)
+    if variance is None:
+        try:
+            store_normalisation(normalisation_cache, key, correlation.variance)
+        except (OSError, InputError) as exc:
+            get_logger("landia.analysis").warning(
+                "normalisation_cache_unwritable", folder=str(normalisation_cache),
+                reason=str(exc), note="the next process computes the normalisation again")
+    return correlation
+
+
 def background_term(grid, background: np.ndarray, variance: np.ndarray, layers: int,
-                    length_km: float, steps: int) -> CostTerm:
+                    length_km: float, steps: int, normalisation_cache=None) -> CostTerm:
     """JB: diagonal (``length_km = 0``, the paper's B) or correlated, B = D^1/2 C D^1/2 with
-    the diffusion correlation of ``grid`` (built once per process and grid), the same C in
-    every layer and no covariance between layers."""
+    the diffusion correlation of ``grid`` (:func:`correlation_of`, its normalisation cached
+    in the folder ``normalisation_cache`` when given), the same C in every layer and no
+    covariance between layers."""
     if length_km == 0:
         return BackgroundTerm(background, variance)
-    return CorrelatedBackgroundTerm(background, variance,
-                                    diffusion_correlation(grid, length_km, steps), layers)
+    return CorrelatedBackgroundTerm(
+        background, variance, correlation_of(grid, length_km, steps, normalisation_cache),
+        layers)
 
 
 def control_transform(terms: list) -> ControlVariableTransform | None:

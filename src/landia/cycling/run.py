@@ -322,7 +322,8 @@ class CycleRunner:
                       else run_analysis(bg_field, obs, self.settings,
                                         image_error_variance=self.image_error.values,
                                         local_error_excess=self.image_error.excess,
-                                        image_exchange=self.image_exchange))
+                                        image_exchange=self.image_exchange,
+                                        normalisation_cache=self.run_dir / "cache"))
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None

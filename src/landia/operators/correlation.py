@@ -8,7 +8,8 @@ so nothing correlates across the sea, and uses the true cell sizes in km, so the
 length is the same in km everywhere on the grid.
 
 :func:`diffusion_correlation` builds (or takes from the process cache) a
-:class:`DiffusionCorrelation`; its :meth:`~DiffusionCorrelation.sqrt`,
+:class:`DiffusionCorrelation`, optionally from a normalisation computed before (its variances,
+which :mod:`landia.io.normalisation_cache` keeps on disk under :func:`normalisation_key`); its :meth:`~DiffusionCorrelation.sqrt`,
 :meth:`~DiffusionCorrelation.correlation` and :meth:`~DiffusionCorrelation.inverse_sqrt` give
 the operators U, C = U U^T and U^-1 as :class:`DiffusionPower` linear operators.
 """
@@ -19,6 +20,7 @@ import hashlib
 import time
 
 import numpy as np
+import scipy
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from pylops import LinearOperator
@@ -39,6 +41,37 @@ SEED = 20010101
 #: 0.25 dlon R wide (see :func:`diffusion_stiffness`).
 MIN_COS_LAT = 0.25
 _BLOCK = 16  # right-hand sides per multi-vector solve in the normalisation
+#: Version of what :func:`normalisation_key` hashes and of the cached variances' meaning.
+NORMALISATION_FORMAT = 1
+
+
+def normalisation_method(n_land: int, exact_cells: int, samples: int) -> tuple[str, int]:
+    """(method, samples) of the normalisation of ``n_land`` cells: ``("exact", 0)`` up to
+    ``exact_cells`` land cells, else ``("randomised", samples)``."""
+    return ("exact", 0) if n_land <= exact_cells else ("randomised", int(samples))
+
+
+def normalisation_key(grid: LatLonGrid, length_km: float, steps: int,
+                      exact_cells: int | None = None, samples: int = SAMPLES) -> str:
+    """A stable name (sha256, hex) of the normalisation of these parameters on ``grid``.
+
+    It hashes everything the variances v_i depend on: the grid's latitudes, longitudes and
+    land mask (with their shape), L, m, the method and its number of samples, :data:`SEED`,
+    :data:`MIN_COS_LAT`, :data:`NORMALISATION_FORMAT`, and the numpy and scipy versions (the
+    random stream and SuperLU's arithmetic: another version may round differently). Equal keys
+    mean the same variances to the bit; nothing is read or written here. ``exact_cells`` None:
+    :data:`EXACT_CELLS` as it is at the call.
+    """
+    exact_cells = EXACT_CELLS if exact_cells is None else exact_cells
+    method, used = normalisation_method(grid.n_land, int(exact_cells), int(samples))
+    h = hashlib.sha256()
+    h.update(repr((NORMALISATION_FORMAT, grid.land.shape, float(length_km), int(steps),
+                   method, used, SEED, MIN_COS_LAT, np.__version__,
+                   scipy.__version__)).encode())
+    for a in (np.asarray(grid.lat, np.float64), np.asarray(grid.lon, np.float64),
+              np.packbits(grid.land)):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
 
 
 def _edges_deg(c: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -217,6 +250,11 @@ class DiffusionCorrelation:
         Exact normalisation up to this many land cells, estimated above.
     samples : int
         Random vectors of the estimated normalisation.
+    variance : ndarray (n_land,), optional
+        The variances :math:`v_i` computed before for the same grid and parameters (same
+        :func:`normalisation_key`): finite and > 0. Given, N is :math:`v^{-1/2}` of them and
+        neither the normalisation's solves nor A's factorisation run (``factor_mb`` is 0
+        until U or C is used).
 
     Notes
     -----
@@ -243,7 +281,8 @@ class DiffusionCorrelation:
     """
 
     def __init__(self, grid: LatLonGrid, length_km: float, steps: int = 4,
-                 exact_cells: int = EXACT_CELLS, samples: int = SAMPLES) -> None:
+                 exact_cells: int = EXACT_CELLS, samples: int = SAMPLES,
+                 variance: np.ndarray | None = None) -> None:
         t0 = time.perf_counter()
         self.kappa = diffusion_coefficient(float(length_km), int(steps))
         self.length_km = float(length_km)
@@ -257,22 +296,32 @@ class DiffusionCorrelation:
         self.matrix_t = self.matrix.T.tocsr()
         self.seconds = 0.0       # wall time in the solves and products of the operators
         self._factor: SparseFactor | None = None
-        self.method = "exact" if self.n <= exact_cells else "randomised"
-        self.samples = 0 if self.method == "exact" else int(samples)
-        variance = self._exact_variance() if self.method == "exact" else \
-            self._randomised_variance(self.samples)
+        self.factor_mb = 0.0     # size of A's LU factors, once built
+        self.method, self.samples = normalisation_method(self.n, int(exact_cells), samples)
+        self.variance_given = variance is not None
+        if variance is None:
+            variance = self._exact_variance() if self.method == "exact" else \
+                self._randomised_variance(self.samples)
+        else:
+            variance = _checked_variance(variance, self.n)
+        self.variance = variance
         self.normalisation = 1.0 / np.sqrt(variance)
-        self.factor_mb = self.factor.mb
+        self._key = normalisation_key(grid, self.length_km, self.steps, exact_cells, samples)
         self.build_seconds = time.perf_counter() - t0
         # The analysis needs only N and sparse products of A (its preconditioned transform
         # solves with A^{m/2} + diag instead): A's factors are rebuilt when U or C is used.
         self._factor = None
+
+    def cache_key(self) -> str:
+        """The :func:`normalisation_key` of this operator's normalisation."""
+        return self._key
 
     @property
     def factor(self) -> "SparseFactor":
         """The LU factors of A (built on first use)."""
         if self._factor is None:
             self._factor = SparseFactor(self.matrix)
+            self.factor_mb = self._factor.mb
         return self._factor
 
     def power(self, x: np.ndarray, p: int, transpose: bool = False) -> np.ndarray:
@@ -339,6 +388,21 @@ class DiffusionCorrelation:
         return ui.H @ ui
 
 
+def _checked_variance(variance, n: int) -> np.ndarray:
+    """``variance`` as float64 (n,), or an OperatorError saying what was expected."""
+    v = np.asarray(variance)
+    if v.shape != (n,) or not np.issubdtype(v.dtype, np.floating):
+        raise OperatorError(f"correlation: the given normalisation variances must be a float "
+                            f"array of shape ({n},) (one per land cell), got {v.dtype} "
+                            f"{v.shape}")
+    v = v.astype(np.float64, copy=False)
+    bad = int(np.count_nonzero(~(np.isfinite(v) & (v > 0))))
+    if bad:
+        raise OperatorError(f"correlation: the given normalisation variances must be finite "
+                            f"and > 0, {bad} of {n} are not")
+    return v
+
+
 class DiffusionPower(LinearOperator):
     """:math:`\\mathrm{diag}(l)\\, A^p\\, \\mathrm{diag}(r)` of a :class:`DiffusionCorrelation`,
     applied to each of ``layers`` stacked layers (layer-major vectors of ``layers * n``).
@@ -377,18 +441,19 @@ _CACHE_SIZE = 4
 
 
 def diffusion_correlation(grid: LatLonGrid, length_km: float, steps: int = 4,
-                          exact_cells: int = EXACT_CELLS,
-                          samples: int = SAMPLES) -> DiffusionCorrelation:
+                          exact_cells: int | None = None, samples: int = SAMPLES,
+                          variance: np.ndarray | None = None) -> DiffusionCorrelation:
     """The :class:`DiffusionCorrelation` of ``grid`` and these parameters, built once per
     process: a cycle analyses the same grid every window, and the factorisation and the
-    normalisation are its whole cost (the last few are kept)."""
-    h = hashlib.sha256()
-    for a in (grid.lat, grid.lon, np.packbits(grid.land)):
-        h.update(np.ascontiguousarray(a).tobytes())
-    key = (h.hexdigest(), grid.land.shape, float(length_km), int(steps), int(exact_cells),
-           int(samples))
+    normalisation are its whole cost (the last few are kept). ``exact_cells`` None:
+    :data:`EXACT_CELLS` as it is at the call. ``variance``: the normalisation's variances
+    computed before (:class:`DiffusionCorrelation`), used when this process has not built the
+    operator yet."""
+    exact_cells = EXACT_CELLS if exact_cells is None else int(exact_cells)
+    key = normalisation_key(grid, length_km, steps, exact_cells, samples)
     if key not in _CACHE:
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = DiffusionCorrelation(grid, length_km, steps, exact_cells, samples)
+        _CACHE[key] = DiffusionCorrelation(grid, length_km, steps, exact_cells, samples,
+                                           variance)
     return _CACHE[key]

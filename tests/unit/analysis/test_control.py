@@ -1,5 +1,6 @@
 """The correlated B: the control-variable transform, its preconditioner, J in the control
-vector, the BLUE with the same B, spreading to unobserved cells, coasts and clipping."""
+vector, the BLUE with the same B, spreading to unobserved cells, coasts and clipping; the
+normalisation cached on disk."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from structlog.testing import capture_logs
 
+import landia.operators.correlation as correlation_module
 from landia.analysis import build_problem, run_analysis
 from landia.analysis.checks import online_checks
 from landia.analysis.control import (ControlSpaceCost, ControlVariableTransform,
@@ -219,3 +222,44 @@ def test_online_checks_cover_the_transform():
     assert report["dot_test_transform_control"] < 1e-12
     ratios = report["taylor_ratios_control"]
     assert ratios[3] < 1e-2 * ratios[0]
+
+
+def _fresh_analysis(monkeypatch, bg, obs, cache=None):
+    """An analysis in a process that has not built C yet (its process cache emptied)."""
+    monkeypatch.setattr(correlation_module, "_CACHE", {})
+    return run_analysis(bg, obs, settings(), normalisation_cache=cache)
+
+
+def test_a_cached_normalisation_gives_the_same_analysis_to_the_bit(monkeypatch, tmp_path):
+    """Randomised normalisation (EXACT_CELLS lowered): computed and stored by the first
+    process, read by the next, the analysis identical to one without the cache."""
+    monkeypatch.setattr(correlation_module, "EXACT_CELLS", 0)
+    bg, obs = make_case()
+    plain = _fresh_analysis(monkeypatch, bg, obs)
+    cold = _fresh_analysis(monkeypatch, bg, obs, tmp_path / "cache")
+    warm = _fresh_analysis(monkeypatch, bg, obs, tmp_path / "cache")
+    c = [r.problem.transform.correlation for r in (plain, cold, warm)]
+    assert [x.method for x in c] == ["randomised"] * 3
+    assert [x.variance_given for x in c] == [False, False, True]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == \
+        [f"correlation-{c[0].cache_key()}.npz"]
+    for other in (cold, warm):
+        assert np.array_equal(other.problem.transform.correlation.normalisation.view(np.int64),
+                              c[0].normalisation.view(np.int64))
+        assert np.array_equal(other.minimiser.x.view(np.int64), plain.minimiser.x.view(np.int64))
+        assert other.minimiser.iterations == plain.minimiser.iterations
+
+
+def test_a_corrupt_cached_normalisation_is_logged_and_replaced(monkeypatch, tmp_path):
+    bg, obs = make_case()
+    plain = _fresh_analysis(monkeypatch, bg, obs, tmp_path)
+    [path] = tmp_path.iterdir()
+    good = path.read_bytes()
+    path.write_bytes(good[:len(good) // 3])
+    with capture_logs() as logs:
+        again = _fresh_analysis(monkeypatch, bg, obs, tmp_path)
+    assert [e["file"] for e in logs if e["event"] == "normalisation_cache_rejected"] == \
+        [str(path)]
+    assert not again.problem.transform.correlation.variance_given
+    assert path.read_bytes() == good          # recomputed to the bit and written again
+    assert np.array_equal(again.minimiser.x, plain.minimiser.x)

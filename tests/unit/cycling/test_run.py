@@ -102,6 +102,8 @@ def test_assimilation_cycle_moves_towards_the_truth_and_logs_every_cycle(tmp_pat
         assert set(r["seconds"]) >= {"model", "gather", "analysis", "scatter", "output",
                                       "checkpoint"}
     assert not (run / "alerts.jsonl").read_text().strip()
+    # the correlated B's normalisation, kept for the next process (io/normalisation_cache.py)
+    assert [p.name[:12] for p in (run / "cache").iterdir()] == ["correlation-"]
     xr = pytest.importorskip("xarray")
     with xr.open_dataset(run / "cycles" / "analysis_20160501T1200.nc") as ds:
         assert {"analysis", "background", "increment", "observation", "cost"} <= set(ds)

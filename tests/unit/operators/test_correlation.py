@@ -1,5 +1,6 @@
 """The diffusion correlation operator: adjoints, unit variance, kernel shape and length,
-coasts, periodicity, the preconditioner's factor, bad input."""
+coasts, periodicity, the preconditioner's factor, bad input, a given normalisation and its
+key."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from landia.operators import (CoefficientSelection, CurveletTransform, Diffusion
                               HarmonicEmbedding, PointSelection, diffusion_correlation,
                               dot_test)
 from landia.operators.correlation import (MIN_COS_LAT, diffusion_coefficient,
-                                          diffusion_stiffness)
+                                          diffusion_stiffness, normalisation_key)
 
 RTOL = 1e-12
 KM_PER_DEG = np.pi * 6371.0 / 180.0
@@ -228,3 +229,55 @@ def test_metric_is_the_sphere_below_75_degrees_and_floored_towards_the_poles():
     # The largest entry of A at 0.25 deg for L = 300 km: ~1.9e3, not the 6e6 of the sphere.
     kappa = diffusion_coefficient(300.0, 4)
     assert kappa * rate.max() < 2e3
+
+
+def test_given_variances_give_the_computed_operator_to_the_bit():
+    """The randomised path (exact_cells=0): the same N, U and key, without the solves."""
+    grid = _paper_grid(seed=5)
+    computed = DiffusionCorrelation(grid, 230.0, 4, exact_cells=0, samples=32)
+    given = DiffusionCorrelation(grid, 230.0, 4, exact_cells=0, samples=32,
+                                 variance=computed.variance.copy())
+    assert computed.method == given.method == "randomised" and given.variance_given
+    assert np.array_equal(given.normalisation.view(np.int64),
+                          computed.normalisation.view(np.int64))
+    assert given.cache_key() == computed.cache_key()
+    assert given.factor_mb == 0.0   # A was not factorised for the normalisation
+    x = np.random.default_rng(0).standard_normal(2 * grid.n_land)
+    assert np.array_equal(given.sqrt(2).matvec(x), computed.sqrt(2).matvec(x))
+    assert given.factor_mb > 0
+
+
+def test_the_key_changes_with_every_input_of_the_normalisation():
+    grid = _paper_grid(seed=6)
+    key = normalisation_key(grid, 230.0, 4)
+    assert key == normalisation_key(LatLonGrid(grid.lat.copy(), grid.lon.copy(),
+                                               grid.land.copy()), 230.0, 4)
+    assert key == DiffusionCorrelation(grid, 230.0, 4).cache_key()
+    land = grid.land.copy()
+    land[0, 0] = not land[0, 0]
+    others = {normalisation_key(grid, 231.0, 4), normalisation_key(grid, 230.0, 6),
+              normalisation_key(grid, 230.0, 4, exact_cells=0),
+              normalisation_key(grid, 230.0, 4, exact_cells=0, samples=64),
+              normalisation_key(LatLonGrid(grid.lat, grid.lon, land), 230.0, 4),
+              normalisation_key(LatLonGrid(grid.lat + 0.01, grid.lon, grid.land), 230.0, 4),
+              normalisation_key(LatLonGrid(grid.lat, grid.lon - 0.01, grid.land), 230.0, 4)}
+    assert len(others) == 7 and key not in others
+    # the samples do not enter the exact normalisation
+    assert normalisation_key(grid, 230.0, 4, samples=64) == key
+
+
+@pytest.mark.parametrize("variance, match", [
+    (np.ones(3), r"shape \(\d+,\)"), (np.ones((2, 2)), "shape"),
+    ("nan", "finite and > 0, 1 of"), ("zero", "finite and > 0, 1 of"),
+    (np.array([1]), "float array")])
+def test_given_variances_are_checked(variance, match):
+    grid = _paper_grid(seed=7)
+    n = grid.n_land
+    if isinstance(variance, str):
+        bad = np.ones(n)
+        bad[n // 2] = np.nan if variance == "nan" else 0.0
+        variance = bad
+    elif variance.shape == (1,):
+        variance = np.ones(n, dtype=np.int64)
+    with pytest.raises(OperatorError, match=match):
+        DiffusionCorrelation(grid, 230.0, 4, variance=variance)
