@@ -104,6 +104,8 @@ def test_a_distributed_cycle_gives_the_one_rank_bits(cycle_folder):
     run_cycles(COMM, _cycle_settings(), cycle_folder / "layers_mpi", progress=False)
     if COMM.rank != 0:
         return
+    # both ranks stored the correlated B's normalisation at once: one whole file remains
+    assert [p.suffix for p in (cycle_folder / "layers_mpi" / "cache").iterdir()] == [".npz"]
     a, b = _final(cycle_folder / "layers_serial"), _final(cycle_folder / "layers_mpi")
     for k in a:
         assert np.array_equal(a[k], b[k]), k

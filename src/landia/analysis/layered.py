@@ -125,8 +125,10 @@ def one_layer_settings(settings: Settings) -> Settings:
 
 def analyse_layer(background: SoilMoistureField, observation: SoilMoistureField,
                   settings: Settings, layer: int,
-                  image_error_variance: np.ndarray | None = None) -> LayerAnalysis:
-    """Minimise J_k, the cost of layer ``layer`` alone (module notes).
+                  image_error_variance: np.ndarray | None = None,
+                  normalisation_cache=None) -> LayerAnalysis:
+    """Minimise J_k, the cost of layer ``layer`` alone (module notes); ``normalisation_cache``
+    as in :func:`~landia.analysis.run_analysis`.
 
     Raises what :func:`~landia.analysis.run_analysis` raises for the one-layer problem (an
     InputError also for a layer without a usable observation, which the joint analysis
@@ -134,7 +136,8 @@ def analyse_layer(background: SoilMoistureField, observation: SoilMoistureField,
     """
     result = run_analysis(layer_of(background, layer), layer_of(observation, layer),
                           one_layer_settings(settings),
-                          image_error_variance=image_error_variance)
+                          image_error_variance=image_error_variance,
+                          normalisation_cache=normalisation_cache)
     p, m = result.problem, result.minimiser
     return LayerAnalysis(
         layer=layer, analysis=m.x, background=p.background, lower=p.lower, upper=p.upper,

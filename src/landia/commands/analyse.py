@@ -27,6 +27,10 @@ def add_parser(subparsers):
     a.add_argument("--image-error-from", metavar="ANALYSIS",
                    help="take the image-error variance of each curvelet scale from a previous "
                         "analysis file (its image_error_variance_next), as a cycle carries it")
+    a.add_argument("--normalisation-cache", metavar="DIR",
+                   help="folder keeping the correlated B's normalisation between runs (read "
+                        "when a valid file for this grid and B is there, else computed and "
+                        "written); without it, computed every run")
     return a
 
 
@@ -67,9 +71,11 @@ def analyse(args, settings: Settings, image_exchange=None) -> int:
     observation = bias.apply(observation)
     variances = _carried_variances(args.image_error_from)
     if args.check:
-        online_checks(build_problem(background, observation, settings, variances), log)
+        online_checks(build_problem(background, observation, settings, variances,
+                                    normalisation_cache=args.normalisation_cache), log)
     result = run_analysis(background, observation, settings, image_error_variance=variances,
-                          image_exchange=image_exchange)
+                          image_exchange=image_exchange,
+                          normalisation_cache=args.normalisation_cache)
     # The analysis is valid when its background is (the observation's time, checked within
     # the tolerance, stands in when the background has none).
     valid_time = (background.valid_time if background.valid_time is not None

@@ -43,7 +43,8 @@ class LayeredOutcome:
     failure: str | None = None
 
 
-def analyse_layers_on_ranks(comm, settings, task) -> LayeredOutcome | None:
+def analyse_layers_on_ranks(comm, settings, task,
+                            normalisation_cache=None) -> LayeredOutcome | None:
     """Solve the analysed layers across the ranks of ``comm``; call on every rank.
 
     Parameters
@@ -54,6 +55,9 @@ def analyse_layers_on_ranks(comm, settings, task) -> LayeredOutcome | None:
     task : tuple or None
         On the root: (background field, observation field, image-error variances or None),
         or None when this cycle has no analysis; ignored elsewhere.
+    normalisation_cache : path, optional
+        The folder keeping the correlated B's normalisation (:func:`analyse_layer`), the same
+        on every rank (atomic writes: ranks may store the same file at once).
 
     Returns
     -------
@@ -73,7 +77,8 @@ def analyse_layers_on_ranks(comm, settings, task) -> LayeredOutcome | None:
     mine, failure, fatal = [], None, None
     for k in layers_of_rank(settings.analysis.layers, comm.Get_size(), comm.Get_rank()):
         try:
-            mine.append(analyse_layer(background, observation, settings, k, variances))
+            mine.append(analyse_layer(background, observation, settings, k, variances,
+                                      normalisation_cache))
         except ConfigError as exc:
             fatal = ("ConfigError", str(exc))
             break
@@ -122,7 +127,7 @@ def analysis_on_ranks(runner, background: np.ndarray, window, record: dict):
     comm = runner.comm
     prepared = on_root(comm, lambda: runner._prepare_analysis(background, window))
     task = None if prepared is None else (prepared[0], prepared[2], runner.image_error.values)
-    outcome = analyse_layers_on_ranks(comm, runner.settings, task)
+    outcome = analyse_layers_on_ranks(comm, runner.settings, task, runner.run_dir / "cache")
 
     def finish():
         inc = None

@@ -1,5 +1,6 @@
 """``landia analyse`` with estimated image-error variances: it writes them, and a later
-analysis takes them from that file (``--image-error-from``), as a cycle carries them."""
+analysis takes them from that file (``--image-error-from``), as a cycle carries them; the
+correlated B's normalisation kept in ``--normalisation-cache``."""
 
 from __future__ import annotations
 
@@ -53,3 +54,19 @@ def test_a_file_without_variances_is_refused_by_name(files):
         _carried_variances(d / "point.nc")
     assert _analyse(d, "x.nc", "--image-error-from", str(d / "point.nc")) != 0
     assert not (d / "x.nc").exists()
+
+
+def test_a_normalisation_cache_is_written_once_and_gives_the_same_analysis(files):
+    """One process here (C is also kept in the process): the file's bits against a fresh
+    process' are tested in tests/unit/analysis/test_control.py."""
+    d = files
+    assert _analyse(d, "plain.nc") == 0
+    assert _analyse(d, "cold.nc", "--normalisation-cache", str(d / "cache")) == 0
+    [cached] = (d / "cache").iterdir()
+    assert cached.name.startswith("correlation-") and cached.suffix == ".npz"
+    written = cached.stat().st_mtime_ns
+    assert _analyse(d, "warm.nc", "--normalisation-cache", str(d / "cache")) == 0
+    assert cached.stat().st_mtime_ns == written        # read, not written again
+    plain = read_analysis(d / "plain.nc").analysis
+    for name in ("cold.nc", "warm.nc"):
+        np.testing.assert_array_equal(read_analysis(d / name).analysis, plain)
