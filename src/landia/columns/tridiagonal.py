@@ -60,6 +60,14 @@ def solve_tridiagonal(
     return np.ascontiguousarray(x.T)
 
 
+def _back_substitute(cp: np.ndarray, x: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Thomas back-substitution in place, layer-major: x_j -= c'_j x_{j+1}, j = n-2 .. 0."""
+    for j in range(x.shape[0] - 2, -1, -1):
+        np.multiply(cp[j], x[j + 1], out=tmp)
+        np.subtract(x[j], tmp, out=x[j])
+    return x
+
+
 def solve_tridiagonal_layer_major(
     lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray
 ) -> np.ndarray:
@@ -83,11 +91,7 @@ def solve_tridiagonal_layer_major(
         np.multiply(lower[j], rhs[j - 1], out=tmp)
         np.subtract(rhs[j], tmp, out=rhs[j])
         np.divide(rhs[j], diag[j], out=rhs[j])
-    x = rhs
-    for j in range(n - 2, -1, -1):
-        np.multiply(cp[j], x[j + 1], out=tmp)
-        np.subtract(x[j], tmp, out=x[j])
-    return x
+    return _back_substitute(cp, rhs, tmp)
 
 
 def solve_tridiagonal_negated_lower(
@@ -116,8 +120,4 @@ def solve_tridiagonal_negated_lower(
         np.multiply(neg_lower[j - 1], rhs[j - 1], out=tmp)
         np.add(rhs[j], tmp, out=rhs[j])
         np.divide(rhs[j], diag[j], out=rhs[j])
-    x = rhs
-    for j in range(n - 2, -1, -1):
-        np.multiply(cp[j], x[j + 1], out=tmp)
-        np.subtract(x[j], tmp, out=x[j])
-    return x
+    return _back_substitute(cp, rhs, tmp)
