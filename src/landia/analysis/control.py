@@ -33,10 +33,11 @@ from landia.analysis.cost import CostFunction
 from landia.analysis.minimisers import MinimiserResult, minimise
 from landia.analysis.terms import BackgroundTerm, CostTerm, ImageTerm, PointObservationTerm
 from landia.errors import InputError
-from landia.io.normalisation_cache import load_normalisation, store_normalisation
+from landia.io.normalisation_cache import (load_normalisation, normalisation_path,
+                                           store_normalisation)
 from landia.log import get_logger
-from landia.operators.correlation import (DiffusionCorrelation, diffusion_correlation,
-                                          normalisation_key)
+from landia.operators.correlation import (DiffusionCorrelation, built_correlation,
+                                          diffusion_correlation, normalisation_key)
 
 
 @dataclass
@@ -283,9 +284,14 @@ def correlation_of(grid, length_km: float, steps: int,
     if normalisation_cache is None:
         return diffusion_correlation(grid, length_km, steps)
     key = normalisation_key(grid, length_km, steps)
-    variance = load_normalisation(normalisation_cache, key, grid.n_land)
-    correlation = diffusion_correlation(grid, length_km, steps, variance=variance)
-    if variance is None:
+    correlation = built_correlation(key)
+    if correlation is not None:   # built by this process already: the file is not read again
+        stored = normalisation_path(normalisation_cache, key).is_file()
+    else:
+        variance = load_normalisation(normalisation_cache, key, grid.n_land)
+        correlation = diffusion_correlation(grid, length_km, steps, variance=variance)
+        stored = variance is not None
+    if not stored:
         try:
             store_normalisation(normalisation_cache, key, correlation.variance)
         except (OSError, InputError) as exc:

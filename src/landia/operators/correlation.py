@@ -440,6 +440,11 @@ _CACHE: dict = {}
 _CACHE_SIZE = 4
 
 
+def built_correlation(key: str) -> "DiffusionCorrelation | None":
+    """The operator of ``key`` (:func:`normalisation_key`) if this process has built it."""
+    return _CACHE.get(key)
+
+
 def diffusion_correlation(grid: LatLonGrid, length_km: float, steps: int = 4,
                           exact_cells: int | None = None, samples: int = SAMPLES,
                           variance: np.ndarray | None = None) -> DiffusionCorrelation:
