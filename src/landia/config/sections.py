@@ -249,6 +249,17 @@ class ObservationSettings:
     min_climatology_samples: int = key(
         30, "Cells and layers with fewer paired training samples in the climatology are not "
             "rescaled but refused (counted as `no_climatology`).", lo=2)
+    offset_correction: str = key(
+        "none", "`landia cycle`: the product's mean offset against the model, estimated online "
+                "and removed before each analysis: 'none', or 'cycled' (per layer, the mean "
+                "O-B over the observed cells, a running mean over the cycles with "
+                "offset_memory, carried in the checkpoint; needs no climatology). Applied after "
+                "any rescaling. See docs/observation-bias.md.",
+        choices=("none", "cycled"))
+    offset_memory: float = key(
+        0.9, "offset_correction = 'cycled': weight of the carried offset in "
+             "offset_next = memory offset + (1 - memory) mean(O - B) (0.9: about ten analyses).",
+        lo=0.0, hi=0.999)
     withhold_fraction: float = key(
         0.0, "`landia cycle`: fraction of the observed cells held out of every analysis and "
              "used to verify it (O-B and O-A at them, in the analysis file and the run log).",

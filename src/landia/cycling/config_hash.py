@@ -37,6 +37,7 @@ HASH_NEUTRAL = {
     ("analysis", "image_error_cap"): 0.1,
     ("analysis", "local_image_error"): False, ("analysis", "image_error_window"): 2.0,
     ("analysis", "hybrid_split"): False, ("observations", "valid_time_tolerance_minutes"): 30.0,
+    ("observations", "offset_correction"): "none", ("observations", "offset_memory"): 0.9,
     ("observations", "withhold_fraction"): 0.0, ("observations", "withhold_seed"): 0,
     ("landscape", "file"): "", ("cycle", "initial_state"): "",  # synthetic, default state
     ("grid", "from_landscape"): False,  # the box grid

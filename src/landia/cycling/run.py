@@ -309,6 +309,7 @@ class CycleRunner:
         except InputError as exc:
             self._alert(window, "observation_rejected", str(exc), file=str(obs_path))
             return None
+        obs = self.image_error.correct_offset(obs, bg_field, self.settings, cycle=window.index)
         return bg_field, obs_path, obs, withheld
 
     def _solve(self, prepared, background: np.ndarray, window: Window, record: dict,

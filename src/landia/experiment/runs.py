@@ -92,6 +92,13 @@ RUNS = {
                                "observations": {"rescaling": "cdf",
                                                 "climatology": "../../climatology.nc",
                                                 "min_climatology_samples": 10}}},
+    # The online alternative to CDF matching: the product's mean offset against the model,
+    # a running mean of the mean O-B, removed before each analysis (no climatology needed).
+    "image_offset": {"label": "image DA, cycled offset correction",
+                     "terms": ["background", "image"], "observations": "obs",
+                     "per_seed": True,
+                     "settings": {**IMAGE_SETTINGS,
+                                  "observations": {"offset_correction": "cycled"}}},
     "point_misspecified": {"label": "point DA, misspecified obs error",
                            "terms": ["background", "point"],
                            "observations": "obs_misspecified", "per_seed": True,

@@ -251,3 +251,17 @@ def test_an_ensemble_needs_perturbed_forcing_and_its_hybrid_the_3dvar_terms():
     # switched off, the section asks nothing
     settings_from_dict({"ensemble": {"enabled": False, "analysis": "hybrid"},
                         "analysis": {"terms": ["point"]}})
+
+
+def test_the_cycled_observation_offset_keys_are_checked():
+    s = settings_from_dict({"observations": {"offset_correction": "cycled",
+                                             "offset_memory": 0.8}})
+    assert s.observations.offset_correction == "cycled" and s.observations.offset_memory == 0.8
+    with pytest.raises(ConfigError, match="offset_correction"):
+        settings_from_dict({"observations": {"offset_correction": "climatology"}})
+    with pytest.raises(ConfigError, match="offset_memory"):
+        settings_from_dict({"observations": {"offset_memory": 1.0}})
+    with pytest.raises(ConfigError, match=r"offset_correction = 'cycled' is not available "
+                                          r"with \[ensemble\] enabled"):
+        settings_from_dict({"observations": {"offset_correction": "cycled"},
+                            "ensemble": {"enabled": True}})

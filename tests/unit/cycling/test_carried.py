@@ -12,7 +12,7 @@ from mpi4py import MPI  # noqa: E402
 
 from landia.config import settings_from_dict  # noqa: E402
 from landia.cycling.carried import (CHECKPOINT_KEY, LOCAL_CHECKPOINT_KEY,  # noqa: E402
-                                    CarriedImageError)
+                                    OFFSET_CHECKPOINT_KEY, CarriedImageError)
 from landia.cycling.run import config_hash, run_cycles  # noqa: E402
 from landia.io.analysis_file import read_analysis  # noqa: E402
 from tests.unit.cycling import test_run as plain  # noqa: E402
@@ -28,9 +28,10 @@ def observations(tmp_path_factory):
     return plain.truth_observations(tmp_path_factory.mktemp("truth"))
 
 
-def settings(tuned=True, analysis=None, **cycle):
+def settings(tuned=True, analysis=None, obs_settings=None, **cycle):
     raw = {"grid": GRID, "cycle": {**PERIOD, "observations": "obs", **cycle},
-           "analysis": {"layers": 3, "terms": ["background", "image"], **(analysis or {})}}
+           "analysis": {"layers": 3, "terms": ["background", "image"], **(analysis or {})},
+           "observations": dict(obs_settings or {})}
     if tuned:
         for section, values in TUNED.items():
             raw.setdefault(section, {}).update(values)
@@ -157,3 +158,39 @@ def test_the_local_error_excess_is_carried_logged_and_resumed_bit_for_bit(tmp_pa
     assert config_hash(plain) == config_hash(settings(tuned=False,
                                                       analysis={"local_image_error": False}))
     assert config_hash(plain) != config_hash(settings(tuned=False, analysis=local))
+
+
+def test_the_observation_offset_is_removed_carried_logged_and_resumed_bit_for_bit(
+        tmp_path, observations):
+    """observations.offset_correction = "cycled": each analysis sees y - beta, beta the running
+    mean (memory m) of the mean O-B per layer, carried in the checkpoint."""
+    cycled = {"offset_correction": "cycled", "offset_memory": 0.6}
+    whole = _run(tmp_path, observations, "whole", tuned=False, obs_settings=cycled)
+    part = _run(tmp_path, observations, "part", tuned=False, obs_settings=cycled,
+                end="2016-05-01T12:00")
+    assert _carried(part, OFFSET_CHECKPOINT_KEY) is not None
+    _run(tmp_path, observations, "part", tuned=False, obs_settings=cycled)
+    a, b = final_state(whole), final_state(part)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    beta = _carried(whole, OFFSET_CHECKPOINT_KEY)
+    assert np.array_equal(beta, _carried(part, OFFSET_CHECKPOINT_KEY)) and beta.shape == (3,)
+    lines = [r for r in log_lines(whole) if r.get("analysed")]
+    files = _analyses(whole)
+    assert len(lines) == len(files) == 4
+    previous = None
+    for r, f in zip(lines, files):
+        d, used = np.array(r["observation_departure"]), np.array(r["observation_offset"])
+        # the departure is the mean O-B of the raw image over the observed land cells
+        raw = f.observation + used[:, None, None]  # nothing clipped on this case
+        np.testing.assert_allclose(d, np.nanmean((raw - f.background).reshape(3, -1), axis=1),
+                                   atol=1e-12)
+        expected = d if previous is None else 0.6 * previous + 0.4 * d
+        np.testing.assert_allclose(used, expected, rtol=0, atol=1e-15)
+        previous = used
+    np.testing.assert_array_equal(beta, previous)
+    assert abs(previous[0]) > 1e-3  # the truth run's images differ from the model in the mean
+    plain = settings(tuned=False)
+    assert config_hash(plain) == config_hash(settings(
+        tuned=False, obs_settings={"offset_correction": "none", "offset_memory": 0.9}))
+    assert config_hash(plain) != config_hash(settings(tuned=False, obs_settings=cycled))

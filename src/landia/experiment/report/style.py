@@ -29,8 +29,10 @@ def _style(name: str, spec: dict) -> dict:
         return dict(color="tab:red" if observed else "tab:purple", ls="-.")
     if not observed:  # the free model run (CTRL)
         return dict(color="0.45", ls="-")
+    offset = spec.get("settings", {}).get("observations", {}).get("offset_correction")
     return dict(color=_METHOD_COLOURS[observed],
-                ls="--" if misspecified(name) else ":" if spec.get("climatology") else "-")
+                ls="--" if misspecified(name) else ":" if spec.get("climatology")
+                else "-." if offset not in (None, "none") else "-")
 
 
 def misspecified(run: str) -> bool:
