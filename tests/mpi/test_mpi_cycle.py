@@ -90,17 +90,18 @@ def test_a_run_continued_on_another_number_of_ranks_ends_where_the_serial_run_en
 
 
 def _tuned(**cycle):
-    """Desroziers image-error variances carried by the cycle, 20 % of the observations
-    withheld."""
+    """Desroziers image-error variances and the observation offset carried by the cycle,
+    20 % of the observations withheld."""
     return settings_from_dict({"grid": GRID, "cycle": {"start": "2016-05-01T00:00",
                                                        "end": "2016-05-02T00:00",
                                                        "observations": "obs", **cycle},
                                "analysis": {"image_error_method": "desroziers"},
-                               "observations": {"withhold_fraction": 0.2}})
+                               "observations": {"withhold_fraction": 0.2,
+                                                "offset_correction": "cycled"}})
 
 
 def test_carried_variances_and_withheld_cells_do_not_depend_on_the_ranks(folder):
-    from landia.cycling.carried import CHECKPOINT_KEY
+    from landia.cycling.carried import CHECKPOINT_KEY, OFFSET_CHECKPOINT_KEY
     from landia.io.analysis_file import read_analysis
 
     if COMM.rank == 0:
@@ -119,8 +120,10 @@ def test_carried_variances_and_withheld_cells_do_not_depend_on_the_ranks(folder)
         for run in ("tuned_serial", "tuned_mixed"):
             newest = sorted((folder / run / "checkpoints").glob("checkpoint-*.h5"))[-1]
             with h5py.File(newest, "r") as f:
-                extra.append(f["extra"][CHECKPOINT_KEY][...])
-        assert np.array_equal(extra[0], extra[1])
+                extra.append([f["extra"][key][...]
+                              for key in (CHECKPOINT_KEY, OFFSET_CHECKPOINT_KEY)])
+        for x, y in zip(*extra):
+            assert np.array_equal(x, y)
         for f in sorted((folder / "tuned_serial" / "cycles").glob("analysis_*.nc")):
             x, y = read_analysis(f), read_analysis(folder / "tuned_mixed" / "cycles" / f.name)
             assert np.array_equal(x.withheld["observation"], y.withheld["observation"],
