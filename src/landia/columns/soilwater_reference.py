@@ -7,6 +7,7 @@ against (benchmarks). Same inputs, same outputs, same numbers to round-off.
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 
@@ -28,8 +29,34 @@ from landia.columns.soilwater import (
 from landia.grid import colm_layer_thickness, colm_node_depths
 
 
-def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt, dz, z, free):
-    """One column; lists of floats in, (w_new, pond, drainage, runoff, correction) out."""
+def _van_genuchten(theta, por, theta_r, alpha, n, k_sat):
+    """psi, dpsi/dtheta, K, dK/dtheta of one layer, van Genuchten-Mualem, scalar maths."""
+    from landia.columns.van_genuchten import SE_K_MIN, SE_REGULAR
+
+    m = 1.0 - 1.0 / n
+    width = por - theta_r
+    se = min(max((theta - theta_r) / width, S_MIN), 1.0)
+    psi = max(PSI_MIN, -((se ** (-1.0 / m) - 1.0) ** (1.0 / n)) / alpha)
+    se_d = min(se, SE_REGULAR)
+    x_d = se_d ** (-1.0 / m)
+    psi_d = max(PSI_MIN, -((x_d - 1.0) ** (1.0 / n)) / alpha)
+    dpsi = -psi_d * x_d / ((n - 1.0) * se_d * (x_d - 1.0) * width)
+    k, dk = 0.0, 0.0
+    if theta > THETA_LIQ_MIN and theta > theta_r:
+        se = min(max((theta - theta_r) / width, SE_K_MIN), 1.0)
+        f = -math.expm1(m * math.log1p(-se ** (1.0 / m))) if se < 1.0 else 1.0
+        k = k_sat * math.sqrt(se) * f * f
+        se_d = min(se, SE_REGULAR)
+        y = se_d ** (1.0 / m)
+        f_d = -math.expm1(m * math.log1p(-y))
+        dk = k / width * (0.5 / se_d + 2.0 * y * (1.0 - y) ** (m - 1.0) / (se_d * f_d))
+    return psi, dpsi, k, dk
+
+
+def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt, dz, z, free,
+            vg=None):
+    """One column; lists of floats in, (w_new, pond, drainage, runoff, correction) out.
+    ``vg``: None (Clapp-Hornberger) or the lists (theta_r, alpha, n) of van Genuchten."""
     nl = len(w)
     dzmm = [RHO_WATER * d for d in dz]
     theta_ice = [w_ice[j] / (RHO_ICE * dz[j]) for j in range(nl)]
@@ -40,6 +67,13 @@ def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt,
     for j in range(nl):
         theta = w[j] / dzmm[j]
         s = theta / por[j]
+        if vg is not None:
+            psi[j], dpsi[j], k[j], dk[j] = _van_genuchten(
+                theta, por[j], vg[0][j], vg[1][j], vg[2][j], k_sat[j])
+            if t is not None and t[j] < T_FREEZE:
+                psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
+                dpsi[j] = 0.0
+            continue
         if t is not None and t[j] < T_FREEZE:
             psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
             dpsi[j] = 0.0
@@ -150,13 +184,15 @@ def soil_water_step_reference(
     out_w = np.empty((n, nl))
     out = np.empty((4, n))
     dz_l, z_l = dz.tolist(), z.tolist()
+    vg = (None if params.hydraulics == "clapp_hornberger"
+          else (params.theta_r, params.vg_alpha, params.vg_n))
     for i in range(n):
         t = None if t_soil is None else t_soil[i].tolist()
         wn, *rest = _column(
             w_liq[i].tolist(), w_ice[i].tolist(), t, params.porosity[i].tolist(),
             params.psi_sat[i].tolist(), params.b[i].tolist(), params.k_sat[i].tolist(),
             float(infiltration[i]), float(transpiration[i]), roots[i].tolist(), float(pond[i]),
-            dt, dz_l, z_l, bottom == "free",
+            dt, dz_l, z_l, bottom == "free", None if vg is None else [a[i].tolist() for a in vg],
         )  # fmt: skip
         out_w[i] = wn
         out[:, i] = rest
