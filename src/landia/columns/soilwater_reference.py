@@ -30,26 +30,30 @@ from landia.grid import colm_layer_thickness, colm_node_depths
 
 
 def _van_genuchten(theta, por, theta_r, alpha, n, k_sat):
-    """psi, dpsi/dtheta, K, dK/dtheta of one layer, van Genuchten-Mualem, scalar maths."""
+    """psi, dpsi/dtheta, K, dK/dtheta of one layer, van Genuchten-Mualem, scalar maths
+    (closed forms below S_r = 1 - 1e-4, chords to saturation above)."""
     from landia.columns.van_genuchten import SE_K_MIN, SE_REGULAR
 
     m = 1.0 - 1.0 / n
     width = por - theta_r
     se = min(max((theta - theta_r) / width, S_MIN), 1.0)
-    psi = max(PSI_MIN, -((se ** (-1.0 / m) - 1.0) ** (1.0 / n)) / alpha)
     se_d = min(se, SE_REGULAR)
-    x_d = se_d ** (-1.0 / m)
-    psi_d = max(PSI_MIN, -((x_d - 1.0) ** (1.0 / n)) / alpha)
-    dpsi = -psi_d * x_d / ((n - 1.0) * se_d * (x_d - 1.0) * width)
+    x = se_d ** (-1.0 / m)
+    psi = max(PSI_MIN, -((x - 1.0) ** (1.0 / n)) / alpha)
+    dpsi = -psi * x / ((n - 1.0) * se_d * (x - 1.0) * width)
+    if se > SE_REGULAR:
+        psi, dpsi = psi * (1.0 - se) / (1.0 - SE_REGULAR), -psi / ((1.0 - SE_REGULAR) * width)
     k, dk = 0.0, 0.0
     if theta > THETA_LIQ_MIN and theta > theta_r:
         se = min(max((theta - theta_r) / width, SE_K_MIN), 1.0)
-        f = -math.expm1(m * math.log1p(-se ** (1.0 / m))) if se < 1.0 else 1.0
-        k = k_sat * math.sqrt(se) * f * f
         se_d = min(se, SE_REGULAR)
         y = se_d ** (1.0 / m)
-        f_d = -math.expm1(m * math.log1p(-y))
-        dk = k / width * (0.5 / se_d + 2.0 * y * (1.0 - y) ** (m - 1.0) / (se_d * f_d))
+        f = -math.expm1(m * math.log1p(-y))
+        k = k_sat * math.sqrt(se_d) * f * f
+        dk = k / width * (0.5 / se_d + 2.0 * y * (1.0 - y) ** (m - 1.0) / (se_d * f))
+        if se > SE_REGULAR:
+            slope = (k_sat - k) / (1.0 - SE_REGULAR)
+            k, dk = k + slope * (se - SE_REGULAR), slope / width
     return psi, dpsi, k, dk
 
 
