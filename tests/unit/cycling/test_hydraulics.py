@@ -41,3 +41,26 @@ def test_the_default_hydraulics_keeps_the_configuration_hash():
     # the hash of a default configuration is that of the same settings before the key existed
     from landia.cycling import config_hash as module
     assert ("cycle", "hydraulics") in module.HASH_NEUTRAL
+
+
+def test_an_ensemble_run_carries_van_genuchten_to_every_member(tmp_path):
+    """A van Genuchten truth observed, and a 5-member van Genuchten LETKF run on it."""
+    from landia.config import settings_from_dict
+    from landia.cycling.ensemble_run import EnsembleRunner
+    from landia.experiment.osse import make_observations
+    from tests.unit.cycling.test_ensemble_run import raw, run_here
+
+    truth = settings(mode="ctrl", hydraulics="van_genuchten", precipitation_seed=2,
+                     texture_seed=12)
+    run_cycles(MPI.COMM_SELF, truth, tmp_path / "truth", progress=False)
+    make_observations(tmp_path / "truth", tmp_path / "obs", noise_std=0.02, seed=3)
+    values = raw(tmp_path / "obs")
+    values["cycle"]["hydraulics"] = "van_genuchten"
+    assert run_here(tmp_path / "ens", values) == 0
+    lines = log_lines(tmp_path / "ens")
+    assert len(lines) == 4 and all(r["analysed"] for r in lines)
+    assert all(r["budget_mm"]["max_abs_step_residual"] < 1e-9 for r in lines)
+    # the members' parameters are van Genuchten (block cuts and stacking keep the fields)
+    runner = EnsembleRunner(MPI.COMM_SELF, settings_from_dict(values), tmp_path / "probe")
+    assert runner.ens_params.soil.hydraulics == "van_genuchten"
+    assert all(p.soil.hydraulics == "van_genuchten" for p in runner.block_params)
