@@ -18,6 +18,12 @@ HYDRAULICS = ("clapp_hornberger", "van_genuchten")
 #: the 0.034-0.100 m3 m-3 of the texture-class means of Carsel and Parrish (1988).
 RESIDUAL_FRACTION = 0.15
 _VG_FIELDS = ("theta_r", "vg_alpha", "vg_n")
+#: Lowest matric potential (mm).
+PSI_MIN = -1.0e8
+#: Lowest saturation used in the retention curve.
+S_MIN = 0.01
+#: Liquid water content at or below which a layer conducts no water (m3 m-3).
+THETA_LIQ_MIN = 1.0e-3
 
 
 def _check_range(name: str, value: np.ndarray, low: float, high: float, unit: str) -> None:

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landia.columns.soil import SoilParameters
+# The retention floors are shared by both hydraulic models (defined with the parameters).
+from landia.columns.soil import PSI_MIN, S_MIN, THETA_LIQ_MIN, SoilParameters
+from landia.columns.van_genuchten import conductivity as vg_conductivity
+from landia.columns.van_genuchten import retention as vg_retention
 from landia.columns.tridiagonal import solve_tridiagonal_negated_lower
 from landia.grid import colm_layer_thickness, colm_node_depths
 
@@ -25,14 +28,8 @@ T_FREEZE = 273.16
 LATENT_HEAT_FUSION = 0.3336e6
 #: Gravity (m s-2), CoLM's grav.
 GRAVITY = 9.80616
-#: Lowest matric potential (mm).
-PSI_MIN = -1.0e8
-#: Lowest saturation used in the retention curve.
-S_MIN = 0.01
 #: Effective porosity below which a layer is impermeable (m3 m-3), CoLM's wimp.
 EFFECTIVE_POROSITY_MIN = 0.05
-#: Liquid water content at or below which a layer conducts no water (m3 m-3).
-THETA_LIQ_MIN = 1.0e-3
 #: Ice impedance exponent: K is multiplied by 10^(-6 f_ice).
 ICE_IMPEDANCE = 6.0
 #: Water that may pond on the surface before it runs off (mm), CoLM's pondmx.
@@ -292,12 +289,10 @@ def soil_water_step(
 def _van_genuchten_layers(theta, params):
     """psi, dpsi/dtheta, K and dK/dtheta of every layer, layer-major, van Genuchten-Mualem
     (:mod:`landia.columns.van_genuchten`)."""
-    from landia.columns.van_genuchten import conductivity, retention
-
     por, _, _, k_sat = params.layer_major()
     theta_r, alpha, vg_n = params.layer_major_van_genuchten()
-    psi, dpsi = retention(theta, por, theta_r, alpha, vg_n)
-    k_layer, dk_layer = conductivity(theta, por, theta_r, vg_n, k_sat)
+    psi, dpsi = vg_retention(theta, por, theta_r, alpha, vg_n)
+    k_layer, dk_layer = vg_conductivity(theta, por, theta_r, vg_n, k_sat)
     return psi, dpsi, k_layer, dk_layer
 
 

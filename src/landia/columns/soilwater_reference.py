@@ -26,14 +26,13 @@ from landia.columns.soilwater import (
     THETA_LIQ_MIN,
     SoilWaterResult,
 )
+from landia.columns.van_genuchten import SE_K_MIN, SE_REGULAR
 from landia.grid import colm_layer_thickness, colm_node_depths
 
 
 def _van_genuchten(theta, por, theta_r, alpha, n, k_sat):
     """psi, dpsi/dtheta, K, dK/dtheta of one layer, van Genuchten-Mualem, scalar maths
     (closed forms below S_r = 1 - 1e-4, chords to saturation above)."""
-    from landia.columns.van_genuchten import SE_K_MIN, SE_REGULAR
-
     m = 1.0 - 1.0 / n
     width = por - theta_r
     se = min(max((theta - theta_r) / width, S_MIN), 1.0)

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.van_genuchten import retention
 
 #: Stefan-Boltzmann constant (W m-2 K-4).
 STEFAN_BOLTZMANN = 5.670374419e-8
@@ -204,8 +205,6 @@ def top_layer_potential(w_liq_top, porosity_top, psi_sat_top, b_top, dz_top, *, 
     van Genuchten where ``vg`` is (theta_r, alpha, n) of the top layer
     (:func:`landia.columns.van_genuchten.retention`; psi_sat and b are then unused)."""
     if vg is not None:
-        from landia.columns.van_genuchten import retention
-
         theta = np.asarray(w_liq_top, dtype=float) / (1000.0 * dz_top)
         return retention(theta, np.asarray(porosity_top, dtype=float), *(np.asarray(v, dtype=float) for v in vg))[0]
     s = np.clip(np.asarray(w_liq_top) / (1000.0 * dz_top) / porosity_top, S_MIN, 1.0)

@@ -6,6 +6,7 @@ import numpy as np
 
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.van_genuchten import retention
 from landia.grid import colm_layer_thickness
 
 #: Matric potential at which roots stop taking water (mm), CoLM's smpmax (wilting point).
@@ -68,8 +69,6 @@ def root_water_stress(
     dz = colm_layer_thickness(nl) if dz is None else np.asarray(dz, dtype=float)
     roots = np.broadcast_to(np.asarray(root_fraction, dtype=float), (n, nl))
     if params.hydraulics == "van_genuchten":
-        from landia.columns.van_genuchten import retention
-
         psi = retention(w / (1000.0 * dz), params.porosity, params.theta_r, params.vg_alpha,
                         params.vg_n)[0]
         psi_ref = -1.0 / params.vg_alpha

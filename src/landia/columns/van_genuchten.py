@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landia.columns.soilwater import PSI_MIN, S_MIN, THETA_LIQ_MIN
+from landia.columns.soil import PSI_MIN, S_MIN, THETA_LIQ_MIN
 
 #: Effective saturation above which psi and K are the chords to saturation (1 - 1e-4).
 SE_REGULAR = 1.0 - 1.0e-4
