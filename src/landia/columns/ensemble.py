@@ -77,8 +77,7 @@ def member_values(values: np.ndarray, members: int) -> np.ndarray:
 
 def stack_parameters(params: list[ColumnParameters]) -> ColumnParameters:
     """The members' parameters stacked member-major (like :func:`stack_members`)."""
-    soil = SoilParameters(**{name: np.concatenate([getattr(p.soil, name) for p in params])
-                             for name in ("porosity", "psi_sat", "b", "k_sat")})
+    soil = SoilParameters.concatenate([p.soil for p in params])
     return ColumnParameters(soil=soil,
                             root_fraction=np.concatenate([p.root_fraction for p in params]),
                             land_cover=sum((tuple(p.land_cover) for p in params), ()))
@@ -155,8 +154,7 @@ def block_parameters(params: ColumnParameters, n: int, first: int,
                      stop: int) -> ColumnParameters:
     """The parameters of members ``first .. stop - 1`` (see :func:`block_state`)."""
     cut = slice(first * n, stop * n)
-    soil = SoilParameters(**{name: getattr(params.soil, name)[cut]
-                             for name in ("porosity", "psi_sat", "b", "k_sat")})
+    soil = params.soil.take(cut)
     return ColumnParameters(soil=soil, root_fraction=params.root_fraction[cut],
                             land_cover=tuple(params.land_cover[cut]))
 

@@ -234,7 +234,9 @@ def step(
     dz = colm_layer_thickness(nl)
 
     # Energy: surface terms.
-    psi1 = top_layer_potential(cols.w_liq[:, 0], soil.porosity[:, 0], soil.psi_sat[:, 0], soil.b[:, 0], dz[0])
+    vg = None if soil.theta_r is None else (soil.theta_r[:, 0], soil.vg_alpha[:, 0], soil.vg_n[:, 0])
+    psi1 = top_layer_potential(cols.w_liq[:, 0], soil.porosity[:, 0], soil.psi_sat[:, 0], soil.b[:, 0], dz[0],
+                               vg=vg)
     t_g = cols.t_soil[:, 0]
     demand = surface_demand(
         f["tair"], f["qair"], f["psurf"], f["wind"], f["swdown"], f["lwdown"], t_g, psi1, lai,

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landia.columns.soil import SoilParameters
+# The retention floors are shared by both hydraulic models (defined with the parameters).
+from landia.columns.soil import PSI_MIN, S_MIN, THETA_LIQ_MIN, SoilParameters
+from landia.columns.van_genuchten import conductivity as vg_conductivity
+from landia.columns.van_genuchten import retention as vg_retention
 from landia.columns.tridiagonal import solve_tridiagonal_negated_lower
 from landia.grid import colm_layer_thickness, colm_node_depths
 
@@ -25,14 +28,8 @@ T_FREEZE = 273.16
 LATENT_HEAT_FUSION = 0.3336e6
 #: Gravity (m s-2), CoLM's grav.
 GRAVITY = 9.80616
-#: Lowest matric potential (mm).
-PSI_MIN = -1.0e8
-#: Lowest saturation used in the retention curve.
-S_MIN = 0.01
 #: Effective porosity below which a layer is impermeable (m3 m-3), CoLM's wimp.
 EFFECTIVE_POROSITY_MIN = 0.05
-#: Liquid water content at or below which a layer conducts no water (m3 m-3).
-THETA_LIQ_MIN = 1.0e-3
 #: Ice impedance exponent: K is multiplied by 10^(-6 f_ice).
 ICE_IMPEDANCE = 6.0
 #: Water that may pond on the surface before it runs off (mm), CoLM's pondmx.
@@ -254,7 +251,7 @@ def soil_water_step(
         raise ValueError(f"pond: expected shape ({n},) with values >= 0 mm")
 
     # Everything below is layer-major, (nlayer, N): a layer is a contiguous row of N columns.
-    por, psi_sat, b, k_sat = params.layer_major()
+    por = params.layer_major()[0]
     dz_mm = (RHO_WATER * dz)[:, None]
     w = np.array(w.T, order="C")
     if w_ice is None:
@@ -273,13 +270,51 @@ def soil_water_step(
         capacity = eff_por * dz_mm  # liquid water a layer can hold (mm)
         permeable = eff_por >= EFFECTIVE_POROSITY_MIN
     else:
-        eff_por = por
+        f_ice = None
         capacity, permeable = _ice_free_constants(params, dz)
     if check_values and (np.any(w < 0) or np.any(w > capacity * (1 + 1e-12) + 1e-12)):
         raise ValueError(
             "w_liq: expected liquid water in [0, (porosity - theta_ice) dz] mm in every layer"
         )
 
+    if params.hydraulics == "van_genuchten":
+        psi, dpsi, k_layer, dk_layer = _van_genuchten_layers(w / dz_mm, params)
+        _freeze(psi, dpsi, t_soil, n, nl)
+    else:
+        psi, dpsi, k_layer, dk_layer = _clapp_hornberger_layers(w, dz_mm, params, t_soil, n, nl)
+    return _solve(w, psi, dpsi, k_layer, dk_layer, infiltration, transpiration, roots,
+                  pond, dt, dz_mm, z, bottom, has_ice, f_ice, permeable, capacity, n, nl)
+
+
+def _van_genuchten_layers(theta, params):
+    """psi, dpsi/dtheta, K and dK/dtheta of every layer, layer-major, van Genuchten-Mualem
+    (:mod:`landia.columns.van_genuchten`)."""
+    por, _, _, k_sat = params.layer_major()
+    theta_r, alpha, vg_n = params.layer_major_van_genuchten()
+    psi, dpsi = vg_retention(theta, por, theta_r, alpha, vg_n)
+    k_layer, dk_layer = vg_conductivity(theta, por, theta_r, vg_n, k_sat)
+    return psi, dpsi, k_layer, dk_layer
+
+
+def _freeze(psi, dpsi, t_soil, n, nl):
+    """Below freezing, psi (in place) is that of liquid water in equilibrium with ice and
+    dpsi/dtheta is 0."""
+    if t_soil is not None:
+        t_soil = np.asarray(t_soil, dtype=float)
+        if t_soil.shape != (n, nl) or np.any(~(t_soil > 0)):
+            raise ValueError(f"t_soil: expected shape {(n, nl)} with positive temperatures (K)")
+        t_soil = np.array(t_soil.T, order="C")
+        frozen = np.flatnonzero(t_soil < T_FREEZE)  # psi and dpsi own their memory
+        if frozen.size:
+            t_frozen = t_soil.ravel()[frozen]
+            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_frozen - T_FREEZE) / t_frozen
+            psi.ravel()[frozen] = np.maximum(PSI_MIN, psi_frozen)
+            dpsi.ravel()[frozen] = 0.0
+
+
+def _clapp_hornberger_layers(w, dz_mm, params, t_soil, n, nl):
+    """psi, dpsi/dtheta, K and dK/dtheta of every layer, layer-major, Clapp-Hornberger."""
+    por, psi_sat, _, k_sat = params.layer_major()
     # Retention curve and conductivity of each layer: one log and two exp on 10 N values,
     # in place where possible (this block is the largest cost of the step).
     neg_b, k_exponent = params.layer_major_exponents()  # -b, 2b + 3
@@ -296,24 +331,19 @@ def soil_water_step(
     s *= por
     dpsi = np.divide(psi, s, out=s)
     dpsi *= neg_b  # dpsi/dtheta = -b psi / (s porosity)
-    if t_soil is not None:
-        t_soil = np.asarray(t_soil, dtype=float)
-        if t_soil.shape != (n, nl) or np.any(~(t_soil > 0)):
-            raise ValueError(f"t_soil: expected shape {(n, nl)} with positive temperatures (K)")
-        t_soil = np.array(t_soil.T, order="C")
-        frozen = np.flatnonzero(t_soil < T_FREEZE)  # psi and dpsi own their memory
-        if frozen.size:
-            t_frozen = t_soil.ravel()[frozen]
-            psi_frozen = 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t_frozen - T_FREEZE) / t_frozen
-            psi.ravel()[frozen] = np.maximum(PSI_MIN, psi_frozen)
-            dpsi.ravel()[frozen] = 0.0
+    _freeze(psi, dpsi, t_soil, n, nl)
     k_layer = np.multiply(k_exponent, log_s, out=log_s)
     np.exp(k_layer, out=k_layer)
     k_layer *= k_sat
     k_layer[theta <= THETA_LIQ_MIN] = 0.0
     dk_layer = k_exponent * k_layer
     dk_layer /= np.maximum(theta, THETA_LIQ_MIN, out=theta)  # dK/dtheta = (2b+3) K / theta
+    return psi, dpsi, k_layer, dk_layer
 
+
+def _solve(w, psi, dpsi, k_layer, dk_layer, infiltration, transpiration, roots, pond,
+           dt, dz_mm, z, bottom, has_ice, f_ice, permeable, capacity, n, nl):
+    """The linearised fluxes, the tridiagonal solve and the post-solve fixes (layer-major)."""
     # Interfaces j = 0..nl-2 (below layer j); K and dK/dtheta from the upstream layer.
     dzn = RHO_WATER * np.diff(z)[:, None]
     alpha = np.subtract(psi[1:], psi[:-1])

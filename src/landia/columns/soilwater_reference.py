@@ -7,6 +7,7 @@ against (benchmarks). Same inputs, same outputs, same numbers to round-off.
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 
@@ -25,11 +26,40 @@ from landia.columns.soilwater import (
     THETA_LIQ_MIN,
     SoilWaterResult,
 )
+from landia.columns.van_genuchten import SE_K_MIN, SE_REGULAR
 from landia.grid import colm_layer_thickness, colm_node_depths
 
 
-def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt, dz, z, free):
-    """One column; lists of floats in, (w_new, pond, drainage, runoff, correction) out."""
+def _van_genuchten(theta, por, theta_r, alpha, n, k_sat):
+    """psi, dpsi/dtheta, K, dK/dtheta of one layer, van Genuchten-Mualem, scalar maths
+    (closed forms below S_r = 1 - 1e-4, chords to saturation above)."""
+    m = 1.0 - 1.0 / n
+    width = por - theta_r
+    se = min(max((theta - theta_r) / width, S_MIN), 1.0)
+    se_d = min(se, SE_REGULAR)
+    x = se_d ** (-1.0 / m)
+    psi = max(PSI_MIN, -((x - 1.0) ** (1.0 / n)) / alpha)
+    dpsi = -psi * x / ((n - 1.0) * se_d * (x - 1.0) * width)
+    if se > SE_REGULAR:
+        psi, dpsi = psi * (1.0 - se) / (1.0 - SE_REGULAR), -psi / ((1.0 - SE_REGULAR) * width)
+    k, dk = 0.0, 0.0
+    if theta > THETA_LIQ_MIN and theta > theta_r:
+        se = min(max((theta - theta_r) / width, SE_K_MIN), 1.0)
+        se_d = min(se, SE_REGULAR)
+        y = se_d ** (1.0 / m)
+        f = -math.expm1(m * math.log1p(-y))
+        k = k_sat * math.sqrt(se_d) * f * f
+        dk = k / width * (0.5 / se_d + 2.0 * y * (1.0 - y) ** (m - 1.0) / (se_d * f))
+        if se > SE_REGULAR:
+            slope = (k_sat - k) / (1.0 - SE_REGULAR)
+            k, dk = k + slope * (se - SE_REGULAR), slope / width
+    return psi, dpsi, k, dk
+
+
+def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt, dz, z, free,
+            vg=None):
+    """One column; lists of floats in, (w_new, pond, drainage, runoff, correction) out.
+    ``vg``: None (Clapp-Hornberger) or the lists (theta_r, alpha, n) of van Genuchten."""
     nl = len(w)
     dzmm = [RHO_WATER * d for d in dz]
     theta_ice = [w_ice[j] / (RHO_ICE * dz[j]) for j in range(nl)]
@@ -40,6 +70,13 @@ def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt,
     for j in range(nl):
         theta = w[j] / dzmm[j]
         s = theta / por[j]
+        if vg is not None:
+            psi[j], dpsi[j], k[j], dk[j] = _van_genuchten(
+                theta, por[j], vg[0][j], vg[1][j], vg[2][j], k_sat[j])
+            if t is not None and t[j] < T_FREEZE:
+                psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
+                dpsi[j] = 0.0
+            continue
         if t is not None and t[j] < T_FREEZE:
             psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
             dpsi[j] = 0.0
@@ -150,13 +187,15 @@ def soil_water_step_reference(
     out_w = np.empty((n, nl))
     out = np.empty((4, n))
     dz_l, z_l = dz.tolist(), z.tolist()
+    vg = (None if params.hydraulics == "clapp_hornberger"
+          else (params.theta_r, params.vg_alpha, params.vg_n))
     for i in range(n):
         t = None if t_soil is None else t_soil[i].tolist()
         wn, *rest = _column(
             w_liq[i].tolist(), w_ice[i].tolist(), t, params.porosity[i].tolist(),
             params.psi_sat[i].tolist(), params.b[i].tolist(), params.k_sat[i].tolist(),
             float(infiltration[i]), float(transpiration[i]), roots[i].tolist(), float(pond[i]),
-            dt, dz_l, z_l, bottom == "free",
+            dt, dz_l, z_l, bottom == "free", None if vg is None else [a[i].tolist() for a in vg],
         )  # fmt: skip
         out_w[i] = wn
         out[:, i] = rest

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.van_genuchten import retention
 
 #: Stefan-Boltzmann constant (W m-2 K-4).
 STEFAN_BOLTZMANN = 5.670374419e-8
@@ -199,8 +200,13 @@ def soil_beta(psi_top, t_ground, qair, psurf) -> np.ndarray:
     return np.where(ok, np.clip((qg - qa) / np.where(ok, den, 1.0), 0.0, 1.0), 0.0)
 
 
-def top_layer_potential(w_liq_top, porosity_top, psi_sat_top, b_top, dz_top) -> np.ndarray:
-    """Clapp-Hornberger matric potential (mm) of the top layer, as the soil-water step."""
+def top_layer_potential(w_liq_top, porosity_top, psi_sat_top, b_top, dz_top, *, vg=None) -> np.ndarray:
+    """Matric potential (mm) of the top layer, as the soil-water step: Clapp-Hornberger, or
+    van Genuchten where ``vg`` is (theta_r, alpha, n) of the top layer
+    (:func:`landia.columns.van_genuchten.retention`; psi_sat and b are then unused)."""
+    if vg is not None:
+        theta = np.asarray(w_liq_top, dtype=float) / (1000.0 * dz_top)
+        return retention(theta, np.asarray(porosity_top, dtype=float), *(np.asarray(v, dtype=float) for v in vg))[0]
     s = np.clip(np.asarray(w_liq_top) / (1000.0 * dz_top) / porosity_top, S_MIN, 1.0)
     return np.maximum(PSI_MIN, psi_sat_top * s ** (-np.asarray(b_top)))
 

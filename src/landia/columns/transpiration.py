@@ -6,6 +6,7 @@ import numpy as np
 
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.van_genuchten import retention
 from landia.grid import colm_layer_thickness
 
 #: Matric potential at which roots stop taking water (mm), CoLM's smpmax (wilting point).
@@ -54,6 +55,12 @@ def root_water_stress(
         w_j = \\mathrm{clip}\\Big(\\frac{1 - \\psi_j/\\psi_{max}}{1 - \\psi_{sat,j}/\\psi_{max}},
               0, 1\\Big), \\qquad
         \\beta = \\sum_j r_j w_j, \\qquad u_j = r_j w_j / \\beta
+
+    With van Genuchten hydraulics :math:`\\psi_j` is van Genuchten's potential and the
+    reference :math:`\\psi_{sat,j}` is :math:`-1/\\alpha_j`, the air-entry potential of the
+    Clapp-Hornberger correspondence (:meth:`SoilParameters.from_sand_clay`): w_j = 1 for
+    :math:`\\psi_j \\ge -1/\\alpha_j`, then falls linearly in psi to 0 at the wilting point
+    (monotone in the water content, within [0, 1]).
     """
     n, nl = params.n_columns, params.n_layers
     w = np.asarray(w_liq, dtype=float)
@@ -61,9 +68,15 @@ def root_water_stress(
         raise ValueError(f"w_liq: expected shape {(n, nl)} like params; got {w.shape}")
     dz = colm_layer_thickness(nl) if dz is None else np.asarray(dz, dtype=float)
     roots = np.broadcast_to(np.asarray(root_fraction, dtype=float), (n, nl))
-    s = np.clip(w / (1000.0 * dz) / params.porosity, S_MIN, 1.0)
-    psi = np.maximum(PSI_MIN, params.psi_sat * s ** (-params.b))
-    weight = np.clip((1.0 - psi / PSI_WILT) / (1.0 - params.psi_sat / PSI_WILT), 0.0, 1.0)
+    if params.hydraulics == "van_genuchten":
+        psi = retention(w / (1000.0 * dz), params.porosity, params.theta_r, params.vg_alpha,
+                        params.vg_n)[0]
+        psi_ref = -1.0 / params.vg_alpha
+    else:
+        s = np.clip(w / (1000.0 * dz) / params.porosity, S_MIN, 1.0)
+        psi = np.maximum(PSI_MIN, params.psi_sat * s ** (-params.b))
+        psi_ref = params.psi_sat
+    weight = np.clip((1.0 - psi / PSI_WILT) / (1.0 - psi_ref / PSI_WILT), 0.0, 1.0)
     if t_soil is not None:
         weight = np.where(np.asarray(t_soil, dtype=float) > T_FREEZE, weight, 0.0)
     share = roots * weight

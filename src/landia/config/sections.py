@@ -309,6 +309,13 @@ class CycleSettings:
                                        "model step keeping every daily budget; "
                                        "docs/forcing-disaggregation.md).",
                               choices=("gldas", "era5", "qian", "cells"))
+    hydraulics: str = key(
+        "clapp_hornberger", "Soil hydraulics of the columns: 'clapp_hornberger' (CoLM's "
+        "Clapp-Hornberger retention and conductivity, Cosby et al. 1984 parameters) or "
+        "'van_genuchten' (van Genuchten-Mualem, parameters derived from the same texture by "
+        "the Clapp-Hornberger correspondence n = 1 + 1/b, alpha = 1/|psi_sat|, theta_r = 0.15 "
+        "porosity; a structurally different model, e.g. for a fraternal-twin truth; "
+        "docs/columns.md).", choices=("clapp_hornberger", "van_genuchten"))
     weather_seed: int = key(1, "Seed of the weather generator (forcing).", lo=0)
     precipitation_seed: int = key(-1, "Seed of the generator's rain events; -1: the "
                                       "weather seed.", lo=-1)

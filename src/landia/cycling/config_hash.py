@@ -23,6 +23,7 @@ HASH_EXCLUDED_SECTIONS = ("logging", "serve")
 #: its hash (and its checkpoints) across the upgrade; any other value changes the hash.
 HASH_NEUTRAL = {
     ("observations", "rescaling"): "none",
+    ("cycle", "hydraulics"): "clapp_hornberger",
     ("observations", "climatology"): "",
     ("observations", "min_climatology_samples"): 30,
     # The diagonal B and JI on observed cells (the default 300 km changes the hash).

@@ -87,7 +87,8 @@ class EnsembleRunner(CycleRunner):
         if self.n_local:
             cover = landscape.land_cover[self.block]
             self.ens_params = stack_parameters([ColumnParameters.from_land_cover(
-                SoilParameters.from_sand_clay(s[self.block], c[self.block]), cover)
+                SoilParameters.from_sand_clay(s[self.block], c[self.block],
+                                              hydraulics=settings.cycle.hydraulics), cover)
                 for s, c in textures])
         self.blocks = member_blocks(self.members, self.n_local)
         self.block_params = [block_parameters(self.ens_params, self.n_local, *b)
@@ -106,8 +107,7 @@ class EnsembleRunner(CycleRunner):
         n, soil = self.n_local, self.ens_params.soil
         states = []
         for m in range(self.members):
-            part = SoilParameters(**{k: getattr(soil, k)[m * n:(m + 1) * n]
-                                     for k in ("porosity", "psi_sat", "b", "k_sat")})
+            part = soil.take(slice(m * n, (m + 1) * n))
             states.append(cold_start_state(self.settings, part, None if theta is None
                                            else np.minimum(theta, part.porosity)))
         return stack_members(states)

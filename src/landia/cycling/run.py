@@ -123,13 +123,13 @@ class CycleRunner:
         self.cells = np.arange(self.block.start, self.block.stop)
 
         landscape = on_every_rank(comm, lambda: load_landscape(settings, self.grid, run_dir))
-        self.soil_all = SoilParameters.from_sand_clay(landscape.sand, landscape.clay)
+        self.soil_all = SoilParameters.from_sand_clay(landscape.sand, landscape.clay,
+                                                      hydraulics=settings.cycle.hydraulics)
         self.porosity_all = self.soil_all.porosity
         self.lai_monthly = landscape.lai_monthly[:, self.block]
         self.params = None
         if self.n_local:
-            soil = SoilParameters.from_sand_clay(landscape.sand[self.block],
-                                                 landscape.clay[self.block])
+            soil = self.soil_all.take(self.block)
             self.params = ColumnParameters.from_land_cover(
                 soil, landscape.land_cover[self.block])
         seed_p = None if self.cfg.precipitation_seed < 0 else self.cfg.precipitation_seed
