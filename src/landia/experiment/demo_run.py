@@ -3,8 +3,9 @@ domain under realistic observing, with the cycling service, over several seeds, 
 against its truth and written up as a report (``docs/demo.md``).
 
 * **A fraternal twin.** The truth comes from another configuration than the runs it is
-  compared with: another precipitation and soil-texture realisation, and every forcing
-  variable perturbed (:data:`landia.experiment.runs.TRUTH_SETTINGS`).
+  compared with: van Genuchten-Mualem soil hydraulics instead of Clapp-Hornberger, another
+  precipitation and soil-texture realisation, and every forcing variable perturbed
+  (:data:`landia.experiment.runs.TRUTH_SETTINGS`).
 * **A satellite product.** Once a day at the overpass (00 UTC), with SMAP's real daily gaps,
   a random, a spatially correlated and a systematic (linear) error; a region where the actual
   error is about three times the stated one; 10 % of each day's observations withheld for

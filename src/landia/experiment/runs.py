@@ -29,12 +29,14 @@ DA_SETTINGS = {
     "minimiser": {"backend": "tao", "tao_type": "blmvm"},
 }
 
-#: How the truth differs from the model of every other run (a fraternal twin): another
-#: precipitation realisation and soil-texture realisation, and every forcing variable
-#: perturbed (precipitation and shortwave x lognormal, longwave and air temperature +
-#: normal; AR(1) over a day, correlated over 300 km; seeded by the experiment's seed).
+#: How the truth differs from the model of every other run (a fraternal twin): other soil
+#: hydraulics (van Genuchten-Mualem instead of Clapp-Hornberger), another precipitation
+#: realisation and soil-texture realisation, and every forcing variable perturbed
+#: (precipitation and shortwave x lognormal, longwave and air temperature + normal; AR(1)
+#: over a day, correlated over 300 km; seeded by the experiment's seed).
 TRUTH_SETTINGS = {
-    "cycle": {"mode": "ctrl", "precipitation_seed": 2, "texture_seed": 12},
+    "cycle": {"mode": "ctrl", "precipitation_seed": 2, "texture_seed": 12,
+              "hydraulics": "van_genuchten"},
     "perturbation": {"enabled": True, "length_km": 300.0, "time_scale_hours": 24.0},
 }
 

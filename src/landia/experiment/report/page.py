@@ -74,8 +74,9 @@ def header(output: DemoOutput) -> str:
                   "</th><th>output</th></tr>" + "".join(rows) + "</table>") if rows else ""
     notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in output.notes)
     return (f"<p>An observing-system simulation over the paper's domain: a truth run from a "
-            f"structurally different configuration (a fraternal twin: other precipitation and "
-            f"soil texture, every forcing variable perturbed), a control run (CTRL), and CTRL "
+            f"structurally different configuration (a fraternal twin: van Genuchten instead of "
+            f"Clapp-Hornberger soil hydraulics, other precipitation and soil texture, every "
+            f"forcing variable perturbed), a control run (CTRL), and CTRL "
             f"plus the assimilation of satellite-like observations of the truth's 0-7 cm soil "
             f"moisture (once a day, with a real product's gaps, biased and correlated errors) by "
             f"image (JB+JI), point (JB+JO) and hybrid (JB+JO+JI) 3D-Var, followed by a free "
