@@ -30,6 +30,17 @@ def _budget_residual(w0, pond0, r):
     return change - net * DT
 
 
+def assert_within_bounds(r, capacity, frozen):
+    """A step's water in [0, capacity] (exact without ice; with ice, capacity here and in
+    soilwater differ by an ulp), its pond in [0, POND_MAX] and its outflows >= 0."""
+    assert np.all(r.w_liq >= 0.0), "negative"
+    assert np.all(r.w_liq[~frozen] <= capacity[~frozen])
+    assert np.all(r.w_liq[frozen] <= capacity[frozen] * (1.0 + 1e-12))
+    assert np.all(r.pond >= 0.0) and np.all(r.pond <= POND_MAX)
+    assert np.all(r.runoff >= 0.0) and np.all(r.correction >= 0.0)
+    assert np.all(r.drainage >= 0.0)
+
+
 # --- Cosby 1984 -------------------------------------------------------------------------
 
 # sand, clay (%) -> porosity, psi_sat (mm), b, k_sat (mm/s), computed by hand from
@@ -217,13 +228,7 @@ def test_water_budget_closes_and_bounds_hold_under_random_forcing():
             w, p, infiltration, transpiration, roots, DT, w_ice=w_ice, pond=pond, t_soil=t_soil
         )
         worst = max(worst, np.abs(_budget_residual(w, pond, r)).max())
-        assert np.all(r.w_liq >= 0.0), "negative"
-        # exact without ice; with ice, capacity here and in soilwater differ by an ulp
-        assert np.all(r.w_liq[~frozen] <= capacity[~frozen])
-        assert np.all(r.w_liq[frozen] <= capacity[frozen] * (1.0 + 1e-12))
-        assert np.all(r.pond >= 0.0) and np.all(r.pond <= POND_MAX)
-        assert np.all(r.runoff >= 0.0) and np.all(r.correction >= 0.0)
-        assert np.all(r.drainage >= 0.0)
+        assert_within_bounds(r, capacity, frozen)
         w, pond = r.w_liq, r.pond
     # storages are ~1000 mm: a residual of 1e-10 mm is round-off
     assert worst < 1e-10
