@@ -216,11 +216,6 @@ def _cross_checks(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: observations.climatology: required when "
                           f"observations.rescaling = {o.rescaling!r}; give the file written by "
                           f"'landia climatology'")
-    if o.offset_correction != "none" and settings.ensemble.enabled:
-        raise ConfigError(f"{source}: observations.offset_correction = "
-                          f"{o.offset_correction!r} is not available with [ensemble] enabled "
-                          f"(the members' analysis does not carry an offset); use 'none' or "
-                          f"observations.rescaling")
     a = settings.analysis
     if a.image_error_floor >= a.image_error_cap:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "

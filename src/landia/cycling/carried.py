@@ -65,6 +65,7 @@ class CarriedImageError:
     offset_memory: float | None = None
     offset: np.ndarray | None = None
     offset_fields: dict = dataclasses.field(default_factory=dict)
+    offset_cycle: int | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "CarriedImageError":
@@ -79,12 +80,18 @@ class CarriedImageError:
         """The observation image less the updated carried offset of each of the
         background's layers, clipped to the analysis' bounds (``analysis.lower_bound``, the
         background's porosity or ``analysis.upper_bound``); the image itself without
-        ``offset_correction``. Logs ``observation_offset`` (with ``log_context``)."""
+        ``offset_correction``. Logs ``observation_offset`` (with ``log_context``).
+
+        Called again for the same ``cycle`` (the ensemble hybrid's LETKF and 3D-Var read the
+        window's image each), it removes the offset already updated for that cycle."""
         nl = background.n_layers
         if self.offset_memory is None or observation.n_layers < nl:  # (the analysis refuses
             return observation                                    # too few layers)
         departure = mean_departure(observation.values[:nl], background.values)
-        self.offset = cycled_offset(self.offset, departure, self.offset_memory)
+        cycle = log_context.get("cycle")
+        if cycle is None or cycle != self.offset_cycle or self.offset is None:
+            self.offset = cycled_offset(self.offset, departure, self.offset_memory)
+            self.offset_cycle = cycle
         a = settings.analysis
         upper = background.porosity if a.upper_bound == "porosity" else float(a.upper_bound)
         values = np.array(observation.values, dtype=np.float64)

@@ -11,18 +11,25 @@ cycle. Every rank gets the same :class:`~landia.cycling.ensemble_analysis.Observ
 
 from __future__ import annotations
 
+import numpy as np
+
 from landia.cycling.clock import Window
 from landia.cycling.ensemble_analysis import ObservationSet
 from landia.errors import InputError
 from landia.exchange.guards import on_root
+from landia.grid import colm_node_depths
+from landia.io.fields import SoilMoistureField
 
 
-def window_observations(runner, window: Window) -> ObservationSet | None:
+def window_observations(runner, window: Window, background: np.ndarray | None = None
+                        ) -> ObservationSet | None:
     """Every rank: the window's valid observations, or None (alerted on the root) when there
     is no usable file. Collective.
 
     ``runner`` is the :class:`~landia.cycling.ensemble_run.EnsembleRunner` (its settings,
-    grid, bias correction, observation folder and alert log).
+    grid, bias correction, observation folder and alert log). ``background`` (root: the
+    members' mean, (n_land, layers), m3 m-3) gives the departures of
+    ``observations.offset_correction``.
     """
     def root_read():
         path = runner._observation_file(window)
@@ -30,6 +37,10 @@ def window_observations(runner, window: Window) -> ObservationSet | None:
             return None
         try:
             image, _ = runner._read_observation(path, window)
+            if background is not None:
+                image = runner.image_error.correct_offset(
+                    image, _mean_field(runner, background, window), runner.settings,
+                    cycle=window.index)
             found = ObservationSet.from_image(image, runner.grid, runner.porosity_all,
                                               runner.settings)
         except InputError as exc:
@@ -44,3 +55,14 @@ def window_observations(runner, window: Window) -> ObservationSet | None:
 
     arrays = runner.comm.bcast(on_root(runner.comm, root_read), root=0)
     return None if arrays is None else ObservationSet(*arrays)
+
+
+def _mean_field(runner, background: np.ndarray, window: Window) -> SoilMoistureField:
+    """The members' mean of the analysed layers as the field the offset is measured against
+    (the porosity of the unperturbed soils, as the observations' QC)."""
+    nl = runner.layers
+    grid = runner.grid
+    return SoilMoistureField(lat=grid.lat, lon=grid.lon, depth=colm_node_depths()[:nl],
+                             values=grid.to_field(background[:, :nl].T),
+                             porosity=grid.to_field(runner.porosity_all[:, :nl].T),
+                             source=f"ensemble mean {window.label}", valid_time=window.end)

@@ -176,7 +176,7 @@ class EnsembleRunner(CycleRunner):
             background = gather_to_root(self.comm, self.decomposition, member_mean(
                 self._theta(state, colm_node_depths().size)))
             t0 = time.perf_counter()
-            state, source = self._assimilate(state, window, record, summary)
+            state, source = self._assimilate(state, window, record, summary, background)
             phases["analysis"] = time.perf_counter() - t0
         summary["spread_analysis"] = self._top_spread(state)
         t0 = time.perf_counter()
@@ -193,9 +193,10 @@ class EnsembleRunner(CycleRunner):
                                                          background=background))
         return state
 
-    def _assimilate(self, state, window: Window, record: dict, summary: dict):
-        """LETKF (and the hybrid's 3D-Var of the mean): (state, per-column water added)."""
-        obs = window_observations(self, window)
+    def _assimilate(self, state, window: Window, record: dict, summary: dict, background=None):
+        """LETKF (and the hybrid's 3D-Var of the mean): (state, per-column water added).
+        ``background``: the members' mean on the root (the observation offset's departures)."""
+        obs = window_observations(self, window, background)
         if obs is None:  # no usable observation file (alerted): background kept
             return state, np.zeros(self.n_local * self.members)
         xb = self._theta(state)
@@ -206,6 +207,7 @@ class EnsembleRunner(CycleRunner):
             xa = hybrid_recentre(self, xb, xa, window, record, obs)
         if self.rank == 0:
             summary.update(stats)
+            record.update(self.image_error.offset_fields)  # this window's, if any
             record["analysed"] = bool(stats["obs_used"]) or record.get("analysed", False)
         if not self.n_local:
             return state, np.zeros(0)

@@ -261,7 +261,3 @@ def test_the_cycled_observation_offset_keys_are_checked():
         settings_from_dict({"observations": {"offset_correction": "climatology"}})
     with pytest.raises(ConfigError, match="offset_memory"):
         settings_from_dict({"observations": {"offset_memory": 1.0}})
-    with pytest.raises(ConfigError, match=r"offset_correction = 'cycled' is not available "
-                                          r"with \[ensemble\] enabled"):
-        settings_from_dict({"observations": {"offset_correction": "cycled"},
-                            "ensemble": {"enabled": True}})

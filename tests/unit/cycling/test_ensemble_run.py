@@ -239,3 +239,36 @@ def test_the_hybrid_takes_its_covariances_from_the_members_when_asked(case):
     alone = checkpoint(root / "hybrid")[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
     blended = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
     assert not np.array_equal(alone, blended)
+
+
+@pytest.mark.parametrize("analysis", ["letkf", "hybrid"])
+def test_the_observation_offset_is_cycled_once_per_window_and_resumed_bit_for_bit(case,
+                                                                                  analysis):
+    """observations.offset_correction with an ensemble: the offset is measured against the
+    members' mean and updated once per window (the hybrid's LETKF and 3D-Var both read the
+    image), carried in the checkpoint; a run stopped and resumed ends with the same bits."""
+    root, _ = case
+    values = raw(root / "obs", analysis=analysis)
+    values["observations"] = {"offset_correction": "cycled", "offset_memory": 0.5}
+    whole, part = root / f"offset_{analysis}", root / f"offset_{analysis}_part"
+    assert run_here(whole, values) == 0
+    lines = [r for r in log(whole) if r.get("analysed")]
+    assert len(lines) == 4
+    previous = None
+    for r in lines:
+        d, used = np.array(r["observation_departure"]), np.array(r["observation_offset"])
+        expected = d if previous is None else 0.5 * previous + 0.5 * d
+        np.testing.assert_allclose(used, expected, rtol=0, atol=1e-15)
+        previous = used
+    assert abs(previous[0]) > 1e-3
+    with h5py.File(sorted((whole / "checkpoints").glob("checkpoint-*.h5"))[-1], "r") as f:
+        np.testing.assert_array_equal(f["extra"]["observation_offset"][...], previous)
+    s = settings_from_dict(values)
+    run_cycles(MPI.COMM_SELF, s, part, end="2016-05-01T12:00", progress=False,
+               runner_class=runner_class(s))
+    assert run_here(part, values) == 0
+    (sa, _), (sb, _) = checkpoint(whole), checkpoint(part)
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+    assert [r["observation_offset"] for r in log(part) if r.get("analysed")] == \
+           [r["observation_offset"] for r in lines]
