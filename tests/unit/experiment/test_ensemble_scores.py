@@ -129,7 +129,7 @@ def test_report_table_and_rank_histogram(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(results))
     output = DemoOutput(tmp_path)
     html = ensemble_table(output)
-    assert "LETKF, 20 members" in html and "0.50" in html and "1.00" in html
+    assert "LETKF, 16 members" in html and "0.50" in html and "1.00" in html
     path, caption, note = rank_histogram_figure(output)
     assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not note
     (tmp_path / "results.json").write_text(json.dumps({"runs": {}}))
