@@ -148,7 +148,7 @@ def test_ensemble_runs_and_their_seed():
     assert letkf["perturbation"]["seed"] == hybrid["perturbation"]["seed"] == \
         2 + ENSEMBLE_SEED_OFFSET
     assert letkf["ensemble"]["analysis"] == "letkf" and hybrid["ensemble"]["analysis"] == "hybrid"
-    assert letkf["ensemble"]["members"] == 20 and letkf["ensemble"]["localisation_km"] == 300.0
+    assert letkf["ensemble"]["members"] == 16 and letkf["ensemble"]["localisation_km"] == 300.0
     assert hybrid["analysis"]["terms"] == ["background", "image"]
     assert hybrid["analysis"]["local_image_error"] is True
     assert "terms" not in letkf["analysis"] and letkf["analysis"]["layers"] == 3
