@@ -69,24 +69,20 @@ def _column(w, w_ice, t, por, psi_sat, b, k_sat, infil, transp, roots, pond, dt,
     psi, dpsi, k, dk = [0.0] * nl, [0.0] * nl, [0.0] * nl, [0.0] * nl
     for j in range(nl):
         theta = w[j] / dzmm[j]
-        s = theta / por[j]
         if vg is not None:
             psi[j], dpsi[j], k[j], dk[j] = _van_genuchten(
                 theta, por[j], vg[0][j], vg[1][j], vg[2][j], k_sat[j])
-            if t is not None and t[j] < T_FREEZE:
-                psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
-                dpsi[j] = 0.0
-            continue
-        if t is not None and t[j] < T_FREEZE:
-            psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
-            dpsi[j] = 0.0
         else:
+            s = theta / por[j]
             s_psi = min(max(s, S_MIN), 1.0)
             psi[j] = max(PSI_MIN, psi_sat[j] * s_psi ** (-b[j]))
             dpsi[j] = -b[j] * psi[j] / (s_psi * por[j])
-        if theta > THETA_LIQ_MIN:
-            k[j] = k_sat[j] * min(s, 1.0) ** (2 * b[j] + 3)
-            dk[j] = (2 * b[j] + 3) * k[j] / theta
+            if theta > THETA_LIQ_MIN:
+                k[j] = k_sat[j] * min(s, 1.0) ** (2 * b[j] + 3)
+                dk[j] = (2 * b[j] + 3) * k[j] / theta
+        if t is not None and t[j] < T_FREEZE:  # both models: liquid water in equilibrium with ice
+            psi[j] = max(PSI_MIN, 1e3 * LATENT_HEAT_FUSION / GRAVITY * (t[j] - T_FREEZE) / t[j])
+            dpsi[j] = 0.0
     # interface fluxes and their derivatives
     q, dq_up, dq_lo = [0.0] * (nl - 1), [0.0] * (nl - 1), [0.0] * (nl - 1)
     for j in range(nl - 1):
