@@ -45,6 +45,7 @@ it. The spatial correlation uses the grid's mean latitude for the east-west dist
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -93,19 +94,43 @@ def correlated_field(rng: np.random.Generator, shape: tuple[int, int], length_y:
     :math:`\\sqrt{\\overline{g^2}}` so that every cell has unit variance on the periodic padded
     rectangle; the padding keeps the wrap-around correlation below :math:`e^{-8}`.
     """
+    return correlated_fields([rng], shape, length_y, length_x)[0]
+
+
+def correlated_fields(rngs, shape: tuple[int, int], length_y: float,
+                      length_x: float) -> np.ndarray:
+    """:func:`correlated_field` of each generator of ``rngs``, filtered in one batched FFT.
+
+    The same bits as one :func:`correlated_field` call per generator (each draws the same
+    noise; numpy's FFT of a stack transforms every slice as it transforms one image; tested),
+    at about a third of the cost for the four forcing variables of a step.
+
+    Returns
+    -------
+    ndarray (len(rngs), ny, nx)
+    """
     ny, nx = shape
     py = ny + (4 * int(np.ceil(length_y)) if length_y > 0 else 0)
     px = nx + (4 * int(np.ceil(length_x)) if length_x > 0 else 0)
-    noise = rng.standard_normal((py, px))
+    noise = np.stack([rng.standard_normal((py, px)) for rng in rngs])
     if length_y <= 0 and length_x <= 0:
-        return noise[:ny, :nx]
+        return noise[:, :ny, :nx]
+    gain, scale = _spectral_filter(py, px, float(length_y), float(length_x))
+    field = np.fft.irfft2(np.fft.rfft2(noise) * gain, s=(py, px))
+    return field[:, :ny, :nx] / scale
+
+
+@functools.lru_cache(maxsize=32)
+def _spectral_filter(py: int, px: int, length_y: float, length_x: float):
+    """The gain of :func:`correlated_field` on the half spectrum of a (py, px) rectangle and
+    the square root of the mean power of the full one (read-only, cached per shape)."""
     ky = np.fft.fftfreq(py)[:, None]
     kx = np.fft.rfftfreq(px)[None, :]
     gain = np.exp(-np.pi**2 * ((ky * length_y) ** 2 + (kx * length_x) ** 2))
-    field = np.fft.irfft2(np.fft.rfft2(noise) * gain, s=(py, px))
     full_kx = np.fft.fftfreq(px)[None, :]
     power = np.exp(-2.0 * np.pi**2 * ((ky * length_y) ** 2 + (full_kx * length_x) ** 2))
-    return field[:ny, :nx] / np.sqrt(power.mean())
+    gain.setflags(write=False)
+    return gain, np.sqrt(power.mean())
 
 
 def _spacing(axis: np.ndarray, default: float) -> float:
@@ -198,10 +223,9 @@ class ForcingPerturbation:
         if cached is not None:
             return cached
         s = self.settings
-        fields = np.empty((len(VARIABLES), self.grid.n_land))
-        for v in range(len(VARIABLES)):
-            rng = np.random.default_rng([s.seed, s.member, _STREAM_OFFSET + v, int(step)])
-            fields[v] = correlated_field(rng, self.grid.shape, *self.lengths)[self.grid.land]
+        rngs = [np.random.default_rng([s.seed, s.member, _STREAM_OFFSET + v, int(step)])
+                for v in range(len(VARIABLES))]
+        fields = correlated_fields(rngs, self.grid.shape, *self.lengths)[:, self.grid.land]
         value = self.cholesky @ fields
         if self.cells is not None:
             value = np.ascontiguousarray(value[:, self.cells])

@@ -9,7 +9,7 @@ from landia.config.sections import CycleSettings
 from landia.cycling.forcing import ForcingSource
 from landia.errors import ConfigError
 from landia.forcing.perturbation import (ForcingPerturbation, correlated_field,
-                                         correlation_matrix, grid_lengths)
+                                         correlated_fields, correlation_matrix, grid_lengths)
 from landia.forcing.weather import WeatherGenerator
 from landia.grid import LatLonGrid
 
@@ -37,6 +37,32 @@ def test_the_correlated_field_has_unit_variance_and_the_gaussian_correlation():
         expected = np.exp(-lag**2 / (2 * length**2))
         assert along_x == pytest.approx(expected, abs=0.03)
         assert along_y == pytest.approx(expected, abs=0.03)
+
+
+@pytest.mark.parametrize("shape, lengths", [((32, 31), (1.9, 2.3)), ((18, 38), (0.0, 0.0)),
+                                            ((40, 40), (3.0, 0.5)), ((7, 9), (0.7, 0.0))])
+def test_the_batched_fields_are_the_single_fields_bit_for_bit(shape, lengths):
+    """One FFT over a stack gives each generator's field exactly as filtering its own noise
+    alone with the formula of the notes (so batching the forcing variables changes no bit)."""
+    ly, lx = lengths
+    batched = correlated_fields([np.random.default_rng([5, v]) for v in range(4)], shape, ly, lx)
+    ny, nx = shape
+    py = ny + (4 * int(np.ceil(ly)) if ly > 0 else 0)
+    px = nx + (4 * int(np.ceil(lx)) if lx > 0 else 0)
+    for v in range(4):
+        noise = np.random.default_rng([5, v]).standard_normal((py, px))
+        if ly <= 0 and lx <= 0:
+            expected = noise[:ny, :nx]
+        else:
+            ky, kx = np.fft.fftfreq(py)[:, None], np.fft.rfftfreq(px)[None, :]
+            gain = np.exp(-np.pi**2 * ((ky * ly) ** 2 + (kx * lx) ** 2))
+            full = np.fft.fftfreq(px)[None, :]
+            power = np.exp(-2.0 * np.pi**2 * ((ky * ly) ** 2 + (full * lx) ** 2))
+            expected = (np.fft.irfft2(np.fft.rfft2(noise) * gain, s=(py, px))[:ny, :nx]
+                        / np.sqrt(power.mean()))
+        assert np.array_equal(batched[v], expected)
+        assert np.array_equal(correlated_field(np.random.default_rng([5, v]), shape, ly, lx),
+                              expected)
 
 
 def test_the_processes_are_standard_normal_with_the_ar1_autocorrelation(processes):
