@@ -17,17 +17,22 @@ bias against the truth (the product's climatology differs from the model's; CDF 
 mean/variance rescaling can remove it). :math:`\\epsilon_c` is Gaussian-correlated
 (:func:`landia.forcing.perturbation.correlated_field`), drawn afresh each day.
 
-Two sets of files share every draw:
+Three sets of files share every draw:
 
 * ``obs``: :math:`f = 1`; every file states the error variance
   :math:`\\sigma_r^2 + \\sigma_c^2` -- right, except for the bias;
 * ``obs_misspecified``: :math:`f` = ``region_factor`` (3) inside the region (eastern China),
   with the same stated variance: there the actual error is about 2.7 times the stated one,
-  as for a product whose error model misses a region (dense vegetation, irrigation, RFI).
+  as for a product whose error model misses a region (dense vegetation, irrigation, RFI);
+* ``obs_true_error``: the values of ``obs_misspecified``, whose files state inside the region
+  the variance those values have, :math:`f^2 \\sigma_r^2 + \\sigma_c^2`. No product can state
+  it; a run of it is the reference that shows what knowing the region's error is worth (the
+  most that any estimate of the error variance can give).
 
-Of each day's observed cells, ``withhold_fraction`` (10 %) are held out of both sets and
-written to ``withheld/`` and ``withheld_misspecified/`` (same file format), folders no run
-reads: they are for scoring only. A day with fewer than ``MIN_CELLS`` cells left writes no
+Of each day's observed cells, ``withhold_fraction`` (10 %) are held out of every set and
+written to ``withheld/`` and ``withheld_misspecified/`` (same file format; ``obs_true_error``
+shares the latter, its values being the same), folders no run reads: they are for scoring
+only. A day with fewer than ``MIN_CELLS`` cells left writes no
 file: the runs see a missing feed, as on SMAP's days without data.
 
 Every draw of day ``d`` comes from ``numpy.random.default_rng([seed, stream, d])``, so the files
@@ -48,7 +53,10 @@ from landia.io.fields import SoilMoistureField, read_field, write_field
 from landia.io.naming import observation_name, parse_stamp, stamp_of
 
 #: Observation sets written (folder -> withheld folder).
-SETS = {"obs": "withheld", "obs_misspecified": "withheld_misspecified"}
+SETS = {"obs": "withheld", "obs_misspecified": "withheld_misspecified",
+        "obs_true_error": "withheld_misspecified"}
+#: The set that states the actual error variance inside the region (see the module notes).
+TRUE_ERROR_SET = "obs_true_error"
 #: Fewer valid cells than this in a day's analysed image: no file (a missing feed).
 MIN_CELLS = 10
 #: The misspecified-error region: a box over eastern China (S, N, W, E), a stand-in for the
@@ -93,8 +101,22 @@ class ObservingSystem:
 
     @property
     def stated_variance(self) -> float:
-        """The error variance every observation file states, (m3 m-3)^2."""
+        """The error variance every observation file states, (m3 m-3)^2 (but
+        :data:`TRUE_ERROR_SET`'s inside the region)."""
         return self.random_std**2 + self.correlated_std**2
+
+    @property
+    def region_variance(self) -> float:
+        """The error variance of the misspecified set inside the region, (m3 m-3)^2:
+        :math:`f^2 \\sigma_r^2 + \\sigma_c^2` (the two parts are independent)."""
+        return (self.region_factor * self.random_std) ** 2 + self.correlated_std**2
+
+    def stated_variances(self, name: str, lat, lon):
+        """The error variance the files of set ``name`` state: a number, or (ny, nx) for
+        :data:`TRUE_ERROR_SET`."""
+        if name != TRUE_ERROR_SET:
+            return self.stated_variance
+        return np.where(self.region_mask(lat, lon), self.region_variance, self.stated_variance)
 
     def region_mask(self, lat, lon) -> np.ndarray:
         """(ny, nx) True inside the misspecified region."""
@@ -148,15 +170,16 @@ def observe_day(truth: SoilMoistureField, seen: np.ndarray, system: ObservingSys
     region = system.region_mask(truth.lat, truth.lon)
     distorted = system.bias_offset + system.bias_slope * top + correlated
     values = {}
-    for name in SETS:
+    for name in ("obs", "obs_misspecified"):
         factor = np.where(region, system.region_factor, 1.0) if name == "obs_misspecified" \
             else 1.0
         y = np.clip(distorted + factor * random, 0.01, 0.6)
         values[name] = np.where(seen, y, np.nan)
+    values[TRUE_ERROR_SET] = values["obs_misspecified"]
     return {"values": values, "withheld": withheld, "used": seen & ~withheld}
 
 
-def _write(path: Path, truth: SoilMoistureField, image: np.ndarray, stated: float,
+def _write(path: Path, truth: SoilMoistureField, image: np.ndarray, stated,
            attributes: dict) -> None:
     layers = attributes["layers"]
     values = np.repeat(image[None], layers, axis=0)
@@ -221,16 +244,19 @@ def make_daily_observations(truth_run, out_dir, system: ObservingSystem, gaps, s
                       "correlated_km": system.correlated_km, "bias_offset": system.bias_offset,
                       "bias_slope": system.bias_slope,
                       "region": " ".join(map(str, system.region))}
+        withheld_written = set()
         for name, withheld_name in SETS.items():
             image = day["values"][name]
-            attributes["region_factor"] = system.region_factor if name == "obs_misspecified" \
-                else 1.0
+            attributes["region_factor"] = system.region_factor if name != "obs" else 1.0
+            stated = system.stated_variances(name, truth.lat, truth.lon)
             _write(out / name / observation_name(t), truth,
-                   np.where(day["used"], image, np.nan), system.stated_variance,
+                   np.where(day["used"], image, np.nan), stated,
                    {**attributes, "content": "observations for the analysis"})
-            _write(out / withheld_name / observation_name(t), truth,
-                   np.where(day["withheld"], image, np.nan), system.stated_variance,
-                   {**attributes, "content": "withheld observations, for scoring only"})
+            if withheld_name not in withheld_written:  # a folder shared by equal values
+                withheld_written.add(withheld_name)
+                _write(out / withheld_name / observation_name(t), truth,
+                       np.where(day["withheld"], image, np.nan), stated,
+                       {**attributes, "content": "withheld observations, for scoring only"})
         written += 1
     return {"days": written, "missing": missing,
             "seen_fraction": seen_sum / max(land_sum, 1),

@@ -108,6 +108,13 @@ RUNS = {
                            "terms": ["background", "point"],
                            "observations": "obs_misspecified", "per_seed": True,
                            "settings": {}},
+    # The reference for the misspecified region: point DA told the error those observations
+    # really have there (which no product states). No estimate of the error variance can do
+    # better than knowing it, so this run bounds what error-variance handling can win there.
+    "point_true_error": {"label": "point DA, region's true error stated",
+                         "terms": ["background", "point"],
+                         "observations": "obs_true_error", "per_seed": True,
+                         "settings": {}},
     # Ensemble runs: "ensemble": True (the members' seed, the ensemble scores). LETKF has no
     # 3D-Var terms; its analysis settings (layers, bounds, observation error) are every DA
     # run's. The hybrid's B blends the static and the ensemble variances (hybrid_weight 0.5).

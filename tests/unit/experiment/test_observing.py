@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from landia.experiment.observing import (MIN_CELLS, SETS, ObservingSystem,
+from landia.experiment.observing import (MIN_CELLS, SETS, TRUE_ERROR_SET, ObservingSystem,
                                          make_daily_observations, observe_day, surface_of)
 from landia.forcing.perturbation import grid_lengths
 from landia.grid import LatLonGrid, colm_node_depths
@@ -107,8 +107,22 @@ def test_the_files_of_each_day_and_the_missing_feed(tmp_path):
             used, withheld = np.isfinite(obs.values[0]), np.isfinite(held.values[0])
             assert used.sum() >= MIN_CELLS and not np.any(used & withheld)
             assert obs.values.shape[0] == SYSTEM.layers
-            np.testing.assert_allclose(obs.error_variance[:, used], SYSTEM.stated_variance)
+            stated = np.broadcast_to(SYSTEM.stated_variance, used.shape)
+            if name == TRUE_ERROR_SET:  # the variance its values have, inside the region
+                stated = np.where(SYSTEM.region_mask(LAT, LON), SYSTEM.region_variance, stated)
+            np.testing.assert_allclose(obs.error_variance[:, used],
+                                       np.broadcast_to(stated[used], (SYSTEM.layers, used.sum())))
             assert obs.valid_time in times
+    # the reference set: the misspecified set's values, with the region's true error stated
+    assert SYSTEM.region_variance == pytest.approx(
+        (SYSTEM.region_factor * SYSTEM.random_std) ** 2 + SYSTEM.correlated_std**2)
+    for f in sorted((tmp_path / TRUE_ERROR_SET).glob("obs_*.nc")):
+        reference = read_field(f, "observation")
+        misspecified = read_field(tmp_path / "obs_misspecified" / f.name, "observation")
+        np.testing.assert_array_equal(reference.values, misspecified.values)
+        region = SYSTEM.region_mask(LAT, LON) & np.isfinite(reference.values[0])
+        assert region.any()
+        assert np.all(reference.error_variance[:, region] > 7 * SYSTEM.stated_variance)
     # 10 May (day 9: odd) sees the east half only, 11 May the west half only
     first = read_field(tmp_path / "obs" / observation_name(times[0]), "observation").values[0]
     second = read_field(tmp_path / "obs" / observation_name(times[2]), "observation").values[0]

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
+from landia.experiment.observing import TRUE_ERROR_SET
 from landia.experiment.report import build_report
 from landia.experiment.report.maps import MAP_FIGURES, assimilating
-from landia.experiment.report.style import RUN_ORDER, RUN_STYLE
+from landia.experiment.report.style import REFERENCE_LINE, RUN_ORDER, RUN_STYLE
 from landia.experiment.runs import RUNS
 from landia.grid import colm_node_depths
 from landia.io.fields import SoilMoistureField, write_field
@@ -267,6 +268,9 @@ def test_the_report_draws_exactly_the_runs_of_the_experiment(full_report):
         if spec["observations"] == "obs_misspecified":
             twin = name.removesuffix("_misspecified")
             assert RUN_STYLE[name] == dict(RUN_STYLE[twin], ls="--"), name
+        if spec["observations"] == TRUE_ERROR_SET:  # the reference: its method's colour
+            twin = name.removesuffix("_true_error")
+            assert RUN_STYLE[name] == dict(RUN_STYLE[twin], ls=REFERENCE_LINE), name
     assert len({RUN_STYLE[n]["color"] for n in RUNS
                 if n not in ("truth", "ctrl") and not RUNS[n].get("ensemble")}) == 3
     # and no two runs look alike (the CDF-matched image run is dotted)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
+from landia.experiment.observing import TRUE_ERROR_SET
 from landia.experiment.report.demo_output import DemoOutput, read_state_surface
 from landia.experiment.report.style import (
     MISSPECIFIED_OBSERVATIONS,
@@ -40,8 +41,11 @@ MAP_FIGURES = {
 
 
 def assimilating(observations: str) -> list[str]:
-    """The runs of the experiment that assimilate one observation set, in its order."""
-    return [name for name, spec in RUNS.items() if spec["observations"] == observations]
+    """The runs of the experiment that assimilate one observation set, in its order; the
+    misspecified set's map also shows the runs told its true error (the same values)."""
+    sets = {observations, TRUE_ERROR_SET} if observations == MISSPECIFIED_OBSERVATIONS \
+        else {observations}
+    return [name for name, spec in RUNS.items() if spec["observations"] in sets]
 
 
 def map_figures(output: DemoOutput, attempt) -> list:

@@ -94,7 +94,8 @@ def _observing(e: dict) -> str | None:
             f"{o['bias_slope']} x truth(0-7 cm) + correlated error ({o['correlated_std']} over "
             f"{o['correlated_km']:.0f} km) + random error ({o['random_std']}); stated error "
             f"variance {o['random_std'] ** 2 + o['correlated_std'] ** 2:.4g}; inside the region "
-            f"the random error is x{o['region_factor']} in the misspecified set; "
+            f"the random error is x{o['region_factor']} in the misspecified set (stated as "
+            f"elsewhere; the reference set states the variance it really has there); "
             f"{o['withhold_fraction']:.0%} of each day's observations withheld for scoring")
 
 

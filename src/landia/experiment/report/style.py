@@ -3,16 +3,20 @@
 The run order and line styles come from :data:`landia.experiment.runs.RUNS`, so the report
 knows exactly the runs the experiment defines: the colour says which observation terms a run
 assimilates (image, point or both), a dashed line that it assimilates the observations whose
-stated error is misspecified inside the region, a dotted line that it rescales its
-observations to the model's climatology (``"climatology": True``).
+stated error is misspecified inside the region (dash-dot-dotted: the reference run told that
+error), a dotted line that it rescales its observations to the model's climatology
+(``"climatology": True``).
 """
 
 from __future__ import annotations
 
+from landia.experiment.observing import TRUE_ERROR_SET
 from landia.experiment.runs import RUNS
 from landia.figures import pyplot
 
 MISSPECIFIED_OBSERVATIONS = "obs_misspecified"
+#: The line of the runs told the region's true error (:data:`TRUE_ERROR_SET`): dash-dot-dot.
+REFERENCE_LINE = (0, (4, 1.5, 1, 1.5, 1, 1.5))
 SM_UNITS = "m$^3$ m$^{-3}$"
 
 RUN_ORDER = tuple(RUNS)
@@ -29,6 +33,8 @@ def _style(name: str, spec: dict) -> dict:
         return dict(color="tab:red" if observed else "tab:purple", ls="-.")
     if not observed:  # the free model run (CTRL)
         return dict(color="0.45", ls="-")
+    if spec["observations"] == TRUE_ERROR_SET:  # the reference that knows the region's error
+        return dict(color=_METHOD_COLOURS[observed], ls=REFERENCE_LINE)
     offset = spec.get("settings", {}).get("observations", {}).get("offset_correction")
     return dict(color=_METHOD_COLOURS[observed],
                 ls="--" if misspecified(name) else ":" if spec.get("climatology")
@@ -37,8 +43,9 @@ def _style(name: str, spec: dict) -> dict:
 
 def misspecified(run: str) -> bool:
     """Whether a run assimilates the observations with the misspecified error (the idealised
-    variant of the experiment)."""
-    return (RUNS.get(run) or {}).get("observations") == MISSPECIFIED_OBSERVATIONS
+    variant of the experiment), stated as the product states it or as it really is."""
+    return (RUNS.get(run) or {}).get("observations") in (MISSPECIFIED_OBSERVATIONS,
+                                                         TRUE_ERROR_SET)
 
 
 RUN_STYLE = {name: _style(name, spec) for name, spec in RUNS.items()}
