@@ -26,8 +26,7 @@ Three sets of files share every draw:
   as for a product whose error model misses a region (dense vegetation, irrigation, RFI);
 * ``obs_true_error``: the values of ``obs_misspecified``, whose files state inside the region
   the variance those values have, :math:`f^2 \\sigma_r^2 + \\sigma_c^2`. No product can state
-  it; a run of it is the reference that shows what knowing the region's error is worth (the
-  most that any estimate of the error variance can give).
+  it; a run of it is the reference that shows what knowing the region's error is worth.
 
 Of each day's observed cells, ``withhold_fraction`` (10 %) are held out of every set and
 written to ``withheld/`` and ``withheld_misspecified/`` (same file format; ``obs_true_error``

@@ -109,8 +109,8 @@ RUNS = {
                            "observations": "obs_misspecified", "per_seed": True,
                            "settings": {}},
     # The reference for the misspecified region: point DA told the error those observations
-    # really have there (which no product states). No estimate of the error variance can do
-    # better than knowing it, so this run bounds what error-variance handling can win there.
+    # really have there (which no product states): what a perfect error model of the region
+    # is worth to point DA, next to what the image analysis' own estimate wins.
     "point_true_error": {"label": "point DA, region's true error stated",
                          "terms": ["background", "point"],
                          "observations": "obs_true_error", "per_seed": True,
