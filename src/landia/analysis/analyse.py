@@ -20,8 +20,7 @@ from landia.analysis.control import (ControlVariableTransform, background_term,
 from landia.analysis.cost import CostFunction
 from landia.analysis.image_diagnostics import (ImageErrorVariance, ImageStatistics,
                                                estimate_image_error, image_statistics)
-from landia.analysis.local_error import (LocalError, local_error, loosened_terms,
-                                         needs_standardising, stated_variance)
+from landia.analysis.local_error import LocalError, local_error, loosened_terms, stated_variance
 from landia.analysis.minimisers import MinimiserResult, init_minimiser, minimise
 from landia.analysis.terms import ImageLayer, ImageTerm, PointObservationTerm
 from landia.analysis.wedge_split import image_split
@@ -375,12 +374,12 @@ def _local_error(problem: AnalysisProblem, observation: SoilMoistureField, setti
     if previous is not None and np.shape(previous) != (n,):
         raise InputError(f"carried observation-error excess of {np.size(previous)} values: "
                          f"expected {n}, one per land cell")
-    stated = stated_variance(problem, observation, cfg)
-    problem.local_error = local_error(problem, stated, previous, cfg)
+    problem.local_error = local_error(problem, stated_variance(problem, observation, cfg),
+                                      previous, cfg)
     excess = np.clip(problem.local_error.used, 0.0, cfg.image_error_cap)
-    if not needs_standardising(excess, stated):
+    if not np.any(excess > 0):
         return problem.cost.terms
-    return loosened_terms(problem.cost.terms, problem, excess, stated)
+    return loosened_terms(problem.cost.terms, problem, excess)
 
 
 def layer_scores(fields: np.ndarray, observation: np.ndarray) -> dict:

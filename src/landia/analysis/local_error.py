@@ -57,14 +57,10 @@ where nothing was seen) and the cap c (``analysis.image_error_cap``). The analys
 error exceeds the stated one. JI compares the residual standardised per cell,
 
 .. math:: J_I = \\tfrac12 \\sum_l \\| P_l C E_l W_l^{1/2} (S_l x - y_l) \\|^2_{S^{-1}},
-          \\qquad W_l = \\mathrm{diag}\\big(s^2_0 / (s^2_0\\, r^o / \\tilde r^o_l + e^+)\\big),
+          \\qquad W_l = \\mathrm{diag}\\big(s^2_0 / (s^2_0 + e^+)\\big),
 
-(:math:`s^2_0` the low-pass image-error variance, :math:`\\tilde r^o_l` the median of the stated
-variances of the layer's compared cells; W = I where e+ = 0 and the stated variance is the
-median, the unweighted term bit for bit), and JO's variances become :math:`r^o + e^+`. So JI
-also follows a product's own per-cell error (ESA CCI's ``sm_uncertainty``): s2 is the term's
-variance at a cell stated as the image's typical one, and a cell stated k times less precise
-weighs k times less, as in JO. The cycle carries e in its checkpoint.
+(:math:`s^2_0` the low-pass image-error variance; W = I where e+ = 0, the unweighted term bit
+for bit), and JO's variances become :math:`r^o + e^+`. The cycle carries e in its checkpoint.
 """
 
 from __future__ import annotations
@@ -211,11 +207,10 @@ def local_error(problem, stated: np.ndarray, previous: np.ndarray | None, analys
     return LocalError(used=used, estimate=estimate, coverage=coverage, fine_scales=scales)
 
 
-def loosened_terms(terms: list, problem, excess: np.ndarray, stated: np.ndarray) -> list:
+def loosened_terms(terms: list, problem, excess: np.ndarray) -> list:
     """The cost terms with the per-cell ``excess`` (>= 0, per land cell, (m3 m-3)^2) of the
     observation error (module notes): JO's variances r + e, JI's residual standardised by
-    W^1/2 = (s2_0 / (s2_0 r / median(r) + e))^1/2 per compared cell, with ``stated`` the
-    stated variance r per x entry (:func:`stated_variance`); other terms as they are."""
+    W^1/2 = (s2_0 / (s2_0 + e))^1/2 per compared cell; other terms as they are."""
     n = problem.grid.n_land
     land_obs = problem.observation[:, problem.grid.land]          # (layers, n_land)
     out = []
@@ -230,10 +225,8 @@ def loosened_terms(terms: list, problem, excess: np.ndarray, stated: np.ndarray)
             layers = []
             for layer in term.layers:
                 e = excess[layer.cells % n]
-                r = stated[layer.cells]
-                relative = r / np.median(r)  # exactly 1.0 where r is the median
-                cell_variance[layer.cells] = s0 * relative + e
-                w = np.sqrt(s0 / (s0 * relative + e))
+                cell_variance[layer.cells] = s0 + e
+                w = np.sqrt(s0 / (s0 + e))
                 y = land_obs[layer.cells[0] // n][layer.cells % n]
                 layers.append(ImageLayer(
                     cells=layer.cells, selection=layer.selection,
@@ -259,15 +252,3 @@ def stated_variance(problem, observation, cfg) -> np.ndarray:
             observation.error_variance[k][valid] if observation.error_variance is not None
             else cfg.observation_error_variance)
     return out
-
-
-def needs_standardising(excess: np.ndarray, stated: np.ndarray) -> bool:
-    """Whether :func:`loosened_terms` changes anything: an excess somewhere, or stated
-    variances that differ between the compared cells of a layer."""
-    if np.any(excess > 0):
-        return True
-    for layer in np.reshape(stated, (-1, excess.size)):
-        values = layer[np.isfinite(layer)]
-        if values.size and values.max() > values.min():
-            return True
-    return False

@@ -8,8 +8,7 @@ import pytest
 
 from landia.analysis import build_problem, run_analysis
 from landia.analysis.image_diagnostics import _background_sqrt
-from landia.analysis.local_error import (cycled_excess, local_estimate, loosened_terms,
-                                         needs_standardising)
+from landia.analysis.local_error import cycled_excess, local_estimate, loosened_terms
 from landia.analysis.terms import ImageTerm, PointObservationTerm
 from landia.config import settings_from_dict
 from landia.errors import ConfigError
@@ -100,9 +99,7 @@ def test_the_analysis_uses_the_estimate_and_stays_closer_to_the_truth_in_the_reg
 def test_zero_excess_leaves_every_term_exactly_as_it_was():
     bg, obs, settings, _ = case(2, terms=("background", "point", "image"))
     p = build_problem(bg, obs, settings)
-    stated = np.full(p.background.size, STATED)
-    assert not needs_standardising(np.zeros(p.grid.n_land), stated)
-    loose = loosened_terms(p.cost.terms, p, np.zeros(p.grid.n_land), stated)
+    loose = loosened_terms(p.cost.terms, p, np.zeros(p.grid.n_land))
     x = p.background + 0.01 * np.random.default_rng(0).standard_normal(p.background.size)
     for a, b in zip(p.cost.terms, loose):
         va, ga = a.value_and_gradient(x)
@@ -114,7 +111,7 @@ def test_the_loosened_terms_are_exact_linear_operators_with_the_stated_weights()
     bg, obs, settings, _ = case(3, terms=("background", "point", "image"))
     p = build_problem(bg, obs, settings)
     excess = np.where(_region().ravel(), 8 * STATED, 0.0)
-    loose = loosened_terms(p.cost.terms, p, excess, np.full(p.background.size, STATED))
+    loose = loosened_terms(p.cost.terms, p, excess)
     point = next(t for t in loose if isinstance(t, PointObservationTerm))
     np.testing.assert_array_equal(point.variance, STATED + excess[point.operator.index])
     image = next(t for t in loose if isinstance(t, ImageTerm))
@@ -130,43 +127,6 @@ def test_the_loosened_terms_are_exact_linear_operators_with_the_stated_weights()
     g0 = image.value_and_gradient(x)[1]
     g1 = image.value_and_gradient(x + d)[1]
     np.testing.assert_allclose(g1 - g0, image.hessian_vector(d), rtol=1e-9, atol=1e-12)
-
-
-def test_a_stated_per_cell_error_weighs_ji_as_an_excess_of_the_same_size_would():
-    """A product that states a cell's error k times the image's typical variance (ESA CCI's
-    per-cell uncertainty): JI weighs that cell as an excess of (k - 1) s2 would, JO takes the
-    stated variance as it is, and with local_image_error the analysis uses it even where
-    the estimate finds no excess."""
-    bg, obs, settings, _ = case(5, terms=("background", "point", "image"))
-    p = build_problem(bg, obs, settings)
-    n = p.grid.n_land
-    region = _region().ravel()
-    stated = np.where(region, FACTOR**2 * STATED, STATED)        # median: STATED
-    assert needs_standardising(np.zeros(n), stated)
-    by_stated = loosened_terms(p.cost.terms, p, np.zeros(n), stated)
-    by_excess = loosened_terms(p.cost.terms, p, np.where(region, (FACTOR**2 - 1) * STATED, 0.0),
-                               np.full(n, STATED))
-    image = next(t for t in by_stated if isinstance(t, ImageTerm))
-    for layer in image.layers:
-        assert dot_test(layer.operator) < 1e-12
-    np.testing.assert_allclose(image.cell_variance, stated, rtol=1e-15)
-    x = p.background + 0.01 * np.random.default_rng(4).standard_normal(p.background.size)
-    a = image.value_and_gradient(x)
-    b = next(t for t in by_excess if isinstance(t, ImageTerm)).value_and_gradient(x)
-    assert a[0] == pytest.approx(b[0], rel=1e-12)
-    np.testing.assert_allclose(a[1], b[1], rtol=1e-10, atol=1e-12 * np.abs(b[1]).max())
-    # JO keeps its own variances: loosening adds only the excess (here none)
-    point = next(t for t in by_stated if isinstance(t, PointObservationTerm))
-    original = next(t for t in p.cost.terms if isinstance(t, PointObservationTerm))
-    np.testing.assert_array_equal(point.variance, original.variance)
-    # end to end: a file stating the region's true error is standardised by the analysis
-    told = build_problem(bg, _field(obs.values[0], np.where(_region(), FACTOR**2 * STATED,
-                                                             STATED)),
-                         settings.replace("analysis", local_image_error=True))
-    used = np.clip(told.local_error.used, 0.0, None)
-    image = next(t for t in told.cost.terms if isinstance(t, ImageTerm))
-    np.testing.assert_allclose(image.cell_variance, stated + used, rtol=1e-15)
-    assert np.all(image.cell_variance[region] >= FACTOR**2 * STATED)
 
 
 def test_the_cycled_excess_moves_by_the_memory_and_the_coverage_and_is_capped():
