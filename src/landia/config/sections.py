@@ -68,9 +68,8 @@ class AnalysisSettings:
         False, "Estimate, per land cell, the observation error beyond the stated one from the "
                "image's fine-scale curvelet innovations (the local energy of the noise where "
                "the background error puts little), cycled with image_error_memory and "
-               "image_error_cap; JI standardises each cell's residual by it and by the cell's "
-               "stated variance over the image's median (a product's per-cell error), JO adds "
-               "it to the stated variance. Needs the image term (docs/analysis.md).")
+               "image_error_cap; JI standardises each cell's residual by it and JO adds it to "
+               "the stated variance. Needs the image term (docs/analysis.md).")
     hybrid_split: bool = key(
         False, "With both JO and JI (the hybrid), give each half the observations' "
                "information: JO's variances and JI's image-error variances doubled. The "
