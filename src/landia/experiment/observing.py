@@ -31,8 +31,8 @@ Three sets of files share every draw:
 Of each day's observed cells, ``withhold_fraction`` (10 %) are held out of every set and
 written to ``withheld/`` and ``withheld_misspecified/`` (same file format; ``obs_true_error``
 shares the latter, its values being the same), folders no run reads: they are for scoring
-only. A day with fewer than ``MIN_CELLS`` cells left writes no
-file: the runs see a missing feed, as on SMAP's days without data.
+only. A day with fewer than ``MIN_CELLS`` cells left writes no file: the runs see a missing
+feed, as on SMAP's days without data.
 
 Every draw of day ``d`` comes from ``numpy.random.default_rng([seed, stream, d])``, so the files
 do not depend on which days are made together.
