@@ -48,6 +48,10 @@ def test_run_configs_differ_only_where_they_should():
     assert "local_image_error" not in configs["point"]["analysis"]
     assert image["cycle"]["observations"] == "../../obs"
     assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"
+    # the reference run: point DA as point_misspecified, of the set stating the true error
+    assert configs["point_true_error"]["cycle"]["observations"] == "../../obs_true_error"
+    assert {**configs["point_true_error"], "cycle": None} == {**configs["point_misspecified"],
+                                                               "cycle": None}
     # the withheld observations are never given to a run
     assert "withheld" not in "".join(run_config(n, ds) for n in runs.RUNS)
     # only the seed changes between the seeds' configurations
