@@ -139,18 +139,8 @@ class ColumnState:
         return self.w_liq.shape[0]
 
     def total_water(self) -> np.ndarray:
-        """Water held by each column (mm): soil liquid + ice, pond, snow and aquifer.
-
-        Summed layer by layer, in layer order, with whole-column vector adds: twice as fast as
-        ``sum(axis=1)`` over the few layers of many columns (the step's budget checks call it
-        four times), and each column's sum is the same whatever the other columns, so it does
-        not depend on the decomposition.
-        """
-        total = self.w_liq[:, 0] + self.w_ice[:, 0]
-        for j in range(1, self.w_liq.shape[1]):
-            total += self.w_liq[:, j]
-            total += self.w_ice[:, j]
-        return total + self.pond + self.snow + self.wa
+        """Water held by each column (mm): soil liquid + ice, pond, snow and aquifer."""
+        return self.w_liq.sum(axis=1) + self.w_ice.sum(axis=1) + self.pond + self.snow + self.wa
 
     def volumetric(self, layers: int | None = None, dz: np.ndarray | None = None) -> np.ndarray:
         r"""Volumetric soil moisture, liquid + ice, of the top ``layers`` (default all), m3 m-3.
