@@ -242,8 +242,9 @@ def step(
         f["tair"], f["qair"], f["psurf"], f["wind"], f["swdown"], f["lwdown"], t_g, psi1, lai,
         params.land_cover, has_roots=params.has_roots, z_ref=z_ref,
         ground_heat_capacity=heat_capacity(
-            cols.w_liq, cols.w_ice, SoilThermalParameters.from_soil(soil), dz
-        )[:, 0],
+            cols.w_liq[:, 0], cols.w_ice[:, 0], SoilThermalParameters.from_soil(soil), dz,
+            layer=0,
+        ),
         dt=dt,
     )
     snowy = cols.snow + snowfall * dt > 0

@@ -52,7 +52,16 @@ def max_infiltration(k_sat: np.ndarray, ice_fraction: np.ndarray, n_top: int = 3
     """
     k = np.asarray(k_sat, dtype=float)[:, :n_top]
     f = np.clip(np.asarray(ice_fraction, dtype=float)[:, :n_top], 0.0, 1.0)
-    return np.min(10.0 ** (-6.0 * f) * k, axis=1)
+    impeded = k.copy()
+    icy = f != 0.0  # 10^-0 k = k: the power only where there is ice (the same bits)
+    if icy.any():
+        impeded[icy] = 10.0 ** (-6.0 * f[icy]) * k[icy]
+    # layer by layer: numpy's min over a short row is a slow call per row (min is exact in
+    # any order)
+    out = impeded[:, 0].copy()
+    for j in range(1, impeded.shape[1]):
+        np.minimum(out, impeded[:, j], out=out)
+    return out
 
 
 def surface_runoff(

@@ -21,6 +21,44 @@ INITIAL_SATURATION = 0.5
 INITIAL_SOIL_TEMPERATURE = 283.15
 
 
+def layer_sum(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` of an (N, nlayer) array, bit for bit, in a third of the time.
+
+    numpy sums each short row with its pairwise kernel (one call per row, slow for 10
+    values); this adds whole layers, (N,) at a time, in that kernel's order: rows of fewer
+    than 8 values in sequence from 0, rows of 8 to 128 into 8 partial sums
+    ``r_k = a_k + a_{k+8} + ...`` combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
+    (r6 + r7))``, then the remainder in sequence, then added to 0. Longer rows take
+    ``a.sum(axis=1)``. Checked bit for bit against numpy in the tests. The model step sums
+    the water of every column four times a step (the budget residual): 0.076 against 0.226
+    ms a sum for the demo ensemble's 15,856 columns of 10 layers.
+    """
+    n = a.shape[1]
+    if n > 128:
+        return a.sum(axis=1)
+    if n < 8:
+        out = np.zeros(a.shape[0])
+        for j in range(n):
+            out += a[:, j]
+        return out
+    stop = n - n % 8
+    r = [a[:, j] for j in range(8)]  # views; the first block's sums are new arrays
+    if stop > 8:
+        r = [x.copy() for x in r]
+        for i in range(8, stop, 8):
+            for j in range(8):
+                r[j] += a[:, i + j]
+    out = r[0] + r[1]
+    out += r[2] + r[3]
+    right = r[4] + r[5]
+    right += r[6] + r[7]
+    out += right
+    for i in range(stop, n):
+        out += a[:, i]
+    out += 0.0  # numpy adds the kernel's sum to the identity: a row of -0.0 sums to +0.0
+    return out
+
+
 @dataclass(frozen=True)
 class ColumnParameters:
     """Fixed properties of N columns.
@@ -55,6 +93,10 @@ class ColumnParameters:
         if len(cover) != n:
             raise ValueError(f"land_cover: expected {n} names; got {len(cover)}")
         object.__setattr__(self, "land_cover", cover)
+        # Asked for twice per model step: made once (the parameters are fixed), read-only.
+        has_roots = sums > 0.0
+        has_roots.setflags(write=False)
+        object.__setattr__(self, "_has_roots", has_roots)
 
     @property
     def n_columns(self) -> int:
@@ -62,8 +104,8 @@ class ColumnParameters:
 
     @property
     def has_roots(self) -> np.ndarray:
-        """(N,) bool: whether the column has roots (can transpire)."""
-        return self.root_fraction.sum(axis=1) > 0.0
+        """(N,) bool, read-only: whether the column has roots (can transpire)."""
+        return self._has_roots
 
     @classmethod
     def from_land_cover(cls, soil: SoilParameters, land_cover) -> ColumnParameters:
@@ -118,17 +160,22 @@ class ColumnState:
             if arr.shape != (n,):
                 raise ValueError(f"{name}: expected shape ({n},); got {arr.shape}")
             object.__setattr__(self, name, arr)
+        # Each field's least and greatest value, in two reductions: NaN propagates to both
+        # and an infinity is one of them, so they also tell whether every value is finite.
+        lo, hi = {}, {}
         for name in ("w_liq", "w_ice", "t_soil", "pond", "snow", "wa", "z_wt"):
-            if not np.all(np.isfinite(getattr(self, name))):
+            a = getattr(self, name)
+            lo[name], hi[name] = (a.min(), a.max()) if a.size else (0.0, 0.0)
+            if not (np.isfinite(lo[name]) and np.isfinite(hi[name])):
                 raise ValueError(f"{name}: expected finite values; found NaN or inf")
         checks = (
-            ("w_liq", self.w_liq.min() >= 0, ">= 0 mm"),
-            ("w_ice", self.w_ice.min() >= 0, ">= 0 mm"),
-            ("t_soil", self.t_soil.min() > 0, "> 0 K"),
-            ("pond", self.pond.min(initial=0) >= 0 and self.pond.max(initial=0) <= POND_MAX * (1 + 1e-12), f"in [0, {POND_MAX:g}] mm"),
-            ("snow", self.snow.min(initial=0) >= 0, ">= 0 mm"),
-            ("wa", self.wa.min(initial=0) >= 0 and self.wa.max(initial=0) <= AQUIFER_MAX * (1 + 1e-12), f"in [0, {AQUIFER_MAX:g}] mm"),
-            ("z_wt", self.z_wt.min(initial=0) >= 0 and self.z_wt.max(initial=0) <= 80.0, "in [0, 80] m"),
+            ("w_liq", lo["w_liq"] >= 0, ">= 0 mm"),
+            ("w_ice", lo["w_ice"] >= 0, ">= 0 mm"),
+            ("t_soil", lo["t_soil"] > 0, "> 0 K"),
+            ("pond", lo["pond"] >= 0 and hi["pond"] <= POND_MAX * (1 + 1e-12), f"in [0, {POND_MAX:g}] mm"),
+            ("snow", lo["snow"] >= 0, ">= 0 mm"),
+            ("wa", lo["wa"] >= 0 and hi["wa"] <= AQUIFER_MAX * (1 + 1e-12), f"in [0, {AQUIFER_MAX:g}] mm"),
+            ("z_wt", lo["z_wt"] >= 0 and hi["z_wt"] <= 80.0, "in [0, 80] m"),
         )
         for name, ok, expected in checks:
             if not ok:
@@ -140,7 +187,7 @@ class ColumnState:
 
     def total_water(self) -> np.ndarray:
         """Water held by each column (mm): soil liquid + ice, pond, snow and aquifer."""
-        return self.w_liq.sum(axis=1) + self.w_ice.sum(axis=1) + self.pond + self.snow + self.wa
+        return layer_sum(self.w_liq) + layer_sum(self.w_ice) + self.pond + self.snow + self.wa
 
     def volumetric(self, layers: int | None = None, dz: np.ndarray | None = None) -> np.ndarray:
         r"""Volumetric soil moisture, liquid + ice, of the top ``layers`` (default all), m3 m-3.

@@ -153,14 +153,20 @@ class SoilThermalParameters:
 
 
 def heat_capacity(
-    w_liq: np.ndarray, w_ice: np.ndarray, thermal: SoilThermalParameters, dz: np.ndarray
+    w_liq: np.ndarray, w_ice: np.ndarray, thermal: SoilThermalParameters, dz: np.ndarray,
+    *, layer: int | None = None,
 ) -> np.ndarray:
     """Heat capacity of each layer per unit area (J m-2 K-1).
 
     C = c_sol (1 - theta_sat) dz + C_LIQ w_liq + C_ICE w_ice, water in mm (kg m-2), dz in m.
+    With ``layer``, that layer only: ``w_liq`` and ``w_ice`` are its (N,) water and the
+    result is (N,), the same values as that column of the whole (N, nlayer) result.
     """
+    c_solids, porosity = thermal.c_solids, thermal.porosity
+    if layer is not None:
+        c_solids, porosity, dz = c_solids[:, layer], porosity[:, layer], np.asarray(dz)[layer]
     return (
-        thermal.c_solids * (1.0 - thermal.porosity) * dz
+        c_solids * (1.0 - porosity) * dz
         + C_LIQ * np.asarray(w_liq, dtype=float)
         + C_ICE * np.asarray(w_ice, dtype=float)
     )

@@ -6,6 +6,7 @@ import numpy as np
 
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.state import layer_sum
 from landia.columns.van_genuchten import retention
 from landia.grid import colm_layer_thickness
 
@@ -80,7 +81,7 @@ def root_water_stress(
     if t_soil is not None:
         weight = np.where(np.asarray(t_soil, dtype=float) > T_FREEZE, weight, 0.0)
     share = roots * weight
-    stress = share.sum(axis=1)
+    stress = layer_sum(share)  # share.sum(axis=1), bit for bit, faster
     uptake = np.array(roots, dtype=float)
     np.divide(share, stress[:, None], out=uptake, where=(stress > 0.0)[:, None])
     return stress, uptake

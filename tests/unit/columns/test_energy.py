@@ -395,3 +395,12 @@ def test_thermal_conductivity_equals_the_whole_array_formula(n_param_rows):
              * K_ICE ** ((1.0 - f_liq) * por))
     expected = np.where(wet, kersten * k_sat + (1.0 - kersten) * thermal.k_dry, thermal.k_dry)
     np.testing.assert_array_equal(thermal_conductivity(t, w_liq, w_ice, thermal, DZ), expected)
+
+
+def test_heat_capacity_of_one_layer_is_that_column_of_the_whole():
+    """``layer=j`` (the model's surface term asks for the top layer only): the same bits."""
+    thermal, _, w_liq, w_ice = _random_state(np.random.default_rng(31), 300)
+    whole = heat_capacity(w_liq, w_ice, thermal, DZ)
+    for j in (0, 4, 9):
+        one = heat_capacity(w_liq[:, j], w_ice[:, j], thermal, DZ, layer=j)
+        assert one.shape == (300,) and np.array_equal(one, whole[:, j])

@@ -15,7 +15,7 @@ from landia.columns.roots import LAND_COVER_ROOTS, land_cover_root_fractions, ro
 from landia.columns.runoff import base_flow
 from landia.columns.soil import SoilParameters
 from landia.columns.soilwater import POND_MAX, RHO_ICE
-from landia.columns.state import ColumnParameters, ColumnState
+from landia.columns.state import ColumnParameters, ColumnState, layer_sum
 from landia.grid import colm_interface_depths, colm_layer_thickness, colm_node_depths
 
 DT = 1800.0
@@ -145,6 +145,37 @@ def test_state_and_parameters_are_validated():
         s.replace(w_liq=2.0 * s.w_liq + 1.0).check_soil_bounds(p.soil)
     with pytest.raises(ValueError, match="root_fraction"):
         ColumnParameters(p.soil, np.full((3, 10), 0.2))
+
+
+@pytest.mark.parametrize("field", ["w_liq", "w_ice", "t_soil", "pond", "snow", "wa", "z_wt"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_state_refuses_nan_and_infinities_in_every_field(field, bad):
+    """Found from each field's least and greatest value (NaN propagates to both)."""
+    p = _params(3, np.random.default_rng(3))
+    s = ColumnState.default(p.soil)
+    value = getattr(s, field).copy()
+    value.flat[-1] = bad
+    with pytest.raises(ValueError, match=f"{field}: expected finite values"):
+        s.replace(**{field: value})
+
+
+@pytest.mark.parametrize("nl", [1, 3, 7, 8, 9, 10, 15, 16, 17, 25, 128, 129])
+def test_layer_sum_is_numpys_row_sum_bit_for_bit(nl):
+    """The budget's total water is the same bits as ``sum(axis=1)`` (values over 7 decades,
+    signed zeros included)."""
+    rng = np.random.default_rng(nl)
+    a = rng.random((500, nl)) * 10.0 ** rng.uniform(-3, 4, (500, nl))
+    a[::5] *= -1.0
+    a[::11] = -0.0
+    assert np.array_equal(layer_sum(a), a.sum(axis=1))
+    assert np.array_equal(np.signbit(layer_sum(a)), np.signbit(a.sum(axis=1)))
+
+
+def test_has_roots_is_made_once_and_read_only():
+    p = _params(50, np.random.default_rng(4))
+    np.testing.assert_array_equal(p.has_roots, p.root_fraction.sum(axis=1) > 0.0)
+    assert p.has_roots is p.has_roots and not p.has_roots.flags.writeable
+    assert (~p.has_roots).any()  # bare soil among the covers
 
 
 # --- water_step --------------------------------------------------------------------------

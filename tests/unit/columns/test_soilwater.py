@@ -268,6 +268,18 @@ def test_max_infiltration_is_the_least_impeded_k_sat_of_the_top_three_layers():
     np.testing.assert_allclose(max_infiltration(k_sat, ice), [3e-6])
 
 
+
+def test_max_infiltration_is_the_formula_bit_for_bit():
+    """min_j 10^(-6 f_j) k_j over the top three layers: the same bits as the one-line formula
+    (powers only on icy layers, the minimum layer by layer), NaN ice propagating."""
+    rng = np.random.default_rng(7)
+    k_sat = 10.0 ** rng.uniform(-4, -1, (400, 10))
+    ice = np.where(rng.random((400, 10)) < 0.3, rng.random((400, 10)), 0.0)
+    ice[3, 1] = np.nan
+    expected = np.min(10.0 ** (-6.0 * np.clip(ice[:, :3], 0, 1)) * k_sat[:, :3], axis=1)
+    got = max_infiltration(k_sat, ice)
+    assert np.array_equal(got, expected, equal_nan=True) and np.isnan(got[3])
+
 def test_surface_runoff_splits_the_input():
     g = np.array([1e-3, 1e-3, 5e-3, -1e-4])
     f_sat = np.array([0.2, 0.0, 0.3, 0.3])
