@@ -26,6 +26,20 @@ S_MIN = 0.01
 THETA_LIQ_MIN = 1.0e-3
 
 
+def clapp_hornberger_potential(theta, porosity, psi_sat, b) -> np.ndarray:
+    r"""Clapp-Hornberger matric potential (mm) of volumetric liquid water ``theta`` (m3 m-3).
+
+    .. math:: \psi = \max\big(\psi_{min},\ \psi_{sat}\, s^{-b}\big), \qquad
+              s = \mathrm{clip}(\theta / \theta_{sat},\ s_{min},\ 1)
+
+    with :data:`PSI_MIN` and :data:`S_MIN`; arrays broadcast. The surface's humidity and the
+    roots' water stress take it; the soil-water step computes the same curve in place as
+    :math:`\exp(-b \ln s)` (equal to within round-off, not bit for bit).
+    """
+    s = np.clip(theta / porosity, S_MIN, 1.0)
+    return np.maximum(PSI_MIN, psi_sat * s ** (-np.asarray(b)))
+
+
 def _check_range(name: str, value: np.ndarray, low: float, high: float, unit: str) -> None:
     if not np.all(np.isfinite(value)):
         raise ValueError(f"{name}: expected finite values in [{low}, {high}] {unit}; found NaN or inf")

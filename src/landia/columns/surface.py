@@ -47,7 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.soil import clapp_hornberger_potential
+from landia.columns.soilwater import T_FREEZE
 from landia.columns.van_genuchten import retention
 
 #: Stefan-Boltzmann constant (W m-2 K-4).
@@ -207,8 +208,8 @@ def top_layer_potential(w_liq_top, porosity_top, psi_sat_top, b_top, dz_top, *, 
     if vg is not None:
         theta = np.asarray(w_liq_top, dtype=float) / (1000.0 * dz_top)
         return retention(theta, np.asarray(porosity_top, dtype=float), *(np.asarray(v, dtype=float) for v in vg))[0]
-    s = np.clip(np.asarray(w_liq_top) / (1000.0 * dz_top) / porosity_top, S_MIN, 1.0)
-    return np.maximum(PSI_MIN, psi_sat_top * s ** (-np.asarray(b_top)))
+    return clapp_hornberger_potential(np.asarray(w_liq_top) / (1000.0 * dz_top), porosity_top,
+                                      psi_sat_top, b_top)
 
 
 def canopy_resistance(lai, swdown, rs_min) -> np.ndarray:

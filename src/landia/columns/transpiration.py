@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from landia.columns.soil import SoilParameters
-from landia.columns.soilwater import PSI_MIN, S_MIN, T_FREEZE
+from landia.columns.soil import SoilParameters, clapp_hornberger_potential
+from landia.columns.soilwater import T_FREEZE
 from landia.columns.state import layer_sum
 from landia.columns.van_genuchten import retention
 from landia.grid import colm_layer_thickness
@@ -74,8 +74,8 @@ def root_water_stress(
                         params.vg_n)[0]
         psi_ref = -1.0 / params.vg_alpha
     else:
-        s = np.clip(w / (1000.0 * dz) / params.porosity, S_MIN, 1.0)
-        psi = np.maximum(PSI_MIN, params.psi_sat * s ** (-params.b))
+        psi = clapp_hornberger_potential(w / (1000.0 * dz), params.porosity, params.psi_sat,
+                                         params.b)
         psi_ref = params.psi_sat
     weight = np.clip((1.0 - psi / PSI_WILT) / (1.0 - psi_ref / PSI_WILT), 0.0, 1.0)
     if t_soil is not None:

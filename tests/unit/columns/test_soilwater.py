@@ -415,3 +415,25 @@ def test_value_checks_off_give_the_same_bits_and_only_skip_the_checks():
         soil_water_step(w, soil, inf, -tr - 1e-6, roots, 1800.0, pond=pond)
     with pytest.raises(ValueError, match="w_liq: expected shape"):  # shapes always checked
         soil_water_step(w[:, :5], soil, inf, tr, roots, 1800.0, check_values=False)
+
+
+def test_one_clapp_hornberger_potential_for_the_surface_the_roots_and_the_soil_water_step():
+    """The surface's and the roots' potential is :func:`clapp_hornberger_potential` bit for
+    bit; the soil-water step's in-place exp(-b ln s) equals it to round-off."""
+    from landia.columns.soil import SoilParameters, clapp_hornberger_potential
+    from landia.columns.soilwater import _clapp_hornberger_layers
+    from landia.columns.surface import top_layer_potential
+
+    rng = np.random.default_rng(12)
+    n = 300
+    soil = SoilParameters.from_sand_clay(rng.uniform(5, 90, (n, 10)), rng.uniform(0, 5, (n, 10)))
+    dz = colm_layer_thickness(10)
+    w = rng.uniform(0, 1, (n, 10)) * soil.porosity * dz * 1000.0
+    w[:5] = 0.0  # below S_MIN
+    psi = clapp_hornberger_potential(w / (1000.0 * dz), soil.porosity, soil.psi_sat, soil.b)
+    top = top_layer_potential(w[:, 0], soil.porosity[:, 0], soil.psi_sat[:, 0], soil.b[:, 0],
+                              dz[0])
+    assert np.array_equal(top, psi[:, 0])
+    layers = _clapp_hornberger_layers(np.array(w.T, order="C"), (1000.0 * dz)[:, None], soil,
+                                      None, n, 10)[0].T
+    np.testing.assert_allclose(layers, psi, rtol=1e-14)
