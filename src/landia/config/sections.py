@@ -242,6 +242,13 @@ class ObservationSettings:
                 "'mean_std' (mean and standard-deviation scaling) or 'anomaly' (anomalies "
                 "about each climatology). See docs/observation-bias.md.",
         choices=("none", "cdf", "mean_std", "anomaly"))
+    cdf_error_scaling: str = key(
+        "std_ratio", "rescaling = 'cdf': the factor on a matched value's error standard "
+                     "deviation: 'std_ratio' (sigma_model / sigma_obs of the cell and layer, "
+                     "as LIS and SMAP L4) or 'local_slope' (the CDF map's slope at the value, "
+                     "which varies about 100-fold within a cell). See "
+                     "docs/observation-bias.md.",
+        choices=("std_ratio", "local_slope"))
     climatology: str = key(
         "", "Climatology file of `landia climatology`, required unless rescaling = 'none'; "
             "relative to the run directory (`landia cycle`) or the working directory "

@@ -36,10 +36,13 @@ class BiasCorrection:
         Used where an image has no ``observation_error_variance``
         (``analysis.observation_error_variance``), (m3 m-3)^2: the rescaled image always
         carries its (rescaled) variances.
+    cdf_error_scaling : {"std_ratio", "local_slope"}
+        ``observations.cdf_error_scaling`` (:func:`~landia.observations.rescaling.rescale`).
     """
 
     def __init__(self, method: str, climatology: Climatology | None = None,
-                 min_samples: int = 2, default_error_variance: float = 4.0e-4):
+                 min_samples: int = 2, default_error_variance: float = 4.0e-4,
+                 cdf_error_scaling: str = "std_ratio"):
         if method != "none" and climatology is None:
             raise InputError(f"observations.rescaling = {method!r} needs a climatology "
                              "(observations.climatology)")
@@ -47,6 +50,7 @@ class BiasCorrection:
         self.climatology = climatology
         self.min_samples = min_samples
         self.default_error_variance = default_error_variance
+        self.cdf_error_scaling = cdf_error_scaling
 
     @classmethod
     def from_settings(cls, settings: Settings, base_dir, lat=None, lon=None) -> "BiasCorrection":
@@ -74,7 +78,7 @@ class BiasCorrection:
                                        for k in range(clim.n_layers)],
             min_samples=obs.min_climatology_samples)
         return cls(obs.rescaling, clim, obs.min_climatology_samples,
-                   settings.analysis.observation_error_variance)
+                   settings.analysis.observation_error_variance, obs.cdf_error_scaling)
 
     def apply(self, observation: SoilMoistureField) -> SoilMoistureField:
         """``observation`` rescaled to the model's climatology (itself when ``none``).
@@ -93,9 +97,11 @@ class BiasCorrection:
         _check_grid(clim, observation.lat, observation.lon, observation.source)
         variance = (observation.error_variance if observation.error_variance is not None
                     else self.default_error_variance)
-        result = rescale(observation.values, variance, clim, self.method, self.min_samples)
+        result = rescale(observation.values, variance, clim, self.method, self.min_samples,
+                         self.cdf_error_scaling)
         get_logger("landia.observations").info(
             "observation_rescaling", file=observation.source, method=self.method,
+            cdf_error_scaling=self.cdf_error_scaling if self.method == "cdf" else None,
             **result.counts, mean_shift=[round(s, 6) for s in result.mean_shift],
             climatology=clim.source)
         return dataclasses.replace(observation, values=result.values,

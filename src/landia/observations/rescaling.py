@@ -27,8 +27,17 @@ observation-error variance :math:`r` carried along, :math:`r' = g'(y)^2\, r`:
     end slope, which can be extreme). The map is continuous and non-decreasing, so ranks are
     kept; with the nearest-rank quantiles of :func:`climatology_statistics` the rescaled
     training observations have exactly the model's quantiles at every level outside ties.
-    Error variance: times the square of the local slope (the slope of the segment holding
-    :math:`y`, its right-hand one at a knot; 1 beyond the range).
+    Error variance (``cdf_error_scaling``): times :math:`(\sigma_m / \sigma_o)^2`, the
+    ratio of the two climatologies' standard deviations (``std_ratio``, the default: the
+    practice of Reichle and Koster 2004 and of LIS and SMAP L4, where the matched
+    observations' error is scaled as their anomalies are), or times the square of the local
+    slope (``local_slope``: the slope of the segment holding :math:`y`, its right-hand one at a
+    knot; 1 beyond the range). The local slope is the map's derivative, but the empirical
+    quantiles make it vary about 100-fold within a cell (0.02 in the dry tail to 2.1 in the
+    middle on the demo), stating some values 100 times more precise than others; on real
+    SMAP over CONUS, point DA with ``std_ratio`` scored anomaly R 0.786 at the withheld cells,
+    against 0.776 with ``local_slope`` (docs/observation-bias.md). Where
+    :math:`\sigma_m / \sigma_o` is not a finite positive number, the local slope stands in.
 ``mean_std`` (mean and standard-deviation scaling)
     :math:`y' = \mu_m + (\sigma_m / \sigma_o)(y - \mu_o)`; error variance times
     :math:`(\sigma_m / \sigma_o)^2`.
@@ -59,6 +68,8 @@ from landia.io.climatology_file import Climatology
 
 #: The rescaling methods (``observations.rescaling``, besides ``none``).
 METHODS = ("cdf", "mean_std", "anomaly")
+#: The factors on a CDF-matched value's error (``observations.cdf_error_scaling``).
+CDF_ERROR_SCALINGS = ("std_ratio", "local_slope")
 #: Refusal reasons counted by :func:`rescale`.
 REASONS = ("no_climatology", "flat_mapping")
 
@@ -259,7 +270,7 @@ class RescalingResult:
 
 
 def rescale(values, error_variance, climatology: Climatology, method: str,
-            min_samples: int) -> RescalingResult:
+            min_samples: int, cdf_error_scaling: str = "std_ratio") -> RescalingResult:
     """Rescale an observation image to the model's climatology (module notes).
 
     Parameters
@@ -273,6 +284,9 @@ def rescale(values, error_variance, climatology: Climatology, method: str,
     method : {"cdf", "mean_std", "anomaly"}
     min_samples : int
         Fewest paired training samples for a cell and layer to be rescaled.
+    cdf_error_scaling : {"std_ratio", "local_slope"}
+        ``cdf``: the factor on the error standard deviation (module notes). It changes no
+        value and no refusal.
 
     Returns
     -------
@@ -281,6 +295,9 @@ def rescale(values, error_variance, climatology: Climatology, method: str,
     if method not in METHODS:
         raise InputError(f"observations.rescaling: expected one of {', '.join(METHODS)}, "
                          f"got {method!r}")
+    if cdf_error_scaling not in CDF_ERROR_SCALINGS:
+        raise InputError(f"observations.cdf_error_scaling: expected one of "
+                         f"{', '.join(CDF_ERROR_SCALINGS)}, got {cdf_error_scaling!r}")
     y = np.array(values, dtype=float)
     if y.ndim != 3 or y.shape[1:] != climatology.shape:
         raise InputError(f"rescaling: observation image {y.shape} does not match the "
@@ -298,7 +315,11 @@ def rescale(values, error_variance, climatology: Climatology, method: str,
         if method == "cdf":
             out[:nl], slope = cdf_map(y[:nl], c.observation_quantiles[:, :nl],
                                       c.model_quantiles[:, :nl])
-            factor[:nl] = slope
+            factor[:nl] = slope  # NaN (refused) and 0 (flat) stay: the refusals are the map's
+            if cdf_error_scaling == "std_ratio":
+                ratio = np.broadcast_to(c.model_std[:nl] / c.observation_std[:nl], slope.shape)
+                use = (slope > 0) & np.isfinite(ratio) & (ratio > 0)
+                factor[:nl][use] = ratio[use]
         elif method == "mean_std":
             ratio = c.model_std[:nl] / c.observation_std[:nl]
             usable[:nl] &= c.observation_std[:nl] > 0

@@ -113,3 +113,29 @@ def test_analyse_rescales_the_observations_when_configured(tmp_path, monkeypatch
     assert np.nanmean(plain["increment"]) > 0.035                   # dragged to the product
     assert abs(np.nanmean(rescaled["increment"])) < 0.002            # not with rescaling
     assert abs(np.nanmean(rescaled["observation"] - bg.values[:2])) < 0.002
+
+
+@pytest.mark.parametrize("scaling", ["std_ratio", "local_slope"])
+def test_cdf_error_scaling_is_taken_from_the_settings(tmp_path, scaling):
+    """``observations.cdf_error_scaling`` reaches the rescaling: the image's variances are
+    the configured variance times the std ratio squared (constant per cell) or the local
+    slope squared."""
+    from landia.observations.rescaling import cdf_map
+
+    bg, obs = make_case()
+    clim = climatology_for(bg)
+    write_climatology(tmp_path / "clim.nc", clim)
+    s = settings(rescaling="cdf", climatology="clim.nc", min_climatology_samples=20,
+                 cdf_error_scaling=scaling)
+    correction = BiasCorrection.from_settings(s, tmp_path, bg.lat, bg.lon)
+    assert correction.cdf_error_scaling == scaling
+    out = correction.apply(obs)
+    ok = np.isfinite(out.values)
+    nl = clim.n_layers
+    if scaling == "std_ratio":
+        factor = (clim.model_std / clim.observation_std)[:nl]
+    else:
+        factor = cdf_map(obs.values[:nl], clim.observation_quantiles[:, :nl],
+                         clim.model_quantiles[:, :nl])[1]
+    expected = s.analysis.observation_error_variance * factor**2
+    np.testing.assert_allclose(out.error_variance[:nl][ok[:nl]], expected[ok[:nl]], rtol=1e-12)

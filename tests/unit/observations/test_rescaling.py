@@ -118,15 +118,37 @@ def test_ties_map_to_the_mean_of_their_model_quantiles_and_stay_monotone():
     assert slope[at + 1] == pytest.approx((0.2 - 0.08) / (0.1 - 0.02))
 
 
-def test_cdf_error_variance_follows_the_local_slope():
+def test_cdf_error_variance_follows_the_local_slope_when_asked():
     model, obs = training_series()
     clim = stats(model, obs)
     y = np.nanmedian(obs, axis=0)
     r = np.full(y.shape, 4e-4)
-    res = rescale(y, r, clim, "cdf", 2)
+    res = rescale(y, r, clim, "cdf", 2, "local_slope")
     _, slope = cdf_map(y, clim.observation_quantiles, clim.model_quantiles)
     np.testing.assert_allclose(res.error_variance, r * slope**2, rtol=1e-14)
     assert np.all(slope > 0)
+
+
+def test_cdf_error_variance_scales_with_the_climatologies_std_ratio_by_default():
+    """The default: r (sigma_m / sigma_o)^2 per cell and layer, the same for every value of a
+    cell (the local slope varies); the values and the refusals are those of the local slope's
+    run; where the ratio is not a finite positive number the local slope stands in."""
+    model, obs = training_series()
+    clim = stats(model, obs)
+    y = np.nanmedian(obs, axis=0)
+    r = np.full(y.shape, 4e-4)
+    ratio = clim.model_std / clim.observation_std
+    clim.model_std[0, 0, 0] = 0.0  # ratio 0: the slope stands in there
+    res = rescale(y, r, clim, "cdf", 2)
+    by_slope = rescale(y, r, clim, "cdf", 2, "local_slope")
+    np.testing.assert_array_equal(res.values, by_slope.values)
+    assert res.counts == by_slope.counts
+    expected = r * ratio**2
+    expected[0, 0, 0] = by_slope.error_variance[0, 0, 0]
+    np.testing.assert_allclose(res.error_variance, expected, rtol=1e-14)
+    assert not np.allclose(res.error_variance, by_slope.error_variance)
+    with pytest.raises(InputError, match="cdf_error_scaling"):
+        rescale(y, r, clim, "cdf", 2, "slope")
 
 
 def test_mean_std_gives_the_model_mean_and_standard_deviation():
