@@ -251,7 +251,8 @@ def _perturbation_checks(p: PerturbationSettings, source: str) -> None:
 
 
 def _ensemble_checks(settings: Settings, source: str) -> None:
-    """An ensemble needs perturbed forcing; its hybrid needs the 3D-Var's JB and JI."""
+    """An ensemble needs perturbed forcing; its hybrid needs the 3D-Var's JB and an
+    observation term (JO, JI or both)."""
     e = settings.ensemble
     if not e.enabled:
         return
@@ -259,12 +260,14 @@ def _ensemble_checks(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: ensemble.enabled = true needs perturbation.enabled = "
                           f"true (the members differ by their forcing perturbations); got "
                           f"perturbation.enabled = false")
-    missing = [t for t in ("background", "image") if t not in settings.analysis.terms]
+    terms = settings.analysis.terms
+    missing = ([] if "background" in terms else ["background"]) + (
+        [] if {"point", "image"} & set(terms) else ["point or image"])
     if e.analysis == "hybrid" and missing:
-        raise ConfigError(f"{source}: ensemble.analysis = 'hybrid' runs the image 3D-Var of "
-                          f"the ensemble mean: analysis.terms must hold 'background' and "
-                          f"'image'; got {settings.analysis.terms!r} (missing "
-                          f"{', '.join(missing)})")
+        raise ConfigError(f"{source}: ensemble.analysis = 'hybrid' runs the 3D-Var of the "
+                          f"ensemble mean: analysis.terms must hold 'background' and an "
+                          f"observation term, 'point', 'image' or both; got {terms!r} "
+                          f"(missing {', '.join(missing)})")
 
 
 def utc_time(text: str) -> np.datetime64:

@@ -402,10 +402,11 @@ class EnsembleSettings:
     enabled: bool = key(False, "Run an ensemble (needs `[perturbation] enabled = true`).")
     members: int = key(20, "Number of members N (CoLM202X: 20).", lo=2, hi=1000)
     analysis: str = key("letkf", "'letkf' (the LETKF on every rank for its own cells), "
-                                 "'hybrid' (the image 3D-Var of the ensemble mean with B "
-                                 "variances from the spread, the LETKF for the perturbations, "
-                                 "members recentred on the 3D-Var analysis) or 'none' (an "
-                                 "ensemble open loop).",
+                                 "'hybrid' (the 3D-Var of analysis.terms, image, point or "
+                                 "both, on the ensemble mean with B variances from the "
+                                 "spread, the LETKF for the perturbations, members "
+                                 "recentred on the 3D-Var analysis) or 'none' (an ensemble "
+                                 "open loop).",
                         choices=("letkf", "hybrid", "none"))
     localisation_km: float = key(40.0, "Gaspari-Cohn half-width c of the LETKF's "
                                        "R-localisation, km (the weight is 0 beyond 2c; "

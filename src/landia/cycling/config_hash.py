@@ -44,6 +44,14 @@ HASH_NEUTRAL = {
     ("grid", "from_landscape"): False,  # the box grid
     ("curvelet", "fft_shape"): False,  # the smallest UDCT transform shape
     ("analysis", "distribute"): False,  # the joint analysis on the root
+    ("observations", "cdf_error_scaling"): "local_slope",  # CDF matching's error factor
+}
+#: Keys that matter only when another key has a given value: otherwise left out of the hash,
+#: so that a run they cannot affect keeps its hash. ``cdf_error_scaling`` (default
+#: ``std_ratio`` since 2026-12-03) acts only with CDF matching, where the earlier behaviour
+#: was the local slope (its neutral value above).
+HASH_ONLY_WITH = {
+    ("observations", "cdf_error_scaling"): ("observations", "rescaling", "cdf"),
 }
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).
@@ -53,13 +61,16 @@ HASH_SWITCHED_SECTIONS = ("perturbation", "ensemble")
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
     ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
-    their neutral value and sections of :data:`HASH_SWITCHED_SECTIONS` switched off neither),
-    as ``sha256:<hex>``."""
+    their neutral value, keys of :data:`HASH_ONLY_WITH` where they cannot act and sections of
+    :data:`HASH_SWITCHED_SECTIONS` switched off neither), as ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
+    for (section, key), (other_section, other, value) in HASH_ONLY_WITH.items():
+        if raw.get(other_section, {}).get(other) != value:
+            raw.get(section, {}).pop(key, None)
     for (section, key), neutral in HASH_NEUTRAL.items():
         if section in raw and key in raw[section] and raw[section][key] == neutral:
             del raw[section][key]

@@ -1,11 +1,12 @@
 """The ensemble-variational hybrid of an ensemble cycle (``ensemble.analysis = "hybrid"``).
 
 The LETKF (:mod:`landia.cycling.ensemble_analysis`) gives the analysis perturbations; the
-image 3D-Var gives their centre:
+cycle's 3D-Var (``analysis.terms``: the image term, the point term or both, with JB) gives
+their centre:
 
 1. every rank sends the members' mean and variance of the analysed layers at its cells to
    the root (two (n_land, layers) arrays; the ensemble itself stays where it is);
-2. the root runs the cycle's image 3D-Var (:meth:`landia.cycling.run.CycleRunner._analyse`,
+2. the root runs the cycle's 3D-Var (:meth:`landia.cycling.run.CycleRunner._analyse`,
    with its outputs, alerts and run-log fields) on the ensemble mean, with B's variances
 
    .. math:: D = (1 - \\beta)\\, \\sigma^2_{static} + \\beta\\, \\max(\\sigma^2_{ens}, 10^{-6}),

@@ -102,6 +102,11 @@ RUNS = {
     "enhybrid": {"label": "ensemble hybrid (LETKF + image 3D-Var)",
                  "terms": ["background", "image"], "ensemble": "hybrid", "free_year": False,
                  "settings": {"analysis": {"local_image_error": True}}},
+    # The control of the one above: the same members and LETKF, centred on point 3D-Var;
+    # what the image term adds to the ensemble hybrid is the difference of the two.
+    "enhybrid_point": {"label": "ensemble hybrid (LETKF + point 3D-Var)",
+                       "terms": ["background", "point"], "ensemble": "hybrid",
+                       "free_year": False},
 }
 DEFAULT_RUNS = tuple(RUNS)
 

@@ -243,11 +243,15 @@ def test_ensemble_section_defaults_and_validation():
 def test_an_ensemble_needs_perturbed_forcing_and_its_hybrid_the_3dvar_terms():
     with pytest.raises(ConfigError, match=r"ensemble.enabled.*perturbation.enabled"):
         settings_from_dict({"ensemble": {"enabled": True}})
-    hybrid = {"perturbation": {"enabled": True}, "analysis": {"terms": ["background", "point"]},
+    hybrid = {"perturbation": {"enabled": True}, "analysis": {"terms": ["point"]},
               "ensemble": {"enabled": True, "analysis": "hybrid"}}
-    with pytest.raises(ConfigError, match=r"'hybrid'.*missing image"):
+    with pytest.raises(ConfigError, match=r"'hybrid'.*missing background"):
         settings_from_dict(hybrid)
-    settings_from_dict({**hybrid, "analysis": {"terms": ["background", "image"]}})
+    with pytest.raises(ConfigError, match=r"'hybrid'.*missing point or image"):
+        settings_from_dict({**hybrid, "analysis": {"terms": ["background"]}})
+    for terms in (["background", "image"], ["background", "point"],
+                  ["background", "point", "image"]):  # the centre's 3D-Var: any of them
+        settings_from_dict({**hybrid, "analysis": {"terms": terms}})
     # switched off, the section asks nothing
     settings_from_dict({"ensemble": {"enabled": False, "analysis": "hybrid"},
                         "analysis": {"terms": ["point"]}})

@@ -218,6 +218,33 @@ def test_the_hybrid_recentres_the_members_on_the_3dvar_of_their_mean(case):
     assert np.abs(mean - np.stack([a[land] for a in analysis], axis=1)).max() < 1e-12
 
 
+
+def test_the_hybrid_can_centre_the_members_on_a_point_3dvar(case):
+    """``analysis.terms = [background, point]``: the centre is point 3D-Var's analysis of the
+    mean (the control that tells what the image term adds to the hybrid)."""
+    root, _ = case
+    run = root / "hybrid_point"
+    values = raw(root / "obs", analysis="hybrid")
+    values["analysis"] = {"layers": 3, "terms": ["background", "point"]}
+    assert run_here(run, values) == 0
+    lines = log(run)
+    for r in lines:
+        assert r["analysed"] and r["iterations"] > 0 and r["J_after"] < r["J_before"]
+        assert r["ensemble"]["analysis"] == "hybrid"
+    if not (root / "hybrid" / "checkpoints").exists():  # this test run alone
+        assert run_here(root / "hybrid", raw(root / "obs", analysis="hybrid")) == 0
+    point = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
+    image = checkpoint(root / "hybrid")[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
+    assert not np.allclose(point[:, 0], image[:, 0])  # another centre than the image 3D-Var's
+    state = checkpoint(run)[0]
+    dz = colm_layer_thickness(10)
+    theta = (state["w_liq"] / (1000.0 * dz) + state["w_ice"] / (917.0 * dz))
+    mean = theta.reshape(MEMBERS, -1, 10).mean(0)[:, :3]
+    with netCDF4.Dataset(sorted((run / "cycles").glob("analysis_*.nc"))[-1]) as ds:
+        analysis = np.asarray(ds["analysis"][0])
+    land = np.isfinite(analysis[0])
+    assert np.abs(mean - np.stack([a[land] for a in analysis], axis=1)).max() < 1e-12
+
 def test_the_hybrid_takes_its_covariances_from_the_members_when_asked(case):
     """hybrid_weight blends B's variances; the correlation length and the image-error
     variance per scale are diagnosed from the members at every analysis (in the run log)."""

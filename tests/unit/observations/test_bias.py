@@ -139,3 +139,20 @@ def test_cdf_error_scaling_is_taken_from_the_settings(tmp_path, scaling):
                          clim.model_quantiles[:, :nl])[1]
     expected = s.analysis.observation_error_variance * factor**2
     np.testing.assert_allclose(out.error_variance[:nl][ok[:nl]], expected[ok[:nl]], rtol=1e-12)
+
+
+def test_cdf_error_scaling_changes_the_run_hash_only_where_it_acts():
+    """Without CDF matching the key cannot act: a run keeps its hash (and its checkpoints)
+    across the new default. With CDF matching the local slope, the earlier behaviour, keeps
+    the earlier hash, and the std ratio (the new default) makes a new one."""
+    from landia.cycling.config_hash import config_hash
+
+    for rescaling in ("none", "mean_std", "anomaly"):
+        clim = {} if rescaling == "none" else {"climatology": "c.nc"}
+        hashes = {config_hash(settings(rescaling=rescaling, cdf_error_scaling=v, **clim))
+                  for v in ("std_ratio", "local_slope")}
+        assert len(hashes) == 1
+    assert config_hash(settings()) == config_hash(Settings())
+    cdf = {"rescaling": "cdf", "climatology": "c.nc"}
+    assert (config_hash(settings(**cdf, cdf_error_scaling="local_slope"))
+            != config_hash(settings(**cdf)))

@@ -25,9 +25,10 @@ from landia.log import get_logger
 log = get_logger("landia.report")
 
 LABELS = {"ctrl": "CTRL (open loop)", "point": "point DA (JB+JO)", "image": "image DA (JB+JI)",
-          "hybrid": "hybrid DA (JB+JO+JI)", "letkf": "LETKF", "enhybrid": "ensemble hybrid"}
+          "hybrid": "hybrid DA (JB+JO+JI)", "letkf": "LETKF", "enhybrid": "ensemble hybrid",
+          "enhybrid_point": "ensemble hybrid, point 3D-Var centre"}
 COLOURS = {"ctrl": "0.45", "point": "tab:orange", "image": "tab:blue", "hybrid": "tab:green",
-           "letkf": "tab:purple", "enhybrid": "tab:red"}
+           "letkf": "tab:purple", "enhybrid": "tab:red", "enhybrid_point": "tab:brown"}
 SERIES_RUNS = ("ctrl", "image", "point")
 SERIES_CELLS = 4
 
