@@ -208,6 +208,12 @@ def test_the_hybrid_recentres_the_members_on_the_3dvar_of_their_mean(case):
     hybrid = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
     assert not np.allclose(letkf[:, 0], hybrid[:, 0])
     # ... onto the 3D-Var analysis itself (no increment was clipped here)
+    assert_centred_on_the_last_analysis(run)
+
+
+def assert_centred_on_the_last_analysis(run: Path) -> None:
+    """The members' mean of the analysed layers is the last 3D-Var analysis (no increment
+    clipped)."""
     state = checkpoint(run)[0]
     dz = colm_layer_thickness(10)
     theta = (state["w_liq"] / (1000.0 * dz) + state["w_ice"] / (917.0 * dz))
@@ -216,7 +222,6 @@ def test_the_hybrid_recentres_the_members_on_the_3dvar_of_their_mean(case):
         analysis = np.asarray(ds["analysis"][0])
     land = np.isfinite(analysis[0])
     assert np.abs(mean - np.stack([a[land] for a in analysis], axis=1)).max() < 1e-12
-
 
 
 def test_the_hybrid_can_centre_the_members_on_a_point_3dvar(case):
@@ -236,14 +241,8 @@ def test_the_hybrid_can_centre_the_members_on_a_point_3dvar(case):
     point = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
     image = checkpoint(root / "hybrid")[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
     assert not np.allclose(point[:, 0], image[:, 0])  # another centre than the image 3D-Var's
-    state = checkpoint(run)[0]
-    dz = colm_layer_thickness(10)
-    theta = (state["w_liq"] / (1000.0 * dz) + state["w_ice"] / (917.0 * dz))
-    mean = theta.reshape(MEMBERS, -1, 10).mean(0)[:, :3]
-    with netCDF4.Dataset(sorted((run / "cycles").glob("analysis_*.nc"))[-1]) as ds:
-        analysis = np.asarray(ds["analysis"][0])
-    land = np.isfinite(analysis[0])
-    assert np.abs(mean - np.stack([a[land] for a in analysis], axis=1)).max() < 1e-12
+    assert_centred_on_the_last_analysis(run)
+
 
 def test_the_hybrid_takes_its_covariances_from_the_members_when_asked(case):
     """hybrid_weight blends B's variances; the correlation length and the image-error
