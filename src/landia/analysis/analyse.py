@@ -54,6 +54,9 @@ class AnalysisProblem:
     transform: ControlVariableTransform | None = None
     # The observation error beyond the stated one (analysis.local_image_error), else None.
     local_error: LocalError | None = None
+    # The observed image's term that the local error is estimated from: JI itself, or, for
+    # point 3D-Var with analysis.local_image_error, the same term built but left out of J.
+    error_image: ImageTerm | None = None
 
     def to_fields(self, x: np.ndarray) -> np.ndarray:
         """(layers, ny, nx) image of a control vector, NaN off land."""
@@ -322,17 +325,20 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         cells = np.concatenate(cells)
         terms.append(PointObservationTerm(PointSelection(xb.size, cells), np.concatenate(yv),
                                           np.concatenate(rv)))
-    curvelet, embeddings = None, []
-    if "image" in cfg.terms:
-        term, curvelet, embeddings = _image_term(grid, observation, valid_masks, land_pos,
-                                                 settings, image_error_variance)
-        terms.append(term)
+    curvelet, embeddings, image = None, [], None
+    if "image" in cfg.terms or (cfg.local_image_error and "point" in cfg.terms):
+        # JI; or, for point 3D-Var with the local error estimate, the observed image's
+        # transform that the estimate reads (the term itself stays out of J)
+        image, curvelet, embeddings = _image_term(grid, observation, valid_masks, land_pos,
+                                                  settings, image_error_variance)
+        if "image" in cfg.terms:
+            terms.append(image)
     if not terms:
         raise ConfigError("analysis.terms: no active cost term")
     problem = AnalysisProblem(grid=grid, depth=np.asarray(background.depth[:nl]), layers=nl,
                               background=xb, lower=lower, upper=upper,
                               cost=CostFunction(terms), observation=obs_used, qc=qc,
-                              curvelet=curvelet, embeddings=embeddings)
+                              curvelet=curvelet, embeddings=embeddings, error_image=image)
     final = problem.cost.terms
     if cfg.local_image_error:
         final = _local_error(problem, observation, settings, local_error_excess)
@@ -364,9 +370,9 @@ def _local_error(problem: AnalysisProblem, observation: SoilMoistureField, setti
     """Estimate the observation error beyond the stated one (``problem.local_error``); the
     cost terms loosened by it (:mod:`landia.analysis.local_error`)."""
     cfg = settings.analysis
-    if problem.curvelet is None:
-        raise ConfigError("analysis.local_image_error = true needs the image term: add 'image' "
-                          "to analysis.terms")
+    if problem.error_image is None:
+        raise ConfigError("analysis.local_image_error = true needs an observation term: "
+                          "'image' or 'point' in analysis.terms")
     if cfg.image_gap_weight > 0:
         raise ConfigError("analysis.local_image_error = true needs analysis.image_gap_weight = "
                           "0 (the whole-image term has no per-cell residual to standardise)")

@@ -61,6 +61,9 @@ error exceeds the stated one. JI compares the residual standardised per cell,
 
 (:math:`s^2_0` the low-pass image-error variance; W = I where e+ = 0, the unweighted term bit
 for bit), and JO's variances become :math:`r^o + e^+`. The cycle carries e in its checkpoint.
+Point 3D-Var (JB + JO) can take the estimate too: the observed image's transform
+(``AnalysisProblem.error_image``) is then built for it alone and JI stays out of J, so the
+estimate is the same and only JO is loosened.
 """
 
 from __future__ import annotations
@@ -143,8 +146,7 @@ def local_estimate(problem, stated: np.ndarray, window: float
     excess is the same in every layer); ``stated`` is the stated observation-error variance
     per x entry (NaN where unobserved). The same probes serve F and the energies mu and
     beta: 4 x :data:`~landia.analysis.image_diagnostics.WHITE_NOISE_PROBES` + 2 transforms."""
-    term = next(t for t in problem.cost.terms if t.name == "image")
-    layer = term.layers[0]
+    layer = problem.error_image.layers[0]
     grid, curvelet = problem.grid, problem.curvelet
     n, cells, t = grid.n_land, layer.innovation_cells, layer.innovation_transform
     sqrt_b, _ = _background_sqrt(problem)
@@ -192,8 +194,9 @@ def local_error(problem, stated: np.ndarray, previous: np.ndarray | None, analys
                 ) -> LocalError | None:
     """The excess of an analysis problem (module notes), from its innovations and the
     ``previous`` analysis' excess (without one, the first analysis takes its own estimate
-    whole); None without an image term."""
-    term = next((t for t in problem.cost.terms if t.name == "image"), None)
+    whole); None without the observed image (``problem.error_image``: JI, or point 3D-Var's
+    image built for the estimate alone)."""
+    term = problem.error_image
     if term is None or problem.curvelet is None or not term.layers:
         return None
     cfg = analysis_settings

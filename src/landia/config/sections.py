@@ -69,7 +69,8 @@ class AnalysisSettings:
                "image's fine-scale curvelet innovations (the local energy of the noise where "
                "the background error puts little), cycled with image_error_memory and "
                "image_error_cap; JI standardises each cell's residual by it and JO adds it to "
-               "the stated variance. Needs the image term (docs/analysis.md).")
+               "the stated variance. Needs an observation term: with 'point' alone the "
+               "observed image's transform is built for the estimate only (docs/analysis.md).")
     hybrid_split: bool = key(
         False, "With both JO and JI (the hybrid), give each half the observations' "
                "information: JO's variances and JI's image-error variances doubled. The "

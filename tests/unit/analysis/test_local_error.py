@@ -137,7 +137,30 @@ def test_the_cycled_excess_moves_by_the_memory_and_the_coverage_and_is_capped():
     np.testing.assert_allclose(out, [0.01, 0.01, 0.1, -0.1])
 
 
-def test_local_image_error_needs_the_image_term():
-    bg, obs, settings, _ = case(4, terms=("background", "point"), local_image_error=True)
+def test_local_image_error_needs_an_observation_term():
+    bg, obs, settings, _ = case(4, terms=("background",), local_image_error=True)
     with pytest.raises(ConfigError, match="local_image_error"):
         build_problem(bg, obs, settings)
+
+
+def test_point_3dvar_takes_the_same_estimate_without_the_image_term():
+    """JB + JO with local_image_error: the observed image is built for the estimate alone (no
+    JI in J), the estimate is image DA's to round-off, and JO's variances become r + e+; the
+    analysis stays closer to the truth in the region than point 3D-Var trusting the stated
+    error."""
+    bg, obs, settings, truth = case(11, terms=("background", "point"), local_image_error=True)
+    on = run_analysis(bg, obs, settings)
+    assert [t.name for t in on.problem.cost.terms] == ["background", "point"]
+    image = run_analysis(bg, obs, _settings(("background", "image"), local_image_error=True))
+    np.testing.assert_allclose(on.local_error.used, image.local_error.used, rtol=1e-10,
+                               atol=1e-12)
+    point = on.problem.cost.terms[1]
+    cells = point.operator.index
+    excess = np.clip(on.local_error.used, 0.0, settings.analysis.image_error_cap)
+    np.testing.assert_allclose(point.variance, STATED + excess[cells % on.problem.grid.n_land],
+                               rtol=1e-14)
+    off = run_analysis(bg, obs, settings.replace("analysis", local_image_error=False))
+    err = {name: np.sqrt(np.mean((r.analysis_field[0][_region()] - truth[_region()]) ** 2))
+           for name, r in (("on", on), ("off", off))}
+    assert err["on"] < 0.95 * err["off"]
+    assert on.image_statistics is None  # no JI: no per-band statistics
