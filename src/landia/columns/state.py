@@ -24,17 +24,18 @@ INITIAL_SOIL_TEMPERATURE = 283.15
 def layer_sum(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=1)`` of an (N, nlayer) array, bit for bit, in a third of the time.
 
-    numpy sums each short row with its pairwise kernel (one call per row, slow for 10
-    values); this adds whole layers, (N,) at a time, in that kernel's order: rows of fewer
-    than 8 values in sequence from 0, rows of 8 to 128 into 8 partial sums
-    ``r_k = a_k + a_{k+8} + ...`` combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
-    (r6 + r7))``, then the remainder in sequence, then added to 0. Longer rows take
-    ``a.sum(axis=1)``. Checked bit for bit against numpy in the tests. The model step sums
-    the water of every column four times a step (the budget residual): 0.076 against 0.226
-    ms a sum for the demo ensemble's 15,856 columns of 10 layers.
+    For a C-ordered array (a state's, as :class:`ColumnState` keeps them) numpy sums each
+    short row with its pairwise kernel (one call per row, slow for 10 values); this adds
+    whole layers, (N,) at a time, in that kernel's order: rows of fewer than 8 values in
+    sequence from 0, rows of 8 to 128 into 8 partial sums ``r_k = a_k + a_{k+8} + ...``
+    combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the remainder in
+    sequence, then added to 0. Longer rows and other memory orders take ``a.sum(axis=1)``.
+    Checked bit for bit against numpy in the tests. The model step sums the water of every
+    column four times a step (the budget residual): 0.076 against 0.226 ms a sum for the
+    demo ensemble's 15,856 columns of 10 layers.
     """
     n = a.shape[1]
-    if n > 128:
+    if n > 128 or not a.flags.c_contiguous:  # numpy's order differs there (F order: in turn)
         return a.sum(axis=1)
     if n < 8:
         out = np.zeros(a.shape[0])

@@ -169,6 +169,8 @@ def test_layer_sum_is_numpys_row_sum_bit_for_bit(nl):
     a[::11] = -0.0
     assert np.array_equal(layer_sum(a), a.sum(axis=1))
     assert np.array_equal(np.signbit(layer_sum(a)), np.signbit(a.sum(axis=1)))
+    for other in (np.asfortranarray(a), a[::2], np.hstack([a, a])[:, :nl]):  # other orders
+        assert np.array_equal(layer_sum(other), other.sum(axis=1))
 
 
 def test_has_roots_is_made_once_and_read_only():
