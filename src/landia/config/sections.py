@@ -246,8 +246,8 @@ class ObservationSettings:
     cdf_error_scaling: str = key(
         "std_ratio", "rescaling = 'cdf': the factor on a matched value's error standard "
                      "deviation: 'std_ratio' (sigma_model / sigma_obs of the cell and layer, "
-                     "as LIS and SMAP L4) or 'local_slope' (the CDF map's slope at the value, "
-                     "which varies about 100-fold within a cell). See "
+                     "as NASA GMAO's land assimilation) or 'local_slope' (the CDF map's "
+                     "slope at the value, which varies about 100-fold within a cell). See "
                      "docs/observation-bias.md.",
         choices=("std_ratio", "local_slope"))
     climatology: str = key(

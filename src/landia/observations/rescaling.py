@@ -7,7 +7,8 @@ NASA LIS per cell and month; SMAP Level 4), or assimilates anomalies about each 
 (the CoLM202X LETKF). This module holds the arithmetic: the statistics of paired training
 samples (:func:`climatology_statistics`) and the three mappings of an observation :math:`y`
 of one cell and layer to :math:`y'` in the model's climatology (:func:`rescale`), with the
-observation-error variance :math:`r` carried along, :math:`r' = g'(y)^2\, r`:
+observation-error variance :math:`r` carried along, :math:`r' = f^2 r` with f the map's
+factor (below):
 
 ``cdf`` (CDF matching, piecewise-linear quantile mapping)
     :math:`y' = F_m^{-1}(F_o(y))`, with :math:`F_o, F_m` the empirical distributions of the
@@ -29,8 +30,8 @@ observation-error variance :math:`r` carried along, :math:`r' = g'(y)^2\, r`:
     training observations have exactly the model's quantiles at every level outside ties.
     Error variance (``cdf_error_scaling``): times :math:`(\sigma_m / \sigma_o)^2`, the
     ratio of the two climatologies' standard deviations (``std_ratio``, the default: the
-    practice of Reichle and Koster 2004 and of LIS and SMAP L4, where the matched
-    observations' error is scaled as their anomalies are), or times the square of the local
+    usual practice of NASA GMAO's land assimilation, SMAP L4's, which scales the matched
+    observations' error as their anomalies are scaled), or times the square of the local
     slope (``local_slope``: the slope of the segment holding :math:`y`, its right-hand one at a
     knot; 1 beyond the range). The local slope is the map's derivative, but the empirical
     quantiles make it vary about 100-fold within a cell (0.02 in the dry tail to 2.1 in the
