@@ -72,3 +72,21 @@ def test_rerun_resumes(experiment):
     results = run_experiment(out, ConusSettings(**SHORT), report=False)
     assert (out / "runs/image/run_log.jsonl").read_text() == before
     assert results["experiment"]["seconds"]["runs"] == {}
+
+
+def test_every_run_is_a_valid_configuration(tmp_path):
+    """Each run of the experiment (the point-centred ensemble hybrid included) passes the
+    configuration checks; the two ensemble hybrids differ only in their 3D-Var's terms."""
+    from landia.config import settings_from_dict
+    from landia.experiment.conus_smap import RUNS
+
+    tuning = {"background_error_variance": 6.7e-4, "observation_error_variance": 9.7e-4,
+              "correlation_length_km": 226.0}
+    cs = ConusSettings(**SHORT)
+    configs = {name: run_settings(name, cs, tmp_path, tuning) for name in RUNS}
+    for name, cfg in configs.items():
+        settings_from_dict(cfg)  # raises on a refused combination
+    image, point = configs["enhybrid"], configs["enhybrid_point"]
+    assert image["ensemble"] == point["ensemble"] and image["ensemble"]["analysis"] == "hybrid"
+    assert image["analysis"]["terms"] == ["background", "image"]
+    assert point["analysis"]["terms"] == ["background", "point"]
