@@ -160,7 +160,9 @@ def fit_error_statistics(cov: InnovationCovariance, steps: int = 4,
                          "not enough observations to fit the correlation")
     r, c, w = r[use], c[use], np.sqrt(n[use] / n[use].sum())
     var = cov.variance
-    start = [max(c[0], 1e-8) * 1.5, max(r[0], 1.0) * 2.0]
+    # inside the bounds: a first bin close to the innovation variance (little uncorrelated
+    # error) would otherwise start the fit above sigma_b^2 <= var(d)
+    start = [min(max(c[0], 1e-8) * 1.5, 0.99 * var), max(r[0], 1.0) * 2.0]
 
     def residual(p):
         return w * (p[0] * matern(r, p[1], steps) - c) / var

@@ -23,27 +23,45 @@ def test_matern_is_one_at_zero_and_has_the_daley_length():
     assert np.all(np.diff(matern(np.linspace(0, 2000, 50), L)) < 0)
 
 
-def test_known_statistics_are_recovered():
+def _innovations(sb2, so2, length, images=150, seed=5):
+    """Binned covariance of innovations with a diffusion-correlated background error of
+    variance sb2 over ``length`` km and a white observation error so2, half the cells seen."""
     lat = np.arange(25.0, 50.0, 1.25)
     lon = np.arange(-120.0, -70.0, 1.5)
     grid = LatLonGrid(lat, lon, np.ones((lat.size, lon.size), dtype=bool))
-    sb2, so2, length = 4e-4, 9e-4, 300.0
     u = diffusion_correlation(grid, length, 4).sqrt()
-    rng = np.random.default_rng(5)
-    images = []
-    for _ in range(150):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(images):
         b = np.sqrt(sb2) * (u @ rng.standard_normal(grid.n_land))
         o = np.sqrt(so2) * rng.standard_normal(grid.n_land)
         d = grid.to_field(b + o)
         d[rng.random(d.shape) < 0.5] = np.nan                      # half the cells observed
-        images.append(d)
-    cov = binned_covariance(np.array(images), lat, lon,
-                            edges_km=(0, 1, 150, 250, 350, 450, 600, 800, 1000))
+        out.append(d)
+    return binned_covariance(np.array(out), lat, lon,
+                             edges_km=(0, 1, 150, 250, 350, 450, 600, 800, 1000))
+
+
+def test_known_statistics_are_recovered():
+    sb2, so2, length = 4e-4, 9e-4, 300.0
+    cov = _innovations(sb2, so2, length)
     assert cov.variance == pytest.approx(sb2 + so2, rel=0.05)
     fit = fit_error_statistics(cov)
     assert fit.background_variance == pytest.approx(sb2, rel=0.2)
     assert fit.observation_variance == pytest.approx(so2, rel=0.1)
     assert fit.length_km == pytest.approx(length, rel=0.2)
+
+
+def test_a_small_observation_error_is_fitted():
+    """The first bin's covariance near the innovation variance (a long, dominant background
+    error): the fit's start must stay inside its bounds (it raised scipy's ValueError)."""
+    sb2, so2, length = 9e-4, 1e-4, 600.0
+    cov = _innovations(sb2, so2, length)
+    assert 1.5 * cov.covariance[1] > cov.variance                  # the case of the bug
+    fit = fit_error_statistics(cov)
+    assert fit.background_variance == pytest.approx(sb2, rel=0.2)
+    assert fit.observation_variance == pytest.approx(so2, rel=0.5)
+    assert fit.length_km == pytest.approx(length, rel=0.25)
 
 
 def test_bad_input_is_refused():
