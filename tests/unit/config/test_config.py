@@ -265,3 +265,19 @@ def test_the_cycled_observation_offset_keys_are_checked():
         settings_from_dict({"observations": {"offset_correction": "climatology"}})
     with pytest.raises(ConfigError, match="offset_memory"):
         settings_from_dict({"observations": {"offset_memory": 1.0}})
+
+
+def test_choices_match_the_domain_modules():
+    """config/ does not import observations/ (the layers' rule), so the choices of these keys
+    are written twice; this keeps the two lists the same."""
+    from dataclasses import fields
+
+    from landia.config.sections import ObservationSettings
+    from landia.observations import rescaling, vertical
+
+    def choices(cls, name):
+        return tuple(next(f for f in fields(cls) if f.name == name).metadata["choices"])
+
+    assert choices(ObservationSettings, "rescaling") == ("none",) + rescaling.METHODS
+    assert choices(ObservationSettings, "cdf_error_scaling") == rescaling.CDF_ERROR_SCALINGS
+    assert choices(ObservationSettings, "vertical") == vertical.METHODS
