@@ -25,7 +25,6 @@ from __future__ import annotations
 #: and the image-error variance come from the observing system: see demo_run.run_config).
 DA_SETTINGS = {
     "analysis": {"layers": 3, "upper_bound": "porosity"},
-    "curvelet": {"sigma": 0.5},
     "minimiser": {"backend": "tao", "tao_type": "blmvm"},
 }
 

@@ -42,20 +42,29 @@ class CoefficientSelection(LinearOperator):
             raise OperatorError("CoefficientSelection: reference coefficients contain NaN/inf")
         if not 0.0 < sigma <= 1.0:
             raise OperatorError(f"CoefficientSelection: sigma must lie in (0, 1], got {sigma}")
-        modulus = np.abs(reference.view(np.complex128))
-        m = modulus.size
+        m = reference.size // 2
         k = min(m, max(1, math.ceil(sigma * m)))
-        order = np.argsort(-modulus, kind="stable")
-        self.kept = np.sort(order[:k])
+        # Every pair kept (sigma 1, the default): no ranking, and P is the identity
+        self.everything = k == m
+        if self.everything:
+            self.kept = np.arange(m)
+        else:
+            modulus = np.abs(reference.view(np.complex128))
+            order = np.argsort(-modulus, kind="stable")
+            self.kept = np.sort(order[:k])
         self.sigma = float(sigma)
         self.n_coefficients = m
         super().__init__(dtype=np.float64, shape=(2 * k, 2 * m), name=name)
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
+        if self.everything:
+            return np.array(x, dtype=np.float64)
         c = np.ascontiguousarray(x, dtype=np.float64).view(np.complex128)
         return np.ascontiguousarray(c[self.kept]).view(np.float64)
 
     def _rmatvec(self, y: np.ndarray) -> np.ndarray:
+        if self.everything:
+            return np.array(y, dtype=np.float64)
         out = np.zeros(self.n_coefficients, dtype=np.complex128)
         out[self.kept] = np.ascontiguousarray(y, dtype=np.float64).view(np.complex128)
         return out.view(np.float64)

@@ -154,6 +154,23 @@ def test_selection_keeps_top_fraction_by_modulus():
         CoefficientSelection(bad, 0.5)
 
 
+def test_selection_of_every_coefficient_is_the_identity():
+    """sigma 1 (the default): P keeps every pair, in order, without ranking them."""
+    rng = np.random.default_rng(6)
+    ref = rng.standard_normal(200)
+    P = CoefficientSelection(ref, 1.0)
+    assert P.everything and P.shape == (200, 200)
+    np.testing.assert_array_equal(P.kept, np.arange(100))
+    x = rng.standard_normal(200)
+    np.testing.assert_array_equal(P.matvec(x), x)
+    np.testing.assert_array_equal(P.rmatvec(x), x)
+    assert dot_test(P) < RTOL
+    # one pair fewer takes the ranking path and drops the smallest pair
+    general = CoefficientSelection(ref, 0.99)
+    assert not general.everything and general.shape == (198, 200)
+    assert np.abs(ref.view(np.complex128)).argmin() not in general.kept
+
+
 def test_point_selection_dot_and_repeats():
     H = PointSelection(10, np.array([1, 4, 4, 9]))
     assert dot_test(H) < RTOL
