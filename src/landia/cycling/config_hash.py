@@ -53,21 +53,44 @@ HASH_NEUTRAL = {
 HASH_ONLY_WITH = {
     ("observations", "cdf_error_scaling"): ("observations", "rescaling", "cdf"),
 }
+#: Keys of the first format that act only through the image term JI: in a run where JI takes
+#: no part they are hashed at their first-format default (the value), whatever they hold, so
+#: that a change of their default (``curvelet.sigma``: 0.5, the paper's, until 2026-12-03, then
+#: 1) orphans only the checkpoints of the runs whose analysis it changes.
+HASH_IMAGE_TERM_ONLY = {("curvelet", "sigma"): 0.5}
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).
 HASH_SWITCHED_SECTIONS = ("perturbation", "ensemble")
+
+
+def image_term_acts(raw: dict) -> bool:
+    """Whether JI takes part in the run of ``raw`` (``dataclasses.asdict`` of its settings): it
+    assimilates (``cycle.mode`` 'da'), its analysis is a 3D-Var (no ensemble, or the ensemble
+    hybrid's) and ``analysis.terms`` holds 'image'."""
+    if raw.get("cycle", {}).get("mode", "da") != "da":
+        return False
+    ensemble = raw.get("ensemble", {})
+    if ensemble.get("enabled", False) and ensemble.get("analysis") != "hybrid":
+        return False
+    return "image" in raw.get("analysis", {}).get("terms", [])
 
 
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
     ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
     their neutral value, keys of :data:`HASH_ONLY_WITH` where they cannot act and sections of
-    :data:`HASH_SWITCHED_SECTIONS` switched off neither), as ``sha256:<hex>``."""
+    :data:`HASH_SWITCHED_SECTIONS` switched off neither; keys of
+    :data:`HASH_IMAGE_TERM_ONLY` at their first-format value where JI takes no part), as
+    ``sha256:<hex>``."""
     raw = dataclasses.asdict(settings)
     for section in HASH_EXCLUDED_SECTIONS:
         raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
+    if not image_term_acts(raw):
+        for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
+            if key in raw.get(section, {}):
+                raw[section][key] = value
     for (section, key), (other_section, other, value) in HASH_ONLY_WITH.items():
         if raw.get(other_section, {}).get(other) != value:
             raw.get(section, {}).pop(key, None)

@@ -192,3 +192,24 @@ def test_bad_initial_states_are_refused(grid, tmp_path):
     with pytest.raises(InputError, match="wet.nc"):
         run_cycles(MPI.COMM_SELF, settings(initial_state=str(too_wet)), tmp_path / "run",
                    progress=False)
+
+
+def test_sigma_changes_the_hash_only_where_the_image_term_acts():
+    """curvelet.sigma acts through JI only: point DA, CTRL and the LETKF keep the hash they had
+    with the paper's 0.5 whatever sigma holds, so the new default orphans no run of theirs."""
+    def h(sigma, **sections):
+        s = Settings().replace("curvelet", sigma=sigma)
+        for section, keys in sections.items():
+            s = s.replace(section, **keys)
+        return config_hash(s)
+
+    point = {"analysis": {"terms": ["background", "point"]}}
+    ctrl = {"cycle": {"mode": "ctrl"}}
+    letkf = {"perturbation": {"enabled": True},
+             "ensemble": {"enabled": True, "analysis": "letkf"}}
+    for idle in (point, ctrl, letkf):
+        assert h(1.0, **idle) == h(0.5, **idle) == h(0.3, **idle)
+    hybrid = {"perturbation": {"enabled": True},
+              "ensemble": {"enabled": True, "analysis": "hybrid"}}
+    for acting in ({}, hybrid, {"analysis": {"terms": ["background", "point", "image"]}}):
+        assert h(1.0, **acting) != h(0.5, **acting)
