@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from landia.config import CurveletSettings
 from landia.errors import InputError
 from landia.operators.curvelet import CurveletTransform
 from landia.operators.embedding import HarmonicEmbedding
@@ -83,8 +84,9 @@ class CurveletShrinkage:
     land : ndarray of bool (ny, nx)
     scales, wedges : int
         Of the transform (0 scales: the default rule, as ``curvelet.scales``).
-    fill_decay : float
-        Of the screened harmonic fill (``curvelet.fill_decay``).
+    fill_decay : float, optional
+        Of the screened harmonic fill (default ``curvelet.fill_decay``'s; its sweeps and exact
+        size are the ``[curvelet]`` defaults too).
     probes : int
         White-noise probes for the per-coefficient noise energy :math:`\\nu_k`.
     seed : int
@@ -93,7 +95,7 @@ class CurveletShrinkage:
     land: np.ndarray
     scales: int = 0
     wedges: int = 3
-    fill_decay: float = 1.5
+    fill_decay: float | None = None
     probes: int = 32
     seed: int = 0
 
@@ -104,8 +106,10 @@ class CurveletShrinkage:
                              "with at least one land cell")
         self.transform = CurveletTransform.unpadded_for(self.land.shape, self.scales,
                                                         self.wedges)
-        self.embedding = HarmonicEmbedding(self.land, self.transform.image_shape, 4, 80000,
-                                           self.fill_decay)
+        cs = CurveletSettings()
+        decay = cs.fill_decay if self.fill_decay is None else self.fill_decay
+        self.embedding = HarmonicEmbedding(self.land, self.transform.image_shape,
+                                           cs.fill_sweeps, cs.exact_fill_cells, decay)
         self.low_pass = self.transform.coefficient_scale == 0
         rng = np.random.default_rng(self.seed)
         energy = np.zeros(self.transform.n_coefficients)
