@@ -112,16 +112,17 @@ class LocalError:
                 "local_error_cells": int(np.sum(self.used > 0))}
 
 
-def fine_scales(scale: np.ndarray, scales: int, background: list, white: list,
-                stated: float) -> tuple[int, ...]:
+def fine_scales(scale: np.ndarray, scales: int, background: np.ndarray | None,
+                white: np.ndarray, stated: float) -> tuple[int, ...]:
     """F: the finest scale and each coarser one (down to 1) while its stated background
     energy is at most :data:`FINE_SCALE_SHARE` of a white error of the ``stated`` variance
-    (module notes), from the curvelet coefficients of B^1/2 probes (``background``; none
-    without a background term: every scale but the low-pass) and of unit white probes."""
-    if not background:
+    (module notes), from the squared moduli of the curvelet coefficients of B^1/2 probes
+    (``background``, summed over the probes; None without a background term: every scale but
+    the low-pass) and of unit white probes (``white``, summed likewise)."""
+    if background is None:
         return tuple(range(1, scales))
-    b = np.bincount(scale, sum(_squares(c) for c in background), minlength=scales)
-    w = np.bincount(scale, sum(_squares(c) for c in white), minlength=scales)
+    b = np.bincount(scale, background, minlength=scales)
+    w = np.bincount(scale, white, minlength=scales)
     share = b / np.maximum(stated * w, 1e-300)
     chosen = [scales - 1]
     for j in range(scales - 2, 0, -1):
@@ -129,6 +130,17 @@ def fine_scales(scale: np.ndarray, scales: int, background: list, white: list,
             break
         chosen.append(j)
     return tuple(sorted(chosen))
+
+
+def _summed_squares(transform, inputs: list):
+    """sum over ``inputs`` of |(T v)_k|^2 per coefficient, one transform at a time (None for no
+    input); the order of the sum is fixed, so the bits are those of summing stored ones."""
+    if not inputs:
+        return None
+    total = 0
+    for v in inputs:
+        total = total + _squares(transform.matvec(v))
+    return total
 
 
 def _smooth(field: np.ndarray, window: float, periodic: bool) -> np.ndarray:
@@ -145,21 +157,26 @@ def local_estimate(problem, stated: np.ndarray, window: float
     land cell, from the image of the shallowest observed layer (the product's own image; the
     excess is the same in every layer); ``stated`` is the stated observation-error variance
     per x entry (NaN where unobserved). The same probes serve F and the energies mu and
-    beta: 4 x :data:`~landia.analysis.image_diagnostics.WHITE_NOISE_PROBES` + 2 transforms."""
+    beta: 6 x :data:`~landia.analysis.image_diagnostics.WHITE_NOISE_PROBES` + 2 transforms,
+    with one probe's coefficients in memory at a time (the probes' forward transforms are
+    made twice instead of kept: 32 vectors of the transform's size were 860 MB at 0.25 deg)."""
     layer = problem.error_image.layers[0]
     grid, curvelet = problem.grid, problem.curvelet
     n, cells, t = grid.n_land, layer.innovation_cells, layer.innovation_transform
     sqrt_b, _ = _background_sqrt(problem)
-    white = [t.matvec(z) for z in _probes(cells.size, WHITE_NOISE_PROBES, PROBE_SEED)]
+    # The probes on the compared cells (small); their coefficients (the size of the transform,
+    # each 30 MB at 0.25 deg) are made one at a time, twice: once for F, once for the band.
+    white = list(_probes(cells.size, WHITE_NOISE_PROBES, PROBE_SEED))
     background = [] if sqrt_b is None else [
-        t.matvec(sqrt_b(z)[cells])
+        sqrt_b(z)[cells]
         for z in _probes(problem.background.size, WHITE_NOISE_PROBES, PROBE_SEED + 1)]
-    scales = fine_scales(curvelet.coefficient_scale, curvelet.scales, background, white,
+    scales = fine_scales(curvelet.coefficient_scale, curvelet.scales,
+                         _summed_squares(t, background), _summed_squares(t, white),
                          float(np.mean(stated[cells])))
     keep = np.repeat(np.isin(curvelet.coefficient_scale, scales), 2).astype(np.float64)
 
-    def band_energy(coefficients):
-        return sum(t.rmatvec(keep * c) ** 2 for c in coefficients) / WHITE_NOISE_PROBES
+    def band_energy(inputs):
+        return sum(t.rmatvec(keep * t.matvec(v)) ** 2 for v in inputs) / WHITE_NOISE_PROBES
 
     mu = band_energy(white)
     beta = band_energy(background) if background else 0.0
