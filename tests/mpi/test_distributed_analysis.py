@@ -26,7 +26,7 @@ COMM = MPI.COMM_WORLD
 def _settings(**analysis):
     return settings_from_dict({"analysis": {"terms": ["background", "point", "image"],
                                             "layers": 3, "image_error_method": "desroziers",
-                                            **analysis}})
+                                            "local_image_error": False, **analysis}})
 
 
 def test_layers_of_rank_cover_every_layer_once():

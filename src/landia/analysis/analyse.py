@@ -326,7 +326,8 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
         terms.append(PointObservationTerm(PointSelection(xb.size, cells), np.concatenate(yv),
                                           np.concatenate(rv)))
     curvelet, embeddings, image = None, [], None
-    if "image" in cfg.terms or (cfg.local_image_error and "point" in cfg.terms):
+    local = settings.local_image_error_on
+    if "image" in cfg.terms or (local and "point" in cfg.terms):
         # JI; or, for point 3D-Var with the local error estimate, the observed image's
         # transform that the estimate reads (the term itself stays out of J)
         image, curvelet, embeddings = _image_term(grid, observation, valid_masks, land_pos,
@@ -340,7 +341,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
                               cost=CostFunction(terms), observation=obs_used, qc=qc,
                               curvelet=curvelet, embeddings=embeddings, error_image=image)
     final = problem.cost.terms
-    if cfg.local_image_error:
+    if local:
         final = _local_error(problem, observation, settings, local_error_excess)
     if cfg.hybrid_split and "point" in cfg.terms and "image" in cfg.terms:
         final = _halved(final)

@@ -55,7 +55,7 @@ def separable(settings: Settings) -> str | None:
     cfg = settings.analysis
     if cfg.layers < 2:
         return "one analysed layer"
-    if cfg.local_image_error:
+    if settings.local_image_error_on:
         return ("analysis.local_image_error: the per-cell excess is estimated from the "
                 "innovations of all layers at once")
     return None

@@ -74,10 +74,13 @@ def cycle_case(name: str, analysis: dict | None = None) -> dict:
         _cycle_toml(tmp / "truth.toml", grid, mode="ctrl", precipitation_seed=2, texture_seed=12)
         _cycle_run(tmp / "truth.toml", tmp / "truth", 2)
         make_observations(tmp / "truth", tmp / "obs")
-        _cycle_toml(tmp / "da.toml", grid, analysis={**(analysis or {}), "distribute": True})
-        _cycle_toml(tmp / "joint.toml", grid, analysis={**(analysis or {}), "distribute": False})
-        _cycle_toml(tmp / "wedges.toml", grid,
-                    analysis={**(analysis or {}), "distribute": "wedges"})
+        # The three paths solve the same J: without the local error estimate (on by default
+        # with JI), which couples the layers and would send distribute = true to the joint
+        # analysis (docs/analysis.md)
+        analysis = {"local_image_error": False, **(analysis or {})}
+        _cycle_toml(tmp / "da.toml", grid, analysis={**analysis, "distribute": True})
+        _cycle_toml(tmp / "joint.toml", grid, analysis={**analysis, "distribute": False})
+        _cycle_toml(tmp / "wedges.toml", grid, analysis={**analysis, "distribute": "wedges"})
         mean = {}
         for ranks in (1, 2, "joint1", "joint2", "wedges2"):
             run = tmp / f"da{ranks}"

@@ -75,6 +75,27 @@ class Settings:
     ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
     serve: Optional[ServeSettings] = None
 
+    @property
+    def image_term_acts(self) -> bool:
+        """Whether the image term JI takes part in the analyses: the run assimilates
+        (``cycle.mode`` 'da'), its analysis is a 3D-Var (no ensemble, or the ensemble
+        hybrid's) and ``analysis.terms`` holds 'image'."""
+        if self.cycle.mode != "da":
+            return False
+        if self.ensemble.enabled and self.ensemble.analysis != "hybrid":
+            return False
+        return "image" in self.analysis.terms
+
+    @property
+    def local_image_error_on(self) -> bool:
+        """``analysis.local_image_error`` resolved: 'auto' is on where JI takes part
+        (:attr:`image_term_acts`) over the observed cells (``image_gap_weight`` 0, the only
+        term whose per-cell residual the estimate can standardise)."""
+        value = self.analysis.local_image_error
+        if value == "auto":
+            return self.image_term_acts and self.analysis.image_gap_weight == 0
+        return bool(value)
+
     def replace(self, section: str, **changes: Any) -> "Settings":
         """Return a copy with keys of one section changed (validated like a file)."""
         current = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}

@@ -64,13 +64,16 @@ class AnalysisSettings:
     image_error_cap: float = key(
         1.0e-1, "Estimated variances: largest value carried, (m3 m-3)^2 (a scale at the cap "
                 "barely constrains the analysis).", lo=0.0, lo_open=True)
-    local_image_error: bool = key(
-        False, "Estimate, per land cell, the observation error beyond the stated one from the "
-               "image's fine-scale curvelet innovations (the local energy of the noise where "
-               "the background error puts little), cycled with image_error_memory and "
-               "image_error_cap; JI standardises each cell's residual by it and JO adds it to "
-               "the stated variance. Needs an observation term: with 'point' alone the "
-               "observed image's transform is built for the estimate only (docs/analysis.md).")
+    local_image_error: Union[bool, str] = key(
+        "auto", "Estimate, per land cell, the observation error beyond the stated one from the "
+                "image's fine-scale curvelet innovations (the local energy of the noise where "
+                "the background error puts little), cycled with image_error_memory and "
+                "image_error_cap; JI standardises each cell's residual by it and JO adds it to "
+                "the stated variance. 'auto' (default): on wherever the image term JI takes "
+                "part (a 3D-Var with 'image' in analysis.terms and image_gap_weight 0), off "
+                "elsewhere. true also with 'point' alone, where the observed image's transform "
+                "is built for the estimate only; false: the stated error, the paper's "
+                "(docs/analysis.md).", choices=(True, False, "auto"))
     hybrid_split: bool = key(
         False, "With both JO and JI (the hybrid), give each half the observations' "
                "information: JO's variances and JI's image-error variances doubled. The "
@@ -95,7 +98,7 @@ class AnalysisSettings:
     distribute: Union[bool, str] = key(
         False, "In a cycle, true: solve the analysed layers as independent problems, layer k "
                "on rank k mod size (any number of ranks gives the same bits), when no cost "
-               "term couples them (all but local_image_error); agrees with the joint analysis "
+               "term couples them (all but local_image_error, on by default with JI); agrees with the joint analysis "
                "to the minimiser's tolerance. 'wedges' (a cycle, or `landia analyse` on "
                "several ranks): the root minimises the joint J and every rank evaluates part "
                "of the image term's curvelet wedges, one reduction per evaluation; equal to "

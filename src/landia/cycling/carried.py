@@ -49,7 +49,7 @@ class CarriedImageError:
     values : ndarray (scales,) or None
         The variances for the next analysis; None before the first analysis.
     local : bool
-        True with ``analysis.local_image_error``.
+        True with ``analysis.local_image_error`` on (:attr:`Settings.local_image_error_on`).
     excess : ndarray (n_land,) or None
         The observation-error excess for the next analysis; None before the first one.
     offset_memory : float or None
@@ -71,7 +71,7 @@ class CarriedImageError:
     def for_settings(cls, settings: Settings) -> "CarriedImageError":
         obs = settings.observations
         return cls(enabled=settings.analysis.image_error_method != "fixed",
-                   local=settings.analysis.local_image_error,
+                   local=settings.local_image_error_on,
                    offset_memory=obs.offset_memory if obs.offset_correction == "cycled"
                    else None)
 

@@ -63,18 +63,6 @@ HASH_IMAGE_TERM_ONLY = {("curvelet", "sigma"): 0.5}
 HASH_SWITCHED_SECTIONS = ("perturbation", "ensemble")
 
 
-def image_term_acts(raw: dict) -> bool:
-    """Whether JI takes part in the run of ``raw`` (``dataclasses.asdict`` of its settings): it
-    assimilates (``cycle.mode`` 'da'), its analysis is a 3D-Var (no ensemble, or the ensemble
-    hybrid's) and ``analysis.terms`` holds 'image'."""
-    if raw.get("cycle", {}).get("mode", "da") != "da":
-        return False
-    ensemble = raw.get("ensemble", {})
-    if ensemble.get("enabled", False) and ensemble.get("analysis") != "hybrid":
-        return False
-    return "image" in raw.get("analysis", {}).get("terms", [])
-
-
 def config_hash(settings: Settings) -> str:
     """SHA-256 of the settings that determine a run's results (not ``cycle.end``,
     ``cycle.keep_checkpoints``, ``[logging]`` or ``[serve]``; keys of :data:`HASH_NEUTRAL` at
@@ -87,7 +75,10 @@ def config_hash(settings: Settings) -> str:
         raw.pop(section, None)
     for section, key in HASH_EXCLUDED:
         raw.get(section, {}).pop(key, None)
-    if not image_term_acts(raw):
+    # 'auto' hashed as what it resolves to: a run it leaves off keeps the hash of false (the
+    # neutral value), one it turns on the hash of an explicit true
+    raw["analysis"]["local_image_error"] = settings.local_image_error_on
+    if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):
                 raw[section][key] = value

@@ -41,7 +41,7 @@ import numpy as np
 import structlog
 
 from landia.analysis import run_analysis
-from landia.analysis.layered import combine_layers
+from landia.analysis.layered import combine_layers, separable
 from landia.checkpoint import keep_last, latest_valid, remove_temporaries, write_checkpoint
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
@@ -146,6 +146,10 @@ class CycleRunner:
         # "layers" (on different ranks), "wedges" (JI's wedges on every rank) or None: the root
         # alone minimises the joint J (docs/distributed-analysis.md).
         self.distribute, self.image_exchange = distribution(settings, comm.Get_size()), None
+        if settings.analysis.distribute is True and self.distribute is None and comm.rank == 0:
+            self.log.warning("analysis_distribute_ignored", reason=separable(settings),
+                             note="the joint analysis on the root; distribute = 'wedges' "
+                                  "spreads it over the ranks")
         # The root rescales the observations (observations.rescaling); a bad climatology
         # stops the run here rather than at every analysis.
         self.bias = on_root(comm, lambda: BiasCorrection.from_settings(

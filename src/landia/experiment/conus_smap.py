@@ -93,15 +93,13 @@ RUNS = {
     "ctrl": {"label": "CTRL (open loop)", "terms": [], "free_year": True},
     "point": {"label": "point DA (JB+JO)", "terms": ["background", "point"],
               "free_year": True},
-    "image": {"label": "image DA (JB+JI)", "terms": ["background", "image"], "free_year": True,
-              "settings": {"analysis": {"local_image_error": True}}},
+    "image": {"label": "image DA (JB+JI)", "terms": ["background", "image"], "free_year": True},
     "hybrid": {"label": "hybrid DA (JB+JO+JI)", "terms": ["background", "point", "image"],
                "free_year": True,
-               "settings": {"analysis": {"local_image_error": True, "hybrid_split": True}}},
+               "settings": {"analysis": {"hybrid_split": True}}},
     "letkf": {"label": "LETKF", "terms": [], "ensemble": "letkf", "free_year": False},
     "enhybrid": {"label": "ensemble hybrid (LETKF + image 3D-Var)",
-                 "terms": ["background", "image"], "ensemble": "hybrid", "free_year": False,
-                 "settings": {"analysis": {"local_image_error": True}}},
+                 "terms": ["background", "image"], "ensemble": "hybrid", "free_year": False},
     # The control of the one above: the same members and LETKF, centred on point 3D-Var;
     # what the image term adds to the ensemble hybrid is the difference of the two.
     "enhybrid_point": {"label": "ensemble hybrid (LETKF + point 3D-Var)",

@@ -20,7 +20,8 @@ TOLERANCE = 1e-4
 
 def settings(**analysis):
     raw = {"analysis": {"terms": ALL_TERMS, "upper_bound": 0.5, "layers": 3,
-                        "correlation_length_km": 0.0, "image_gap_weight": 0.0, **analysis}}
+                        "correlation_length_km": 0.0, "image_gap_weight": 0.0,
+                        "local_image_error": False, **analysis}}
     return settings_from_dict(raw)
 
 
@@ -49,7 +50,7 @@ def test_layered_analysis_reaches_the_joint_blue():
     bg, obs = make_case(shape=(12, 12), layers=3)
     s = settings_from_dict({"analysis": {"terms": ALL_TERMS, "upper_bound": 1.0, "layers": 3,
                                          "correlation_length_km": 0.0,
-                                         "image_gap_weight": 0.0},
+                                         "image_gap_weight": 0.0, "local_image_error": False},
                             "minimiser": {"backend": "scipy", "gttol": 1e-10,
                                           "max_iterations": 2000}})
     blue = _dense_blue(build_problem(bg, obs, s))

@@ -25,7 +25,8 @@ def _settings(terms=("background", "image"), **analysis):
     return settings_from_dict({"analysis": {"terms": list(terms), "layers": 1,
                                             "upper_bound": 1.0,
                                             "background_error_variance": 2.5e-3,
-                                            "image_error_variance": STATED, **analysis}})
+                                            "image_error_variance": STATED,
+                                            "local_image_error": False, **analysis}})
 
 
 def _field(values, variance=None):

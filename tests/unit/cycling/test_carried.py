@@ -153,11 +153,13 @@ def test_the_local_error_excess_is_carried_logged_and_resumed_bit_for_bit(tmp_pa
     lines = log_lines(whole)
     assert all("local_error_max" in r and "local_error_cells" in r
                for r in lines if r.get("analysed"))
-    # the key at its default leaves the hash unchanged; on, it changes it
+    # false leaves the hash of the earlier format; 'auto' (the default) with JI is on, and
+    # hashed as an explicit true
     plain = settings(tuned=False)
-    assert config_hash(plain) == config_hash(settings(tuned=False,
-                                                      analysis={"local_image_error": False}))
-    assert config_hash(plain) != config_hash(settings(tuned=False, analysis=local))
+    off = settings(tuned=False, analysis={"local_image_error": False})
+    assert plain.local_image_error_on and not off.local_image_error_on
+    assert config_hash(plain) == config_hash(settings(tuned=False, analysis=local))
+    assert config_hash(plain) != config_hash(off)
 
 
 def test_the_observation_offset_is_removed_carried_logged_and_resumed_bit_for_bit(

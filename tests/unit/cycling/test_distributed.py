@@ -11,7 +11,7 @@ from landia.errors import ConfigError
 
 
 def _settings(**analysis):
-    return settings_from_dict({"analysis": analysis})
+    return settings_from_dict({"analysis": {"local_image_error": False, **analysis}})
 
 
 def test_the_path_follows_the_key_and_the_ranks():
@@ -21,6 +21,10 @@ def test_the_path_follows_the_key_and_the_ranks():
     assert distribution(_settings(distribute=True), 2) == "layers"
     # local_image_error couples the layers: the joint analysis on the root
     assert distribution(_settings(distribute=True, local_image_error=True), 2) is None
+    # and so does the default ('auto') with JI; point 3D-Var separates
+    assert distribution(settings_from_dict({"analysis": {"distribute": True}}), 2) is None
+    assert distribution(settings_from_dict({"analysis": {
+        "distribute": True, "terms": ["background", "point"]}}), 2) == "layers"
     # the wedge split needs a second rank; with one the root's joint analysis is the same J
     assert distribution(_settings(distribute="wedges"), 1) is None
     assert distribution(_settings(distribute="wedges"), 2) == "wedges"
@@ -35,7 +39,7 @@ def test_an_unknown_value_is_refused_with_the_accepted_ones(value):
 
 
 def test_the_default_is_hash_neutral_and_the_other_paths_are_not():
-    plain = config_hash(settings_from_dict({}))
+    plain = config_hash(_settings())
     assert config_hash(_settings(distribute=False)) == plain
     hashes = {config_hash(_settings(distribute=v)) for v in (True, "wedges")}
     assert plain not in hashes and len(hashes) == 2

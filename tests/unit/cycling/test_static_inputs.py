@@ -60,12 +60,16 @@ def states(run: Path) -> dict:
 def test_defaults_keep_the_config_hash():
     # Computed on main before [landscape] and cycle.initial_state existed, with the
     # paper's curvelet.sigma = 0.5: new keys at their defaults leave it as it was.
-    assert config_hash(Settings().replace("curvelet", sigma=0.5)) == (
+    assert config_hash(Settings().replace("curvelet", sigma=0.5).replace(
+        "analysis", local_image_error=False)) == (
         "sha256:a2a1119876db6b3c49ee52cdf036ab31ad4a9ed793ce69e69faed6d7ac69e1e0")
     # The default sigma became 1 on 2026-12-03 (docs/analysis.md): a run that relied on the
     # old default changes its analysis, so its checkpoints are refused, as they must be.
-    assert config_hash(Settings()) == ("sha256:34c2615244447d0b87faac0699c36114f12f0fff3830456b"
-                                       "04ca25cccb1320ca")
+    assert config_hash(Settings().replace("analysis", local_image_error=False)) == (
+        "sha256:34c2615244447d0b87faac0699c36114f12f0fff3830456b04ca25cccb1320ca")
+    # analysis.local_image_error became 'auto' (on with JI) later that day: likewise.
+    assert config_hash(Settings()) == ("sha256:069d8d5387cce39dfa1d60491fa95f60b8dd84431838fcd9"
+                                       "c899163fc7d07eb1")
     assert config_hash(settings("x.nc")) != config_hash(settings())
     assert config_hash(settings(initial_state="s.nc")) != config_hash(settings())
 
@@ -213,3 +217,32 @@ def test_sigma_changes_the_hash_only_where_the_image_term_acts():
               "ensemble": {"enabled": True, "analysis": "hybrid"}}
     for acting in ({}, hybrid, {"analysis": {"terms": ["background", "point", "image"]}}):
         assert h(1.0, **acting) != h(0.5, **acting)
+
+
+def test_auto_local_image_error_hashes_as_what_it_resolves_to():
+    """analysis.local_image_error = 'auto' (the default since 2026-12-03) is on where JI takes
+    part: such a run has the hash of an explicit true; where it stays off (point DA, CTRL, the
+    LETKF, the whole-image term) the hash of false, so those runs keep their checkpoints."""
+    def h(value, **sections):
+        s = Settings().replace("analysis", local_image_error=value)
+        for section, keys in sections.items():
+            s = s.replace(section, **keys)
+        return s, config_hash(s)
+
+    point = {"analysis": {"terms": ["background", "point"]}}
+    ctrl = {"cycle": {"mode": "ctrl"}}
+    letkf = {"perturbation": {"enabled": True},
+             "ensemble": {"enabled": True, "analysis": "letkf"}}
+    gaps = {"analysis": {"image_gap_weight": 0.3}}
+    for off in (point, ctrl, letkf, gaps):
+        settings, auto = h("auto", **off)
+        assert not settings.local_image_error_on
+        assert auto == h(False, **off)[1]
+    hybrid = {"perturbation": {"enabled": True},
+              "ensemble": {"enabled": True, "analysis": "hybrid"}}
+    for on in ({}, hybrid, {"analysis": {"terms": ["background", "point", "image"]}}):
+        settings, auto = h("auto", **on)
+        assert settings.local_image_error_on
+        assert auto == h(True, **on)[1] != h(False, **on)[1]
+    # an explicit true with point DA alone is on (the estimate without JI)
+    assert h(True, **point)[0].local_image_error_on

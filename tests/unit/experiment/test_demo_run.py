@@ -42,10 +42,17 @@ def test_run_configs_differ_only_where_they_should():
     assert image["analysis"]["observation_error_variance"] == pytest.approx(
         0.04**2 + 0.02**2)
     assert image["cycle"]["assimilation_end"] == "2016-06-10T00:00:00"   # 10 + 30 days
-    # the image runs estimate the local error, the hybrid splits; point DA trusts the stated
-    assert image["analysis"]["local_image_error"] is True
+    # the image runs estimate the local error (the library's default with JI), the hybrid
+    # splits; point DA trusts the stated error
+    resolved = {n: settings_from_dict(json.loads(json.dumps(v)), source=n)
+                for n, v in configs.items()}
+    assert all(resolved[n].local_image_error_on for n in
+               ("image", "hybrid", "image_misspecified", "image_cdf", "image_offset",
+                "enhybrid"))
+    assert not any(resolved[n].local_image_error_on for n in
+                   ("point", "point_misspecified", "point_true_error", "letkf", "ctrl"))
+    assert "local_image_error" not in image["analysis"]
     assert configs["hybrid"]["analysis"]["hybrid_split"] is True
-    assert "local_image_error" not in configs["point"]["analysis"]
     assert image["cycle"]["observations"] == "../../obs"
     assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"
     # the reference run: point DA as point_misspecified, of the set stating the true error

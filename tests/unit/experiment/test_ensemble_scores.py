@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
+from landia.config import settings_from_dict
 from landia.experiment.demo_run import DemoSettings, run_settings
 from landia.experiment.ensemble_scores import (ensemble_scores, read_spread,
                                                summed_histograms)
@@ -150,5 +151,8 @@ def test_ensemble_runs_and_their_seed():
     assert letkf["ensemble"]["analysis"] == "letkf" and hybrid["ensemble"]["analysis"] == "hybrid"
     assert letkf["ensemble"]["members"] == 16 and letkf["ensemble"]["localisation_km"] == 300.0
     assert hybrid["analysis"]["terms"] == ["background", "image"]
-    assert hybrid["analysis"]["local_image_error"] is True
+    # the default 'auto' estimates the local error in the hybrid's image 3D-Var, not in the
+    # LETKF (whose analysis section keeps the default terms, which it does not use)
+    assert settings_from_dict(hybrid).local_image_error_on
+    assert not settings_from_dict(letkf).local_image_error_on
     assert "terms" not in letkf["analysis"] and letkf["analysis"]["layers"] == 3
