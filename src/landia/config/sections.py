@@ -75,9 +75,10 @@ class AnalysisSettings:
                 "is built for the estimate only; false: the stated error, the paper's "
                 "(docs/analysis.md).", choices=(True, False, "auto"))
     hybrid_split: bool = key(
-        False, "With both JO and JI (the hybrid), give each half the observations' "
-               "information: JO's variances and JI's image-error variances doubled. The "
-               "paper's hybrid (false) counts every observation twice.")
+        True, "With both JO and JI (the hybrid), give each half the observations' "
+              "information: JO's variances and JI's image-error variances doubled (the "
+              "default). The paper's hybrid (false) counts every observation twice, 0.01 "
+              "SCC below point 3D-Var in the demo (docs/analysis.md).")
     image_error_window: float = key(
         2.0, "local_image_error: standard deviation, in grid cells, of the Gaussian "
              "neighbourhood over which the fine-scale innovation energy is pooled.",

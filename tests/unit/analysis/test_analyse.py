@@ -199,7 +199,8 @@ def test_the_split_hybrid_gives_each_observation_term_half_the_information(local
     """analysis.hybrid_split: JO and JI each at half their weight, JB unchanged."""
     bg, obs = make_case(shape=(24, 24), layers=2)
     raw = {"analysis": {"terms": ["background", "point", "image"], "layers": 2,
-                        "upper_bound": 0.5, "local_image_error": local}}
+                        "upper_bound": 0.5, "local_image_error": local,
+                        "hybrid_split": False}}
     plain = build_problem(bg, obs, settings_from_dict(raw))
     raw["analysis"]["hybrid_split"] = True
     split = build_problem(bg, obs, settings_from_dict(raw))
@@ -220,7 +221,8 @@ def test_the_split_hybrid_carries_the_stated_image_error_variance_not_the_double
     """With an estimated variance the cycle carries s2 as stated; the split doubles it at use."""
     bg, obs = make_case(shape=(24, 24), layers=2)
     raw = {"analysis": {"terms": ["background", "point", "image"], "layers": 2,
-                        "upper_bound": 0.5, "image_error_method": "desroziers"}}
+                        "upper_bound": 0.5, "image_error_method": "desroziers",
+                        "hybrid_split": False}}
     plain = run_analysis(bg, obs, settings_from_dict(raw))
     raw["analysis"]["hybrid_split"] = True
     split = run_analysis(bg, obs, settings_from_dict(raw))

@@ -26,7 +26,8 @@ def _settings(terms=("background", "image"), **analysis):
                                             "upper_bound": 1.0,
                                             "background_error_variance": 2.5e-3,
                                             "image_error_variance": STATED,
-                                            "local_image_error": False, **analysis}})
+                                            "local_image_error": False, "hybrid_split": False,
+                                            **analysis}})
 
 
 def _field(values, variance=None):

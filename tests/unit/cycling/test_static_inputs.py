@@ -246,3 +246,17 @@ def test_auto_local_image_error_hashes_as_what_it_resolves_to():
         assert auto == h(True, **on)[1] != h(False, **on)[1]
     # an explicit true with point DA alone is on (the estimate without JI)
     assert h(True, **point)[0].local_image_error_on
+
+
+def test_hybrid_split_changes_the_hash_only_where_it_acts():
+    """analysis.hybrid_split (default true since 2026-12-03) halves JO and JI only in a hybrid
+    whose JI takes part: every other run keeps the hash it had with the earlier default."""
+    def h(value, **analysis):
+        s = Settings().replace("analysis", hybrid_split=value, **analysis)
+        return config_hash(s)
+
+    for terms in (["background", "image"], ["background", "point"]):
+        assert h(True, terms=terms) == h(False, terms=terms)
+    hybrid = ["background", "point", "image"]
+    assert h(True, terms=hybrid) != h(False, terms=hybrid)
+    assert config_hash(Settings().replace("analysis", terms=hybrid)) == h(True, terms=hybrid)

@@ -52,7 +52,7 @@ def test_run_configs_differ_only_where_they_should():
     assert not any(resolved[n].local_image_error_on for n in
                    ("point", "point_misspecified", "point_true_error", "letkf", "ctrl"))
     assert "local_image_error" not in image["analysis"]
-    assert configs["hybrid"]["analysis"]["hybrid_split"] is True
+    assert resolved["hybrid"].analysis.hybrid_split     # the default
     assert image["cycle"]["observations"] == "../../obs"
     assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"
     # the reference run: point DA as point_misspecified, of the set stating the true error

@@ -17,8 +17,10 @@ from tests.conftest import make_case
 
 
 def _settings(**analysis):
+    # the paper's hybrid (JO and JI at their stated variances, not split)
     return settings_from_dict({"analysis": {"terms": ["background", "point", "image"],
-                                            "upper_bound": 0.5, "layers": 2, **analysis}})
+                                            "upper_bound": 0.5, "layers": 2,
+                                            "hybrid_split": False, **analysis}})
 
 
 @pytest.fixture(scope="module")
