@@ -343,7 +343,7 @@ def build_problem(background: SoilMoistureField, observation: SoilMoistureField,
     final = problem.cost.terms
     if local:
         final = _local_error(problem, observation, settings, local_error_excess)
-    if cfg.hybrid_split and "point" in cfg.terms and "image" in cfg.terms:
+    if settings.hybrid_split_on:
         final = _halved(final)
     if final is not problem.cost.terms:
         problem.cost = CostFunction(final)
@@ -414,7 +414,7 @@ def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: Soi
                              white_noise=cfg.image_error_method != "fixed",
                              background_noise=cfg.image_error_method == "innovation")
     used = np.isfinite(problem.observation)
-    split = 2.0 if cfg.hybrid_split and "point" in cfg.terms else 1.0  # as stated, not halved
+    split = 2.0 if settings.hybrid_split_on else 1.0  # as stated, not halved
     return stats, estimate_image_error(
         stats, term.scale_variance / split, cfg,
         observation_variance=_mean_variance(observation, used, cfg.observation_error_variance),

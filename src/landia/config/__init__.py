@@ -96,6 +96,12 @@ class Settings:
             return self.image_term_acts and self.analysis.image_gap_weight == 0
         return bool(value)
 
+    @property
+    def hybrid_split_on(self) -> bool:
+        """``analysis.hybrid_split`` where it acts: JO and JI both in a 3D-Var's J."""
+        return (self.analysis.hybrid_split and self.image_term_acts
+                and "point" in self.analysis.terms)
+
     def replace(self, section: str, **changes: Any) -> "Settings":
         """Return a copy with keys of one section changed (validated like a file)."""
         current = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}

@@ -99,9 +99,9 @@ class AnalysisSettings:
     distribute: Union[bool, str] = key(
         False, "In a cycle, true: solve the analysed layers as independent problems, layer k "
                "on rank k mod size (any number of ranks gives the same bits), when no cost "
-               "term couples them (all but local_image_error, on by default with JI); agrees with the joint analysis "
-               "to the minimiser's tolerance. 'wedges' (a cycle, or `landia analyse` on "
-               "several ranks): the root minimises the joint J and every rank evaluates part "
+               "term couples them (all but local_image_error, on by default with JI); agrees "
+               "with the joint analysis to the minimiser's tolerance. 'wedges' (a cycle, or "
+               "`landia analyse` on several ranks): the root minimises the joint J and every rank evaluates part "
                "of the image term's curvelet wedges, one reduction per evaluation; equal to "
                "the joint analysis to round-off (1e-10 m3 m-3). false: the root alone solves "
                "the joint problem, the fastest on the measured cases "

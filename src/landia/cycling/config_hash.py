@@ -80,8 +80,7 @@ def config_hash(settings: Settings) -> str:
     raw["analysis"]["local_image_error"] = settings.local_image_error_on
     # hybrid_split (default true since 2026-12-03) acts only in a hybrid whose JI takes part:
     # elsewhere hashed at false, the earlier default (neutral), so no other run changes hash
-    raw["analysis"]["hybrid_split"] = bool(settings.analysis.hybrid_split) and (
-        settings.image_term_acts and "point" in settings.analysis.terms)
+    raw["analysis"]["hybrid_split"] = settings.hybrid_split_on
     if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):

@@ -146,7 +146,7 @@ class CycleRunner:
         # "layers" (on different ranks), "wedges" (JI's wedges on every rank) or None: the root
         # alone minimises the joint J (docs/distributed-analysis.md).
         self.distribute, self.image_exchange = distribution(settings, comm.Get_size()), None
-        if settings.analysis.distribute is True and self.distribute is None and comm.rank == 0:
+        if settings.analysis.distribute is True and self.distribute is None and self.rank == 0:
             self.log.warning("analysis_distribute_ignored", reason=separable(settings),
                              note="the joint analysis on the root; distribute = 'wedges' "
                                   "spreads it over the ranks")
