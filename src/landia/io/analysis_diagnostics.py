@@ -21,6 +21,10 @@ Layout::
                  withheld_observation([time,] layer, lat, lon)            m3 m-3
                  withheld_count(layer), withheld_omb_mean(layer), withheld_omb_rmse(layer),
                  withheld_oma_mean(layer), withheld_oma_rmse(layer)
+                 observation_error_excess([time,] lat, lon),
+                 observation_error_excess_estimate([time,] lat, lon)     (m3 m-3)^2
+                 observation_error_excess_coverage([time,] lat, lon)     1
+                                                (analysis.local_image_error on only)
 
 The statistics are defined in :mod:`landia.analysis.image_diagnostics`: O-B and O-A are the
 curvelet coefficients of the filled images ``C E (y - S x)`` of the background and the
@@ -157,6 +161,48 @@ def write_withheld(ds, withheld) -> None:
             v = ds.createVariable(f"withheld_{key}", "f8", ("layer",), fill_value=np.nan)
         v.long_name, v.units = long_name, units
         v[:] = withheld[key]
+
+
+#: The local error estimate's per-cell fields: variable name -> (LocalError attribute,
+#: long name, units).
+LOCAL_ERROR = {
+    "observation_error_excess": (
+        "used", "observation-error variance beyond the stated one, carried to the next "
+                "analysis (e, signed; this analysis used clip(e, 0, image_error_cap))", _SQ),
+    "observation_error_excess_estimate": (
+        "estimate", "this analysis' estimate of the excess from the observed image's "
+                    "fine-scale curvelet innovations (NaN where its window saw no observation)",
+        _SQ),
+    "observation_error_excess_coverage": (
+        "coverage", "observed share of the estimate's window (the weight of the estimate in "
+                    "the carried excess)", "1"),
+}
+
+
+def write_local_error(ds, grid, local_error) -> None:
+    """The per-cell observation-error excess of ``analysis.local_image_error``
+    (:class:`landia.analysis.local_error.LocalError`, land values) as (lat, lon) fields, NaN
+    off land, and the fine scales it read (attribute ``local_error_fine_scales``); nothing
+    when None."""
+    if local_error is None:
+        return
+    for name, (attr, long_name, units) in LOCAL_ERROR.items():
+        v = ds.createVariable(name, "f8", field_dimensions(ds, ("lat", "lon")),
+                              fill_value=np.nan, zlib=True)
+        v.long_name, v.units = long_name, units
+        write_record(v, grid.to_field(getattr(local_error, attr)))
+    ds.local_error_fine_scales = np.asarray(local_error.fine_scales, dtype=np.int32)
+
+
+def read_local_error(ds, path) -> dict | None:
+    """The fields of :func:`write_local_error` by variable name, (lat, lon) each, and
+    ``fine_scales``; None when the file has none."""
+    if "observation_error_excess" not in ds.variables:
+        return None
+    out = {name: read_record(ds, path, name, dims=("lat", "lon")) for name in LOCAL_ERROR}
+    out["fine_scales"] = tuple(int(k) for k in np.atleast_1d(
+        ds.getncattr("local_error_fine_scales")))
+    return out
 
 
 def read_image_diagnostics(ds, path) -> tuple[dict | None, dict | None]:

@@ -19,8 +19,9 @@ Layout::
                  image_error_variance, image_error_method, qc (JSON), scores (JSON)
 
 With an image term, the O-B and O-A statistics per curvelet scale and wedge and the
-image-error variance per scale; with withheld observations, those and the departures at them
-(:mod:`landia.io.analysis_diagnostics`).
+image-error variance per scale; with withheld observations, those and the departures at them;
+with the local error estimate (``analysis.local_image_error``), its per-cell excess, estimate
+and coverage (:mod:`landia.io.analysis_diagnostics`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import numpy as np
 
 from landia.errors import InputError
 from landia.grid import colm_node_depths
-from landia.io.analysis_diagnostics import (read_image_diagnostics, read_withheld,
-                                            write_image_diagnostics, write_withheld)
+from landia.io.analysis_diagnostics import (read_image_diagnostics, read_local_error,
+                                            read_withheld, write_image_diagnostics,
+                                            write_local_error, write_withheld)
 from landia.io.atomic import atomic_path
 from landia.io.fields import VOLUMETRIC_UNITS, SoilMoistureField
 from landia.io.netcdf import (FIELD_COORDINATES, create_grid_file, field_dimensions,
@@ -117,6 +119,7 @@ def write_analysis(path, result, settings, valid_time=None, withheld=None) -> No
             ds.image_error_method = settings.analysis.image_error_method
             write_image_diagnostics(ds, result.image_statistics, result.image_error)
             write_withheld(ds, withheld)
+            write_local_error(ds, grid, result.local_error)
             ds.qc = json.dumps(problem.qc)
             ds.scores = json.dumps(result.scores)
 
@@ -157,6 +160,11 @@ class AnalysisFile:
     withheld : dict of str to ndarray or None
         ``observation`` (layer, lat, lon) and the per-layer ``count``, ``omb_mean``,
         ``omb_rmse``, ``oma_mean``, ``oma_rmse``; None without withheld observations.
+    local_error : dict or None
+        With the local error estimate (``analysis.local_image_error`` on): the per-cell
+        ``observation_error_excess`` (the carried e), ``observation_error_excess_estimate``
+        ((m3 m-3)^2) and ``observation_error_excess_coverage`` as (lat, lon) fields, NaN off
+        land, and ``fine_scales``; None without it.
     """
 
     lat: np.ndarray
@@ -178,6 +186,7 @@ class AnalysisFile:
     bands: dict | None = None
     image_error: dict | None = None
     withheld: dict | None = None
+    local_error: dict | None = None
 
 
 def read_analysis(path) -> AnalysisFile:
@@ -211,11 +220,12 @@ def read_analysis(path) -> AnalysisFile:
         valid_time = read_valid_time(ds, path)
         bands, image_error = read_image_diagnostics(ds, path)
         withheld = read_withheld(ds, path)
+        local_error = read_local_error(ds, path)
     return AnalysisFile(lat=lat, lon=lon, depth=depth, cost=cost, gradient_norm=gradient_norm,
                         cost_before=before, cost_after=after, iterations=iterations,
                         converged_reason=reason, solver=solver, valid_time=valid_time,
                         source=str(path), bands=bands, image_error=image_error,
-                        withheld=withheld, **fields)
+                        withheld=withheld, local_error=local_error, **fields)
 
 
 def read_analysis_field(path, variable: str = "analysis") -> SoilMoistureField:

@@ -10,7 +10,7 @@ import pytest
 from landia.analysis import run_analysis
 from landia.config import settings_from_dict
 from landia.errors import InputError
-from landia.io.analysis_diagnostics import BAND_SUMS, MEAN_SQUARES, WITHHELD
+from landia.io.analysis_diagnostics import BAND_SUMS, LOCAL_ERROR, MEAN_SQUARES, WITHHELD
 from landia.io.analysis_file import read_analysis, write_analysis
 from landia.observations.withhold import departures, withhold
 from tests.conftest import make_case
@@ -90,6 +90,31 @@ def test_withheld_departures_read_back(desroziers):
     assert not np.any(held & np.isfinite(a.observation))  # none of them was analysed
     d = a.withheld["observation"][0][held[0]] - a.analysis[0][held[0]]
     assert a.withheld["oma_rmse"][0] == pytest.approx(np.sqrt(np.mean(d ** 2)), rel=1e-12)
+
+
+def test_the_local_error_estimate_reads_back_as_fields(desroziers, tmp_path):
+    """With the local error estimate (on by default with JI) the file holds its per-cell
+    excess, estimate and coverage on the grid, NaN off land, in both layouts (with and without
+    a valid time); without the estimate, none."""
+    result, _, path = desroziers
+    le, grid = result.local_error, result.problem.grid
+    assert le is not None
+    timed = tmp_path / "timed.nc"
+    write_analysis(timed, result, _settings(image_error_method="desroziers"),
+                   valid_time=np.datetime64("2016-05-01T06:00"))
+    for file, dims in ((path, ("lat", "lon")), (timed, ("time", "lat", "lon"))):
+        a = read_analysis(file)
+        for name, (attr, _, units) in LOCAL_ERROR.items():
+            np.testing.assert_array_equal(a.local_error[name],
+                                          grid.to_field(getattr(le, attr)), err_msg=name)
+            with netCDF4.Dataset(file) as ds:
+                assert ds[name].dimensions == dims and ds[name].units == units
+        assert a.local_error["fine_scales"] == tuple(le.fine_scales)
+        assert np.all(np.isnan(a.local_error["observation_error_excess"][~grid.land]))
+    bg, obs = make_case(shape=(12, 14), layers=2)
+    s = _settings(local_image_error=False)
+    write_analysis(tmp_path / "plain.nc", run_analysis(bg, obs, s), s)
+    assert read_analysis(tmp_path / "plain.nc").local_error is None
 
 
 def test_a_file_without_image_term_or_withheld_observations_has_none(tmp_path):
