@@ -17,6 +17,7 @@ from landia.experiment.report.maps import MAP_FIGURES, assimilating
 from landia.experiment.report.style import REFERENCE_LINE, RUN_ORDER, RUN_STYLE
 from landia.experiment.runs import RUNS
 from landia.grid import colm_node_depths
+from landia.io.analysis_diagnostics import LOCAL_ERROR
 from landia.io.fields import SoilMoistureField, write_field
 from landia.io.netcdf import create_grid_file, field_dimensions, write_record
 
@@ -33,8 +34,11 @@ TERMS = {"ctrl": [], "image": ["background", "image"], "point": ["background", "
          "hybrid": ["background", "point", "image"],
          "image_misspecified": ["background", "image"],
          "point_misspecified": ["background", "point"]}
-FIGURES = ["maps.png", "maps_misspecified.png", "timeseries.png", "timeseries_region.png",
-           "timeseries_gaps.png", "cost.png", "propagation.png"]
+FIGURES = ["maps.png", "maps_misspecified.png", "observation_error_excess.png",
+           "timeseries.png", "timeseries_region.png", "timeseries_gaps.png", "cost.png",
+           "propagation.png"]
+#: The misspecified region of the test folder (S, N, W, E) and its observing system.
+REGION = [31.0, 35.0, 82.0, 87.0]
 
 
 def _label(t: datetime) -> str:
@@ -59,8 +63,9 @@ def _state(rng, base: np.ndarray, spread: float, layers: int = 10) -> np.ndarray
     return v
 
 
-def _write_analysis(path, t, rng, values):
-    """An analysis file in the layout of landia.io.analysis_file.write_analysis."""
+def _write_analysis(path, t, rng, values, excess=None):
+    """An analysis file in the layout of landia.io.analysis_file.write_analysis; ``excess``
+    (ny, nx): the local error estimate's fields."""
     n_it = 5 + int(rng.integers(0, 4))
     with create_grid_file(path, LAT, LON, colm_node_depths()[:3], "test analysis",
                           valid_time=t) as ds:
@@ -80,10 +85,25 @@ def _write_analysis(path, t, rng, values):
         term[:] = [1, 2]
         ds.createVariable("cost_before", "f8", ("term",))[:] = [0.0, 1000.0]
         ds.createVariable("cost_after", "f8", ("term",))[:] = [20.0, 40.0]
+        if excess is not None:
+            for name in LOCAL_ERROR:
+                v = ds.createVariable(name, "f8", field_dimensions(ds, ("lat", "lon")),
+                                      fill_value=np.nan)
+                write_record(v, excess if name != "observation_error_excess_coverage"
+                             else np.where(np.isfinite(excess), 1.0, np.nan))
+            ds.local_error_fine_scales = np.array([2], dtype=np.int32)
         ds.iterations = np.int32(n_it)
         ds.converged_reason = "CONVERGED_GATOL"
         ds.solver = "tao:blmvm"
     return n_it
+
+
+def _excess(rng, values):
+    """A local error excess, (m3 m-3)^2: 8 x 0.04^2 inside REGION, about 0 elsewhere."""
+    s, n, w, e = REGION
+    inside = np.outer((LAT >= s) & (LAT <= n), (LON >= w) & (LON <= e))
+    out = np.where(inside, 8 * 0.04 ** 2, 0.0) + 1e-4 * rng.standard_normal((NY, NX))
+    return np.where(np.isfinite(values[0]), out, np.nan)
 
 
 def make_demo_out(root, runs=tuple(LABELS), with_truth=True):
@@ -106,7 +126,8 @@ def make_demo_out(root, runs=tuple(LABELS), with_truth=True):
             if TERMS.get(name):
                 (rdir / "cycles").mkdir(exist_ok=True)
                 n_it = _write_analysis(rdir / "cycles" / f"analysis_{_label(t)}.nc", t, rng,
-                                       values)
+                                       values, _excess(rng, values) if "image" in TERMS[name]
+                                       else None)
                 its.append(n_it)
                 entry.update(iterations=n_it, J_before=1000.0, J_after=60.0,
                              scc_before=0.4, scc_after=0.7)
@@ -151,7 +172,12 @@ def make_demo_out(root, runs=tuple(LABELS), with_truth=True):
         "experiment": {"grid": "6 x 7 test grid", "start": _iso(TIMES[0]),
                        "discard_end": _iso(TIMES[1]), "assimilation_end": _iso(TIMES[2]),
                        "end": _iso(TIMES[3]), "ranks": 2, "seconds": 12.5,
-                       "region": {"name": "test box", "box": [31.0, 35.0, 82.0, 87.0]}},
+                       "region": {"name": "test box", "box": REGION},
+                       "observing": {"overpass_hour": 0, "random_std": 0.04,
+                                     "correlated_std": 0.02, "correlated_km": 300.0,
+                                     "bias_offset": 0.05, "bias_slope": 0.9,
+                                     "region": REGION, "region_factor": 3.0,
+                                     "withhold_fraction": 0.1, "layers": 3}},
         "runs": {name: {"label": LABELS[name], "terms": TERMS[name],
                         "observations": ("obs_misspecified" if "misspecified" in name
                                          else "obs") if TERMS[name] else None}
@@ -246,7 +272,10 @@ def test_missing_runs_are_skipped_with_a_note(tmp_path):
     assert not (out / "figures" / "maps_misspecified.png").exists()
     # point and hybrid absent from the main maps: a note names them
     assert "Not shown:" in text and "hybrid" in text
-    assert len(_embedded_pngs(text)) == 6
+    # the excess map has the image run only, and says which run it lacks
+    assert (out / "figures" / "observation_error_excess.png").is_file()
+    assert "Not shown: runs/image_misspecified" in text
+    assert len(_embedded_pngs(text)) == 7
 
 
 def test_report_without_truth_or_results_still_builds(tmp_path):
@@ -256,8 +285,9 @@ def test_report_without_truth_or_results_still_builds(tmp_path):
     text = page.read_text(encoding="utf-8")
     assert "no truth run" in text
     assert "results.json is missing" in text
-    # only the cost figure can still be drawn (from the analysis files)
-    assert len(_embedded_pngs(text)) == 1 and (out / "figures" / "cost.png").is_file()
+    # only the cost figure and the excess map can still be drawn (from the analysis files)
+    assert len(_embedded_pngs(text)) == 2 and (out / "figures" / "cost.png").is_file()
+    assert (out / "figures" / "observation_error_excess.png").is_file()
     assert text.count("Figure skipped") == 5
 
 

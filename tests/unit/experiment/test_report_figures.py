@@ -52,7 +52,8 @@ def report(tmp_path_factory):
 
 def test_the_maps_cost_and_propagation_figures_fit_the_page_column_unscaled(report):
     out, _ = report
-    for name in ("maps.png", "maps_misspecified.png", "cost.png", "propagation.png"):
+    for name in ("maps.png", "maps_misspecified.png", "observation_error_excess.png", "cost.png",
+                 "propagation.png"):
         png = out / "figures" / name
         width, _ = _png_size(png)
         assert width <= PAGE_COLUMN_PX, f"{png.name} is {width} px wide"

@@ -8,6 +8,7 @@ from pathlib import Path
 from landia.experiment.report.cost import cost_figure
 from landia.experiment.report.demo_output import DemoOutput
 from landia.experiment.report.ensemble import rank_histogram_figure
+from landia.experiment.report.excess import excess_figure
 from landia.experiment.report.maps import map_figures
 from landia.experiment.report.page import render_page
 from landia.experiment.report.propagation import propagation_figure
@@ -38,7 +39,7 @@ def build_report(out_dir) -> Path:
     """
     output = DemoOutput(Path(out_dir))
     sections = [
-        ("Maps", map_figures(output, _attempt)),
+        ("Maps", map_figures(output, _attempt) + [_attempt(excess_figure, output)]),
         ("Scores through time", series_figures(output, _attempt)),
         ("Minimiser", [_attempt(cost_figure, output)]),
         ("Vertical propagation of the increments", [_attempt(propagation_figure, output)]),
