@@ -249,6 +249,15 @@ def read_analysis_field(path, variable: str = "analysis") -> SoilMoistureField:
                              valid_time=valid_time)
 
 
+def read_analysis_local_error(path) -> tuple[np.ndarray, np.ndarray, dict | None]:
+    """(lat, lon, :attr:`AnalysisFile.local_error`) of an analysis file: only the grid and the
+    local error estimate's fields are read (None without them)."""
+    path = Path(path)
+    with open_netcdf(path, "analysis") as ds:
+        lat, lon, _ = _grid(ds, path, depth_required=False)
+        return lat, lon, read_local_error(ds, path)
+
+
 def _grid(ds, path, depth_required: bool = True):
     lat, lon = read_values(ds, path, "lat"), read_values(ds, path, "lon")
     for name, c in (("lat", lat), ("lon", lon)):

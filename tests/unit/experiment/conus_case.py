@@ -16,6 +16,7 @@ import netCDF4
 import numpy as np
 
 from landia.grid import colm_node_depths
+from landia.io.analysis_diagnostics import LOCAL_ERROR
 from landia.io.climatology_file import write_climatology
 from landia.io.ensemble_file import EnsembleFile, write_ensemble_file
 from landia.io.fields import SoilMoistureField, write_field
@@ -64,7 +65,8 @@ def _layers(surface, n=NL):
 
 
 def write_analysis_min(path, t, analysis, background) -> None:
-    """The fields of an analysis file (what read_analysis_field reads)."""
+    """The fields of an analysis file (what read_analysis_field reads) and the local error
+    estimate's (an excess of 0.03^2 in the grid's northern row, none elsewhere)."""
     with create_grid_file(path, LAT, LON, colm_node_depths()[:3], "test analysis",
                           valid_time=np.datetime64(t, "s")) as ds:
         for name, values in (("analysis", analysis), ("background", background),
@@ -72,6 +74,13 @@ def write_analysis_min(path, t, analysis, background) -> None:
             v = ds.createVariable(name, "f8", field_dimensions(ds), fill_value=np.nan)
             v.units = "m3 m-3"
             write_record(v, values[:3])
+        excess = np.where(land_mask(), 0.0, np.nan)
+        excess[-1][land_mask()[-1]] = 0.03 ** 2
+        for name in LOCAL_ERROR:
+            v = ds.createVariable(name, "f8", field_dimensions(ds, ("lat", "lon")),
+                                  fill_value=np.nan)
+            write_record(v, excess)
+        ds.local_error_fine_scales = np.array([1], dtype=np.int32)
 
 
 def make_conus_out(root, seed: int = 1) -> dict:

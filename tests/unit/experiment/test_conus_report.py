@@ -30,9 +30,12 @@ def test_the_report_embeds_its_figures_and_tables(conus):
     path = build_conus_report(out, results)
     text = path.read_text()
     assert path == root / "report.html"
-    assert len(re.findall(r'src="data:image/png;base64,', text)) == 3
+    assert len(re.findall(r'src="data:image/png;base64,', text)) == 4
     assert "Figure skipped" not in text and "failed" not in text
     assert (root / "figures" / "conus_maps.png").stat().st_size > 10_000
+    # the local error estimate's map: image DA's, the hybrid being absent
+    assert (root / "figures" / "conus_observation_error_excess.png").stat().st_size > 10_000
+    assert "Not shown: hybrid DA (JB+JO+JI)." in text
     # the tables hold the scores of results.json
     assert f"{results['image']['withheld']['anomaly_r']:.3f}" in text
     assert f"{results['letkf']['innovation']['std']:.4f}" in text

@@ -1,7 +1,7 @@
 """The report of ``landia experiment conus-smap``: ``OUT/report.html``, self-contained.
 
-Maps of one day (SMAP raw and rescaled, CTRL, image DA and its increment), time series at a
-few withheld cells, the score tables of ``results.json`` (:mod:`landia.experiment.
+Maps of one day (SMAP raw and rescaled, CTRL, image DA and its increment), the map of SMAP's
+error beyond its stated one that the image analyses found, time series at a few withheld cells, the score tables of ``results.json`` (:mod:`landia.experiment.
 conus_scores`) and a paragraph that reads them. Figures are written to ``OUT/figures/`` and
 embedded as ``data:`` URIs, like the demo's report (:mod:`landia.experiment.report.page`).
 """
@@ -16,6 +16,7 @@ import numpy as np
 
 from landia.experiment.conus_output import ConusOutput, smap_equivalent
 from landia.experiment.conus_scores import SEASONS, rescaled_smap
+from landia.experiment.report.excess import excess_canvas, mean_of_files
 from landia.experiment.report.maps import MAP_DPI, MAP_WIDTH_IN, _map_panel, _panel_grid
 from landia.experiment.report.page import CSS, _figure
 from landia.experiment.report.style import SM_UNITS, format_time_axis, new_figure
@@ -233,6 +234,39 @@ def maps_figure(out: ConusOutput, figures: Path):
     return path, caption, ("Not shown: " + ", ".join(skipped) + ".") if skipped else ""
 
 
+#: The runs whose local error estimate is mapped (on by default with the image term).
+EXCESS_RUNS = ("image", "hybrid")
+
+
+def excess_figure(out: ConusOutput, figures: Path):
+    """Where SMAP's error exceeds its stated one (R from the open loop's innovations), as the
+    image analyses' local error estimate found it: the mean carried excess over every
+    analysis of each run of :data:`EXCESS_RUNS`, as a standard deviation."""
+    found, skipped = [], []
+    for run in EXCESS_RUNS:
+        got = (mean_of_files(sorted((out.run_dir(run) / "cycles").glob("analysis_*.nc")))
+               if out.has_run(run) else None)
+        if got is None:
+            skipped.append(_label(run))
+        else:
+            found.append((run, got))
+    if not found:
+        return None, "", "no image run's analysis file holds the local error estimate"
+    lat, lon = found[0][1][0], found[0][1][1]
+    panels = [(f"{_label(run)}\n(mean of {n} analyses)", np.sqrt(np.clip(e, 0.0, None)))
+              for run, (_, _, e, n) in found]
+    path = save(excess_canvas(panels, lat, lon), figures / "conus_observation_error_excess.png",
+                dpi=MAP_DPI)
+    caption = ("SMAP's error beyond the stated one (each cell's R from the open loop's "
+               "innovations, rescaled with the CDF matching), as the local error estimate of the "
+               "image analyses found it from the images' fine-scale curvelet innovations "
+               "(analysis.local_image_error, the default with the image term): the mean "
+               "carried excess e over the assimilation year, as a standard deviation sqrt(max(e, "
+               "0)), in SMAP's rescaled units. There is no truth to compare with: these are the "
+               "cells whose innovations say the stated R is too small.")
+    return path, caption, ("Not shown: " + ", ".join(skipped) + ".") if skipped else ""
+
+
 def series_figure(out: ConusOutput, figures: Path):
     """0-5 cm soil moisture at the withheld cells with the most SMAP days."""
     times, rescaled, _ = rescaled_smap(out)
@@ -330,6 +364,7 @@ def build_conus_report(out_dir, results: dict) -> Path:
              innovation_table(results, "innovation_withheld"),
              "<h2>Free year: persistence of the DA state</h2>", persistence_table(results)]
     for title, fn, source in (("Maps", maps_figure, out),
+                              ("Where SMAP's error exceeds its stated one", excess_figure, out),
                               ("Time series at withheld cells", series_figure, out),
                               ("Free year", persistence_figure, results)):
         parts.append(f"<h2>{title}</h2>")

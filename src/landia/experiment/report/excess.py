@@ -21,32 +21,36 @@ from landia.experiment.report.maps import (MAP_DPI, MAP_WIDTH_IN, TITLE_SIZE, _m
                                            _panel_grid)
 from landia.experiment.report.style import new_figure
 from landia.figures import save
-from landia.io.analysis_file import read_analysis
+from landia.io.analysis_file import read_analysis_local_error
 
 #: The runs mapped, in order: image DA of the correctly stated and of the misspecified set.
 EXCESS_RUNS = ("image", "image_misspecified")
 NAME = "observation_error_excess.png"
 
 
-def mean_excess(output: DemoOutput, run: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                       int] | None:
-    """(lat, lon, mean carried excess e over the analyses after ``discard_end`` up to
-    ``assimilation_end``, number of analyses) of one run; None when it has no analysis file
-    with the estimate in that period."""
-    start, end = output.time("discard_end"), output.time("assimilation_end")
+def mean_of_files(paths) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """(lat, lon, mean carried excess e, number of files) over the analysis files ``paths``
+    that hold the local error estimate; None when none does."""
     total, count, grid = None, 0, None
-    for t, path in sorted(output.analyses(run).items()):
-        if (start is not None and t <= start) or (end is not None and t > end):
+    for path in paths:
+        lat, lon, local = read_analysis_local_error(path)
+        if local is None:
             continue
-        a = read_analysis(path)
-        if a.local_error is None:
-            continue
-        e = a.local_error["observation_error_excess"]
+        e = local["observation_error_excess"]
         total = e.copy() if total is None else total + e
-        count, grid = count + 1, (a.lat, a.lon)
+        count, grid = count + 1, (lat, lon)
     if not count:
         return None
     return grid[0], grid[1], total / count, count
+
+
+def mean_excess(output: DemoOutput, run: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                       int] | None:
+    """:func:`mean_of_files` of one run's analyses after ``discard_end`` up to
+    ``assimilation_end`` (the scored assimilation period)."""
+    start, end = output.time("discard_end"), output.time("assimilation_end")
+    return mean_of_files(path for t, path in sorted(output.analyses(run).items())
+                         if (start is None or t > start) and (end is None or t <= end))
 
 
 def excess_figure(output: DemoOutput):
@@ -67,7 +71,7 @@ def excess_figure(output: DemoOutput):
     factor, std = observing.get("region_factor"), observing.get("random_std")
     true_excess = (math.sqrt(factor ** 2 - 1.0) * std
                    if factor is not None and std is not None and factor >= 1 else None)
-    path = save(_canvas(panels, lat, lon, box, true_excess), output.figure_path(NAME),
+    path = save(excess_canvas(panels, lat, lon, box, true_excess), output.figure_path(NAME),
                 dpi=MAP_DPI)
     truth = (f" Inside the region the random error is {factor:g} x {std:g} m3 m-3 instead of "
              f"{std:g}: an excess of {true_excess:.3f} m3 m-3 (dashed on the colour bar); "
@@ -81,9 +85,10 @@ def excess_figure(output: DemoOutput):
     return path, caption, note
 
 
-def _canvas(panels, lat, lon, box, true_excess):
-    """One row of maps on a shared scale from 0; the colour bar marks the true excess inside
-    the region (a dashed line) when known."""
+def excess_canvas(panels, lat, lon, box=None, true_excess=None):
+    """One row of maps of ``panels`` (title, sqrt(max(e, 0)) on the grid) on a shared scale
+    from 0; ``box`` (S, N, W, E) outlined; the colour bar marks ``true_excess`` (a dashed
+    line) when known."""
     n = len(panels)
     panel_w = (MAP_WIDTH_IN - 1.9) / max(n, 2)
     aspect = ((float(np.ptp(lat)) + 1e-9) / (float(np.ptp(lon)) + 1e-9)
