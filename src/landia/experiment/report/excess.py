@@ -103,7 +103,7 @@ def excess_canvas(panels, lat, lon, box=None, true_excess=None):
     for ax, (title, values) in zip(axes, panels):
         m = _map_panel(ax, lat, lon, values, title, "magma_r", 0.0, vmax, land, box)
     bar = fig.colorbar(m, ax=axes, shrink=0.9,
-                       label="error beyond the stated one (m3 m-3, standard deviation)")
+                       label="error beyond the stated (m3 m-3, s.d.)")
     if true_excess is not None:
         bar.ax.axhline(true_excess, color="magenta", lw=1.5, ls="--")
     fig.suptitle("Where the observations' error exceeds the stated one",
