@@ -1,8 +1,9 @@
 """The report of ``landia experiment conus-smap``: ``OUT/report.html``, self-contained.
 
 Maps of one day (SMAP raw and rescaled, CTRL, image DA and its increment), the map of SMAP's
-error beyond its stated one that the image analyses found, time series at a few withheld cells, the score tables of ``results.json`` (:mod:`landia.experiment.
-conus_scores`) and a paragraph that reads them. Figures are written to ``OUT/figures/`` and
+error beyond its stated one that the image analyses found, time series at a few withheld
+cells, the score tables of ``results.json`` (:mod:`landia.experiment.conus_scores`) and a
+paragraph that reads them. Figures are written to ``OUT/figures/`` and
 embedded as ``data:`` URIs, like the demo's report (:mod:`landia.experiment.report.page`).
 """
 
