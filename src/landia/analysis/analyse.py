@@ -185,23 +185,29 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
     """JI over the layers with observations: (ImageTerm, CurveletTransform, embeddings); over
     the whole analysis image with ``analysis.image_gap_weight`` > 0.
 
-    ``variance`` gives one s2 per curvelet scale; None takes
-    ``analysis.image_error_variance`` for every scale.
+    ``variance`` gives one s2 per curvelet scale, or per band (scale and wedge) with
+    ``analysis.image_error_bands = "wedge"``; None takes ``analysis.image_error_variance``
+    for every one.
     """
     cs = settings.curvelet
     n = grid.n_land
     curvelet = CurveletTransform.unpadded_for(grid.shape, cs.scales, cs.wedges, cs.backend,
                                               fft_shape=cs.fft_shape)
+    per_band = settings.analysis.image_error_bands == "wedge"
+    count, what = ((curvelet.band_sizes.size, "band (scale and wedge)") if per_band
+                   else (curvelet.scales, "curvelet scale"))
     if variance is None:
-        variance = np.full(curvelet.scales, settings.analysis.image_error_variance)
+        variance = np.full(count, settings.analysis.image_error_variance)
     variance = np.asarray(variance, dtype=np.float64)
-    if variance.shape != (curvelet.scales,) or not np.all(np.isfinite(variance) & (variance > 0)):
-        raise InputError(f"image-error variances {variance.tolist()}: expected {curvelet.scales} "
-                         f"finite values > 0, one per curvelet scale of the "
+    if variance.shape != (count,) or not np.all(np.isfinite(variance) & (variance > 0)):
+        raise InputError(f"image-error variances {variance.tolist()}: expected {count} "
+                         f"finite values > 0, one per {what} of the "
                          f"{valid_masks[0].shape} grid")
     cache: dict[bytes, HarmonicEmbedding] = {}
     layers = []
-    scale = curvelet.coefficient_scale  # shared by the layers
+    # The variance class of every coefficient, shared by the layers: its scale, or its band
+    # (the low-pass band is band 0 as it is scale 0).
+    scale = curvelet.coefficient_band if per_band else curvelet.coefficient_scale
     for k, valid in enumerate(valid_masks):
         if not valid.any():
             continue
@@ -223,7 +229,7 @@ def _image_term(grid: LatLonGrid, observation: SoilMoistureField, valid_masks: l
     gap_weight = settings.analysis.image_gap_weight
     if gap_weight > 0:  # the image term over the whole analysis image
         layers, land_embedding = whole_image_layers(grid, valid_masks, observation.values,
-                                                    curvelet, cache, cs, gap_weight)
+                                                    curvelet, cache, cs, gap_weight, scale)
         cache[b"land"] = land_embedding
     return ImageTerm(layers, variance), curvelet, list(cache.values())
 

@@ -114,7 +114,10 @@ class ImageLayer:
     observed : ndarray
         ``transform`` applied to the observed image (interleaved real pairs).
     scale : ndarray of int
-        Scale of every complex coefficient of C (``CurveletTransform.coefficient_scale``).
+        The image-error variance class of every complex coefficient of C: its scale
+        (``CurveletTransform.coefficient_scale``), or its band
+        (``CurveletTransform.coefficient_band``) with ``analysis.image_error_bands =
+        "wedge"``. Class 0 is the low-pass band either way.
     innovation_cells, innovation_transform, innovation_observed : optional
         The same three for the observed cells only, ``C E_obs`` and ``C E_obs y``: the
         innovations y - H x of the image diagnostics. Default: ``cells``, ``transform`` and
@@ -131,7 +134,7 @@ class ImageLayer:
     target : ndarray
         ``P observed``.
     kept_scale : ndarray of int
-        Scale of each kept complex coefficient.
+        Variance class (scale or band) of each kept complex coefficient.
     """
 
     cells: np.ndarray
@@ -162,13 +165,15 @@ class ImageTerm(CostTerm):
     ----------
     layers : list of ImageLayer
         One image operator per analysed layer.
-    variance : float or ndarray (scales,)
+    variance : float or ndarray (scales,) or (bands,)
         The image-error variance, (m3 m-3)^2: one s2 for every scale, or one s2_j per
-        curvelet scale j (0 = low-pass). 1 gives the paper's unweighted term.
+        curvelet scale j (0 = low-pass), or one per band (scale and wedge) when the layers'
+        ``scale`` holds bands (``analysis.image_error_bands = "wedge"``). 1 gives the paper's
+        unweighted term.
 
     Notes
     -----
-    :math:`P_{lj}` keeps the kept coefficients of scale j. With
+    :math:`P_{lj}` keeps the kept coefficients of scale (or band) j. With
     :math:`W_l = \\mathrm{diag}(1/s^2_{j(k)})` over the kept coefficients k (both numbers
     of a complex pair),
 

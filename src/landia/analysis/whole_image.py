@@ -24,7 +24,7 @@ from landia.operators import CoefficientSelection, HarmonicEmbedding
 
 
 def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvelet,
-                       embeddings: dict, settings, gap_weight: float
+                       embeddings: dict, settings, gap_weight: float, scale=None
                        ) -> tuple[list[ImageLayer], HarmonicEmbedding]:
     """The image layers of JI over all land cells of each observed layer.
 
@@ -43,6 +43,9 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
         sigma and the fill controls.
     gap_weight : float in (0, 1]
         W on land cells without an observation.
+    scale : ndarray of int, optional
+        The image-error variance class of every complex coefficient (its band with
+        ``analysis.image_error_bands = "wedge"``); default its scale.
 
     Returns
     -------
@@ -56,7 +59,8 @@ def whole_image_layers(grid, valid_masks: list, observation: np.ndarray, curvele
     land_embedding = HarmonicEmbedding(grid.land, curvelet.image_shape, settings.fill_sweeps,
                                        settings.exact_fill_cells, settings.fill_decay)
     ny, nx = grid.shape
-    scale = curvelet.coefficient_scale  # shared by the layers
+    if scale is None:
+        scale = curvelet.coefficient_scale  # shared by the layers
     layers = []
     for k, valid in enumerate(valid_masks):
         if not valid.any():

@@ -295,6 +295,12 @@ def _ensemble_checks(settings: Settings, source: str) -> None:
                           f"ensemble mean: analysis.terms must hold 'background' and an "
                           f"observation term, 'point', 'image' or both; got {terms!r} "
                           f"(missing {', '.join(missing)})")
+    if e.analysis == "hybrid" and e.image_error_from_members \
+            and settings.analysis.image_error_bands == "wedge":
+        raise ConfigError(f"{source}: ensemble.image_error_from_members diagnoses one "
+                          f"image-error variance per curvelet scale; analysis."
+                          f"image_error_bands = 'wedge' asks for one per wedge: set it to "
+                          f"'scale' or image_error_from_members = false")
 
 
 def utc_time(text: str) -> np.datetime64:

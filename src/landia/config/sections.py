@@ -52,6 +52,13 @@ class AnalysisSettings:
                  "statistics and the stated observation and background errors); "
                  "docs/analysis.md.",
         choices=("fixed", "desroziers", "innovation"))
+    image_error_bands: str = key(
+        "scale", "Estimated variances (image_error_method other than 'fixed'): one per "
+                 "curvelet scale ('scale'), or one per scale and wedge, i.e. per orientation "
+                 "('wedge'): an error correlated along one direction, as a satellite's swath "
+                 "stripes, is then weighted down in the wedges it fills and not elsewhere "
+                 "(docs/analysis.md).",
+        choices=("scale", "wedge"))
     image_error_memory: float = key(
         0.5, "Estimated variances: weight of the current variance in the cycled update "
              "s2_next = memory s2 + (1 - memory) estimate (0: take each estimate as it is).",

@@ -32,7 +32,7 @@ HASH_NEUTRAL = {
     ("analysis", "image_gap_weight"): 0.0,
     # One fixed image-error variance for every scale, no withheld observations, the stated
     # observation error, the paper's hybrid (the defaults).
-    ("analysis", "image_error_method"): "fixed",
+    ("analysis", "image_error_method"): "fixed", ("analysis", "image_error_bands"): "scale",
     ("analysis", "image_error_memory"): 0.5,
     ("analysis", "image_error_floor"): 4.0e-4,
     ("analysis", "image_error_cap"): 0.1,

@@ -14,6 +14,8 @@ and in mean (bias). The observations are the truth plus
 * inside ``region``, a random error ``region_noise_std`` while the stated error stays
   ``noise_std``: the realistic misspecification of a product whose error is underestimated
   there,
+* a swath-correlated error (``swath_std``, :func:`swath_error`): one offset per satellite
+  swath, constant along it, as a daily composite of overpasses carries,
 
 on the cells where both products are valid; a fraction ``gap_fraction`` of the land is
 unobserved (random cells) and a fraction ``withhold_fraction`` of the observed cells is withheld
@@ -21,7 +23,9 @@ from the analysis and kept for scoring. Everything is reproducible for a seed.
 
 :func:`score` gives what the issue's acceptance asks: the spatial correlation with the truth,
 the RMSE over all land cells, inside the region and at the withheld cells, for the background
-and for an analysis. Data: ../shared/data (see its README; Rodell et al. 2004, ECMWF).
+and for an analysis; :func:`cycled_scores` those of analyses cycled over successive days of
+errors (``swath_draw``) over the same state, carrying the estimated variances. Data:
+../shared/data (see its README; Rodell et al. 2004, ECMWF).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from landia.analysis import run_analysis
 from landia.errors import InputError
 from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.fields import SoilMoistureField
@@ -45,6 +50,10 @@ ERA_INTERIM = "erainterim/ERAINT_AN_20000101_0000.nc"
 GLDAS = "gldas/GLDAS_NOAH025_3H.A20150101.0000.021.nc4"
 #: The paper's grid: 23-68 N, 73-117 E at 1.4 deg.
 PAPER_BOX = (23.0, 68.0, 73.0, 117.0, 1.4)
+#: Swaths of :func:`swath_error`: about SMAP's 1000 km swath at these latitudes (degrees of
+#: longitude), its edges leaning as a sun-synchronous ground track does (degrees of longitude
+#: per degree of latitude).
+SWATH_WIDTH_DEG, SWATH_TILT = 10.0, 0.3
 #: Where the observation error is underestimated by default (the North China Plain and the
 #: Loess Plateau, 32-42 N, 105-117 E).
 REGION = (32.0, 42.0, 105.0, 117.0)
@@ -94,11 +103,29 @@ def _correlated(rng, shape, cells: float) -> np.ndarray:
     return field / field.std()
 
 
+def swath_error(rng, lat: np.ndarray, lon: np.ndarray, std: float,
+                width_deg: float = SWATH_WIDTH_DEG, tilt: float = SWATH_TILT) -> np.ndarray:
+    """A swath-correlated error image, (lat, lon): one random offset (normal, ``std``) per
+    swath, constant along it.
+
+    Swaths are bands ``width_deg`` of longitude wide whose edges lean by ``tilt`` degrees of
+    longitude per degree of latitude (a sun-synchronous orbit's ground track), at a random
+    phase. This is the error a daily composite of overpasses carries when each overpass has
+    its own error (its time, its ancillary temperature and vegetation): constant within a
+    swath, jumping at its edges.
+    """
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    u = (lon2 - lon2.min() + rng.uniform(0.0, width_deg) - tilt * (lat2 - lat2.mean()))
+    index = np.floor(u / width_deg).astype(np.int64)
+    index -= index.min()
+    return std * rng.standard_normal(index.max() + 1)[index]
+
+
 def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0.03,
                     correlated_std: float = 0.0, correlated_km: float = 300.0,
                     region=REGION, region_noise_std: float = 0.10, gap_fraction: float = 0.0,
                     withhold_fraction: float = 0.3, porosity: float = 0.6,
-                    seen=None) -> RealFieldCase:
+                    seen=None, swath_std: float = 0.0, swath_draw: int = 0) -> RealFieldCase:
     """Build the case from the real files under ``shared`` (``../shared/data``).
 
     Parameters
@@ -121,6 +148,14 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
         Where a satellite sees the land (e.g. a day of
         :func:`landia.experiment.satellite_gaps.satellite_gaps`): the cells outside are
         unobserved, as well as the ``gap_fraction``.
+    swath_std : float
+        Standard deviation of a swath-correlated error (:func:`swath_error`), m3 m-3,
+        added to the others; the stated error variance then includes ``swath_std**2``.
+    swath_draw : int
+        Which draw of the random errors (the white, correlated and swath errors; the
+        truth, background, gaps and withheld cells stay those of ``seed``): successive
+        draws are successive days of one product over the same state, for estimates
+        cycled over days.
     porosity : float
         The background's porosity (the analysis' upper bound), m3 m-3.
     """
@@ -139,8 +174,15 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
         s, n, w, e = region
         in_region = land & (lat2 >= s) & (lat2 <= n) & (lon2 >= w) & (lon2 <= e)
     km_per_cell = 111.2 * PAPER_BOX[4]
-    error = (np.where(in_region, region_noise_std, noise_std) * rng.standard_normal(shape)
-             + correlated_std * _correlated(rng, shape, correlated_km / km_per_cell))
+    def draw(r):
+        return (np.where(in_region, region_noise_std, noise_std) * r.standard_normal(shape)
+                + correlated_std * _correlated(r, shape, correlated_km / km_per_cell))
+    error = draw(rng)  # the seed's own (draw 0); drawn always, so the gaps stay the seed's
+    if swath_draw:  # another day's errors
+        error = draw(np.random.default_rng([seed, 12, swath_draw]))
+    if swath_std > 0:
+        error += swath_error(np.random.default_rng([seed, 13, swath_draw]), grid.lat,
+                             grid.lon, swath_std)
     observed = land & (rng.random(shape) >= gap_fraction)
     if seen is not None:
         observed &= np.asarray(seen, dtype=bool)
@@ -148,7 +190,7 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
     used = observed & ~withheld
     obs = truth + error[None]
     obs[:, ~used] = np.nan
-    variance = np.where(used, noise_std**2 + correlated_std**2, np.nan)
+    variance = np.where(used, noise_std**2 + correlated_std**2 + swath_std**2, np.nan)
     depth = colm_node_depths()[:layers]
     common = dict(lat=grid.lat, lon=grid.lon, depth=depth)
     return RealFieldCase(
@@ -177,3 +219,40 @@ def score(case: RealFieldCase, field: np.ndarray) -> dict:
             "rmse_region": rmse(f, truth, case.region) if case.region.any() else float("nan"),
             "rmse_withheld": rmse(f, truth, case.withheld) if case.withheld.any()
             else float("nan")}
+
+
+def cycled_scores(shared, settings, seed: int = 0, days: int = 8, scored_days: int = 4,
+                  **case_options) -> dict:
+    """Analyses of successive days of one product over the case's state, the estimated
+    variances carried from day to day as a cycle carries them; the mean scores of the last
+    ``scored_days`` and the iterations.
+
+    Each day's observations are a new draw of the errors (``swath_draw`` = the day) over the
+    same truth, background, gaps and withheld cells (those of ``seed``): what a cycled
+    estimate (``analysis.image_error_method``, ``analysis.local_image_error``) pools over.
+    ``case_options`` go to :func:`real_field_case`.
+
+    Returns
+    -------
+    dict
+        The :func:`score` keys averaged over the scored days, plus ``iterations`` (mean) and
+        ``max_iterations`` over all days.
+    """
+    if not 0 < scored_days <= days:
+        raise ValueError(f"scored_days: expected 1..days={days}, got {scored_days}")
+    carried = excess = None
+    scores, iterations = [], []
+    for day in range(days):
+        case = real_field_case(shared, seed=seed, swath_draw=day, **case_options)
+        result = run_analysis(case.background, case.observation, settings,
+                              image_error_variance=carried, local_error_excess=excess)
+        if result.image_error is not None:
+            carried = result.image_error.next
+        if result.local_error is not None:
+            excess = result.local_error.used
+        iterations.append(result.minimiser.iterations)
+        if day >= days - scored_days:
+            scores.append(score(case, result.analysis_field))
+    out = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    out.update(iterations=float(np.mean(iterations)), max_iterations=int(max(iterations)))
+    return out

@@ -18,6 +18,8 @@ Layout::
                                                 (scale, wedge), (m3 m-3)^2
                  image_error_variance(scale), image_error_variance_next(scale),
                  image_error_estimate(scale) (estimated variances only)   (m3 m-3)^2
+                 (each (scale, wedge) with analysis.image_error_bands = "wedge"; read
+                 back as one value per band either way)
                  withheld_observation([time,] layer, lat, lon)            m3 m-3
                  withheld_count(layer), withheld_omb_mean(layer), withheld_omb_rmse(layer),
                  withheld_oma_mean(layer), withheld_oma_rmse(layer)
@@ -116,8 +118,19 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
     if image_error.estimate is not None:
         rows.append(("image_error_estimate", image_error.estimate,
                      f"{image_error.method} estimate of the image-error variance of each scale"))
+    # One value per scale, or per band (analysis.image_error_bands = "wedge"): then written
+    # as (scale, wedge) tables like the statistics, fill where a scale has fewer wedges.
+    per_band = np.size(image_error.used) != scales
     for name, values, long_name in rows:
-        v = ds.createVariable(name, "f8", ("scale",), fill_value=np.nan)
+        values = np.asarray(values, dtype=np.float64)
+        if per_band:
+            table = np.full((scales, wedges), np.nan)
+            table[_present(stats)] = values
+            values, long_name = table, long_name.replace("of each curvelet scale",
+                                                         "of each curvelet band")\
+                .replace("of each scale", "of each band")
+        v = ds.createVariable(name, "f8", band if per_band else ("scale",),
+                              fill_value=np.nan)
         v.long_name, v.units = long_name, _SQ
         v[:] = np.where(np.isposinf(values), np.finfo(float).max, values)
         if name == "image_error_estimate" and image_error.observation_variance is not None:
@@ -225,9 +238,20 @@ def read_image_diagnostics(ds, path) -> tuple[dict | None, dict | None]:
             values = np.where(np.isfinite(values), values, 0).astype(np.int64)
         bands[name] = values
     variances = {}
+    present = None
     for name in ("image_error_variance", "image_error_variance_next", "image_error_estimate"):
         if name in ds.variables:
-            variances[name] = read_values(ds, path, name)
+            values = read_values(ds, path, name)
+            if ds.variables[name].dimensions == ("scale", "wedge"):  # one per band
+                if present is None:
+                    wedges = bands["wedges_per_scale"]
+                    present = np.arange(values.shape[1])[None, :] < wedges[:, None]
+                values = values[present]
+            elif ds.variables[name].dimensions != ("scale",):
+                raise InputError(f"{path}: variable {name!r} has dimensions "
+                                 f"{ds.variables[name].dimensions}; expected ('scale',) or "
+                                 f"('scale', 'wedge')")
+            variances[name] = values
         elif name != "image_error_estimate":
             raise InputError(missing_variable(path, name, ds))
     return bands, variances
