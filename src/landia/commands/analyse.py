@@ -25,8 +25,9 @@ def add_parser(subparsers):
     a.add_argument("--check", action="store_true",
                    help="run the online adjoint and gradient checks before minimising")
     a.add_argument("--image-error-from", metavar="ANALYSIS",
-                   help="take the image-error variance of each curvelet scale from a previous "
-                        "analysis file (its image_error_variance_next), as a cycle carries it")
+                   help="take the image-error variance of each curvelet scale (or band, "
+                        "with analysis.image_error_bands = 'wedge') from a previous analysis "
+                        "file (its image_error_variance_next), as a cycle carries it")
     a.add_argument("--normalisation-cache", metavar="DIR",
                    help="folder keeping the correlated B's normalisation between runs (read "
                         "when a valid file for this grid and B is there, else computed and "
