@@ -91,7 +91,8 @@ coefficients than a scale's, so it needs the cycle's pooling (the memory) more. 
 band (band 0) is not estimated per wedge: it has no orientation, and there the Desroziers
 relation fails first (B misses the large-scale background error, which the statistics then
 attribute to R: on the real-field case with swath errors, without the local error estimate,
-estimated it put the RMSE 6 % above point 3D-Var's, kept 4 % below); it keeps ``analysis.image_error_variance``.
+estimated it put the RMSE 6 % above point 3D-Var's, kept 4 % below); it keeps
+``analysis.image_error_variance``.
 
 Cycling
 -------
