@@ -77,12 +77,14 @@ def test_layered_analysis_equals_the_joint_one_to_the_tolerance(length):
     assert layered.problem.qc == joint.problem.qc
 
 
-@pytest.mark.parametrize("method", ["desroziers", "innovation"])
-def test_carried_image_error_variances_match_the_joint_estimate(method):
+@pytest.mark.parametrize("method, bands", [("desroziers", "scale"), ("innovation", "scale"),
+                                           ("desroziers", "wedge")])
+def test_carried_image_error_variances_match_the_joint_estimate(method, bands):
     """The pooled per-layer statistics give the joint image-error estimate: the O-B sums
-    exactly (to summation order), the O-A ones to the minimiser's tolerance."""
+    exactly (to summation order), the O-A ones to the minimiser's tolerance; per scale or
+    per band."""
     bg, obs = make_case(shape=(16, 16), layers=3)
-    s = settings(image_error_method=method)
+    s = settings(image_error_method=method, image_error_bands=bands)
     scales = run_analysis(bg, obs, s).image_error.used.size
     carried = np.linspace(6e-4, 3e-4, scales)
     joint = run_analysis(bg, obs, s, image_error_variance=carried)
@@ -93,6 +95,8 @@ def test_carried_image_error_variances_match_the_joint_estimate(method):
     np.testing.assert_allclose(a.omb_kept, b.omb_kept, rtol=1e-12)
     np.testing.assert_allclose(a.white_kept, b.white_kept, rtol=1e-12)
     np.testing.assert_allclose(layered.image_error.next, joint.image_error.next, rtol=1e-2)
+    if bands == "wedge":
+        assert carried.size == joint.problem.curvelet.band_sizes.size
 
 
 def test_layers_combine_in_any_order():
