@@ -244,6 +244,11 @@ def _cross_checks(settings: Settings, source: str) -> None:
                           f"observations.rescaling = {o.rescaling!r}; give the file written by "
                           f"'landia climatology'")
     a = settings.analysis
+    if a.image_error_bands == "wedge" and a.image_error_method == "fixed":
+        raise ConfigError(f"{source}: analysis.image_error_bands = 'wedge' estimates one "
+                          f"variance per band: it needs analysis.image_error_method "
+                          f"'desroziers' or 'innovation' (with 'fixed' every band has "
+                          f"image_error_variance); got 'fixed'")
     if a.image_error_floor >= a.image_error_cap:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "
                           f"analysis.image_error_floor={a.image_error_floor}, got "

@@ -53,7 +53,8 @@ class AnalysisSettings:
                  "docs/analysis.md.",
         choices=("fixed", "desroziers", "innovation"))
     image_error_bands: str = key(
-        "scale", "Estimated variances (image_error_method other than 'fixed'): one per "
+        "scale", "Estimated variances (image_error_method other than 'fixed', which 'wedge' "
+                 "needs): one per "
                  "curvelet scale ('scale'), or one per scale and wedge, i.e. per orientation "
                  "('wedge'): an error correlated along one direction, as a satellite's swath "
                  "stripes, is then weighted down in the wedges it fills and not elsewhere "

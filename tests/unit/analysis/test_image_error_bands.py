@@ -123,9 +123,16 @@ def test_band_variances_read_back_from_the_analysis_file(wedge, tmp_path):
         assert "of each curvelet band" in ds["image_error_variance"].long_name
 
 
+def test_per_band_variances_need_an_estimating_method():
+    with pytest.raises(ConfigError, match="needs analysis.image_error_method 'desroziers' or "
+                                          "'innovation'"):
+        settings_from_dict({"analysis": {"image_error_bands": "wedge"}})
+
+
 def test_ensemble_variances_from_the_members_are_per_scale_only():
-    with pytest.raises(ConfigError, match="image_error_bands = 'wedge'"):
-        settings_from_dict({"analysis": {"image_error_bands": "wedge"},
+    with pytest.raises(ConfigError, match="image_error_from_members diagnoses one"):
+        settings_from_dict({"analysis": {"image_error_bands": "wedge",
+                                         "image_error_method": "desroziers"},
                             "perturbation": {"enabled": True},
                             "ensemble": {"enabled": True, "analysis": "hybrid",
                                          "image_error_from_members": True}})
