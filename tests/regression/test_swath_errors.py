@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from landia.config import Settings
-from landia.experiment.real_fields import cycled_scores, real_field_case, swath_error
+from landia.experiment.observing import swath_error
+from landia.experiment.real_fields import cycled_scores, real_field_case
 
 #: Errors of a daily composite aggregated to 1.4 deg: the white part averaged down, the
 #: swath part (one offset per overpass) not (docs/analysis.md, *Swath-correlated errors*).

@@ -11,6 +11,9 @@ ERA5-Land's 0-7 cm) becomes
           \\epsilon_r \\sim N(0, \\sigma_r^2)\\ \\text{white}, \\quad
           \\epsilon_c \\sim N(0, \\sigma_c^2)\\ \\text{correlated over } L_c,
 
+(plus, with ``swath_std`` > 0, a swath-correlated part :math:`\\epsilon_s`, one offset per
+satellite swath: :func:`swath_error`; none in the demo)
+
 clipped to [0.01, 0.6] m3 m-3, on the cells where the satellite sees the land that day
 (:mod:`landia.experiment.satellite_gaps`). The linear distortion :math:`a + b\\theta` is the
 bias against the truth (the product's climatology differs from the model's; CDF matching or
@@ -61,6 +64,28 @@ MIN_CELLS = 10
 #: The misspecified-error region: a box over eastern China (S, N, W, E), a stand-in for the
 #: paper's China mask that global-land-mask cannot provide.
 REGION_BOX = (25.0, 45.0, 100.0, 120.0)
+#: Swaths of :func:`swath_error`: about SMAP's 1000 km swath at these latitudes (degrees of
+#: longitude), its edges leaning as a sun-synchronous ground track does (degrees of longitude
+#: per degree of latitude).
+SWATH_WIDTH_DEG, SWATH_TILT = 10.0, 0.3
+
+
+def swath_error(rng, lat: np.ndarray, lon: np.ndarray, std: float,
+                width_deg: float = SWATH_WIDTH_DEG, tilt: float = SWATH_TILT) -> np.ndarray:
+    """A swath-correlated error image, (lat, lon): one random offset (normal, ``std``) per
+    swath, constant along it.
+
+    Swaths are bands ``width_deg`` of longitude wide whose edges lean by ``tilt`` degrees of
+    longitude per degree of latitude (a sun-synchronous orbit's ground track), at a random
+    phase. This is the error a daily composite of overpasses carries when each overpass has
+    its own error (its time, its ancillary temperature and vegetation): constant within a
+    swath, jumping at its edges.
+    """
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    u = (lon2 - lon2.min() + rng.uniform(0.0, width_deg) - tilt * (lat2 - lat2.mean()))
+    index = np.floor(u / width_deg).astype(np.int64)
+    index -= index.min()
+    return std * rng.standard_normal(index.max() + 1)[index]
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,9 @@ class ObservingSystem:
         UTC hour of the daily observation (and analysis).
     random_std, correlated_std : float
         :math:`\\sigma_r`, :math:`\\sigma_c`, m3 m-3.
+    swath_std : float
+        :math:`\\sigma_s` of a swath-correlated part (:func:`swath_error`), m3 m-3; 0 (the
+        demo's): none.
     correlated_km : float
         :math:`L_c` of the correlated part, km.
     bias_offset, bias_slope : float
@@ -91,6 +119,7 @@ class ObservingSystem:
     random_std: float = 0.04
     correlated_std: float = 0.02
     correlated_km: float = 300.0
+    swath_std: float = 0.0
     bias_offset: float = 0.05
     bias_slope: float = 0.9
     region: tuple = field(default=REGION_BOX)
@@ -102,13 +131,14 @@ class ObservingSystem:
     def stated_variance(self) -> float:
         """The error variance every observation file states, (m3 m-3)^2 (but
         :data:`TRUE_ERROR_SET`'s inside the region)."""
-        return self.random_std**2 + self.correlated_std**2
+        return self.random_std**2 + self.correlated_std**2 + self.swath_std**2
 
     @property
     def region_variance(self) -> float:
         """The error variance of the misspecified set inside the region, (m3 m-3)^2:
-        :math:`f^2 \\sigma_r^2 + \\sigma_c^2` (the two parts are independent)."""
-        return (self.region_factor * self.random_std) ** 2 + self.correlated_std**2
+        :math:`f^2 \\sigma_r^2 + \\sigma_c^2 + \\sigma_s^2` (the parts are independent)."""
+        return ((self.region_factor * self.random_std) ** 2 + self.correlated_std**2
+                + self.swath_std**2)
 
     def stated_variances(self, name: str, lat, lon):
         """The error variance the files of set ``name`` state: a number, or (ny, nx) for
@@ -168,6 +198,9 @@ def observe_day(truth: SoilMoistureField, seen: np.ndarray, system: ObservingSys
                        < system.withhold_fraction)
     region = system.region_mask(truth.lat, truth.lon)
     distorted = system.bias_offset + system.bias_slope * top + correlated
+    if system.swath_std > 0:  # its own stream: the demo's other draws stay as they were
+        distorted = distorted + swath_error(np.random.default_rng([int(seed), 47, day]),
+                                            truth.lat, truth.lon, system.swath_std)
     values = {}
     for name in ("obs", "obs_misspecified"):
         factor = np.where(region, system.region_factor, 1.0) if name == "obs_misspecified" \
@@ -243,6 +276,8 @@ def make_daily_observations(truth_run, out_dir, system: ObservingSystem, gaps, s
                       "correlated_km": system.correlated_km, "bias_offset": system.bias_offset,
                       "bias_slope": system.bias_slope,
                       "region": " ".join(map(str, system.region))}
+        if system.swath_std > 0:
+            attributes["swath_std"] = system.swath_std
         withheld_written = set()
         for name, withheld_name in SETS.items():
             image = day["values"][name]

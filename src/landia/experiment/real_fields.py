@@ -14,7 +14,8 @@ and in mean (bias). The observations are the truth plus
 * inside ``region``, a random error ``region_noise_std`` while the stated error stays
   ``noise_std``: the realistic misspecification of a product whose error is underestimated
   there,
-* a swath-correlated error (``swath_std``, :func:`swath_error`): one offset per satellite
+* a swath-correlated error (``swath_std``, :func:`~landia.experiment.observing.swath_error`):
+  one offset per satellite
   swath, constant along it, as a daily composite of overpasses carries,
 
 on the cells where both products are valid; a fraction ``gap_fraction`` of the land is
@@ -38,6 +39,7 @@ from scipy.ndimage import gaussian_filter
 
 from landia.analysis import run_analysis
 from landia.errors import InputError
+from landia.experiment.observing import swath_error
 from landia.grid import LatLonGrid, colm_node_depths
 from landia.io.fields import SoilMoistureField
 from landia.observations.products.era5 import read_era5_soil_moisture
@@ -50,10 +52,6 @@ ERA_INTERIM = "erainterim/ERAINT_AN_20000101_0000.nc"
 GLDAS = "gldas/GLDAS_NOAH025_3H.A20150101.0000.021.nc4"
 #: The paper's grid: 23-68 N, 73-117 E at 1.4 deg.
 PAPER_BOX = (23.0, 68.0, 73.0, 117.0, 1.4)
-#: Swaths of :func:`swath_error`: about SMAP's 1000 km swath at these latitudes (degrees of
-#: longitude), its edges leaning as a sun-synchronous ground track does (degrees of longitude
-#: per degree of latitude).
-SWATH_WIDTH_DEG, SWATH_TILT = 10.0, 0.3
 #: Where the observation error is underestimated by default (the North China Plain and the
 #: Loess Plateau, 32-42 N, 105-117 E).
 REGION = (32.0, 42.0, 105.0, 117.0)
@@ -103,24 +101,6 @@ def _correlated(rng, shape, cells: float) -> np.ndarray:
     return field / field.std()
 
 
-def swath_error(rng, lat: np.ndarray, lon: np.ndarray, std: float,
-                width_deg: float = SWATH_WIDTH_DEG, tilt: float = SWATH_TILT) -> np.ndarray:
-    """A swath-correlated error image, (lat, lon): one random offset (normal, ``std``) per
-    swath, constant along it.
-
-    Swaths are bands ``width_deg`` of longitude wide whose edges lean by ``tilt`` degrees of
-    longitude per degree of latitude (a sun-synchronous orbit's ground track), at a random
-    phase. This is the error a daily composite of overpasses carries when each overpass has
-    its own error (its time, its ancillary temperature and vegetation): constant within a
-    swath, jumping at its edges.
-    """
-    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
-    u = (lon2 - lon2.min() + rng.uniform(0.0, width_deg) - tilt * (lat2 - lat2.mean()))
-    index = np.floor(u / width_deg).astype(np.int64)
-    index -= index.min()
-    return std * rng.standard_normal(index.max() + 1)[index]
-
-
 def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0.03,
                     correlated_std: float = 0.0, correlated_km: float = 300.0,
                     region=REGION, region_noise_std: float = 0.10, gap_fraction: float = 0.0,
@@ -149,7 +129,8 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
         :func:`landia.experiment.satellite_gaps.satellite_gaps`): the cells outside are
         unobserved, as well as the ``gap_fraction``.
     swath_std : float
-        Standard deviation of a swath-correlated error (:func:`swath_error`), m3 m-3,
+        Standard deviation of a swath-correlated error
+        (:func:`landia.experiment.observing.swath_error`), m3 m-3,
         added to the others; the stated error variance then includes ``swath_std**2``.
     swath_draw : int
         Which draw of the random errors (the white, correlated and swath errors; the

@@ -63,6 +63,25 @@ def test_the_errors_have_the_stated_parts_and_the_region_its_larger_random_error
     assert 2.0 < actual / np.sqrt(SYSTEM.stated_variance) < 4.0
 
 
+def test_a_swath_part_adds_one_offset_per_swath_and_leaves_the_other_draws():
+    """``swath_std`` adds a part constant along each swath (its own stream: the random and
+    correlated draws are those of the system without it) and is stated."""
+    truth = truth_state()
+    seen = np.isfinite(truth.values[0])
+    swath = ObservingSystem(region=SYSTEM.region, swath_std=0.04)
+    plain, striped = (observe_day(truth, seen, system, seed=5)["values"]["obs"]
+                      for system in (SYSTEM, swath))
+    part = striped - plain
+    part = part[np.isfinite(part)]
+    # clipped cells aside, a few distinct offsets (the grid spans 66 deg: 7-8 swaths of 10)
+    offsets = np.unique(np.round(part[np.abs(part) > 0], 12))
+    assert 5 <= offsets.size <= 9
+    assert np.mean(np.isin(np.round(part, 12), offsets)) > 0.95
+    assert swath.stated_variance == pytest.approx(SYSTEM.stated_variance + 0.04**2, rel=1e-12)
+    assert swath.region_variance == pytest.approx(SYSTEM.region_variance + 0.04**2, rel=1e-12)
+    assert ObservingSystem().stated_variance == 0.04**2 + 0.02**2  # the demo's, bit for bit
+
+
 def test_a_tenth_of_the_observed_cells_is_withheld_from_the_used_ones():
     truth = truth_state()
     seen = np.isfinite(truth.values[0])
