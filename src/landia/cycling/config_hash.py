@@ -53,11 +53,19 @@ HASH_NEUTRAL = {
 HASH_ONLY_WITH = {
     ("observations", "cdf_error_scaling"): ("observations", "rescaling", "cdf"),
 }
-#: Keys of the first format that act only through the image term JI: in a run where JI takes
-#: no part they are hashed at their first-format default (the value), whatever they hold, so
-#: that a change of their default (``curvelet.sigma``: 0.5, the paper's, until 2026-12-03, then
-#: 1) orphans only the checkpoints of the runs whose analysis it changes.
-HASH_IMAGE_TERM_ONLY = {("curvelet", "sigma"): 0.5}
+#: Keys that act only through the image term JI: in a run where JI takes no part they are
+#: hashed at their first-format default (the value; for the later keys their neutral value,
+#: which leaves them out), whatever they hold, so that a change of their default
+#: (``curvelet.sigma``: 0.5, the paper's, until 2026-12-03, then 1) or a setting common to
+#: every run of an experiment (the demo's estimated image-error variances) orphans only the
+#: checkpoints of the runs whose analysis it changes.
+HASH_IMAGE_TERM_ONLY = {("curvelet", "sigma"): 0.5,
+                        # the variances' estimate (JI's own statistics)
+                        ("analysis", "image_error_method"): "fixed",
+                        ("analysis", "image_error_bands"): "scale",
+                        ("analysis", "image_error_memory"): 0.5,
+                        ("analysis", "image_error_floor"): 4.0e-4,
+                        ("analysis", "image_error_cap"): 0.1}
 #: Sections added after the hash's first format that change nothing while their ``enabled`` key
 #: is false: then the whole section is left out of the hash (whatever its other keys say).
 HASH_SWITCHED_SECTIONS = ("perturbation", "ensemble")

@@ -219,6 +219,32 @@ def test_sigma_changes_the_hash_only_where_the_image_term_acts():
         assert h(1.0, **acting) != h(0.5, **acting)
 
 
+def test_the_image_error_estimate_changes_the_hash_only_where_the_image_term_acts():
+    """The image-error variances' method, bands, memory, floor and cap act through JI's own
+    statistics: set for every run of an experiment (the demo's Desroziers estimate), they
+    leave point DA, CTRL and the LETKF with the hash of the defaults."""
+    estimate = {"image_error_method": "desroziers", "image_error_bands": "wedge",
+                "image_error_memory": 0.8, "image_error_floor": 2e-3, "image_error_cap": 0.05}
+
+    def h(analysis, **sections):
+        s = Settings().replace("analysis", **analysis)
+        for section, keys in sections.items():
+            s = s.replace(section, **keys)
+        return config_hash(s)
+
+    point = {"terms": ["background", "point"]}
+    assert h({**point, **estimate}) == h(point)
+    assert h(estimate, cycle={"mode": "ctrl"}) == h({}, cycle={"mode": "ctrl"})
+    letkf = {"perturbation": {"enabled": True},
+             "ensemble": {"enabled": True, "analysis": "letkf"}}
+    assert h(estimate, **letkf) == h({}, **letkf)
+    hybrid = {"perturbation": {"enabled": True},
+              "ensemble": {"enabled": True, "analysis": "hybrid"}}
+    for acting, sections in (({}, {}), ({"terms": ["background", "point", "image"]}, {}),
+                             ({}, hybrid)):
+        assert h({**acting, **estimate}, **sections) != h(acting, **sections)
+
+
 def test_auto_local_image_error_hashes_as_what_it_resolves_to():
     """analysis.local_image_error = 'auto' (the default since 2026-12-03) is on where JI takes
     part: such a run has the hash of an explicit true; where it stays off (point DA, CTRL, the
