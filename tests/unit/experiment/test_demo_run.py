@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from landia.config import settings_from_dict
+from landia.cycling.config_hash import config_hash
 from landia.experiment import demo_run, runs
 from landia.experiment.demo_run import (DemoSettings, results_table, run_config,
                                         run_experiment, run_settings)
@@ -53,6 +54,18 @@ def test_run_configs_differ_only_where_they_should():
                    ("point", "point_misspecified", "point_true_error", "letkf", "ctrl"))
     assert "local_image_error" not in image["analysis"]
     assert resolved["hybrid"].analysis.hybrid_split     # the default
+    # JI's variances are estimated per scale, from the stated one, which is also their floor;
+    # the runs without JI keep the hash of the fixed variance
+    stated = ds.observing.stated_variance
+    for n in ("image", "hybrid", "image_misspecified", "enhybrid"):
+        a = resolved[n].analysis
+        assert a.image_error_method == "desroziers" and a.image_error_bands == "scale"
+        assert a.image_error_variance == a.image_error_floor == stated
+    for n in ("point", "point_misspecified", "point_true_error", "letkf", "ctrl"):
+        fixed = json.loads(json.dumps(configs[n]))
+        for key in ("image_error_method", "image_error_floor"):
+            fixed.get("analysis", {}).pop(key, None)
+        assert config_hash(resolved[n]) == config_hash(settings_from_dict(fixed))
     assert image["cycle"]["observations"] == "../../obs"
     assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"
     # the reference run: point DA as point_misspecified, of the set stating the true error
