@@ -31,8 +31,8 @@ DA_SETTINGS = {
 #: JI's image-error variances in the demo: estimated per curvelet scale from the O-B and O-A
 #: statistics (Desroziers) and carried from analysis to analysis, from the stated variance,
 #: which is also their floor (demo_run.run_settings): the estimates only ever loosen a scale.
-#: Under the demo's biased, partly correlated errors they loosen the low-pass band (2e-3 to
-#: 6-18e-3): JI then follows the product's large-scale departure, its bias above all, less
+#: Under the demo's biased, partly correlated errors they loosen the low-pass band (2e-3 to a
+#: median 0.013): JI then follows the product's large-scale departure, its bias above all, less
 #: than a white R does. Measured over the demo's period and seeds (docs/demo.md): the image
 #: run's RMSE at the withheld cells 0.0375 against 0.0390 with the fixed variance and 0.0386
 #: for point DA, better on every seed; the library's default stays 'fixed'

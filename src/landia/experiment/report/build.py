@@ -13,6 +13,7 @@ from landia.experiment.report.maps import map_figures
 from landia.experiment.report.page import render_page
 from landia.experiment.report.propagation import propagation_figure
 from landia.experiment.report.series import series_figures
+from landia.experiment.report.variances import has_estimates, variance_figure
 from landia.log import get_logger
 
 log = get_logger("landia.report")
@@ -41,7 +42,9 @@ def build_report(out_dir) -> Path:
     sections = [
         ("Maps", map_figures(output, _attempt) + [_attempt(excess_figure, output)]),
         ("Scores through time", series_figures(output, _attempt)),
-        ("Minimiser", [_attempt(cost_figure, output)]),
+        ("Minimiser", [_attempt(cost_figure, output)]
+         + ([_attempt(variance_figure, output)] if _attempt(has_estimates, output) is True
+            else [])),
         ("Vertical propagation of the increments", [_attempt(propagation_figure, output)]),
     ]
     if output.results.get("ensemble"):  # only a demo with ensemble runs
