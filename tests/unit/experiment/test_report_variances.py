@@ -13,7 +13,14 @@ from landia.experiment.report.demo_output import DemoOutput
 from landia.experiment.report.variances import (NAME, has_estimates, per_scale,
                                                 variance_figure, variance_series)
 from landia.io.analysis_file import read_analysis
-from tests.unit.cycling.test_carried import _run, observations  # noqa: F401 (a fixture)
+from tests.unit.cycling import test_run as plain
+from tests.unit.cycling.test_carried import _run
+
+
+@pytest.fixture(scope="module")
+def observations(tmp_path_factory):
+    """The observation images of test_run's truth run (as test_carried's)."""
+    return plain.truth_observations(tmp_path_factory.mktemp("truth"))
 
 
 def test_per_scale_takes_the_geometric_mean_over_each_scales_wedges():
