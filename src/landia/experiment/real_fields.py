@@ -15,8 +15,8 @@ and in mean (bias). The observations are the truth plus
   ``noise_std``: the realistic misspecification of a product whose error is underestimated
   there,
 * a swath-correlated error (``swath_std``, :func:`~landia.experiment.observing.swath_error`):
-  one offset per satellite
-  swath, constant along it, as a daily composite of overpasses carries,
+  one offset per satellite swath, constant along it, as a daily composite of overpasses
+  carries,
 
 on the cells where both products are valid; a fraction ``gap_fraction`` of the land is
 unobserved (random cells) and a fraction ``withhold_fraction`` of the observed cells is withheld
@@ -155,6 +155,7 @@ def real_field_case(shared, seed: int = 0, layers: int = 3, noise_std: float = 0
         s, n, w, e = region
         in_region = land & (lat2 >= s) & (lat2 <= n) & (lon2 >= w) & (lon2 <= e)
     km_per_cell = 111.2 * PAPER_BOX[4]
+
     def draw(r):
         return (np.where(in_region, region_noise_std, noise_std) * r.standard_normal(shape)
                 + correlated_std * _correlated(r, shape, correlated_km / km_per_cell))

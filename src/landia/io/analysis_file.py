@@ -258,6 +258,14 @@ def read_analysis_local_error(path) -> tuple[np.ndarray, np.ndarray, dict | None
         return lat, lon, read_local_error(ds, path)
 
 
+def read_analysis_image_error(path) -> tuple[dict | None, dict | None]:
+    """(:attr:`AnalysisFile.bands`, :attr:`AnalysisFile.image_error`) of an analysis file:
+    only the image diagnostics are read (None, None without an image term)."""
+    path = Path(path)
+    with open_netcdf(path, "analysis") as ds:
+        return read_image_diagnostics(ds, path)
+
+
 def _grid(ds, path, depth_required: bool = True):
     lat, lon = read_values(ds, path, "lat"), read_values(ds, path, "lon")
     for name, c in (("lat", lat), ("lon", lon)):

@@ -16,7 +16,7 @@ import numpy as np
 from landia.experiment.report.demo_output import DemoOutput
 from landia.experiment.report.style import RUN_STYLE, format_time_axis, new_figure
 from landia.figures import save
-from landia.io.analysis_file import read_analysis
+from landia.io.analysis_file import read_analysis_image_error
 
 #: The runs drawn, in order, one panel each (those present with estimated variances).
 VARIANCE_RUNS = ("image", "hybrid", "image_misspecified")
@@ -42,12 +42,12 @@ def variance_series(output: DemoOutput, run: str) -> tuple[list, np.ndarray]:
     estimate; empty when none does."""
     times, rows = [], []
     for t, path in sorted(output.analyses(run).items()):
-        a = read_analysis(path)
-        if not a.image_error or "image_error_estimate" not in a.image_error:
+        bands, image_error = read_analysis_image_error(path)
+        if not image_error or "image_error_estimate" not in image_error:
             continue
         times.append(t)
-        rows.append(per_scale(a.image_error["image_error_variance"],
-                              a.bands["wedges_per_scale"]))
+        rows.append(per_scale(image_error["image_error_variance"],
+                              bands["wedges_per_scale"]))
     return times, np.array(rows)
 
 
@@ -56,7 +56,7 @@ def has_estimates(output: DemoOutput) -> bool:
     for run in VARIANCE_RUNS:
         files = sorted(output.analyses(run).items())
         if files:
-            image_error = read_analysis(files[0][1]).image_error
+            _, image_error = read_analysis_image_error(files[0][1])
             if image_error and "image_error_estimate" in image_error:
                 return True
     return False
