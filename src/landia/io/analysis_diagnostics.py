@@ -111,24 +111,24 @@ def write_image_diagnostics(ds, stats, image_error) -> None:
         _band_variable(ds, "background_energy_kept", stats.background_kept,
                        "expected sum of |C E S B^1/2 z|^2 over the kept coefficients for z "
                        "white of unit variance (the background error B states there)")
-    rows = [("image_error_variance", image_error.used,
-             "image-error variance s2 of each curvelet scale used by JI"),
-            ("image_error_variance_next", image_error.next,
-             "image-error variance of each scale carried to the next analysis")]
-    if image_error.estimate is not None:
-        rows.append(("image_error_estimate", image_error.estimate,
-                     f"{image_error.method} estimate of the image-error variance of each scale"))
     # One value per scale, or per band (analysis.image_error_bands = "wedge"): then written
     # as (scale, wedge) tables like the statistics, fill where a scale has fewer wedges.
     per_band = np.size(image_error.used) != scales
+    unit = "band" if per_band else "scale"
+    rows = [("image_error_variance", image_error.used,
+             f"image-error variance s2 of each curvelet {unit} used by JI"),
+            ("image_error_variance_next", image_error.next,
+             f"image-error variance of each {unit} carried to the next analysis")]
+    if image_error.estimate is not None:
+        rows.append(("image_error_estimate", image_error.estimate,
+                     f"{image_error.method} estimate of the image-error variance of each "
+                     f"{unit}"))
     for name, values, long_name in rows:
         values = np.asarray(values, dtype=np.float64)
         if per_band:
             table = np.full((scales, wedges), np.nan)
             table[_present(stats)] = values
-            values, long_name = table, long_name.replace("of each curvelet scale",
-                                                         "of each curvelet band")\
-                .replace("of each scale", "of each band")
+            values = table
         v = ds.createVariable(name, "f8", band if per_band else ("scale",),
                               fill_value=np.nan)
         v.long_name, v.units = long_name, _SQ
