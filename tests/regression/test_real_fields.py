@@ -104,7 +104,8 @@ def test_image_analysis_raises_the_spatial_correlation(real_case):
     assert after > before + 0.15
     assert after > 0.85
     # The unweighted term of the paper (s2 = 1) hardly moves it (science notes, section 2).
-    weak = run_analysis(bg, obs, settings(["background", "image"], image_error_variance=1.0))
+    weak = run_analysis(bg, obs, settings(["background", "image"], image_error_variance=1.0,
+                                          image_error_method="fixed"))
     assert abs(weak.scores["analysis"]["layer1"]["scc"] - before) < 0.02
 
 

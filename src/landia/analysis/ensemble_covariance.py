@@ -55,7 +55,8 @@ the filled noise, :math:`\\|E_{obs} z\\|^2`, shared unevenly between the scales 
 redundant and E spreads the noise into the gaps); per coefficient it is
 :math:`\\sigma^2 \\times` (the scale's energy share / its coefficient count), not
 :math:`\\sigma^2` (tests/unit/analysis/test_ensemble_covariance.py measures both). The result
-is clipped to ``[analysis.image_error_floor, analysis.image_error_cap]``; a scale with no kept
+is clipped to ``[analysis.image_error_floor, analysis.image_error_cap]`` (the floor
+``'variance'``, the default, is ``analysis.image_error_variance``); a scale with no kept
 coefficient (JI does not see it) takes ``analysis.image_error_variance``, clipped likewise.
 """
 
@@ -265,7 +266,7 @@ class ImageSpread:
         cfg = self.settings.analysis
         raw = self.raw_variance()
         raw = np.where(np.isnan(raw), cfg.image_error_variance, raw)
-        return np.clip(raw, cfg.image_error_floor, cfg.image_error_cap)
+        return np.clip(raw, cfg.image_error_floor_value, cfg.image_error_cap)
 
 
 def image_error_variance_from_members(member_fields: np.ndarray, observed: np.ndarray,

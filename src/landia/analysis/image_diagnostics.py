@@ -102,7 +102,8 @@ The variances a cycle carries to its next analysis are
           \\mathrm{clip}(\\hat s^2_j, f, c), f, c)
 
 with the memory m (``analysis.image_error_memory``), floor f and cap c
-(``analysis.image_error_floor``, ``analysis.image_error_cap``); a scale without an estimate
+(``analysis.image_error_floor``, by default ``image_error_variance`` itself, so that the
+estimates only loosen the term; ``analysis.image_error_cap``); a scale without an estimate
 keeps :math:`s^2_j`. Repeated over cycles this is Desroziers' fixed-point iteration, damped.
 """
 
@@ -429,6 +430,7 @@ def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray, analys
         # background's large-scale error more than the observation's (module notes): it
         # keeps the variance it has (image_error_variance, the stated one).
         estimate[0] = np.nan
+    carried = cycled_variance(used, estimate, cfg.image_error_memory,
+                              cfg.image_error_floor_value, cfg.image_error_cap)
     return ImageErrorVariance(used=used, estimate=estimate, method=method, **variances,
-                              next=cycled_variance(used, estimate, cfg.image_error_memory,
-                                                   cfg.image_error_floor, cfg.image_error_cap))
+                              next=carried)

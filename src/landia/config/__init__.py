@@ -97,6 +97,15 @@ class Settings:
         return bool(value)
 
     @property
+    def image_error_estimated(self) -> bool:
+        """Whether JI's image-error variances are estimated (and clipped to
+        ``[analysis.image_error_floor, analysis.image_error_cap]``): an
+        ``analysis.image_error_method`` other than 'fixed', or the ensemble hybrid's
+        ``ensemble.image_error_from_members``."""
+        return self.analysis.image_error_method != "fixed" or (
+            self.ensemble.enabled and self.ensemble.image_error_from_members)
+
+    @property
     def hybrid_split_on(self) -> bool:
         """``analysis.hybrid_split`` where it acts: JO and JI both in a 3D-Var's J."""
         return (self.analysis.hybrid_split and self.image_term_acts
@@ -249,10 +258,18 @@ def _cross_checks(settings: Settings, source: str) -> None:
                           f"variance per band: it needs analysis.image_error_method "
                           f"'desroziers' or 'innovation' (with 'fixed' every band has "
                           f"image_error_variance); got 'fixed'")
-    if a.image_error_floor >= a.image_error_cap:
+    if a.image_error_floor != "variance" and a.image_error_floor >= a.image_error_cap:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "
                           f"analysis.image_error_floor={a.image_error_floor}, got "
                           f"{a.image_error_cap}")
+    if settings.image_error_estimated and a.image_error_floor == "variance" \
+            and a.image_error_variance >= a.image_error_cap:
+        raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above the "
+                          f"floor of the estimated image-error variances, "
+                          f"analysis.image_error_variance={a.image_error_variance} "
+                          f"(image_error_floor = 'variance'), got {a.image_error_cap}; give a "
+                          f"larger image_error_cap, a number as image_error_floor, or "
+                          f"image_error_method = 'fixed' (one variance, nothing estimated)")
     ub = settings.analysis.upper_bound
     if not isinstance(ub, str) and ub <= settings.analysis.lower_bound:
         raise ConfigError(f"{source}: analysis.upper_bound: expected a value above "

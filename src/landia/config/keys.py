@@ -68,11 +68,10 @@ def check_value(where: str, value: Any, hint: Any, meta: Any) -> Any:
             raise ConfigError(f"{where}: expected {_describe(allowed)}, got {value!r}")
         return value
     if isinstance(value, str) and str in allowed:
-        if choices and value not in choices and not (float in allowed):
-            raise ConfigError(f"{where}: expected one of {', '.join(map(_toml, choices))}, "
-                              f"got {value!r}")
-        if float in allowed and value != "porosity":  # only string alternative today
-            raise ConfigError(f"{where}: expected 'porosity' or a number, got {value!r}")
+        if choices and value not in choices:
+            words = ", ".join(map(_toml, choices))
+            expected = f"{words} or a number" if float in allowed else f"one of {words}"
+            raise ConfigError(f"{where}: expected {expected}, got {value!r}")
         return value
     if isinstance(value, list) and list in allowed:
         if choices:

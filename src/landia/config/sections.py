@@ -44,13 +44,15 @@ class AnalysisSettings:
              "gaps 0 (docs/analysis.md).",
         lo=0.0, hi=1.0)
     image_error_method: str = key(
-        "fixed", "How JI's image-error variance is set: 'fixed' (image_error_variance for every "
-                 "curvelet scale), or one variance per scale estimated with each analysis and "
-                 "carried by the cycle to the next one, starting from image_error_variance: "
-                 "'desroziers' (from the O-B and O-A statistics in curvelet space; needs a "
-                 "right B) or 'innovation' (the optimal gain per scale from the O-B "
-                 "statistics and the stated observation and background errors); "
-                 "docs/analysis.md.",
+        "desroziers", "How JI's image-error variance is set: one variance per scale estimated "
+                      "with each analysis and carried by the cycle to the next one, starting "
+                      "from image_error_variance and never below image_error_floor: "
+                      "'desroziers' (default; from the O-B and O-A statistics in curvelet "
+                      "space) or 'innovation' (the optimal gain per scale from the O-B "
+                      "statistics and the stated observation and background errors); or "
+                      "'fixed' (image_error_variance for every curvelet scale, the paper's). "
+                      "A single analysis uses image_error_variance either way "
+                      "(docs/analysis.md).",
         choices=("fixed", "desroziers", "innovation"))
     image_error_bands: str = key(
         "scale", "Estimated variances (image_error_method other than 'fixed', which 'wedge' "
@@ -64,11 +66,13 @@ class AnalysisSettings:
         0.5, "Estimated variances: weight of the current variance in the cycled update "
              "s2_next = memory s2 + (1 - memory) estimate (0: take each estimate as it is).",
         lo=0.0, hi=0.99)
-    image_error_floor: float = key(
-        4.0e-4, "Estimated variances: smallest value carried, (m3 m-3)^2. It bounds the "
-                "image term's Hessian, 1/floor, and so the iterations: at the default (the "
-                "default fixed variance) the estimates only loosen the term, and blmvm stayed "
-                "at <= 24 iterations in a cycle (docs/analysis.md).", lo=0.0, lo_open=True)
+    image_error_floor: Union[str, float] = key(
+        "variance", "Estimated variances: smallest value carried, (m3 m-3)^2, or 'variance' "
+                    "(default): image_error_variance, so that the estimates only loosen the "
+                    "term where the observations are worse than stated (a bias, a correlated "
+                    "error) and never tighten it. The floor bounds the image term's Hessian, "
+                    "1/floor, and so the iterations (docs/analysis.md).",
+        lo=0.0, lo_open=True, choices=("variance",))
     image_error_cap: float = key(
         1.0e-1, "Estimated variances: largest value carried, (m3 m-3)^2 (a scale at the cap "
                 "barely constrains the analysis).", lo=0.0, lo_open=True)
@@ -94,7 +98,7 @@ class AnalysisSettings:
     lower_bound: float = key(0.0, "Lower bound of soil moisture, m3 m-3.", lo=0.0, hi=1.0)
     upper_bound: Union[str, float] = key(
         "porosity", "Upper bound: 'porosity' (the background file's `porosity` variable) "
-                    "or a number in m3 m-3.", lo=0.0, hi=1.0)
+                    "or a number in m3 m-3.", lo=0.0, hi=1.0, choices=("porosity",))
     min_valid_cells: int = key(10, "Observation images with fewer valid land cells in a "
                                    "layer are refused for that layer.", lo=1)
     correlation_length_km: float = key(
@@ -118,6 +122,13 @@ class AnalysisSettings:
         4, "m, the number of implicit diffusion steps of the correlation (even, >= 4): the "
            "kernel is a Matern function of smoothness m - 1, Gaussian-like for large m; "
            "each application of B^1/2 costs m/2 sparse solves.", lo=4, hi=20)
+
+    @property
+    def image_error_floor_value(self) -> float:
+        """``image_error_floor`` in (m3 m-3)^2: 'variance' resolved to
+        ``image_error_variance``."""
+        floor = self.image_error_floor
+        return self.image_error_variance if floor == "variance" else float(floor)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ HASH_NEUTRAL = {
     ("analysis", "correlation_steps"): 4,
     ("analysis", "image_gap_weight"): 0.0,
     # One fixed image-error variance for every scale, no withheld observations, the stated
-    # observation error, the paper's hybrid (the defaults).
+    # observation error, the paper's hybrid (the earlier defaults).
     ("analysis", "image_error_method"): "fixed", ("analysis", "image_error_bands"): "scale",
     ("analysis", "image_error_memory"): 0.5,
     ("analysis", "image_error_floor"): 4.0e-4,
@@ -89,6 +89,15 @@ def config_hash(settings: Settings) -> str:
     # hybrid_split (default true since 2026-12-03) acts only in a hybrid whose JI takes part:
     # elsewhere hashed at false, the earlier default (neutral), so no other run changes hash
     raw["analysis"]["hybrid_split"] = settings.hybrid_split_on
+    # image_error_floor 'variance' (the default since 2026-12-03) hashed as the number it
+    # stands for where an estimated variance can reach it, so that a run that gave the same
+    # floor as a number keeps its hash; where nothing is estimated it cannot act and is
+    # hashed at the earlier default (neutral)
+    analysis = settings.analysis
+    if analysis.image_error_floor == "variance":
+        raw["analysis"]["image_error_floor"] = (
+            analysis.image_error_floor_value if settings.image_error_estimated
+            else HASH_NEUTRAL[("analysis", "image_error_floor")])
     if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):

@@ -43,8 +43,7 @@ from landia.errors import InputError
 from landia.experiment.observing import ObservingSystem, make_daily_observations
 from landia.experiment.ensemble_scores import ensemble_scores, summed_histograms
 from landia.experiment.report import build_report
-from landia.experiment.runs import (DA_SETTINGS, DEFAULT_RUNS, ENSEMBLE_SEED_OFFSET,
-                                    IMAGE_ERROR_ESTIMATE, RUNS)
+from landia.experiment.runs import DA_SETTINGS, DEFAULT_RUNS, ENSEMBLE_SEED_OFFSET, RUNS
 from landia.experiment.satellite_gaps import satellite_gaps
 from landia.experiment.scoring import mean_series, over_seeds, score_seed
 from landia.grid import LatLonGrid, colm_node_depths
@@ -136,8 +135,7 @@ def run_settings(name: str, ds: DemoSettings, seed: int) -> dict:
         terms = {"terms": spec["terms"]} if spec["terms"] else {}
         values = merge_sections(values, {"analysis": {
             **terms, "observation_error_variance": system.stated_variance,
-            "image_error_variance": system.stated_variance, **IMAGE_ERROR_ESTIMATE,
-            "image_error_floor": system.stated_variance}})
+            "image_error_variance": system.stated_variance}})
     values = merge_sections(values, spec.get("settings", {}))
     if values.get("perturbation", {}).get("enabled"):
         # The truth's perturbation draws the experiment's seed; the members must not.

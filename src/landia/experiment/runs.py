@@ -23,22 +23,19 @@ from __future__ import annotations
 
 #: The analysis settings every run that assimilates shares (the observation-error variance
 #: and the image-error variance come from the observing system: see demo_run.run_config).
+#: JI's image-error variances are the library's default (since 2026-12-03; the demo's own
+#: setting, with the same hashes, before): estimated per curvelet scale from
+#: the O-B and O-A statistics (Desroziers) and carried from analysis to analysis, from the
+#: stated variance, which is also their floor: the estimates only ever loosen a scale. Under
+#: the demo's biased, partly correlated errors they loosen the low-pass band (2e-3 to a median
+#: 0.013): JI then follows the product's large-scale departure, its bias above all, less than
+#: a white R does (docs/demo.md: the image run's RMSE at the withheld cells 0.0375 against
+#: 0.0390 with the fixed variance and 0.0386 for point DA, better on every seed).
 DA_SETTINGS = {
     "analysis": {"layers": 3, "upper_bound": "porosity"},
     "minimiser": {"backend": "tao", "tao_type": "blmvm"},
 }
 
-#: JI's image-error variances in the demo: estimated per curvelet scale from the O-B and O-A
-#: statistics (Desroziers) and carried from analysis to analysis, from the stated variance,
-#: which is also their floor (demo_run.run_settings): the estimates only ever loosen a scale.
-#: Under the demo's biased, partly correlated errors they loosen the low-pass band (2e-3 to a
-#: median 0.013): JI then follows the product's large-scale departure, its bias above all, less
-#: than a white R does. Measured over the demo's period and seeds (docs/demo.md): the image
-#: run's RMSE at the withheld cells 0.0375 against 0.0390 with the fixed variance and 0.0386
-#: for point DA, better on every seed; the library's default stays 'fixed'
-#: (docs/analysis.md, *Image-error variance per scale*). It acts only where JI does: the
-#: other runs keep their configuration hashes.
-IMAGE_ERROR_ESTIMATE = {"image_error_method": "desroziers"}
 
 #: How the truth differs from the model of every other run (a fraternal twin): other soil
 #: hydraulics (van Genuchten-Mualem instead of Clapp-Hornberger), another precipitation

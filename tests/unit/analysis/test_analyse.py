@@ -137,8 +137,10 @@ def test_switched_off_terms_change_nothing():
 def test_image_term_weighting_controls_its_strength():
     bg, obs = make_case(shape=(32, 32), layers=1)
     def scc(var):
+        # the paper's one fixed variance (an estimated one would have it as its floor)
         r = run_analysis(bg, obs, settings(analysis={"terms": ["background", "image"],
-                                                     "layers": 1, "image_error_variance": var}))
+                                                     "layers": 1, "image_error_variance": var,
+                                                     "image_error_method": "fixed"}))
         return r.scores["background"]["layer1"]["scc"], r.scores["analysis"]["layer1"]["scc"]
     before, weak = scc(1.0)      # the paper's unweighted term barely moves the analysis
     _, strong = scc(4e-4)        # weighted near the observation error it counts

@@ -261,13 +261,30 @@ def test_the_estimate_is_the_ratio_of_the_stored_sums(analysed):
     cfg = _settings(image_error_method="desroziers").analysis
     assert err.method == "desroziers" and err.observation_variance is None
     np.testing.assert_array_equal(err.next, cycled_variance(
-        err.used, err.estimate, cfg.image_error_memory, cfg.image_error_floor,
+        err.used, err.estimate, cfg.image_error_memory, cfg.image_error_floor_value,
+        cfg.image_error_cap))
+
+
+def test_the_default_method_estimates_from_the_stated_variance_as_its_floor():
+    """'desroziers' with the floor 'variance' (the defaults): the first analysis uses
+    image_error_variance, and the carried variances never fall below it."""
+    bg, obs = make_case(shape=(16, 16), layers=2)
+    cfg = _settings().analysis
+    assert (cfg.image_error_method, cfg.image_error_floor) == ("desroziers", "variance")
+    r = run_analysis(bg, obs, _settings())
+    assert r.image_error.method == "desroziers" and r.image_error.estimate is not None
+    np.testing.assert_array_equal(r.image_error.used, np.full(r.problem.curvelet.scales, 4e-4))
+    assert np.all(r.image_error.next >= cfg.image_error_variance)
+    tight = np.nanmin(r.image_error.estimate)
+    assert tight < cfg.image_error_variance  # an estimate below the floor is not taken
+    np.testing.assert_array_equal(r.image_error.next, cycled_variance(
+        r.image_error.used, r.image_error.estimate, cfg.image_error_memory, 4e-4,
         cfg.image_error_cap))
 
 
 def test_the_fixed_method_estimates_nothing_and_carries_its_variance():
     bg, obs = make_case(shape=(16, 16), layers=2)
-    r = run_analysis(bg, obs, _settings())
+    r = run_analysis(bg, obs, _settings(image_error_method="fixed"))
     assert r.image_error.estimate is None and r.image_statistics.white_kept is None
     np.testing.assert_array_equal(r.image_error.used, np.full(r.problem.curvelet.scales, 4e-4))
     np.testing.assert_array_equal(r.image_error.next, r.image_error.used)

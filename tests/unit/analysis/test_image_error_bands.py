@@ -49,7 +49,7 @@ def test_the_wedge_estimates_are_the_per_band_ratios_of_the_stored_sums(wedge):
     assert np.isnan(err.estimate[0]) and err.next[0] == err.used[0]
     cfg = s.analysis
     np.testing.assert_array_equal(err.next, cycled_variance(
-        err.used, err.estimate, cfg.image_error_memory, cfg.image_error_floor,
+        err.used, err.estimate, cfg.image_error_memory, cfg.image_error_floor_value,
         cfg.image_error_cap))
     # The innovation method takes the same per-band sums.
     b = np.full(bands, 2.5e-3)
@@ -126,7 +126,11 @@ def test_band_variances_read_back_from_the_analysis_file(wedge, tmp_path):
 def test_per_band_variances_need_an_estimating_method():
     with pytest.raises(ConfigError, match="needs analysis.image_error_method 'desroziers' or "
                                           "'innovation'"):
-        settings_from_dict({"analysis": {"image_error_bands": "wedge"}})
+        settings_from_dict({"analysis": {"image_error_bands": "wedge",
+                                         "image_error_method": "fixed"}})
+    # the default method estimates
+    assert settings_from_dict({"analysis": {"image_error_bands": "wedge"}}).analysis \
+        .image_error_method == "desroziers"
 
 
 def test_ensemble_variances_from_the_members_are_per_scale_only():

@@ -26,6 +26,7 @@ def test_defaults_and_a_full_file(tmp_path):
 layers = 2
 terms = ["background", "point", "image"]
 image_error_variance = 1.0
+image_error_method = "fixed"
 upper_bound = 0.5
 [curvelet]
 sigma = 0.1
@@ -37,6 +38,7 @@ gttol = 1e-8
 format = "json"
 """))
     assert s.analysis.layers == 2 and s.analysis.upper_bound == 0.5
+    assert s.analysis.image_error_floor_value == 1.0  # 'variance', with nothing estimated
     assert s.curvelet.sigma == 0.1 and s.minimiser.backend == "scipy"
     assert Settings().analysis.terms == ["background", "image"]
     assert isinstance(load_settings(write(tmp_path, "[curvelet]\nsigma = 1\n")).curvelet.sigma, float)
@@ -55,6 +57,11 @@ format = "json"
     ("[analysis]\nterms = []\n", ["analysis.terms", "at least one"]),
     ("[analysis]\nupper_bound = 'field'\n", ["analysis.upper_bound", "'porosity' or a number"]),
     ("[analysis]\nupper_bound = 0.0\n", ["analysis.upper_bound", "above"]),
+    ("[analysis]\nimage_error_floor = 'stated'\n",
+     ["analysis.image_error_floor", "'variance' or a number"]),
+    ("[analysis]\nimage_error_variance = 0.2\n",
+     ["analysis.image_error_cap", "image_error_variance=0.2", "image_error_method = 'fixed'"]),
+    ("[analysis]\nimage_error_floor = 0.2\n", ["analysis.image_error_cap", "floor=0.2"]),
     ("[analysis]\nimage_error_variance = -1\n", ["image_error_variance", "> 0.0"]),
     ("[analysis]\nimage_error_variance = nan\n", ["image_error_variance", "finite"]),
     ("[minimiser]\ntao_type = 'newton'\n", ["minimiser.tao_type", "blmvm"]),

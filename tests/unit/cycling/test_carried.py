@@ -29,8 +29,12 @@ def observations(tmp_path_factory):
 
 
 def settings(tuned=True, analysis=None, obs_settings=None, **cycle):
+    """tuned: the estimated variances and withheld observations of TUNED; else the fixed
+    image-error variance (the library's default until 2026-12-03) and nothing withheld."""
+    untuned = {} if tuned else {"image_error_method": "fixed"}
     raw = {"grid": GRID, "cycle": {**PERIOD, "observations": "obs", **cycle},
-           "analysis": {"layers": 3, "terms": ["background", "image"], **(analysis or {})},
+           "analysis": {"layers": 3, "terms": ["background", "image"], **untuned,
+                        **(analysis or {})},
            "observations": dict(obs_settings or {})}
     if tuned:
         for section, values in TUNED.items():

@@ -260,7 +260,7 @@ def test_the_hybrid_takes_its_covariances_from_the_members_when_asked(case):
         assert 0.9 * spacing <= h["correlation_length_km"] <= 2000.0
         s2 = np.array(h["image_error_variance"])
         assert s2.ndim == 1 and s2.size >= 2
-        assert np.all((s2 >= a.image_error_floor) & (s2 <= a.image_error_cap))
+        assert np.all((s2 >= a.image_error_floor_value) & (s2 <= a.image_error_cap))
     # the static half of B and the diagnosed covariances give another centre
     alone = checkpoint(root / "hybrid")[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)
     blended = checkpoint(run)[0]["w_liq"].reshape(MEMBERS, -1, 10).mean(0)

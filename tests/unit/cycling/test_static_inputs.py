@@ -59,17 +59,22 @@ def states(run: Path) -> dict:
 
 def test_defaults_keep_the_config_hash():
     # Computed on main before [landscape] and cycle.initial_state existed, with the
-    # paper's curvelet.sigma = 0.5: new keys at their defaults leave it as it was.
-    assert config_hash(Settings().replace("curvelet", sigma=0.5).replace(
+    # paper's curvelet.sigma = 0.5 and one fixed image-error variance: new keys at their
+    # defaults leave it as it was.
+    fixed = Settings().replace("analysis", image_error_method="fixed")
+    assert config_hash(fixed.replace("curvelet", sigma=0.5).replace(
         "analysis", local_image_error=False)) == (
         "sha256:a2a1119876db6b3c49ee52cdf036ab31ad4a9ed793ce69e69faed6d7ac69e1e0")
     # The default sigma became 1 on 2026-12-03 (docs/analysis.md): a run that relied on the
     # old default changes its analysis, so its checkpoints are refused, as they must be.
-    assert config_hash(Settings().replace("analysis", local_image_error=False)) == (
+    assert config_hash(fixed.replace("analysis", local_image_error=False)) == (
         "sha256:34c2615244447d0b87faac0699c36114f12f0fff3830456b04ca25cccb1320ca")
     # analysis.local_image_error became 'auto' (on with JI) later that day: likewise.
-    assert config_hash(Settings()) == ("sha256:069d8d5387cce39dfa1d60491fa95f60b8dd84431838fcd9"
-                                       "c899163fc7d07eb1")
+    assert config_hash(fixed) == (
+        "sha256:069d8d5387cce39dfa1d60491fa95f60b8dd84431838fcd9c899163fc7d07eb1")
+    # analysis.image_error_method became 'desroziers' (floor 'variance') the evening after:
+    # a cycle with JI changes from its second analysis, so its hash changes too.
+    assert config_hash(Settings()) != config_hash(fixed)
     assert config_hash(settings("x.nc")) != config_hash(settings())
     assert config_hash(settings(initial_state="s.nc")) != config_hash(settings())
 
@@ -243,6 +248,29 @@ def test_the_image_error_estimate_changes_the_hash_only_where_the_image_term_act
     for acting, sections in (({}, {}), ({"terms": ["background", "point", "image"]}, {}),
                              ({}, hybrid)):
         assert h({**acting, **estimate}, **sections) != h(acting, **sections)
+
+
+def test_the_floor_variance_hashes_as_the_number_it_stands_for_where_it_can_act():
+    """image_error_floor = 'variance' (the default since 2026-12-03): a run that gave the floor
+    as the number keeps its hash (the demo's runs did, before the default); with the fixed
+    method, where no estimate reaches the floor, it hashes as the earlier default (4e-4)."""
+    def h(**analysis):
+        return config_hash(Settings().replace("analysis", image_error_variance=2e-3,
+                                              **analysis))
+
+    assert h(image_error_floor="variance") == h(image_error_floor=2e-3) != h(
+        image_error_floor=4e-4)
+    fixed = {"image_error_method": "fixed"}
+    assert h(image_error_floor="variance", **fixed) == h(image_error_floor=4e-4, **fixed)
+    # the ensemble hybrid's variances from the members are clipped at the floor too
+    members = {"perturbation": {"enabled": True},
+               "ensemble": {"enabled": True, "analysis": "hybrid",
+                            "image_error_from_members": True}}
+    s = Settings().replace("analysis", image_error_variance=2e-3, **fixed)
+    for section, keys in members.items():
+        s = s.replace(section, **keys)
+    assert config_hash(s) != config_hash(s.replace("analysis", image_error_floor=4e-4))
+    assert config_hash(s) == config_hash(s.replace("analysis", image_error_floor=2e-3))
 
 
 def test_auto_local_image_error_hashes_as_what_it_resolves_to():

@@ -54,17 +54,21 @@ def test_run_configs_differ_only_where_they_should():
                    ("point", "point_misspecified", "point_true_error", "letkf", "ctrl"))
     assert "local_image_error" not in image["analysis"]
     assert resolved["hybrid"].analysis.hybrid_split     # the default
-    # JI's variances are estimated per scale, from the stated one, which is also their floor;
-    # the runs without JI keep the hash of the fixed variance
+    # JI's variances are estimated per scale (the library's default), from the stated one,
+    # which is also their floor; the runs keep the hashes they had when the demo gave the
+    # method and the floor itself, and the runs without JI those of the fixed variance
     stated = ds.observing.stated_variance
     for n in ("image", "hybrid", "image_misspecified", "enhybrid"):
         a = resolved[n].analysis
         assert a.image_error_method == "desroziers" and a.image_error_bands == "scale"
-        assert a.image_error_variance == a.image_error_floor == stated
+        assert a.image_error_variance == a.image_error_floor_value == stated
+        assert "image_error_method" not in configs[n]["analysis"]
+        explicit = json.loads(json.dumps(configs[n]))
+        explicit["analysis"].update(image_error_method="desroziers", image_error_floor=stated)
+        assert config_hash(resolved[n]) == config_hash(settings_from_dict(explicit))
     for n in ("point", "point_misspecified", "point_true_error", "letkf", "ctrl"):
         fixed = json.loads(json.dumps(configs[n]))
-        for key in ("image_error_method", "image_error_floor"):
-            fixed.get("analysis", {}).pop(key, None)
+        fixed.setdefault("analysis", {})["image_error_method"] = "fixed"
         assert config_hash(resolved[n]) == config_hash(settings_from_dict(fixed))
     assert image["cycle"]["observations"] == "../../obs"
     assert configs["point_misspecified"]["cycle"]["observations"] == "../../obs_misspecified"

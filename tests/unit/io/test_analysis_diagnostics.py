@@ -123,7 +123,7 @@ def test_a_file_without_image_term_or_withheld_observations_has_none(tmp_path):
     write_analysis(tmp_path / "point.nc", run_analysis(bg, obs, s), s)
     a = read_analysis(tmp_path / "point.nc")
     assert a.bands is None and a.image_error is None and a.withheld is None
-    s = _settings()
+    s = _settings(image_error_method="fixed")
     write_analysis(tmp_path / "fixed.nc", run_analysis(bg, obs, s), s)
     a = read_analysis(tmp_path / "fixed.nc")
     assert "image_error_estimate" not in a.image_error and "white_noise_energy_kept" not in a.bands
