@@ -262,6 +262,8 @@ def _cross_checks(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "
                           f"analysis.image_error_floor={a.image_error_floor}, got "
                           f"{a.image_error_cap}")
+    # the default floor follows image_error_variance, which may be any size where nothing is
+    # estimated (the paper's unweighted s2 = 1 with 'fixed')
     if settings.image_error_estimated and a.image_error_floor == "variance" \
             and a.image_error_variance >= a.image_error_cap:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above the "
