@@ -106,6 +106,12 @@ class Settings:
             self.ensemble.enabled and self.ensemble.image_error_from_members)
 
     @property
+    def ensemble_update_layers(self) -> int:
+        """Layers, from the top, that an ensemble's LETKF updates: ``ensemble.update_layers``,
+        or ``analysis.layers`` where that is 0 (or no more)."""
+        return max(self.ensemble.update_layers, self.analysis.layers)
+
+    @property
     def hybrid_split_on(self) -> bool:
         """``analysis.hybrid_split`` where it acts: JO and JI both in a 3D-Var's J."""
         return (self.analysis.hybrid_split and self.image_term_acts
@@ -319,6 +325,11 @@ def _ensemble_checks(settings: Settings, source: str) -> None:
                           f"ensemble mean: analysis.terms must hold 'background' and an "
                           f"observation term, 'point', 'image' or both; got {terms!r} "
                           f"(missing {', '.join(missing)})")
+    if e.update_layers and e.update_layers < settings.analysis.layers:
+        raise ConfigError(f"{source}: ensemble.update_layers = {e.update_layers} would update "
+                          f"fewer layers than the {settings.analysis.layers} analysed "
+                          f"(analysis.layers); expected 0 (the analysed layers) or a number "
+                          f"from {settings.analysis.layers} to 10")
     if e.analysis == "hybrid" and e.image_error_from_members \
             and settings.analysis.image_error_bands == "wedge":
         raise ConfigError(f"{source}: ensemble.image_error_from_members diagnoses one "

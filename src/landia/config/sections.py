@@ -465,6 +465,13 @@ class EnsembleSettings:
         False, "hybrid: B's correlation length (analysis.correlation_length_km) diagnosed from "
                "the members' top-layer perturbations at each analysis, fitted to the diffusion "
                "correlation model (docs/ensemble.md).")
+    update_layers: int = key(
+        0, "Layers, from the top, whose soil moisture the LETKF updates: its weights, computed "
+           "from the observations of the top analysis.layers layers, move the deeper layers "
+           "too, through the members' covariances between them (the root-zone update of SMAP "
+           "Level 4 and CoLM202X's LETKF). The hybrid's 3D-Var recentres the top "
+           "analysis.layers; deeper layers keep the LETKF's members. 0: analysis.layers "
+           "(docs/ensemble.md).", lo=0, hi=10)
     image_error_from_members: bool = key(
         False, "hybrid: JI's image-error variance per curvelet scale from the members' spread "
                "of P C E at each analysis (Bai et al. 2026), instead of "

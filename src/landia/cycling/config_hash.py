@@ -45,6 +45,7 @@ HASH_NEUTRAL = {
     ("curvelet", "fft_shape"): False,  # the smallest UDCT transform shape
     ("analysis", "distribute"): False,  # the joint analysis on the root
     ("observations", "cdf_error_scaling"): "local_slope",  # CDF matching's error factor
+    ("ensemble", "update_layers"): 0,  # the LETKF updates the analysed layers only
 }
 #: Keys that matter only when another key has a given value: otherwise left out of the hash,
 #: so that a run they cannot affect keeps its hash. ``cdf_error_scaling`` (default
@@ -98,6 +99,11 @@ def config_hash(settings: Settings) -> str:
         raw["analysis"]["image_error_floor"] = (
             analysis.image_error_floor_value if settings.image_error_estimated
             else HASH_NEUTRAL[("analysis", "image_error_floor")])
+    # update_layers at or below analysis.layers updates the analysed layers: the earlier
+    # behaviour, hashed at 0 (neutral)
+    raw["ensemble"]["update_layers"] = (settings.ensemble.update_layers
+                                        if settings.ensemble_update_layers
+                                        > settings.analysis.layers else 0)
     if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):

@@ -13,7 +13,9 @@
    :math:`|y^o - \\overline{H x^b}| > 5 \\sqrt{\\sigma^2_{HX} + r}` is rejected (every rank
    that sees it decides alike: the test depends on that observation's numbers only);
 4. **LETKF** -- :func:`landia.analysis.letkf.letkf_analysis` for the rank's own cells, the
-   state being the volumetric soil moisture of the top ``analysis.layers`` layers. The
+   state being the volumetric soil moisture of the top ``analysis.layers`` layers, or of the
+   top ``ensemble.update_layers`` (the observed layers' weights move the deeper ones through
+   the members' covariances). The
    observation arrays stay in ascending global order, so a cell's analysis does not depend
    on the number of ranks;
 5. **statistics** -- each rank's observations at its own cells are a contiguous piece of the
@@ -163,7 +165,8 @@ class EnsembleAnalysis:
         Parameters
         ----------
         xb : ndarray (N, n_local, layers)
-            Background members at the rank's cells, m3 m-3.
+            Background members at the rank's cells, m3 m-3: the observed layers and any
+            deeper ones to be updated with them.
         obs : ObservationSet
             Every valid observation (the same on every rank); layers < ``layers``.
         """

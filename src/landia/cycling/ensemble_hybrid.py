@@ -49,11 +49,15 @@ def hybrid_recentre(runner, xb: np.ndarray, xa_letkf: np.ndarray, window, record
                     obs=None):
     """Every rank: the recentred analysis members (N, n_local, layers). Collective.
 
+    The 3D-Var analyses the top ``analysis.layers`` layers and recentres them; deeper
+    layers the LETKF updated (``ensemble.update_layers``) keep the LETKF's members.
+
     Parameters
     ----------
     runner : EnsembleRunner
-    xb, xa_letkf : ndarray (N, n_local, layers)
-        Background and LETKF analysis members at the rank's cells, m3 m-3.
+    xb, xa_letkf : ndarray (N, n_local, L)
+        Background and LETKF analysis members at the rank's cells, m3 m-3, of the top
+        L >= ``analysis.layers`` layers.
     window : Window
     record : dict
         The cycle's run-log record (the 3D-Var's fields go in it, on the root, and the
@@ -63,9 +67,10 @@ def hybrid_recentre(runner, xb: np.ndarray, xa_letkf: np.ndarray, window, record
     """
     comm, dec, nl = runner.comm, runner.decomposition, runner.layers
     e, a = runner.settings.ensemble, runner.settings.analysis
-    mean_local = member_mean(xb)
+    xb_top = xb[..., :nl]
+    mean_local = member_mean(xb_top)
     mean = gather_to_root(comm, dec, np.ascontiguousarray(mean_local))
-    variance = gather_to_root(comm, dec, np.ascontiguousarray(member_variance(xb)))
+    variance = gather_to_root(comm, dec, np.ascontiguousarray(member_variance(xb_top)))
     diagnosed = diagnosed_covariance(runner, xb, mean, obs)
 
     def analyse():
@@ -82,7 +87,11 @@ def hybrid_recentre(runner, xb: np.ndarray, xa_letkf: np.ndarray, window, record
 
     increment = scatter_from_root(comm, dec, on_root(comm, analyse), trailing_shape=(nl,))
     centre = mean_local + increment
-    return centre[None] + (xa_letkf - member_mean(xa_letkf)[None])
+    top = xa_letkf[..., :nl]
+    recentred = centre[None] + (top - member_mean(top)[None])
+    if xa_letkf.shape[-1] == nl:
+        return recentred
+    return np.concatenate([recentred, xa_letkf[..., nl:]], axis=-1)
 
 
 def diagnosed_covariance(runner, xb: np.ndarray, mean, obs) -> dict | None:

@@ -199,7 +199,8 @@ class EnsembleRunner(CycleRunner):
         obs = window_observations(self, window, background)
         if obs is None:  # no usable observation file (alerted): background kept
             return state, np.zeros(self.n_local * self.members)
-        xb = self._theta(state)
+        updated = self.settings.ensemble_update_layers  # >= self.layers, the analysed ones
+        xb = self._theta(state, updated)
         outcome = self.letkf.analyse(self.comm, xb, obs)
         stats = gathered_statistics(self.comm, outcome, self.members, window.index)
         xa = outcome.xa
@@ -211,7 +212,7 @@ class EnsembleRunner(CycleRunner):
             record["analysed"] = bool(stats["obs_used"]) or record.get("analysed", False)
         if not self.n_local:
             return state, np.zeros(0)
-        increment = (xa - xb).reshape(self.members * self.n_local, self.layers)
+        increment = (xa - xb).reshape(self.members * self.n_local, updated)
         applied = apply_increment(state.columns, self.ens_params.soil.porosity, increment)
         return dataclasses.replace(state, columns=applied.columns), applied.source
 

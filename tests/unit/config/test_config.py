@@ -264,6 +264,18 @@ def test_an_ensemble_needs_perturbed_forcing_and_its_hybrid_the_3dvar_terms():
                         "analysis": {"terms": ["point"]}})
 
 
+def test_update_layers_is_checked_against_the_analysed_layers():
+    on = {"perturbation": {"enabled": True}, "analysis": {"layers": 3}}
+    for value, updated in ((0, 3), (3, 3), (5, 5), (10, 10)):
+        s = settings_from_dict({**on, "ensemble": {"enabled": True, "update_layers": value}})
+        assert s.ensemble_update_layers == updated
+    with pytest.raises(ConfigError, match=r"ensemble.update_layers = 2 would update fewer "
+                                          r"layers than the 3 analysed.*expected 0"):
+        settings_from_dict({**on, "ensemble": {"enabled": True, "update_layers": 2}})
+    with pytest.raises(ConfigError, match="ensemble.update_layers"):
+        settings_from_dict({**on, "ensemble": {"enabled": True, "update_layers": 11}})
+
+
 def test_the_cycled_observation_offset_keys_are_checked():
     s = settings_from_dict({"observations": {"offset_correction": "cycled",
                                              "offset_memory": 0.8}})

@@ -267,6 +267,60 @@ def test_the_hybrid_takes_its_covariances_from_the_members_when_asked(case):
     assert not np.array_equal(alone, blended)
 
 
+def first_window(run: Path, values: dict) -> dict:
+    """The checkpointed state after the first window (analysed) of a run of ``values``."""
+    s = settings_from_dict(values)
+    assert run_cycles(MPI.COMM_SELF, s, run, end="2016-05-01T06:00", progress=False,
+                      runner_class=runner_class(s)) == 0
+    return checkpoint(run)[0]
+
+
+@pytest.mark.parametrize("analysis", ["letkf", "hybrid"])
+def test_update_layers_moves_the_deeper_layers_through_the_members(case, analysis):
+    """ensemble.update_layers = 5: the LETKF's weights, computed from the observations of the
+    3 analysed layers, move layers 4-5 too (the members' covariances with the observed
+    layers). The analysed layers get the analysis they get without it, to round-off (the
+    weights and, in the hybrid, the 3D-Var depend on them alone; the perturbations' product
+    with the weights runs over 5 layers instead of 3), layers 6-10 keep the forecast, and
+    the water added is accounted in the budget."""
+    root, _ = case
+    obs = root / "obs"
+    runs = {n: first_window(root / f"update{n}_{analysis}",
+                            raw(obs, analysis=analysis, update_layers=n)) for n in (0, 5)}
+    before = {k: v.reshape(MEMBERS, -1, 10) for k, v in runs[0].items() if k == "w_liq"}
+    after = {k: v.reshape(MEMBERS, -1, 10) for k, v in runs[5].items() if k == "w_liq"}
+    a, b = before["w_liq"], after["w_liq"]
+    np.testing.assert_allclose(b[..., :3], a[..., :3], rtol=1e-12, atol=0)
+    assert np.array_equal(a[..., 5:], b[..., 5:])
+    moved = np.abs(b[..., 3:5] - a[..., 3:5])  # mm of water per layer
+    assert moved.max() > 0.1 and np.mean(moved > 0) > 0.5
+    for k in runs[0]:
+        if k != "w_liq":
+            assert np.array_equal(runs[0][k], runs[5][k]), k
+    # the same forecast: the water the deeper layers gained is the budget's added water
+    line0, line5 = log(root / f"update0_{analysis}")[0], log(root / f"update5_{analysis}")[0]
+    gained = (b[..., 3:5] - a[..., 3:5]).sum(axis=-1).mean(axis=0).mean()
+    added = line5["budget_mm"]["assimilation"] - line0["budget_mm"]["assimilation"]
+    assert abs(gained) > 1e-3 and abs(added - gained) < 1e-9
+    if analysis == "hybrid":  # the analysed layers stay centred on the 3D-Var analysis
+        assert_centred_on_the_last_analysis(root / f"update5_{analysis}")
+
+
+@pytest.mark.slow
+def test_update_layers_gives_the_serial_bits_on_two_ranks(case):
+    """The halo carries the deeper layers too: 2 ranks give the serial run's bits."""
+    root, _ = case
+    if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
+        pytest.skip("no mpirun on PATH")
+    values = raw(root / "obs", analysis="hybrid", update_layers=5)
+    config = root / "update5.toml"
+    config.write_text(toml_text(values))
+    assert run_here(root / "update5_serial", values) == 0
+    subprocess.run(cycle_command(config, root / "update5_ranks2", 2, log_level="error"),
+                   env=launch_environment(openmpi_defaults=True), check=True, timeout=120)
+    same_bits(root / "update5_serial", root / "update5_ranks2")
+
+
 @pytest.mark.parametrize("analysis", ["letkf", "hybrid"])
 def test_the_observation_offset_is_cycled_once_per_window_and_resumed_bit_for_bit(case,
                                                                                   analysis):

@@ -314,3 +314,17 @@ def test_hybrid_split_changes_the_hash_only_where_it_acts():
     hybrid = ["background", "point", "image"]
     assert h(True, terms=hybrid) != h(False, terms=hybrid)
     assert config_hash(Settings().replace("analysis", terms=hybrid)) == h(True, terms=hybrid)
+
+
+def test_update_layers_changes_the_hash_only_beyond_the_analysed_layers():
+    """ensemble.update_layers at 0 or at analysis.layers is the earlier LETKF (the analysed
+    layers only): the hash of a run without the key; more layers change the analysis and
+    the hash."""
+    on = {"perturbation": {"enabled": True}, "analysis": {"layers": 3}}
+
+    def h(**ensemble):
+        return config_hash(settings_from_dict({**on, "ensemble": {"enabled": True,
+                                                                  **ensemble}}))
+
+    assert h() == h(update_layers=0) == h(update_layers=3)
+    assert h(update_layers=5) not in (h(), h(update_layers=10))
