@@ -325,6 +325,11 @@ def _ensemble_checks(settings: Settings, source: str) -> None:
                           f"ensemble mean: analysis.terms must hold 'background' and an "
                           f"observation term, 'point', 'image' or both; got {terms!r} "
                           f"(missing {', '.join(missing)})")
+    if e.update_layers > settings.analysis.layers and settings.analysis.vertical_length_m:
+        raise ConfigError(f"{source}: ensemble.update_layers = {e.update_layers} and "
+                          f"analysis.vertical_length_m = {settings.analysis.vertical_length_m} "
+                          f"both give the layers below the {settings.analysis.layers} "
+                          f"analysed an increment: expected one of them (set the other to 0)")
     if e.update_layers and e.update_layers < settings.analysis.layers:
         raise ConfigError(f"{source}: ensemble.update_layers = {e.update_layers} would update "
                           f"fewer layers than the {settings.analysis.layers} analysed "

@@ -22,6 +22,12 @@ class AnalysisSettings:
 
     layers: int = key(3, "Number of model layers from the top in the control vector "
                          "(CoLM layers 1-3 span 0-9 cm).", lo=1, hi=10)
+    vertical_length_m: float = key(
+        0.0, "Vertical correlation length L_z of the background error below the analysed "
+             "layers, m: each deeper layer k takes the deepest analysed layer's increment "
+             "times exp(-(z_k - z_L)/L_z) (node depths z; the conditional mean under an "
+             "exponential vertical correlation with equal variances; docs/analysis.md). 0: "
+             "none, the paper's (the layers below take no increment).", lo=0.0)
     terms: list = key(["background", "image"],
                       "Active cost terms, any of 'background' (JB), 'point' (JO) and "
                       "'image' (JI). The paper's image 3D-Var is background+image.",

@@ -46,6 +46,7 @@ HASH_NEUTRAL = {
     ("analysis", "distribute"): False,  # the joint analysis on the root
     ("observations", "cdf_error_scaling"): "local_slope",  # CDF matching's error factor
     ("ensemble", "update_layers"): 0,  # the LETKF updates the analysed layers only
+    ("analysis", "vertical_length_m"): 0.0,  # no increment below the analysed layers
 }
 #: Keys that matter only when another key has a given value: otherwise left out of the hash,
 #: so that a run they cannot affect keeps its hash. ``cdf_error_scaling`` (default

@@ -36,6 +36,7 @@ import numpy as np
 from landia.checkpoint import keep_last, write_checkpoint
 from landia.columns.ensemble import block_parameters, block_state, join_blocks, \
     member_blocks, member_texture, member_values, stack_members, stack_parameters
+from landia.analysis.vertical import extend_increment
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, step
 from landia.columns.run import monthly_lai
@@ -212,7 +213,8 @@ class EnsembleRunner(CycleRunner):
             record["analysed"] = bool(stats["obs_used"]) or record.get("analysed", False)
         if not self.n_local:
             return state, np.zeros(0)
-        increment = (xa - xb).reshape(self.members * self.n_local, updated)
+        increment = extend_increment((xa - xb).reshape(self.members * self.n_local, updated),
+                                     colm_node_depths(), self.settings.analysis.vertical_length_m)
         applied = apply_increment(state.columns, self.ens_params.soil.porosity, increment)
         return dataclasses.replace(state, columns=applied.columns), applied.source
 

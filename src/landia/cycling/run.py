@@ -42,6 +42,7 @@ import structlog
 
 from landia.analysis import run_analysis
 from landia.analysis.layered import combine_layers, separable
+from landia.analysis.vertical import extend_increment
 from landia.checkpoint import keep_last, latest_valid, remove_temporaries, write_checkpoint
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
@@ -404,6 +405,9 @@ class CycleRunner:
             t0 = time.perf_counter()
             local_inc = scatter_from_root(self.comm, self.decomposition, increment,
                                           trailing_shape=(self.layers,))
+            # the layers below the analysed ones (analysis.vertical_length_m; 0: none)
+            local_inc = extend_increment(local_inc, colm_node_depths(),
+                                         self.settings.analysis.vertical_length_m)
             if self.n_local and np.any(local_inc != 0.0):
                 applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
                 state = dataclasses.replace(state, columns=applied.columns)
