@@ -474,8 +474,8 @@ class EnsembleSettings:
     update_layers: int = key(
         0, "Layers, from the top, whose soil moisture the LETKF updates: its weights, computed "
            "from the observations of the top analysis.layers layers, move the deeper layers "
-           "too, through the members' covariances between them (the root-zone update of SMAP "
-           "Level 4 and CoLM202X's LETKF). The hybrid's 3D-Var recentres the top "
+           "too, through the members' covariances between them (as SMAP Level 4's EnKF reaches "
+           "the root zone; CoLM202X's LETKF updates layers 1-2 only). The hybrid's 3D-Var recentres the top "
            "analysis.layers; deeper layers keep the LETKF's members. 0: analysis.layers "
            "(docs/ensemble.md).", lo=0, hi=10)
     image_error_from_members: bool = key(

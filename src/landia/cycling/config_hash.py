@@ -102,9 +102,8 @@ def config_hash(settings: Settings) -> str:
             else HASH_NEUTRAL[("analysis", "image_error_floor")])
     # update_layers at or below analysis.layers updates the analysed layers: the earlier
     # behaviour, hashed at 0 (neutral)
-    raw["ensemble"]["update_layers"] = (settings.ensemble.update_layers
-                                        if settings.ensemble_update_layers
-                                        > settings.analysis.layers else 0)
+    updated = settings.ensemble.update_layers
+    raw["ensemble"]["update_layers"] = updated if updated > analysis.layers else 0
     if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):

@@ -33,10 +33,10 @@ import time
 
 import numpy as np
 
+from landia.analysis.vertical import extend_increment
 from landia.checkpoint import keep_last, write_checkpoint
 from landia.columns.ensemble import block_parameters, block_state, join_blocks, \
     member_blocks, member_texture, member_values, stack_members, stack_parameters
-from landia.analysis.vertical import extend_increment
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, step
 from landia.columns.run import monthly_lai
