@@ -40,18 +40,17 @@ one_thread_per_process()  # before the imports below load numpy (and with it Ope
 
 import landia  # noqa: E402
 from landia.commands import (analyse, bench, climatology, column, config_keys, configs, cycle,
-                             demo, estimate_b, experiment, landscape, make_obs, prepare_obs,
-                             serve, spinup, split_daily, threshold_diagnostics, validate,
-                             verify)  # noqa: E402
+                             demo, estimate_b, estimate_vertical, experiment, landscape,
+                             make_obs, prepare_obs, serve, spinup, split_daily,
+                             threshold_diagnostics, validate, verify)  # noqa: E402
 from landia.commands.exit_status import EXIT_FAILED, exit_status  # noqa: E402
 from landia.config import Settings, load_settings  # noqa: E402
 from landia.log import configure_logging, get_logger  # noqa: E402
 
 #: Every command module, in the order of ``landia --help``.
 COMMANDS = (analyse, validate, config_keys, demo, experiment, column, threshold_diagnostics,
-            estimate_b, prepare_obs, climatology, landscape, split_daily, cycle, spinup,
-            configs, make_obs,
-            serve, verify, bench)
+            estimate_b, estimate_vertical, prepare_obs, climatology, landscape, split_daily,
+            cycle, spinup, configs, make_obs, serve, verify, bench)
 
 #: Commands that check or describe configuration files: they run before (instead of) loading
 #: one, on every rank.

@@ -1,0 +1,108 @@
+"""The vertical correlation length of the background error below the analysed layers,
+estimated from a model run's own changes over one analysis interval.
+
+Nothing observes the layers below the analysed ones, so innovation statistics cannot tell how
+their background errors follow the analysed layers' (``analysis.vertical_length_m``,
+:mod:`landia.analysis.vertical`). Between two analyses the background error grows by the
+model's response to what its forcing got wrong (rain, above all), and that response has the
+vertical structure of the model's own changes over the interval. So, in the spirit of the NMC
+method, this module regresses the changes of the layers below on those of the deepest
+analysed layer :math:`L` in an open-loop run (CTRL, a spin-up): for each pair of states
+``lag`` apart, over the land cells, as anomalies about that pair's domain mean,
+
+.. math:: \\beta_k = \\frac{\\sum_t \\sum_i \\Delta x'_{k,i,t}\\, \\Delta x'_{L,i,t}}
+                          {\\sum_t \\sum_i \\Delta x'^2_{L,i,t}}, \\qquad k > L,
+
+and fits the exponential weights :math:`\\exp(-(z_k - z_L)/L_z)` to them by least squares in
+:math:`\\log \\beta_k` (node depths :math:`z`):
+
+.. math:: \\frac{1}{L_z} = -\\frac{\\sum_k (z_k - z_L) \\log \\beta_k}{\\sum_k (z_k - z_L)^2}.
+
+Pure arithmetic: :mod:`landia.commands.estimate_vertical` reads the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VerticalLength:
+    """The estimate and what it was made from.
+
+    Attributes
+    ----------
+    length_m : float
+        :math:`L_z`, m (NaN when no regression is in (0, 1)).
+    regression : ndarray (layers_below,)
+        :math:`\\beta_k` of each layer below the analysed ones that was used.
+    layer_lengths_m : ndarray (layers_below,)
+        :math:`-(z_k - z_L) / \\log \\beta_k` of each of them alone, m.
+    pairs : int
+        Pairs of states used.
+    """
+
+    length_m: float
+    regression: np.ndarray
+    layer_lengths_m: np.ndarray
+    pairs: int
+
+
+def vertical_length(states, depths, analysed: int, layers_below: int = 2,
+                    lag: int = 1) -> VerticalLength:
+    """:math:`L_z` from the changes of a sequence of states (see the module notes).
+
+    Parameters
+    ----------
+    states : array_like (T, nlayer, n_cells)
+        Volumetric soil moisture of every layer at T successive analysis times, m3 m-3 (NaN
+        off land; a cell must be finite in every layer used).
+    depths : array_like (nlayer,)
+        Node depths, m, increasing.
+    analysed : int
+        Analysed layers L (from the top); the regression is on layer L.
+    layers_below : int
+        How many layers below L enter the fit (default 2: the ones with weights worth having).
+    lag : int
+        States apart in a pair (1: one analysis interval).
+
+    Returns
+    -------
+    VerticalLength
+    """
+    x = np.asarray(states, dtype=float)
+    z = np.asarray(depths, dtype=float)
+    if x.ndim != 3 or x.shape[1] != z.size:
+        raise ValueError(f"states: expected shape (T, {z.size}, n_cells); got {x.shape}")
+    if not 1 <= analysed < z.size or layers_below < 1 or analysed + layers_below > z.size:
+        raise ValueError(f"analysed {analysed}, layers_below {layers_below}: expected "
+                         f"1 <= analysed and analysed + layers_below <= {z.size}")
+    if not 1 <= lag < x.shape[0]:
+        raise ValueError(f"lag {lag}: expected 1 <= lag < {x.shape[0]} (the number of states)")
+    rows = slice(analysed - 1, analysed + layers_below)
+    change = x[lag:, rows] - x[:-lag, rows]                       # (pairs, 1 + below, cells)
+    valid = np.all(np.isfinite(change), axis=1)                   # (pairs, cells)
+    top_sq, cross, pairs = 0.0, np.zeros(layers_below), 0
+    for d, ok in zip(change, valid):
+        if ok.sum() < 2:
+            continue
+        a = d[:, ok] - d[:, ok].mean(axis=1, keepdims=True)
+        top_sq += float(a[0] @ a[0])
+        cross += a[1:] @ a[0]
+        pairs += 1
+    if pairs == 0 or top_sq == 0.0:
+        raise ValueError("states: no pair of states with a change at two or more cells")
+    beta = cross / top_sq
+    dz = z[analysed:analysed + layers_below] - z[analysed - 1]
+    usable = (beta > 0) & (beta < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alone = np.where(usable, -dz / np.log(np.where(usable, beta, 0.5)), np.nan)
+    if usable.any():
+        inverse = -np.sum(dz[usable] * np.log(beta[usable])) / np.sum(dz[usable] ** 2)
+        length = 1.0 / inverse
+    else:
+        length = float("nan")
+    return VerticalLength(length_m=float(length), regression=beta, layer_lengths_m=alone,
+                          pairs=pairs)
