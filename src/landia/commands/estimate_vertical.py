@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections import deque
 
 import numpy as np
 
 from landia.commands.exit_status import root_only
-from landia.diagnostics.vertical_length import vertical_length
+from landia.diagnostics.vertical_length import ChangeRegression
 from landia.errors import InputError
 from landia.io.fields import read_field
 from landia.io.naming import input_files
@@ -47,26 +48,34 @@ def run(args, settings, comm) -> int:
 
 
 def estimate_vertical(args, settings) -> int:
-    """Read the states (one grid, every layer), estimate, print JSON; returns 0."""
+    """Read the states one at a time (one grid, every layer), estimate, print JSON;
+    returns 0."""
     files = input_files(args.states, "--states")
     analysed = settings.analysis.layers
     if len(files) < args.lag + 1:
         raise InputError(f"--states: {len(files)} file(s); expected at least {args.lag + 1} "
                          f"states for --lag {args.lag}")
-    fields = [read_field(f) for f in files]
-    first = fields[0]
     need = analysed + args.layers_below
-    for f, field in zip(files, fields):
-        if field.values.shape != first.values.shape:
+    regression = recent = shape = None
+    for f in files:
+        field = read_field(f)
+        if shape is None:
+            shape = field.values.shape
+            if shape[0] < need:
+                raise InputError(f"{f}: {shape[0]} layers; expected at least {need} "
+                                 f"(analysis.layers {analysed} + --layers-below "
+                                 f"{args.layers_below})")
+            regression = ChangeRegression(np.asarray(field.depth, float), analysed,
+                                          args.layers_below)
+            recent = deque(maxlen=args.lag)
+        elif field.values.shape != shape:
             raise InputError(f"{f}: soil_moisture of shape {field.values.shape}; expected "
-                             f"{first.values.shape} like {files[0]}")
-    if first.values.shape[0] < need:
-        raise InputError(f"{files[0]}: {first.values.shape[0]} layers; expected at least "
-                         f"{need} (analysis.layers {analysed} + --layers-below "
-                         f"{args.layers_below})")
-    states = np.stack([f.values.reshape(f.values.shape[0], -1) for f in fields])
-    est = vertical_length(states, np.asarray(first.depth, float), analysed,
-                          layers_below=args.layers_below, lag=args.lag)
+                             f"{shape} like {files[0]}")
+        rows = field.values[regression.rows].reshape(1 + args.layers_below, -1)
+        if len(recent) == args.lag:
+            regression.add(rows - recent[0])
+        recent.append(rows)
+    est = regression.result()
     out = {"vertical_length_m": None if math.isnan(est.length_m) else round(est.length_m, 4),
            "analysis_layers": analysed, "regression": [round(float(b), 4)
                                                       for b in est.regression],

@@ -50,6 +50,62 @@ class VerticalLength:
     pairs: int
 
 
+class ChangeRegression:
+    """The sums of the regression, one pair of states at a time (a run's files need not be
+    held in memory together).
+
+    Parameters
+    ----------
+    depths : array_like (nlayer,)
+        Node depths, m, increasing.
+    analysed : int
+        Analysed layers L (from the top); the regression is on layer L.
+    layers_below : int
+        How many layers below L enter the fit.
+    """
+
+    def __init__(self, depths, analysed: int, layers_below: int = 2):
+        self.z = np.asarray(depths, dtype=float)
+        if not 1 <= analysed < self.z.size or layers_below < 1 \
+                or analysed + layers_below > self.z.size:
+            raise ValueError(f"analysed {analysed}, layers_below {layers_below}: expected "
+                             f"1 <= analysed and analysed + layers_below <= {self.z.size}")
+        self.analysed, self.below = analysed, layers_below
+        #: the rows of a state (nlayer, n_cells) that the regression reads
+        self.rows = slice(analysed - 1, analysed + layers_below)
+        self.top_sq, self.cross, self.pairs = 0.0, np.zeros(layers_below), 0
+
+    def add(self, change) -> None:
+        """One pair's change of the rows :attr:`rows`, (1 + layers_below, n_cells), m3 m-3
+        (cells not finite in every row are left out; a pair with fewer than two is
+        skipped)."""
+        d = np.asarray(change, dtype=float)
+        if d.ndim != 2 or d.shape[0] != 1 + self.below:
+            raise ValueError(f"change: expected shape ({1 + self.below}, n_cells); got "
+                             f"{d.shape}")
+        ok = np.all(np.isfinite(d), axis=0)
+        if ok.sum() < 2:
+            return
+        a = d[:, ok] - d[:, ok].mean(axis=1, keepdims=True)
+        self.top_sq += float(a[0] @ a[0])
+        self.cross += a[1:] @ a[0]
+        self.pairs += 1
+
+    def result(self) -> VerticalLength:
+        """The fitted :math:`L_z` (NaN when no regression lies in (0, 1))."""
+        if self.pairs == 0 or self.top_sq == 0.0:
+            raise ValueError("states: no pair of states with a change at two or more cells")
+        beta = self.cross / self.top_sq
+        dz = self.z[self.analysed:self.analysed + self.below] - self.z[self.analysed - 1]
+        usable = (beta > 0) & (beta < 1)
+        alone = np.full(self.below, np.nan)
+        alone[usable] = -dz[usable] / np.log(beta[usable])
+        length = (1.0 / (-np.sum(dz[usable] * np.log(beta[usable])) / np.sum(dz[usable] ** 2))
+                  if usable.any() else float("nan"))
+        return VerticalLength(length_m=float(length), regression=beta, layer_lengths_m=alone,
+                              pairs=self.pairs)
+
+
 def vertical_length(states, depths, analysed: int, layers_below: int = 2,
                     lag: int = 1) -> VerticalLength:
     """:math:`L_z` from the changes of a sequence of states (see the module notes).
@@ -73,36 +129,13 @@ def vertical_length(states, depths, analysed: int, layers_below: int = 2,
     VerticalLength
     """
     x = np.asarray(states, dtype=float)
-    z = np.asarray(depths, dtype=float)
-    if x.ndim != 3 or x.shape[1] != z.size:
-        raise ValueError(f"states: expected shape (T, {z.size}, n_cells); got {x.shape}")
-    if not 1 <= analysed < z.size or layers_below < 1 or analysed + layers_below > z.size:
-        raise ValueError(f"analysed {analysed}, layers_below {layers_below}: expected "
-                         f"1 <= analysed and analysed + layers_below <= {z.size}")
+    regression = ChangeRegression(depths, analysed, layers_below)
+    if x.ndim != 3 or x.shape[1] != regression.z.size:
+        raise ValueError(f"states: expected shape (T, {regression.z.size}, n_cells); got "
+                         f"{x.shape}")
     if not 1 <= lag < x.shape[0]:
         raise ValueError(f"lag {lag}: expected 1 <= lag < {x.shape[0]} (the number of states)")
-    rows = slice(analysed - 1, analysed + layers_below)
-    change = x[lag:, rows] - x[:-lag, rows]                       # (pairs, 1 + below, cells)
-    valid = np.all(np.isfinite(change), axis=1)                   # (pairs, cells)
-    top_sq, cross, pairs = 0.0, np.zeros(layers_below), 0
-    for d, ok in zip(change, valid):
-        if ok.sum() < 2:
-            continue
-        a = d[:, ok] - d[:, ok].mean(axis=1, keepdims=True)
-        top_sq += float(a[0] @ a[0])
-        cross += a[1:] @ a[0]
-        pairs += 1
-    if pairs == 0 or top_sq == 0.0:
-        raise ValueError("states: no pair of states with a change at two or more cells")
-    beta = cross / top_sq
-    dz = z[analysed:analysed + layers_below] - z[analysed - 1]
-    usable = (beta > 0) & (beta < 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        alone = np.where(usable, -dz / np.log(np.where(usable, beta, 0.5)), np.nan)
-    if usable.any():
-        inverse = -np.sum(dz[usable] * np.log(beta[usable])) / np.sum(dz[usable] ** 2)
-        length = 1.0 / inverse
-    else:
-        length = float("nan")
-    return VerticalLength(length_m=float(length), regression=beta, layer_lengths_m=alone,
-                          pairs=pairs)
+    rows = regression.rows
+    for t in range(lag, x.shape[0]):
+        regression.add(x[t, rows] - x[t - lag, rows])
+    return regression.result()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from landia.cli import main
 from landia.config import settings_from_dict
+from landia.diagnostics.vertical_length import vertical_length
+from landia.grid import colm_node_depths
+from landia.io.fields import read_field
 
 mpi4py = pytest.importorskip("mpi4py")
 from mpi4py import MPI  # noqa: E402
@@ -38,6 +42,12 @@ def test_it_prints_the_length_from_the_runs_changes(ctrl, capsys):
     usable = [length for b, length in zip(out["regression"], out["layer_lengths_m"])
               if 0.0 < b < 1.0]
     assert len(usable) == 2 or out["vertical_length_m"] == pytest.approx(usable[0], abs=1e-4)
+    # the files read one at a time give what the whole run in memory gives
+    fields = [read_field(f) for f in sorted((ctrl / "ctrl" / "states").glob("*.nc"))]
+    whole = vertical_length(np.stack([f.values.reshape(10, -1) for f in fields]),
+                            colm_node_depths(), 3)
+    assert out["vertical_length_m"] == round(whole.length_m, 4)
+    assert out["regression"] == [round(float(b), 4) for b in whole.regression]
     # two analysed layers (a configuration file): the regression is on layer 2
     (ctrl / "two.toml").write_text("[analysis]\nlayers = 2\n")
     assert main(["estimate-vertical", "--states", str(ctrl / "ctrl" / "states"),
