@@ -24,6 +24,7 @@ module                     command
 :mod:`.column`             ``column``: one soil column at a site
 :mod:`.threshold_diagnostics`  ``threshold-diagnostics``: curvelet threshold diagnostics
 :mod:`.estimate_b`         ``estimate-b``: background-error variances
+:mod:`.estimate_vertical`  ``estimate-vertical``: B's vertical length below the analysed layers
 :mod:`.prepare_obs`        ``prepare-obs``: products -> model-grid observation images
 :mod:`.climatology`        ``climatology``: model and observation climatologies (rescaling)
 :mod:`.landscape`          ``landscape``: the synthetic landscape as a static-input file
