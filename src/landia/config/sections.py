@@ -26,7 +26,8 @@ class AnalysisSettings:
         0.0, "Vertical correlation length L_z of the background error below the analysed "
              "layers, m: each deeper layer k takes the deepest analysed layer's increment "
              "times exp(-(z_k - z_L)/L_z) (node depths z; the conditional mean under an "
-             "exponential vertical correlation with equal variances; docs/analysis.md). 0: "
+             "exponential vertical correlation with equal variances; `landia "
+             "estimate-vertical` estimates it from an open-loop run; docs/analysis.md). 0: "
              "none, the paper's (the layers below take no increment).", lo=0.0)
     terms: list = key(["background", "image"],
                       "Active cost terms, any of 'background' (JB), 'point' (JO) and "
