@@ -37,7 +37,8 @@ class VerticalLength:
     length_m : float
         :math:`L_z`, m (NaN when no regression is in (0, 1)).
     regression : ndarray (layers_below,)
-        :math:`\\beta_k` of each layer below the analysed ones that was used.
+        :math:`\\beta_k` of each layer below the analysed ones (only those in (0, 1) enter
+        the fit).
     layer_lengths_m : ndarray (layers_below,)
         :math:`-(z_k - z_L) / \\log \\beta_k` of each of them alone, m.
     pairs : int
@@ -66,6 +67,8 @@ class ChangeRegression:
 
     def __init__(self, depths, analysed: int, layers_below: int = 2):
         self.z = np.asarray(depths, dtype=float)
+        if self.z.ndim != 1 or not np.all(np.diff(self.z) > 0):
+            raise ValueError("depths: expected increasing node depths")
         if not 1 <= analysed < self.z.size or layers_below < 1 \
                 or analysed + layers_below > self.z.size:
             raise ValueError(f"analysed {analysed}, layers_below {layers_below}: expected "

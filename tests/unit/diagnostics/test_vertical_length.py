@@ -52,5 +52,7 @@ def test_no_exponential_or_bad_shapes_say_what_was_expected():
         vertical_length(np.zeros((5, 3, 10)), Z, analysed=3)
     with pytest.raises(ValueError, match="analysed 9, layers_below 2"):
         vertical_length(flat, Z, analysed=9)
+    with pytest.raises(ValueError, match="increasing node depths"):
+        vertical_length(flat, Z[::-1], analysed=3)
     with pytest.raises(ValueError, match="lag 5: expected 1 <= lag < 5"):
         vertical_length(flat, Z, analysed=3, lag=5)
