@@ -56,19 +56,16 @@ def estimate_vertical(args, settings) -> int:
         raise InputError(f"--states: {len(files)} file(s); expected at least {args.lag + 1} "
                          f"states for --lag {args.lag}")
     need = analysed + args.layers_below
-    regression = recent = shape = None
-    for f in files:
-        field = read_field(f)
-        if shape is None:
-            shape = field.values.shape
-            if shape[0] < need:
-                raise InputError(f"{f}: {shape[0]} layers; expected at least {need} "
-                                 f"(analysis.layers {analysed} + --layers-below "
-                                 f"{args.layers_below})")
-            regression = ChangeRegression(np.asarray(field.depth, float), analysed,
-                                          args.layers_below)
-            recent = deque(maxlen=args.lag)
-        elif field.values.shape != shape:
+    first = read_field(files[0])
+    shape = first.values.shape
+    if shape[0] < need:
+        raise InputError(f"{files[0]}: {shape[0]} layers; expected at least {need} "
+                         f"(analysis.layers {analysed} + --layers-below {args.layers_below})")
+    regression = ChangeRegression(np.asarray(first.depth, float), analysed, args.layers_below)
+    recent = deque(maxlen=args.lag)  # the rows of the last `lag` states
+    for i, f in enumerate(files):
+        field = first if i == 0 else read_field(f)
+        if field.values.shape != shape:
             raise InputError(f"{f}: soil_moisture of shape {field.values.shape}; expected "
                              f"{shape} like {files[0]}")
         rows = field.values[regression.rows].reshape(1 + args.layers_below, -1)
