@@ -38,6 +38,24 @@ inflation, :math:`A = (N-1) I / \rho + \dots` in its terms); the relaxation then
 towards the inflated perturbations. A cell with no observation in its support keeps its
 background members (no inflation, no relaxation).
 
+**Adaptive prior inflation** (Li, Kalnay and Miyoshi 2009; Miyoshi 2011, MWR 139, 1519: the
+Gaussian approach, computed with each cell's transform). With the cell's localised
+:math:`\tilde R^{-1}`, the departure :math:`d = y_o - \bar y_b` and the uninflated
+:math:`Y_b`, Desroziers' :math:`E[d d^T] = \rho H P_b H^T + R` traced against
+:math:`\tilde R^{-1}` gives the observed inflation and, from the central limit theorem, its
+variance:
+
+.. math::
+    \rho^o = \frac{d^T \tilde R^{-1} d - p_w}{t}, \qquad
+    v^o = \frac{2}{p_w} \left(\frac{\rho^f t + p_w}{t}\right)^2, \qquad
+    t = \frac{\mathrm{tr}(Y_b^T \tilde R^{-1} Y_b)}{N - 1},
+
+with :math:`p_w = \sum_j \rho_j` (the localisation weights). The cell's carried inflation
+:math:`\rho^f` (the one this analysis used) is updated as a scalar Kalman filter with the
+prior variance :math:`v^b = \sigma_b^2`: :math:`\rho^a = \rho^f + v^b (\rho^o - \rho^f) /
+(v^b + v^o)`, kept within [1, :data:`MAX_INFLATION`]; the next analysis uses it (persistence).
+A cell without observations keeps its value.
+
 **Independent of the number of ranks, bit for bit.** The localisation lists each cell's
 observations in ascending position; the caller gives the observations in ascending global
 order, so a cell meets the same observations in the same order on any decomposition. Cells
@@ -62,6 +80,9 @@ from scipy.spatial import cKDTree
 from landia.grid import EARTH_RADIUS_KM, great_circle_km
 
 INFLATIONS = ("rtps", "rtpp", "none")
+#: Bounds of an adaptive prior inflation: it never deflates, and a cell whose departures the
+#: members cannot explain (a bias of the observations) stops at the upper bound.
+MIN_INFLATION, MAX_INFLATION = 1.0, 10.0
 
 
 def gaspari_cohn(r) -> np.ndarray:
@@ -187,10 +208,49 @@ class LetkfResult:
         Analysis members.
     n_obs : ndarray of int, shape (n_targets,)
         Observations used at each target.
+    inflation : ndarray (n_targets,) or None
+        With ``adaptive_std``: each target's updated prior inflation for the next analysis
+        (the given one where the target had no observation); None otherwise.
     """
 
     xa: np.ndarray
     n_obs: np.ndarray
+    inflation: np.ndarray | None = None
+
+
+def adaptive_inflation(rho_f, d_rinv_d, trace, p_w, std: float) -> np.ndarray:
+    r"""The Gaussian update of an adaptive multiplicative inflation (Miyoshi 2011).
+
+    Parameters
+    ----------
+    rho_f : array_like (m,)
+        The inflation each cell's analysis used (the carried one), >= 1.
+    d_rinv_d : array_like (m,)
+        :math:`d^T \tilde R^{-1} d` of each cell's localised departures (dimensionless).
+    trace : array_like (m,)
+        :math:`t = \mathrm{tr}(Y_b^T \tilde R^{-1} Y_b) / (N - 1)` with the uninflated
+        perturbations.
+    p_w : array_like (m,)
+        Sum of each cell's localisation weights, > 0.
+    std : float
+        :math:`\sigma_b`, standard deviation of the carried inflation's prior (> 0).
+
+    Returns
+    -------
+    ndarray (m,)
+        :math:`\rho^a`, within [:data:`MIN_INFLATION`, :data:`MAX_INFLATION`]; ``rho_f``
+        where ``trace`` is 0 (no spread at the observations: nothing to estimate).
+    """
+    rho_f = np.asarray(rho_f, dtype=float)
+    trace = np.asarray(trace, dtype=float)
+    p_w = np.asarray(p_w, dtype=float)
+    ok = trace > 0.0
+    safe = np.where(ok, trace, 1.0)
+    rho_o = (np.asarray(d_rinv_d, dtype=float) - p_w) / safe
+    v_o = 2.0 / p_w * ((rho_f * safe + p_w) / safe) ** 2
+    v_b = float(std) ** 2
+    rho_a = rho_f + v_b / (v_b + v_o) * (rho_o - rho_f)
+    return np.where(ok, np.clip(rho_a, MIN_INFLATION, MAX_INFLATION), rho_f)
 
 
 def _relax(xa_p: np.ndarray, xb_p: np.ndarray, inflation: str, alpha: float) -> np.ndarray:
@@ -259,7 +319,8 @@ def transform_weights(s_mat: np.ndarray, s_dep: np.ndarray,
 
 
 def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str = "rtps",
-                   inflation_factor: float = 0.0, prior_inflation: float = 1.0) -> LetkfResult:
+                   inflation_factor: float = 0.0, prior_inflation=1.0,
+                   adaptive_std: float | None = None) -> LetkfResult:
     """The LETKF analysis of every target cell (see the module notes for the maths).
 
     Parameters
@@ -285,7 +346,11 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         :math:`\\sqrt\\rho` before its analysis (PETSc's LETKF inflation, checked against it);
         RTPS/RTPP then relax towards the inflated ones. A cell without observations keeps its
         members (PETSc inflates those too, which grows the spread without bound where nothing
-        is observed).
+        is observed). An array (n_targets,) gives each target its own factor.
+    adaptive_std : float, optional
+        Estimate each target's inflation from this analysis' innovations and return the
+        update (:attr:`LetkfResult.inflation`; :func:`adaptive_inflation`, see the module
+        notes), with this :math:`\\sigma_b` (> 0). None (default): no estimate.
 
     Returns
     -------
@@ -310,9 +375,21 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         raise ValueError(f"inflation: expected one of {INFLATIONS}; got {inflation!r}")
     if not 0.0 <= inflation_factor <= 1.0:
         raise ValueError(f"inflation_factor: expected a value in [0, 1]; got {inflation_factor}")
-    if not prior_inflation >= 1.0:
-        raise ValueError(f"prior_inflation: expected a factor >= 1; got {prior_inflation}")
-    grow = np.sqrt(float(prior_inflation))
+    per_target = np.ndim(prior_inflation) > 0
+    rho = np.asarray(prior_inflation, dtype=float)
+    if per_target and rho.shape != (nt,):
+        raise ValueError(f"prior_inflation: expected a factor or one per target ({nt},); got "
+                         f"shape {rho.shape}")
+    if not np.all(rho >= 1.0):
+        raise ValueError("prior_inflation: expected factors >= 1; got "
+                         + (f"a smallest of {np.min(rho)}" if per_target
+                            else str(prior_inflation)))
+    if adaptive_std is not None and not adaptive_std > 0.0:
+        raise ValueError(f"adaptive_std: expected a standard deviation > 0; got {adaptive_std}")
+    grow = np.sqrt(rho) if per_target else np.sqrt(float(prior_inflation))
+    updated = None
+    if adaptive_std is not None:
+        updated = rho.copy() if per_target else np.full(nt, float(rho))
 
     xbar = xb.mean(axis=0)
     xp = xb - xbar                                      # (N, nt, v)
@@ -327,7 +404,18 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         obs = localisation.indices[pos]                 # (m, p)
         root_w = np.sqrt(localisation.weights[pos] / r_var[obs])   # (localised R^-1)^1/2
         y_sel, x_sel = yp[:, obs], xp[:, sel, :]
-        if grow != 1.0:                                 # prior inflation
+        if updated is not None:  # the estimate, from the uninflated perturbations
+            w_dep = root_w * dep[obs]
+            s_raw = y_sel * root_w                      # (N, m, p)
+            updated[sel] = adaptive_inflation(
+                updated[sel], np.sum(w_dep * w_dep, axis=1),
+                np.sum(np.sum(s_raw * s_raw, axis=2), axis=0) / (n - 1.0),
+                np.sum(localisation.weights[pos], axis=1), adaptive_std)
+        if per_target:                                  # each target's prior inflation
+            g = grow[sel]
+            if np.any(g != 1.0):
+                y_sel, x_sel = g[None, :, None] * y_sel, g[None, :, None] * x_sel
+        elif grow != 1.0:                               # prior inflation
             y_sel, x_sel = grow * y_sel, grow * x_sel
         s_mat = np.moveaxis(y_sel, 0, -1) * root_w[..., None]  # S = R~^-1/2 Y: (m, p, N)
         wbar, wa = transform_weights(s_mat, root_w * dep[obs])
@@ -336,4 +424,4 @@ def letkf_analysis(xb, yb, yo, r_var, localisation: Localisation, inflation: str
         mean_inc = np.matmul(xps, wbar[..., None])[..., 0]   # (m, v)
         xa_p = _relax(xa_p, x_sel, inflation, float(inflation_factor))
         xa[:, sel, :] = xbar[sel] + mean_inc + xa_p
-    return LetkfResult(xa=xa, n_obs=counts.copy())
+    return LetkfResult(xa=xa, n_obs=counts.copy(), inflation=updated)

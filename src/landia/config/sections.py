@@ -456,8 +456,20 @@ class EnsembleSettings:
     prior_inflation: float = key(
         1.0, "Multiplicative prior inflation rho >= 1 of the LETKF: the background "
              "perturbations of a cell with observations scaled by sqrt(rho) before its analysis "
-             "(PETSc's LETKF inflation); RTPS/RTPP relax towards the inflated ones.",
+             "(PETSc's LETKF inflation); RTPS/RTPP relax towards the inflated ones. With "
+             "adaptive_inflation, the starting value of every cell's estimate.",
         lo=1.0, hi=10.0)
+    adaptive_inflation: bool = key(
+        False, "Estimate the prior inflation per land cell at every analysis from the LETKF's "
+               "own innovations (Desroziers' E[d d^T] = rho H Pb H^T + R per cell, localised; "
+               "the Gaussian update of Li et al. 2009 and Miyoshi 2011) and carry it to the "
+               "next analysis (and in the checkpoint), from prior_inflation, within [1, 10]: "
+               "the inflation is then not a guess (docs/ensemble.md). false: prior_inflation "
+               "everywhere.")
+    adaptive_inflation_std: float = key(
+        0.04, "adaptive_inflation: sigma_b, the standard deviation of the carried inflation's "
+              "prior at each analysis (Miyoshi 2011: 0.04); larger follows each analysis' "
+              "estimate faster and more noisily.", lo=0.0, hi=10.0, lo_open=True)
     texture_std: float = key(0.0, "Standard deviation of each member's sand and clay "
                                   "perturbation, percentage points (0: the same soil for every "
                                   "member).", lo=0.0, hi=50.0)

@@ -47,6 +47,7 @@ HASH_NEUTRAL = {
     ("observations", "cdf_error_scaling"): "local_slope",  # CDF matching's error factor
     ("ensemble", "update_layers"): 0,  # the LETKF updates the analysed layers only
     ("analysis", "vertical_length_m"): 0.0,  # no increment below the analysed layers
+    ("ensemble", "adaptive_inflation"): False,  # prior_inflation everywhere, fixed
 }
 #: Keys that matter only when another key has a given value: otherwise left out of the hash,
 #: so that a run they cannot affect keeps its hash. ``cdf_error_scaling`` (default
@@ -54,6 +55,7 @@ HASH_NEUTRAL = {
 #: was the local slope (its neutral value above).
 HASH_ONLY_WITH = {
     ("observations", "cdf_error_scaling"): ("observations", "rescaling", "cdf"),
+    ("ensemble", "adaptive_inflation_std"): ("ensemble", "adaptive_inflation", True),
 }
 #: Keys that act only through the image term JI: in a run where JI takes no part they are
 #: hashed at their first-format default (the value; for the later keys their neutral value,

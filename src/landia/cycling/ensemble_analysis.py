@@ -146,13 +146,23 @@ class EnsembleAnalysis:
     rank : int
     ensemble : EnsembleSettings
         ``localisation_km`` (0: none), ``inflation``, ``inflation_factor``,
-        ``prior_inflation``.
+        ``prior_inflation``, ``adaptive_inflation``, ``adaptive_inflation_std``.
+
+    Attributes
+    ----------
+    prior_inflation : float or ndarray (n_local,)
+        The prior inflation of the next analysis: ``ensemble.prior_inflation``, or with
+        ``adaptive_inflation`` each of the rank's cells' carried estimate (updated by every
+        analysis; the cycle gathers it for the checkpoint and scatters it back on restart).
     """
 
     def __init__(self, grid, decomposition, rank: int, ensemble):
         self.length_km = ensemble.localisation_km or math.inf
         self.inflation, self.factor = ensemble.inflation, ensemble.inflation_factor
-        self.prior_inflation = ensemble.prior_inflation
+        self.adaptive_std = (ensemble.adaptive_inflation_std if ensemble.adaptive_inflation
+                             else None)
+        self.prior_inflation = (np.full(decomposition.count(rank), ensemble.prior_inflation)
+                                if self.adaptive_std is not None else ensemble.prior_inflation)
         lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
         self.lat, self.lon = lat2[grid.land], lon2[grid.land]
         self.block = decomposition.block(rank)
@@ -186,9 +196,13 @@ class EnsembleAnalysis:
             index = np.flatnonzero(seen)[kept]
             loc = localise(self.lat[self.block], self.lon[self.block], self.lat[obs.cells[index]],
                            self.lon[obs.cells[index]], self.length_km)
-            xa = letkf_analysis(xb, hx[:, kept], yo[kept], r_var[kept], loc,
-                                inflation=self.inflation, inflation_factor=self.factor,
-                                prior_inflation=self.prior_inflation).xa
+            result = letkf_analysis(xb, hx[:, kept], yo[kept], r_var[kept], loc,
+                                    inflation=self.inflation, inflation_factor=self.factor,
+                                    prior_inflation=self.prior_inflation,
+                                    adaptive_std=self.adaptive_std)
+            xa = result.xa
+            if result.inflation is not None:
+                self.prior_inflation = result.inflation
         own = (obs.cells[seen] >= self.block.start) & (obs.cells[seen] < self.block.stop)
         return LetkfOutcome(xa=np.asarray(xa), yo=yo[own], r_var=r_var[own], kept=kept[own],
                             hx=hx[:, own], seconds=time.perf_counter() - t0)

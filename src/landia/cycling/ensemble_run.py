@@ -52,7 +52,7 @@ from landia.cycling.run import DT, CycleRunner
 from landia.cycling.run_log import CHECKPOINT_KEY, record_line
 from landia.cycling.static_inputs import cold_start_state, load_landscape
 from landia.diagnostics.ensemble import member_mean, member_variance, spread
-from landia.exchange.collectives import gather_to_root
+from landia.exchange.collectives import gather_to_root, scatter_from_root
 from landia.exchange.guards import on_every_rank, on_root
 from landia.forcing.interpolate import interpolate_forcing
 from landia.forcing.perturbation import ForcingPerturbation
@@ -64,6 +64,8 @@ from landia.log import show_progress
 
 #: Forcing variables stacked for the members (``rain``/``snow`` too when the record has them).
 FORCING_VARIABLES = ("tair", "qair", "psurf", "wind", "swdown", "lwdown", "precip")
+#: The checkpoint's extra array of the carried adaptive prior inflation, one per land cell.
+INFLATION_CHECKPOINT_KEY = "prior_inflation"
 
 
 def runner_class(settings):
@@ -112,6 +114,21 @@ class EnsembleRunner(CycleRunner):
             states.append(cold_start_state(self.settings, part, None if theta is None
                                            else np.minimum(theta, part.porosity)))
         return stack_members(states)
+
+    def _restore_cells(self, extra):
+        """With ``adaptive_inflation``: every rank takes its cells' carried inflation back
+        from the checkpoint (the starting value where it has none, with a warning)."""
+        if self.letkf.adaptive_std is None:
+            return
+        saved = None if extra is None else extra.get(INFLATION_CHECKPOINT_KEY)
+        if not self.comm.bcast(saved is not None, root=0):
+            if self.rank == 0:
+                self.log.warning("prior_inflation_not_in_checkpoint",
+                                 note="every cell starts again from ensemble.prior_inflation")
+            return
+        self.letkf.prior_inflation = scatter_from_root(
+            self.comm, self.decomposition,
+            None if saved is None else np.asarray(saved, dtype=np.float64))
 
     def _scatter(self, full):
         if self.rank == 0 and full.columns.n_columns == self.grid.n_land:
@@ -188,10 +205,19 @@ class EnsembleRunner(CycleRunner):
         sd = gather_to_root(self.comm, self.decomposition, np.sqrt(member_variance(theta)))
         totals, worst = domain_totals(self.comm, self.decomposition, budget,
                                       member_mean(member_values(source, self.members)), DT)
+        inflation = None
+        if self.letkf.adaptive_std is not None:  # the next analysis' prior inflation
+            inflation = gather_to_root(self.comm, self.decomposition,
+                                       np.asarray(self.letkf.prior_inflation, dtype=np.float64))
+            if self.rank == 0 and inflation.size:
+                summary["prior_inflation_next"] = {
+                    "mean": float(np.mean(inflation)), "median": float(np.median(inflation)),
+                    "max": float(np.max(inflation))}
         record["ensemble"] = summary
         on_root(self.comm, lambda: self._finish_ensemble(full, mean, sd, window, record, phases,
                                                          totals, worst, *progress,
-                                                         background=background))
+                                                         background=background,
+                                                         inflation=inflation))
         return state
 
     def _assimilate(self, state, window: Window, record: dict, summary: dict, background=None):
@@ -220,9 +246,10 @@ class EnsembleRunner(CycleRunner):
 
     def _finish_ensemble(self, full: ModelState, mean, sd, window: Window, record: dict,
                          phases: dict, totals, worst, n_done: int, n_todo: int,
-                         t_run: float, background=None) -> None:
+                         t_run: float, background=None, inflation=None) -> None:
         """Root only: mean state file, ensemble file (with the mean ``background`` before the
-        analysis when there was one), checkpoint, run-log line, progress."""
+        analysis when there was one), checkpoint (with the carried adaptive ``inflation``
+        when there is one), run-log line, progress."""
         t0 = time.perf_counter()
         depth = colm_node_depths()
         attributes = {"cycle": window.index, "mode": self.cfg.mode, "period": window.period,
@@ -245,7 +272,9 @@ class EnsembleRunner(CycleRunner):
                                                      "label": window.label,
                                                      MEMBERS_KEY: self.members,
                                                      CHECKPOINT_KEY: record_line(record)},
-                                extra=self.image_error.checkpoint_extra())
+                                extra={**self.image_error.checkpoint_extra(),
+                                       **({} if inflation is None
+                                          else {INFLATION_CHECKPOINT_KEY: inflation})})
         written = time.perf_counter() - t0
         keep_last(self.run_dir / "checkpoints", self.cfg.keep_checkpoints, self.hash)
         phases["checkpoint"] = time.perf_counter() - t0

@@ -228,7 +228,13 @@ class CycleRunner:
             self.image_error.restore(found.extra)
             self.log.info("restart", checkpoint=str(found.path), valid_time=str(found.valid_time),
                           next_cycle=next_cycle, ranks=self.size)
+        self._restore_cells(found.extra if self.rank == 0 else None)
         return self._scatter(found.state if self.rank == 0 else None), next_cycle
+
+    def _restore_cells(self, extra: dict | None) -> None:
+        """Every rank, on a restart: take back the per-cell values the checkpoint carries in
+        its extra arrays (``extra`` on the root, None elsewhere). The deterministic cycle's
+        carried values live on the root (:class:`CarriedImageError`): nothing to do."""
 
     def _scatter(self, full: ModelState | None) -> ModelState | None:  # ensemble: per member
         return scatter_state(self.comm, self.decomposition, full)

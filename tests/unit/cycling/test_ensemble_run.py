@@ -352,3 +352,67 @@ def test_the_observation_offset_is_cycled_once_per_window_and_resumed_bit_for_bi
         assert np.array_equal(sa[k], sb[k]), k
     assert [r["observation_offset"] for r in log(part) if r.get("analysed")] == \
            [r["observation_offset"] for r in lines]
+
+
+def extra_inflation(run: Path) -> np.ndarray:
+    with h5py.File(sorted((run / "checkpoints").glob("checkpoint-*.h5"))[-1], "r") as f:
+        return f["extra"]["prior_inflation"][...]
+
+
+@pytest.mark.parametrize("analysis", ["letkf", "hybrid"])
+def test_adaptive_inflation_is_carried_between_analyses_and_resumed_bit_for_bit(case,
+                                                                              analysis):
+    """ensemble.adaptive_inflation: every cell starts from prior_inflation (the first analysis
+    is the fixed-inflation run's, bit for bit), each analysis updates the cells' values, the
+    run log summarises them and the checkpoint carries them; a run stopped and resumed ends
+    with the same bits and the same inflation."""
+    root, _ = case
+    adaptive = raw(root / "obs", analysis=analysis, prior_inflation=1.2,
+                   adaptive_inflation=True, adaptive_inflation_std=0.1)
+    fixed = raw(root / "obs", analysis=analysis, prior_inflation=1.2)
+    whole, part = root / f"adaptive_{analysis}", root / f"adaptive_{analysis}_part"
+    assert run_here(whole, adaptive) == 0
+    assert run_here(root / f"fixed_{analysis}", fixed) == 0
+    a, f = states(whole), states(root / f"fixed_{analysis}")
+    first, later = sorted(a)[0], sorted(a)[1:]
+    assert all(np.array_equal(a[first][v], f[first][v], equal_nan=True) for v in a[first])
+    assert any(not np.array_equal(a[k][v], f[k][v], equal_nan=True)
+               for k in later for v in a[k] if k.startswith("state"))
+    lines = log(whole)
+    carried = extra_inflation(whole)
+    assert carried.shape == (lines[0]["land_cells"],)
+    assert np.all((carried >= 1.0) & (carried <= 10.0)) and np.any(carried != 1.2)
+    summary = lines[-1]["ensemble"]["prior_inflation_next"]
+    assert summary["mean"] == float(np.mean(carried)) and summary["max"] == carried.max()
+    assert len({r["ensemble"]["prior_inflation_next"]["mean"] for r in lines}) == 4
+    assert "prior_inflation_next" not in log(root / f"fixed_{analysis}")[0]["ensemble"]
+    s = settings_from_dict(adaptive)
+    run_cycles(MPI.COMM_SELF, s, part, end="2016-05-01T12:00", progress=False,
+               runner_class=runner_class(s))
+    assert run_here(part, adaptive) == 0
+    (sa, _), (sb, _) = checkpoint(whole), checkpoint(part)
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+    assert np.array_equal(extra_inflation(part), carried)
+    assert [r["ensemble"]["prior_inflation_next"] for r in log(part)] == \
+           [r["ensemble"]["prior_inflation_next"] for r in lines]
+
+
+@pytest.mark.slow
+def test_adaptive_inflation_gives_the_serial_bits_on_two_ranks(case):
+    """Each rank estimates its own cells' inflation; gathered for the checkpoint, it is the
+    serial run's, and so are the states."""
+    root, _ = case
+    if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
+        pytest.skip("no mpirun on PATH")
+    values = raw(root / "obs", analysis="letkf", prior_inflation=1.2, adaptive_inflation=True,
+                 adaptive_inflation_std=0.1)
+    config = root / "adaptive.toml"
+    config.write_text(toml_text(values))
+    serial = root / "adaptive_letkf"
+    if not serial.exists():
+        assert run_here(serial, values) == 0
+    subprocess.run(cycle_command(config, root / "adaptive_ranks2", 2, log_level="error"),
+                   env=launch_environment(openmpi_defaults=True), check=True, timeout=120)
+    same_bits(serial, root / "adaptive_ranks2")
+    assert np.array_equal(extra_inflation(serial), extra_inflation(root / "adaptive_ranks2"))
