@@ -17,7 +17,9 @@
    top ``ensemble.update_layers`` (the observed layers' weights move the deeper ones through
    the members' covariances). The
    observation arrays stay in ascending global order, so a cell's analysis does not depend
-   on the number of ranks;
+   on the number of ranks. With ``ensemble.adaptive_inflation`` each of the rank's cells
+   carries its own prior inflation, estimated by every analysis from its innovations
+   (:func:`landia.analysis.letkf.adaptive_inflation`);
 5. **statistics** -- each rank's observations at its own cells are a contiguous piece of the
    global order: gathered in rank order to the root, they give the innovation statistics
    (:mod:`landia.diagnostics.ensemble`) of the whole set, with the same bits on any number of

@@ -18,7 +18,9 @@ state of N n_local columns (:mod:`landia.columns.ensemble`), with
 * **outputs** -- ``states/state_*.nc`` holds the ensemble MEAN, ``ensemble/ens_*.nc`` its
   mean and spread (:mod:`landia.io.ensemble_file`) and, after an analysis, the mean before
   it (``soil_moisture_background``), the run-log line an ``ensemble`` record;
-* **checkpoint** -- the whole ensemble, member by member (:mod:`.ensemble_checkpoint`).
+* **checkpoint** -- the whole ensemble, member by member (:mod:`.ensemble_checkpoint`), and
+  with ``ensemble.adaptive_inflation`` every land cell's carried prior inflation (gathered to
+  the root, the extra array :data:`INFLATION_CHECKPOINT_KEY`; scattered back on a restart).
 
 The water budget of the run log is the budget of the member mean: the members' fluxes and
 assimilation sources averaged cell by cell (in member order), then summed over the domain as
