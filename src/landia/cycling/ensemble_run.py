@@ -263,7 +263,9 @@ class EnsembleRunner(CycleRunner):
                                          spread=self.grid.to_field(sd.T),
                                          members=self.members, valid_time=window.end,
                                          background=(None if background is None else
-                                                     self.grid.to_field(background.T))),
+                                                     self.grid.to_field(background.T)),
+                                         inflation=(None if inflation is None else
+                                                    self.grid.to_field(inflation))),
                             attributes={k: v for k, v in attributes.items()
                                         if k != "ensemble_members"})
         phases["output"] = time.perf_counter() - t0

@@ -11,6 +11,10 @@ A CF-1.8 netCDF file in the time-record layout of the state files (:mod:`landia.
   BEFORE the analysis of this time (the 1-day forecast's mean, from which O-F innovations are
   computed), ``cell_methods = "realization: mean"``; written only at times with an analysis,
   absent from files written before 2026-12 (read back as None);
+* ``prior_inflation`` (time, lat, lon), 1, optional: with ``ensemble.adaptive_inflation``,
+  each land cell's carried multiplicative prior inflation for the next analysis (the map of
+  where the members' spread falls short of the innovations; DART writes its inflation to files
+  of its own);
 
 NaN off land, and the global attribute ``ensemble_members``. The cell methods name
 ``realization``, a scalar coordinate variable of that CF standard name (an ensemble member's
@@ -58,6 +62,9 @@ class EnsembleFile:
     background : ndarray (nlayer, ny, nx) or None
         Ensemble mean before the analysis of ``valid_time``, m3 m-3; None where the file has
         none (no analysis at that time, or a file from before the variable existed).
+    inflation : ndarray (ny, nx) or None
+        The carried adaptive prior inflation (dimensionless, >= 1), NaN off land; None
+        without adaptive inflation.
     """
 
     lat: np.ndarray
@@ -68,6 +75,7 @@ class EnsembleFile:
     members: int
     valid_time: np.datetime64
     background: np.ndarray | None = None
+    inflation: np.ndarray | None = None
 
 
 def write_ensemble_file(path: str | Path, content: EnsembleFile,
@@ -102,6 +110,16 @@ def write_ensemble_file(path: str | Path, content: EnsembleFile,
                                    "forecast from the previous one); soil_moisture is after it")
                 var.coordinates = f"{FIELD_COORDINATES} realization"
                 write_record(var, values)
+            if content.inflation is not None:
+                var = ds.createVariable("prior_inflation", "f8",
+                                        field_dimensions(ds, ("lat", "lon")),
+                                        fill_value=np.nan, zlib=True)
+                var.units = "1"
+                var.long_name = ("multiplicative prior inflation of the LETKF for the next "
+                                 "analysis (adaptive, per land cell)")
+                var.comment = ("the members' background perturbations of a cell with "
+                               "observations are scaled by its square root (docs/ensemble.md)")
+                write_record(var, content.inflation)
             ds.ensemble_members = np.int32(content.members)
             for key, value in (attributes or {}).items():
                 ds.setncattr(key, value)
@@ -130,4 +148,6 @@ def read_ensemble_file(path: str | Path) -> EnsembleFile:
             members=int(ds.getncattr("ensemble_members")),
             valid_time=read_valid_time(ds, path),
             background=(read_record(ds, path, "soil_moisture_background")
-                        if "soil_moisture_background" in ds.variables else None))
+                        if "soil_moisture_background" in ds.variables else None),
+            inflation=(read_record(ds, path, "prior_inflation", dims=("lat", "lon"))
+                       if "prior_inflation" in ds.variables else None))

@@ -385,6 +385,13 @@ def test_adaptive_inflation_is_carried_between_analyses_and_resumed_bit_for_bit(
     summary = lines[-1]["ensemble"]["prior_inflation_next"]
     assert summary["mean"] == float(np.mean(carried)) and summary["max"] == carried.max()
     assert len({r["ensemble"]["prior_inflation_next"]["mean"] for r in lines}) == 4
+    # the ensemble file maps the carried values on the land cells
+    ens = read_ensemble_file(sorted((whole / "ensemble").glob("ens_*.nc"))[-1])
+    land = np.isfinite(ens.mean[0])
+    assert np.array_equal(np.isfinite(ens.inflation), land)
+    assert np.array_equal(ens.inflation[land], carried)
+    assert read_ensemble_file(sorted((root / f"fixed_{analysis}" / "ensemble").glob(
+        "ens_*.nc"))[-1]).inflation is None
     assert "prior_inflation_next" not in log(root / f"fixed_{analysis}")[0]["ensemble"]
     s = settings_from_dict(adaptive)
     run_cycles(MPI.COMM_SELF, s, part, end="2016-05-01T12:00", progress=False,

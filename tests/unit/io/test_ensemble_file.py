@@ -71,3 +71,22 @@ def test_the_background_mean_is_optional_and_read_back(tmp_path):
         assert v.dimensions == ("time", "layer", "lat", "lon")
         assert v.units == "m3 m-3" and v.cell_methods == "realization: mean"
         assert "realization" in v.coordinates.split()
+
+
+def test_the_adaptive_inflation_map_is_optional_and_read_back(tmp_path):
+    c = content()
+    assert read_ensemble_file(_write(tmp_path / "none.nc", c)).inflation is None
+    inflation = np.full((3, 4), 1.25)
+    inflation[0, 0] = np.nan  # the sea cell
+    back = read_ensemble_file(_write(tmp_path / "ens.nc", EnsembleFile(
+        **{**c.__dict__, "inflation": inflation})))
+    assert np.array_equal(back.inflation, inflation, equal_nan=True)
+    with netCDF4.Dataset(tmp_path / "ens.nc") as ds:
+        v = ds["prior_inflation"]
+        assert v.dimensions == ("time", "lat", "lon") and v.units == "1"
+        assert "inflation" in v.long_name
+
+
+def _write(path, c):
+    write_ensemble_file(path, c)
+    return path
