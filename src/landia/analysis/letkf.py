@@ -50,7 +50,8 @@ variance:
     v^o = \frac{2}{p_w} \left(\frac{\rho^f t + p_w}{t}\right)^2, \qquad
     t = \frac{\mathrm{tr}(Y_b^T \tilde R^{-1} Y_b)}{N - 1},
 
-with :math:`p_w = \sum_j \rho_j` (the localisation weights). The cell's carried inflation
+with :math:`p_w = \sum_j \rho_j`, the sum of the cell's Gaspari-Cohn weights (not to be taken
+for an inflation). The cell's carried inflation
 :math:`\rho^f` (the one this analysis used) is updated as a scalar Kalman filter with the
 prior variance :math:`v^b = \sigma_b^2`: :math:`\rho^a = \rho^f + v^b (\rho^o - \rho^f) /
 (v^b + v^o)`, kept within [1, :data:`MAX_INFLATION`]; the next analysis uses it (persistence).
