@@ -98,6 +98,18 @@ def same_bits(a: Path, b: Path) -> None:
                {k: v for k, v in rb["ensemble"].items() if k not in timing}
 
 
+def stopped_and_resumed(part: Path, values: dict, whole: Path) -> None:
+    """Run ``values`` in ``part`` to 12 UTC, resume it to the end: the checkpoint's state has
+    the bits of the uninterrupted run ``whole``."""
+    s = settings_from_dict(values)
+    run_cycles(MPI.COMM_SELF, s, part, end="2016-05-01T12:00", progress=False,
+               runner_class=runner_class(s))
+    assert run_here(part, values) == 0
+    (sa, _), (sb, _) = checkpoint(whole), checkpoint(part)
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+
+
 def test_the_letkf_moves_the_members_and_shrinks_their_spread(case):
     root, _ = case
     lines = log(root / "serial")
@@ -343,13 +355,7 @@ def test_the_observation_offset_is_cycled_once_per_window_and_resumed_bit_for_bi
     assert abs(previous[0]) > 1e-3
     with h5py.File(sorted((whole / "checkpoints").glob("checkpoint-*.h5"))[-1], "r") as f:
         np.testing.assert_array_equal(f["extra"]["observation_offset"][...], previous)
-    s = settings_from_dict(values)
-    run_cycles(MPI.COMM_SELF, s, part, end="2016-05-01T12:00", progress=False,
-               runner_class=runner_class(s))
-    assert run_here(part, values) == 0
-    (sa, _), (sb, _) = checkpoint(whole), checkpoint(part)
-    for k in sa:
-        assert np.array_equal(sa[k], sb[k]), k
+    stopped_and_resumed(part, values, whole)
     assert [r["observation_offset"] for r in log(part) if r.get("analysed")] == \
            [r["observation_offset"] for r in lines]
 
@@ -393,13 +399,7 @@ def test_adaptive_inflation_is_carried_between_analyses_and_resumed_bit_for_bit(
     assert read_ensemble_file(sorted((root / f"fixed_{analysis}" / "ensemble").glob(
         "ens_*.nc"))[-1]).inflation is None
     assert "prior_inflation_next" not in log(root / f"fixed_{analysis}")[0]["ensemble"]
-    s = settings_from_dict(adaptive)
-    run_cycles(MPI.COMM_SELF, s, part, end="2016-05-01T12:00", progress=False,
-               runner_class=runner_class(s))
-    assert run_here(part, adaptive) == 0
-    (sa, _), (sb, _) = checkpoint(whole), checkpoint(part)
-    for k in sa:
-        assert np.array_equal(sa[k], sb[k]), k
+    stopped_and_resumed(part, adaptive, whole)
     assert np.array_equal(extra_inflation(part), carried)
     assert [r["ensemble"]["prior_inflation_next"] for r in log(part)] == \
            [r["ensemble"]["prior_inflation_next"] for r in lines]
