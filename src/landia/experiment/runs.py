@@ -63,7 +63,8 @@ TRUTH_SETTINGS = {
 #: RTPS 0.9, tuned on seed 1 over 20 days with 20 members (docs/ensemble.md, "In the demo");
 #: the prior inflation adaptive, per cell, from 1 (since 2026-12-04: estimated from the
 #: innovations, not tuned against the truth as the fixed 1.5 before it was; better on every
-#: seed at the surface for both runs, docs/ensemble.md, "Adaptive inflation"). 16 instead of 20 keeps the demo near 5 minutes: over 20 days and 3 seeds
+#: seed at the surface for both runs, docs/ensemble.md, "Adaptive inflation"). 16 members
+#: instead of 20 keep the demo near 5 minutes: over 20 days and 3 seeds
 #: the ensemble hybrid scored the same (surface SCC 0.837, RMSE 0.0412 with 12, 16 and 20
 #: members), the LETKF 0.769 against 0.772 (12 members: 0.761), in 80 % of the time.
 ENSEMBLE_SETTINGS = {
