@@ -13,7 +13,21 @@ layer :math:`L`,
 .. math:: \\delta x_k = \\exp\\!\\big(-(z_k - z_L) / L_z\\big)\\, \\delta x_L, \\qquad k > L,
 
 the conditional mean of :math:`x_k` given the analysed :math:`x_L` (a two-step analysis: the
-analysed layers keep their own per-layer B). Pure numpy: no MPI, no I/O.
+analysed layers keep their own per-layer B).
+
+With ``analysis.vertical_carry = "anomaly"`` the layers below take the anomaly of that
+increment about its land mean instead,
+
+.. math:: \\delta x_k = \\exp\\!\\big(-(z_k - z_L) / L_z\\big)\\,
+          \\big(\\delta x_L - \\overline{\\delta x_L}\\big), \\qquad
+          \\overline{\\delta x_L} = \\frac{1}{n} \\sum_{i=1}^{n} \\delta x_{L,i}
+
+over the n land cells with a finite increment: the regression applied to the increment's
+spatial structure, not to its domain-wide level. When the analysis takes a product's level
+(a 3D-Var that trusts the stated error), that level is mostly the product's bias against the
+model, which the deeper layers, remembering every day's increment, would accumulate
+(docs/analysis.md, *Below the analysed layers*). The mean is the cycle's to compute over all
+ranks (:func:`land_mean` on the gathered values). Pure numpy: no MPI, no I/O.
 """
 
 from __future__ import annotations
@@ -48,9 +62,21 @@ def vertical_weights(depths, analysed: int, length_m: float) -> np.ndarray:
     return np.exp(-(z[analysed:] - z[analysed - 1]) / float(length_m))
 
 
-def extend_increment(increment, depths, length_m: float) -> np.ndarray:
+def land_mean(values) -> float:
+    """Mean of the finite values (the deepest analysed layer's increment over the land
+    cells), m3 m-3; 0.0 when none is finite.
+
+    Summed in the order given: the cycle passes the values gathered in the global cell order,
+    so the mean has the same bits on any number of ranks.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    return float(np.mean(v)) if v.size else 0.0
+
+
+def extend_increment(increment, depths, length_m: float, offset: float = 0.0) -> np.ndarray:
     """The increment of every layer: the analysed layers' own, and below them the deepest
-    analysed layer's times :func:`vertical_weights`.
+    analysed layer's, less ``offset``, times :func:`vertical_weights`.
 
     Parameters
     ----------
@@ -60,6 +86,10 @@ def extend_increment(increment, depths, length_m: float) -> np.ndarray:
         Node depths, m.
     length_m : float
         :math:`L_z`, m; 0 leaves the increment as it is.
+    offset : float, optional
+        Subtracted from the deepest analysed layer's increment before it is carried down,
+        m3 m-3: 0 (``vertical_carry = "increment"``) or its :func:`land_mean` (``"anomaly"``).
+        The analysed layers keep their own increment either way.
 
     Returns
     -------
@@ -71,5 +101,8 @@ def extend_increment(increment, depths, length_m: float) -> np.ndarray:
     analysed = inc.shape[1]
     if length_m == 0 or analysed == len(depths):
         return inc
+    if not np.isfinite(offset):
+        raise ValueError(f"offset: expected a finite number; got {offset}")
     weights = vertical_weights(depths, analysed, length_m)
-    return np.concatenate([inc, inc[:, analysed - 1:] * weights[None, :]], axis=1)
+    deepest = inc[:, analysed - 1:] - offset if offset else inc[:, analysed - 1:]
+    return np.concatenate([inc, deepest * weights[None, :]], axis=1)

@@ -29,6 +29,14 @@ class AnalysisSettings:
              "exponential vertical correlation with equal variances; `landia "
              "estimate-vertical` estimates it from an open-loop run; docs/analysis.md). 0: "
              "none, the paper's (the layers below take no increment).", lo=0.0)
+    vertical_carry: str = key(
+        "increment", "What vertical_length_m carries below the analysed layers: 'increment' "
+                     "(default), the deepest analysed layer's increment; 'anomaly', that "
+                     "increment less its mean over the land cells (in an ensemble, of the "
+                     "members' mean increment): the deeper layers take the increment's spatial "
+                     "structure but not its domain-wide level, which a biased product taken at "
+                     "its level puts there (docs/analysis.md).",
+        choices=("increment", "anomaly"))
     terms: list = key(["background", "image"],
                       "Active cost terms, any of 'background' (JB), 'point' (JO) and "
                       "'image' (JI). The paper's image 3D-Var is background+image.",

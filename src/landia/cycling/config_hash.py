@@ -47,6 +47,7 @@ HASH_NEUTRAL = {
     ("observations", "cdf_error_scaling"): "local_slope",  # CDF matching's error factor
     ("ensemble", "update_layers"): 0,  # the LETKF updates the analysed layers only
     ("analysis", "vertical_length_m"): 0.0,  # no increment below the analysed layers
+    ("analysis", "vertical_carry"): "increment",  # the whole increment carried down
     ("ensemble", "adaptive_inflation"): False,  # prior_inflation everywhere, fixed
 }
 #: Keys that matter only when another key has a given value: otherwise left out of the hash,
@@ -106,6 +107,9 @@ def config_hash(settings: Settings) -> str:
     # behaviour, hashed at 0 (neutral)
     updated = settings.ensemble.update_layers
     raw["ensemble"]["update_layers"] = updated if updated > analysis.layers else 0
+    # vertical_carry acts only where an increment is carried down (vertical_length_m > 0)
+    if not analysis.vertical_length_m:
+        raw["analysis"]["vertical_carry"] = HASH_NEUTRAL[("analysis", "vertical_carry")]
     if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):

@@ -42,7 +42,7 @@ import structlog
 
 from landia.analysis import run_analysis
 from landia.analysis.layered import combine_layers, separable
-from landia.analysis.vertical import extend_increment
+from landia.analysis.vertical import extend_increment, land_mean
 from landia.checkpoint import keep_last, latest_valid, remove_temporaries, write_checkpoint
 from landia.columns.increment import apply_increment
 from landia.columns.model import ModelState, forcing_at, step
@@ -412,8 +412,9 @@ class CycleRunner:
             local_inc = scatter_from_root(self.comm, self.decomposition, increment,
                                           trailing_shape=(self.layers,))
             # the layers below the analysed ones (analysis.vertical_length_m; 0: none)
+            offset = self._vertical_offset(local_inc[:, -1], record)
             local_inc = extend_increment(local_inc, colm_node_depths(),
-                                         self.settings.analysis.vertical_length_m)
+                                         self.settings.analysis.vertical_length_m, offset)
             if self.n_local and np.any(local_inc != 0.0):
                 applied = apply_increment(state.columns, self.params.soil.porosity, local_inc)
                 state = dataclasses.replace(state, columns=applied.columns)
@@ -426,6 +427,22 @@ class CycleRunner:
         on_root(self.comm, lambda: self._finish_cycle(full, window, record, phases, totals,
                                                  worst, *progress))
         return state
+
+    def _vertical_offset(self, local_deepest: np.ndarray, record: dict) -> float:
+        """What the layers below the analysed ones do not take of the deepest analysed
+        layer's increment: with ``analysis.vertical_carry = "anomaly"`` (and
+        ``vertical_length_m`` > 0) its land mean over every rank's cells, gathered in the
+        global order (the same bits on any number of ranks; run-log ``vertical_offset``), else
+        0. Collective: every rank calls it, with its cells' values (``local_deepest``, (n_local,))."""
+        a = self.settings.analysis
+        if not a.vertical_length_m or a.vertical_carry != "anomaly":
+            return 0.0
+        full = gather_to_root(self.comm, self.decomposition,
+                              np.ascontiguousarray(local_deepest, dtype=np.float64))
+        offset = self.comm.bcast(land_mean(full) if self.rank == 0 else None, root=0)
+        if self.rank == 0:
+            record["vertical_offset"] = offset
+        return offset
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> int:

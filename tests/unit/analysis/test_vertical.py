@@ -1,13 +1,14 @@
 """The increment below the analysed layers (``analysis.vertical_length_m``): its weights are
 the conditional mean of an exponential vertical correlation (checked against the dense
-Gaussian regression), and the analysed layers are left alone."""
+Gaussian regression), and the analysed layers are left alone; ``vertical_carry = "anomaly"``
+carries the deepest analysed layer's increment less its land mean."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from landia.analysis.vertical import extend_increment, vertical_weights
+from landia.analysis.vertical import extend_increment, land_mean, vertical_weights
 from landia.grid import colm_node_depths
 
 Z = colm_node_depths()
@@ -47,6 +48,27 @@ def test_the_analysed_layers_keep_their_increment_and_nan_means_no_change_below(
     assert np.array_equal(extend_increment(full, Z, 0.1), full)
 
 
+def test_the_anomaly_is_carried_below_and_the_analysed_layers_keep_their_own():
+    rng = np.random.default_rng(5)
+    inc = rng.normal(0.02, 0.01, (50, 3))
+    inc[7, 2] = np.nan
+    mean = land_mean(inc[:, 2])
+    assert mean == float(np.mean(np.delete(inc[:, 2], 7)))  # the finite values only
+    out = extend_increment(inc, Z, 0.1, mean)
+    assert np.array_equal(out[:, :3], inc, equal_nan=True)
+    w = vertical_weights(Z, 3, 0.1)
+    np.testing.assert_allclose(out[:, 3:], (inc[:, 2:] - mean) * w[None, :], rtol=0,
+                               atol=1e-17)
+    # the carried increment has no land mean left; NaN still means no change below
+    np.testing.assert_allclose(np.nanmean(out[:, 3:], axis=0), 0.0, atol=1e-17)
+    assert np.all(np.isnan(out[7, 3:]))
+    # an offset of 0 is the whole increment's bits, and a land without a finite value
+    # has a mean of 0
+    assert np.array_equal(extend_increment(inc, Z, 0.1, 0.0), extend_increment(inc, Z, 0.1),
+                          equal_nan=True)
+    assert land_mean([np.nan, np.inf]) == 0.0 and land_mean([]) == 0.0
+
+
 def test_bad_arguments_say_what_was_expected():
     with pytest.raises(ValueError, match="length_m: expected a length > 0"):
         vertical_weights(Z, 3, -1.0)
@@ -56,3 +78,5 @@ def test_bad_arguments_say_what_was_expected():
         vertical_weights(Z[::-1], 3, 0.1)
     with pytest.raises(ValueError, match=r"increment: expected shape \(N, L\)"):
         extend_increment(np.zeros(3), Z, 0.1)
+    with pytest.raises(ValueError, match="offset: expected a finite number"):
+        extend_increment(np.zeros((2, 3)), Z, 0.1, np.nan)
