@@ -82,9 +82,12 @@ def demo(args, settings: Settings) -> int:
     print(results_table(results))
     reach = results.get("propagation", {}).get("reach_hours", {})
     if reach:
+        def depth(key: str) -> str:
+            hours = reach.get(key)
+            cm = f"{float(key) * 100:.0f} cm"
+            return f"{cm} not within the run" if hours is None else f"{cm} after {hours:g} h"
         print(f"increments (image DA - CTRL > {results['propagation']['threshold']} m3 m-3, "
-              f"first seed) reach 10 cm after {reach.get('0.1')} h and 50 cm after "
-              f"{reach.get('0.5')} h")
+              f"first seed) reach {depth('0.1')} and {depth('0.5')}")
     gaps = results["experiment"].get("gaps", {})
     if gaps:
         print("observation gaps: " + "; ".join(f"seed {k}: {v}" for k, v in gaps.items()))
