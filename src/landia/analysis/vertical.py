@@ -104,5 +104,5 @@ def extend_increment(increment, depths, length_m: float, offset: float = 0.0) ->
     if not np.isfinite(offset):
         raise ValueError(f"offset: expected a finite number; got {offset}")
     weights = vertical_weights(depths, analysed, length_m)
-    deepest = inc[:, analysed - 1:] - offset if offset else inc[:, analysed - 1:]
-    return np.concatenate([inc, deepest * weights[None, :]], axis=1)
+    # x - 0.0 has the bits of x: the whole increment's (vertical_carry = 'increment') as before
+    return np.concatenate([inc, (inc[:, analysed - 1:] - offset) * weights[None, :]], axis=1)

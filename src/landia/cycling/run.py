@@ -433,7 +433,8 @@ class CycleRunner:
         layer's increment: with ``analysis.vertical_carry = "anomaly"`` (and
         ``vertical_length_m`` > 0) its land mean over every rank's cells, gathered in the
         global order (the same bits on any number of ranks; run-log ``vertical_offset``), else
-        0. Collective: every rank calls it, with its cells' values (``local_deepest``, (n_local,))."""
+        0. Collective: every rank calls it with its own cells' values, ``local_deepest``
+        (n_local,)."""
         a = self.settings.analysis
         if not a.vertical_length_m or a.vertical_carry != "anomaly":
             return 0.0
