@@ -129,11 +129,18 @@ def test_the_anomaly_carries_the_increment_less_its_land_mean(case):
     assert "vertical_offset" not in last_line(case / "z0.1")
 
 
+ENSEMBLE = {"perturbation": {"enabled": True},
+            "ensemble": {"enabled": True, "members": 3, "localisation_km": 300.0}}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("serial_run, extra", [("z0.1", {}), ("anomaly", ANOMALY)])
+@pytest.mark.parametrize("serial_run, extra", [("z0.1", {}), ("anomaly", ANOMALY),
+                                                ("ens-anomaly-serial", {**ENSEMBLE, **ANOMALY})])
 def test_two_ranks_give_the_serial_bits(case, serial_run, extra):
     if shutil.which("mpirun") is None and shutil.which("mpiexec") is None:
         pytest.skip("no mpirun on PATH")
+    if not (case / serial_run).exists():
+        run_here(case / serial_run, raw(case / "obs", 0.1, **extra))
     config = case / f"{serial_run}.toml"
     config.write_text(toml_text(raw(case / "obs", 0.1, **extra)))
     subprocess.run(cycle_command(config, case / f"{serial_run}-2ranks", 2, log_level="error"),
@@ -148,8 +155,7 @@ def test_two_ranks_give_the_serial_bits(case, serial_run, extra):
 def test_an_ensemble_carries_each_members_increment_below(case):
     """The LETKF's members: the layers below move by each member's increment of layer 3 times
     the weights; the analysed layers are those of the run without the key."""
-    ens = {"perturbation": {"enabled": True},
-           "ensemble": {"enabled": True, "members": 3, "localisation_km": 300.0}}
+    ens = ENSEMBLE
     runs = {}
     for length in (0.0, 0.1):
         run = case / f"ens{length}"
