@@ -264,6 +264,10 @@ def _cross_checks(settings: Settings, source: str) -> None:
                           f"variance per band: it needs analysis.image_error_method "
                           f"'desroziers' or 'innovation' (with 'fixed' every band has "
                           f"image_error_variance); got 'fixed'")
+    if a.vertical_carry != "increment" and not a.vertical_length_m:
+        raise ConfigError(f"{source}: analysis.vertical_carry = {a.vertical_carry!r} chooses what "
+                          f"analysis.vertical_length_m carries below the analysed layers: it "
+                          f"needs vertical_length_m > 0 (0 carries nothing); got 0")
     if a.image_error_floor != "variance" and a.image_error_floor >= a.image_error_cap:
         raise ConfigError(f"{source}: analysis.image_error_cap: expected a value above "
                           f"analysis.image_error_floor={a.image_error_floor}, got "

@@ -35,7 +35,8 @@ class AnalysisSettings:
                      "increment less its mean over the land cells (in an ensemble, of the "
                      "members' mean increment): the deeper layers take the increment's spatial "
                      "structure but not its domain-wide level, which a biased product taken at "
-                     "its level puts there (docs/analysis.md).",
+                     "its level puts there (docs/analysis.md). 'anomaly' needs "
+                     "vertical_length_m > 0.",
         choices=("increment", "anomaly"))
     terms: list = key(["background", "image"],
                       "Active cost terms, any of 'background' (JB), 'point' (JO) and "

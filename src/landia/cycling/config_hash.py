@@ -107,9 +107,6 @@ def config_hash(settings: Settings) -> str:
     # behaviour, hashed at 0 (neutral)
     updated = settings.ensemble.update_layers
     raw["ensemble"]["update_layers"] = updated if updated > analysis.layers else 0
-    # vertical_carry acts only where an increment is carried down (vertical_length_m > 0)
-    if not analysis.vertical_length_m:
-        raw["analysis"]["vertical_carry"] = HASH_NEUTRAL[("analysis", "vertical_carry")]
     if not settings.image_term_acts:
         for (section, key), value in HASH_IMAGE_TERM_ONLY.items():
             if key in raw.get(section, {}):

@@ -184,13 +184,14 @@ def test_the_key_is_hashed_only_when_on_and_refused_beside_update_layers(tmp_pat
                            | {"analysis": {"layers": 3, "terms": ["background", "image"]}}))
     assert config_hash(settings_from_dict(raw(tmp_path, 0.1))) != config_hash(
         settings_from_dict(base))
-    # vertical_carry: left out at "increment", and where nothing is carried down
+    # vertical_carry: left out at "increment"; "anomaly" needs something carried down
     assert config_hash(settings_from_dict(raw(tmp_path, 0.1))) == config_hash(
         settings_from_dict(raw(tmp_path, 0.1, analysis={"vertical_carry": "increment"})))
     assert config_hash(settings_from_dict(raw(tmp_path, 0.1, **ANOMALY))) != config_hash(
         settings_from_dict(raw(tmp_path, 0.1)))
-    assert config_hash(settings_from_dict(raw(tmp_path, 0.0, **ANOMALY))) == config_hash(
-        settings_from_dict(base))
+    with pytest.raises(ConfigError, match=r"vertical_carry = 'anomaly' .* needs "
+                                          r"vertical_length_m > 0"):
+        settings_from_dict(raw(tmp_path, 0.0, **ANOMALY))
     with pytest.raises(ConfigError, match="vertical_carry"):
         settings_from_dict(raw(tmp_path, 0.1, analysis={"vertical_carry": "mean"}))
     with pytest.raises(ConfigError, match=r"update_layers = 5 and analysis.vertical_length_m"):
