@@ -239,11 +239,12 @@ class EnsembleRunner(CycleRunner):
             summary.update(stats)
             record.update(self.image_error.offset_fields)  # this window's, if any
             record["analysed"] = bool(stats["obs_used"]) or record.get("analysed", False)
+        increment = xa - xb  # (N, n_local, updated)
         # analysis.vertical_carry = "anomaly": the land mean of the members' mean increment
-        offset = self._vertical_offset(member_mean((xa - xb)[:, :, -1]), record)
+        offset = self._vertical_offset(member_mean(increment[:, :, -1]), record)
         if not self.n_local:
             return state, np.zeros(0)
-        increment = extend_increment((xa - xb).reshape(self.members * self.n_local, updated),
+        increment = extend_increment(increment.reshape(self.members * self.n_local, updated),
                                      colm_node_depths(), self.settings.analysis.vertical_length_m,
                                      offset)
         applied = apply_increment(state.columns, self.ens_params.soil.porosity, increment)
