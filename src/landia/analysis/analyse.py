@@ -417,8 +417,8 @@ def _image_diagnostics(problem: AnalysisProblem, xa: np.ndarray, background: Soi
         return None, None
     cfg = settings.analysis
     stats = image_statistics(problem, problem.background, xa,
-                             white_noise=cfg.image_error_method != "fixed",
-                             background_noise=cfg.image_error_method == "innovation")
+                             white_noise=cfg.image_error_method_used != "fixed",
+                             background_noise=cfg.image_error_method_used == "innovation")
     used = np.isfinite(problem.observation)
     split = 2.0 if settings.hybrid_split_on else 1.0  # as stated, not halved
     return stats, estimate_image_error(

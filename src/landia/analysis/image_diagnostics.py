@@ -412,7 +412,7 @@ def estimate_image_error(stats: ImageStatistics | None, used: np.ndarray, analys
     """
     used = np.asarray(used, dtype=np.float64)
     cfg = analysis_settings
-    method = cfg.image_error_method
+    method = cfg.image_error_method_used
     if method == "fixed" or stats is None:
         return ImageErrorVariance(used=used, estimate=None, next=used.copy(), method="fixed")
     variances = {}

@@ -102,7 +102,7 @@ class Settings:
         ``[analysis.image_error_floor, analysis.image_error_cap]``): an
         ``analysis.image_error_method`` other than 'fixed', or the ensemble hybrid's
         ``ensemble.image_error_from_members``."""
-        return self.analysis.image_error_method != "fixed" or (
+        return self.analysis.image_error_method_used != "fixed" or (
             self.ensemble.enabled and self.ensemble.image_error_from_members)
 
     @property
@@ -259,7 +259,7 @@ def _cross_checks(settings: Settings, source: str) -> None:
                           f"observations.rescaling = {o.rescaling!r}; give the file written by "
                           f"'landia climatology'")
     a = settings.analysis
-    if a.image_error_bands == "wedge" and a.image_error_method == "fixed":
+    if a.image_error_bands == "wedge" and a.image_error_method_used == "fixed":
         raise ConfigError(f"{source}: analysis.image_error_bands = 'wedge' estimates one "
                           f"variance per band: it needs analysis.image_error_method "
                           f"'desroziers' or 'innovation' (with 'fixed' every band has "

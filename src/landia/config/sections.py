@@ -60,16 +60,18 @@ class AnalysisSettings:
              "gaps 0 (docs/analysis.md).",
         lo=0.0, hi=1.0)
     image_error_method: str = key(
-        "desroziers", "How JI's image-error variance is set: one variance per scale estimated "
-                      "with each analysis and carried by the cycle to the next one, starting "
-                      "from image_error_variance and never below image_error_floor: "
-                      "'desroziers' (default; from the O-B and O-A statistics in curvelet "
-                      "space) or 'innovation' (the optimal gain per scale from the O-B "
-                      "statistics and the stated observation and background errors); or "
-                      "'fixed' (image_error_variance for every curvelet scale, the paper's). "
-                      "A single analysis uses image_error_variance either way "
-                      "(docs/analysis.md).",
-        choices=("fixed", "desroziers", "innovation"))
+        "auto", "How JI's image-error variance is set: one variance per scale estimated "
+                "with each analysis and carried by the cycle to the next one, starting "
+                "from image_error_variance and never below image_error_floor: "
+                "'desroziers' (from the O-B and O-A statistics in curvelet space) or "
+                "'innovation' (the optimal gain per scale from the O-B statistics and the "
+                "stated observation and background errors); or 'fixed' "
+                "(image_error_variance for every curvelet scale, the paper's). 'auto' "
+                "(default): 'desroziers' with a correlated B (correlation_length_km > 0), "
+                "'innovation' with the diagonal B, which states too little large-scale "
+                "variance for Desroziers' relations (measured: docs/analysis.md). A single "
+                "analysis uses image_error_variance either way.",
+        choices=("auto", "fixed", "desroziers", "innovation"))
     image_error_bands: str = key(
         "scale", "Estimated variances (image_error_method other than 'fixed', which 'wedge' "
                  "needs): one per "
@@ -138,6 +140,14 @@ class AnalysisSettings:
         4, "m, the number of implicit diffusion steps of the correlation (even, >= 4): the "
            "kernel is a Matern function of smoothness m - 1, Gaussian-like for large m; "
            "each application of B^1/2 costs m/2 sparse solves.", lo=4, hi=20)
+
+    @property
+    def image_error_method_used(self) -> str:
+        """``image_error_method`` with 'auto' resolved: 'desroziers' where B is correlated
+        (``correlation_length_km`` > 0), 'innovation' where it is diagonal."""
+        if self.image_error_method != "auto":
+            return self.image_error_method
+        return "desroziers" if self.correlation_length_km > 0 else "innovation"
 
     @property
     def image_error_floor_value(self) -> float:

@@ -70,7 +70,7 @@ class CarriedImageError:
     @classmethod
     def for_settings(cls, settings: Settings) -> "CarriedImageError":
         obs = settings.observations
-        return cls(enabled=settings.analysis.image_error_method != "fixed",
+        return cls(enabled=settings.analysis.image_error_method_used != "fixed",
                    local=settings.local_image_error_on,
                    offset_memory=obs.offset_memory if obs.offset_correction == "cycled"
                    else None)

@@ -91,6 +91,9 @@ def config_hash(settings: Settings) -> str:
     # 'auto' hashed as what it resolves to: a run it leaves off keeps the hash of false (the
     # neutral value), one it turns on the hash of an explicit true
     raw["analysis"]["local_image_error"] = settings.local_image_error_on
+    # image_error_method 'auto' (the default since 2026-12-04) hashed as what it resolves to,
+    # so a run with a correlated B keeps the hash of 'desroziers', the default before it
+    raw["analysis"]["image_error_method"] = settings.analysis.image_error_method_used
     # hybrid_split (default true since 2026-12-03) acts only in a hybrid whose JI takes part:
     # elsewhere hashed at false, the earlier default (neutral), so no other run changes hash
     raw["analysis"]["hybrid_split"] = settings.hybrid_split_on

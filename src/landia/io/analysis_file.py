@@ -116,7 +116,7 @@ def write_analysis(path, result, settings, valid_time=None, withheld=None) -> No
             ds.terms = ",".join(settings.analysis.terms)
             ds.sigma = settings.curvelet.sigma
             ds.image_error_variance = settings.analysis.image_error_variance
-            ds.image_error_method = settings.analysis.image_error_method
+            ds.image_error_method = settings.analysis.image_error_method_used
             write_image_diagnostics(ds, result.image_statistics, result.image_error)
             write_withheld(ds, withheld)
             write_local_error(ds, grid, result.local_error)

@@ -270,7 +270,7 @@ def test_the_default_method_estimates_from_the_stated_variance_as_its_floor():
     image_error_variance, and the carried variances never fall below it."""
     bg, obs = make_case(shape=(16, 16), layers=2)
     cfg = _settings().analysis
-    assert (cfg.image_error_method, cfg.image_error_floor) == ("desroziers", "variance")
+    assert (cfg.image_error_method_used, cfg.image_error_floor) == ("desroziers", "variance")
     r = run_analysis(bg, obs, _settings())
     assert r.image_error.method == "desroziers" and r.image_error.estimate is not None
     np.testing.assert_array_equal(r.image_error.used, np.full(r.problem.curvelet.scales, 4e-4))
@@ -284,6 +284,28 @@ def test_the_default_method_estimates_from_the_stated_variance_as_its_floor():
     fixed = run_analysis(bg, obs, _settings(image_error_method="fixed"))
     np.testing.assert_array_equal(r.analysis_field, fixed.analysis_field)
     assert r.minimiser.iterations == fixed.minimiser.iterations
+
+
+def test_the_default_method_follows_the_background_error_correlation():
+    """'auto' (the default): Desroziers with a correlated B, the innovation estimate with the
+    diagonal B (on which Desroziers reads the background's large-scale error as the
+    observations'; docs/analysis.md); an explicit method is kept either way."""
+    assert _settings().analysis.image_error_method == "auto"
+    assert _settings().analysis.image_error_method_used == "desroziers"
+    diagonal = _settings(correlation_length_km=0.0)
+    assert diagonal.analysis.image_error_method_used == "innovation"
+    for method in ("fixed", "desroziers", "innovation"):
+        for length in (0.0, 300.0):
+            assert _settings(image_error_method=method, correlation_length_km=length) \
+                .analysis.image_error_method_used == method
+    bg, obs = make_case(shape=(16, 16), layers=2)
+    r = run_analysis(bg, obs, diagonal)
+    explicit = run_analysis(bg, obs, _settings(correlation_length_km=0.0,
+                                               image_error_method="innovation"))
+    assert r.image_error.method == "innovation"
+    np.testing.assert_array_equal(r.image_error.estimate, explicit.image_error.estimate)
+    np.testing.assert_array_equal(r.image_error.next, explicit.image_error.next)
+    assert run_analysis(bg, obs, _settings()).image_error.method == "desroziers"
 
 
 def test_the_fixed_method_estimates_nothing_and_carries_its_variance():

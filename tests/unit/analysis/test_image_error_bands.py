@@ -130,7 +130,7 @@ def test_per_band_variances_need_an_estimating_method():
                                          "image_error_method": "fixed"}})
     # the default method estimates
     assert settings_from_dict({"analysis": {"image_error_bands": "wedge"}}).analysis \
-        .image_error_method == "desroziers"
+        .image_error_method_used == "desroziers"
 
 
 def test_ensemble_variances_from_the_members_are_per_scale_only():

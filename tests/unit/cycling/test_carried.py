@@ -143,6 +143,19 @@ def test_the_fixed_method_carries_nothing_and_keeps_the_hash_of_earlier_runs(tmp
     assert config_hash(plain) == config_hash(plain.replace("observations", withhold_seed=0))
 
 
+def test_the_default_method_is_hashed_as_what_it_resolves_to():
+    """'auto' (the default since 2026-12-04) keeps the hash of the method it resolves to:
+    a run with the correlated B that of 'desroziers' (the default before it, so its
+    checkpoints stay valid), one with the diagonal B that of 'innovation'."""
+    auto = settings(tuned=False, analysis={"image_error_method": "auto"})
+    diagonal = auto.replace("analysis", correlation_length_km=0.0)
+    for s, method in ((auto, "desroziers"), (diagonal, "innovation")):
+        explicit = s.replace("analysis", image_error_method=method)
+        assert config_hash(s) == config_hash(explicit)
+    assert config_hash(diagonal) != config_hash(
+        diagonal.replace("analysis", image_error_method="desroziers"))
+
+
 def test_carried_image_error_alone():
     carried = CarriedImageError.for_settings(settings())
     assert carried.enabled and carried.values is None and carried.checkpoint_extra() == {}

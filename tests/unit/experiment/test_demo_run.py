@@ -60,7 +60,7 @@ def test_run_configs_differ_only_where_they_should():
     stated = ds.observing.stated_variance
     for n in ("image", "hybrid", "image_misspecified", "enhybrid"):
         a = resolved[n].analysis
-        assert a.image_error_method == "desroziers" and a.image_error_bands == "scale"
+        assert a.image_error_method_used == "desroziers" and a.image_error_bands == "scale"
         assert a.image_error_variance == a.image_error_floor_value == stated
         assert "image_error_method" not in configs[n]["analysis"]
         explicit = json.loads(json.dumps(configs[n]))
