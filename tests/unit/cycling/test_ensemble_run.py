@@ -223,6 +223,26 @@ def test_the_hybrid_recentres_the_members_on_the_3dvar_of_their_mean(case):
     assert_centred_on_the_last_analysis(run)
 
 
+def test_the_hybrid_with_a_diagonal_static_b_estimates_by_innovation(case):
+    """The default image_error_method ('auto') in the ensemble hybrid whose static B is
+    diagonal: the innovation estimate, carried from analysis to analysis, and still centred
+    on the 3D-Var of the mean."""
+    root, _ = case
+    run = root / "hybrid_diagonal"
+    values = raw(root / "obs", analysis="hybrid")
+    values["analysis"]["correlation_length_km"] = 0.0
+    assert run_here(run, values) == 0
+    methods = []
+    for p in sorted((run / "cycles").glob("analysis_*.nc")):
+        with netCDF4.Dataset(p) as ds:
+            methods.append(ds.image_error_method)
+    assert methods == ["innovation"] * 4
+    lines = log(run)
+    assert lines[1]["image_error_variance"] == lines[0]["image_error_variance_next"]
+    assert all(r["analysed"] and r["J_after"] < r["J_before"] for r in lines)
+    assert_centred_on_the_last_analysis(run)
+
+
 def assert_centred_on_the_last_analysis(run: Path) -> None:
     """The members' mean of the analysed layers is the last 3D-Var analysis (no increment
     clipped)."""
